@@ -1,0 +1,454 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Cloudflare v4 API client shared by every module of the collection.
+
+This is a private file: it may change in any release without notice.
+
+It knows HTTP and Cloudflare, not Ansible: the emulator tests and the benchmarks use it as is.
+Credentials and request bodies never appear in an exception or a log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import tempfile
+import time
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+try:
+    import requests
+
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module through missing_required_lib
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - non-POSIX controller: pacing stays per process
+    fcntl = None
+
+COLLECTION_VERSION = "0.1.0"
+USER_AGENT = "certops.cloudflare/" + COLLECTION_VERSION
+DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+DEFAULT_TIMEOUT = 30.0
+# Cloudflare allows 1,200 requests per 5 minutes per user (4 per second). 3.5 per second leaves
+# room for the dashboard and other tools sharing the same credentials.
+DEFAULT_RATE_LIMIT = 3.5
+
+RETRY_AFTER_MIN = 1.0
+RETRY_AFTER_MAX = 60.0
+IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "DELETE"))
+# The API strips these from responses by contract; we strip them again in case it does not.
+SECRET_RESPONSE_FIELDS = frozenset(("custom_key", "private_key"))
+
+# The only operations that may answer without an envelope `result` (clarification 5).
+_BARE_RESPONSES = (
+    ("DELETE", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+$")),
+    ("PUT", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+/certificate_pack/[^/]+/certificates/[^/]+$")),
+    ("DELETE", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+/certificate_pack/[^/]+/certificates/[^/]+$")),
+)
+
+AUTH_HINT = (
+    "Use either api_token (CLOUDFLARE_API_TOKEN) or api_email plus api_key "
+    "(CLOUDFLARE_EMAIL, CLOUDFLARE_API_KEY)"
+)
+
+
+class CloudflareConfigError(ValueError):
+    """The client was configured in a way that cannot work (credentials, base URL)."""
+
+
+class CloudflareError(Exception):
+    """An API call failed. Carries what a user needs and nothing secret."""
+
+    def __init__(
+        self,
+        message: str,
+        status: Optional[int] = None,
+        errors: Optional[List[Dict[str, Any]]] = None,
+        method: Optional[str] = None,
+        path: Optional[str] = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.errors = errors or []
+        self.method = method
+        self.path = path
+        super().__init__(str(self))
+
+    @property
+    def codes(self) -> List[int]:
+        return [e["code"] for e in self.errors if e.get("code") is not None]
+
+    def __str__(self) -> str:
+        where = "%s %s" % (self.method, self.path) if self.method else ""
+        status = "HTTP %s" % self.status if self.status else ""
+        codes = ", ".join(str(c) for c in self.codes)
+        text = self.message + (" (code %s)" % codes if codes else "")
+        return ": ".join(part for part in (where, status, text) if part)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"status": self.status, "cloudflare_errors": self.errors, "method": self.method, "path": self.path}
+
+
+class OutcomeUnknownError(CloudflareError):
+    """A POST or PATCH failed in a way that leaves unknown whether the API applied it.
+
+    It is never re-sent blindly: the caller re-reads state to learn what happened.
+    """
+
+
+class NotFoundError(CloudflareError):
+    """The API answered 404."""
+
+
+def _flatten_errors(errors: Any) -> List[Dict[str, Any]]:
+    """Cloudflare's `errors` entries, `error_chain` flattened in, reduced to code and message."""
+    flat: List[Dict[str, Any]] = []
+    for entry in errors or []:
+        if isinstance(entry, dict):
+            flat.append({"code": entry.get("code"), "message": str(entry.get("message", ""))})
+            flat.extend(_flatten_errors(entry.get("error_chain")))
+        else:
+            flat.append({"code": None, "message": str(entry)})
+    return flat
+
+
+def strip_secrets(value: Any) -> Any:
+    """Remove private key fields from a decoded response, at any depth."""
+    if isinstance(value, dict):
+        return {k: strip_secrets(v) for k, v in value.items() if k not in SECRET_RESPONSE_FIELDS}
+    if isinstance(value, list):
+        return [strip_secrets(v) for v in value]
+    return value
+
+
+def _parse_retry_after(value: Optional[str]) -> float:
+    try:
+        seconds = float(value) if value is not None else RETRY_AFTER_MIN
+    except ValueError:
+        seconds = RETRY_AFTER_MIN
+    return min(max(seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
+
+
+class Pacer:
+    """Spaces requests out to at most `rate` per second for every process on this controller.
+
+    Each module run is its own process, so the schedule lives in a small file guarded by
+    flock, keyed by base URL and credential identity (a hash, never the secret).
+    """
+
+    def __init__(self, rate: float, key: str, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        self.path = os.path.join(tempfile.gettempdir(), "certops-cloudflare-pace-%s" % digest)
+        self.sleep = sleep
+        self._next_local = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.time()
+        slot = self._reserve(now)
+        if slot > now:
+            self.sleep(slot - now)
+
+    def _reserve(self, now: float) -> float:
+        if fcntl is None:
+            slot = max(now, self._next_local)
+            self._next_local = slot + self.interval
+            return slot
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = os.read(fd, 64)
+            try:
+                next_free = float(raw.decode("ascii") or 0)
+            except ValueError:
+                next_free = 0.0
+            slot = max(now, next_free)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, repr(slot + self.interval).encode("ascii"))
+            return slot
+        finally:
+            os.close(fd)
+
+
+class _Budget:
+    """Time spent on one call's retries: wall time, or the waits asked for when sleep is faked."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.slept = 0.0
+
+    def allows(self, delay: float) -> bool:
+        spent = max(time.monotonic() - self.started, self.slept)
+        return spent + delay <= self.seconds
+
+    def sleep(self, sleep: Callable[[float], None], delay: float) -> None:
+        self.slept += delay
+        sleep(delay)
+
+
+class CloudflareClient:
+    """A small Cloudflare v4 client on a requests.Session.
+
+    Retry policy (clarification 11 of the project):
+    * 429 and refused connections: retried for every method, honouring Retry-After, within
+      `retry_budget` seconds; the request was not processed.
+    * GET, PUT, DELETE: also retried on 5xx, connection reset and read time-out with jittered
+      exponential backoff (they are idempotent; a DELETE answered 404 on a retry counts as done).
+    * POST, PATCH: on 5xx, reset or read time-out raise OutcomeUnknownError; never re-sent.
+    """
+
+    def __init__(
+        self,
+        api_token: Optional[str] = None,
+        api_email: Optional[str] = None,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        validate_certs: bool = True,
+        rate_limit: Optional[float] = DEFAULT_RATE_LIMIT,
+        max_attempts: int = 6,
+        retry_budget: float = 120.0,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+        log: Optional[Callable[[str], None]] = None,
+        sleep: Callable[[float], None] = time.sleep,
+        session: Optional[Any] = None,
+    ) -> None:
+        if not HAS_REQUESTS:
+            raise CloudflareConfigError("The Python library requests is required: %s" % REQUESTS_IMPORT_ERROR)
+        self._headers = self._auth_headers(api_token, api_email, api_key)
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        if not re.match(r"^https?://", self.base_url):
+            raise CloudflareConfigError("api_base_url must start with http:// or https://, got %r" % self.base_url)
+        self.timeout = timeout
+        self.verify = validate_certs
+        self.max_attempts = max(1, max_attempts)
+        self.retry_budget = retry_budget
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.log = log or (lambda message: None)
+        self.sleep = sleep
+        identity = api_token and "token:" + api_token or "key:%s:%s" % (api_email, api_key)
+        self.pacer = Pacer(rate_limit or 0.0, self.base_url + "|" + identity, sleep=sleep)
+        self.session = session or requests.Session()
+        self.session.headers.update(self._headers)
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.request_count = 0
+
+    @staticmethod
+    def _auth_headers(api_token: Optional[str], api_email: Optional[str], api_key: Optional[str]) -> Dict[str, str]:
+        if api_token and (api_email or api_key):
+            given = [name for name, value in (("api_email (CLOUDFLARE_EMAIL)", api_email), ("api_key (CLOUDFLARE_API_KEY)", api_key)) if value]
+            raise CloudflareConfigError(
+                "Both an API token (api_token, CLOUDFLARE_API_TOKEN) and %s are set. %s, not both; "
+                "unset the one you do not mean to use (check the environment of the host running the module)."
+                % (" and ".join(given), AUTH_HINT)
+            )
+        if api_token:
+            return {"Authorization": "Bearer " + api_token}
+        if api_email and api_key:
+            return {"X-Auth-Email": api_email, "X-Auth-Key": api_key}
+        if api_email or api_key:
+            missing = "api_key (CLOUDFLARE_API_KEY)" if api_email else "api_email (CLOUDFLARE_EMAIL)"
+            raise CloudflareConfigError("Global API key authentication needs both api_email and api_key; %s is missing. %s." % (missing, AUTH_HINT))
+        raise CloudflareConfigError("No Cloudflare credentials given. %s." % AUTH_HINT)
+
+    # -- public verbs -------------------------------------------------------------------------
+
+    def get(self, path: str, params: Optional[Dict[str, Any]] = None) -> Any:
+        return self.request("GET", path, params=params)[0]
+
+    def post(self, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+        return self.request("POST", path, body=body)[0]
+
+    def put(self, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+        return self.request("PUT", path, body=body)[0]
+
+    def patch(self, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+        return self.request("PATCH", path, body=body)[0]
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)[0]
+
+    def paginate(self, path: str, params: Optional[Dict[str, Any]] = None, per_page: int = 50, max_passes: int = 3) -> List[Any]:
+        """Every item of a paged list, each exactly once.
+
+        Items are de-duplicated by id. When the number of unique items differs from the
+        `total_count` the API reports (a list that changed while we paged), the list is read
+        again, up to `max_passes` times, and the union of the passes is returned.
+        """
+        seen: Dict[Any, Any] = {}
+        for _attempt in range(max_passes):
+            total = None
+            for item, total in self._pages(path, params, per_page):
+                seen[item.get("id", json.dumps(item, sort_keys=True)) if isinstance(item, dict) else item] = item
+            if total is None or total == len(seen):
+                break
+            self.log("list %s: %d unique items but total_count %s; reading it again" % (path, len(seen), total))
+        return list(seen.values())
+
+    def _pages(self, path: str, params: Optional[Dict[str, Any]], per_page: int) -> Iterator[Tuple[Any, Optional[int]]]:
+        page = 1
+        while True:
+            query = dict(params or {}, page=page, per_page=per_page)
+            result, info = self.request("GET", path, params=query)
+            items = result or []
+            info = info or {}
+            total = info.get("total_count")
+            for item in items:
+                yield item, total
+            total_pages = info.get("total_pages")
+            if total_pages is None and total is not None:
+                total_pages = -(-int(total) // per_page)
+            if not items or (total_pages is not None and page >= total_pages) or (total_pages is None and len(items) < per_page):
+                return
+            page += 1
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def request(
+        self, method: str, path: str, params: Optional[Dict[str, Any]] = None, body: Optional[Dict[str, Any]] = None
+    ) -> Tuple[Any, Optional[Dict[str, Any]]]:
+        """Send one API call with the retry policy; return (result, result_info)."""
+        method = method.upper()
+        path = path.strip("/")
+        url = "%s/%s" % (self.base_url, path)
+        budget = _Budget(self.retry_budget)
+        attempt = 0
+        retried = False
+        while True:
+            attempt += 1
+            self.pacer.wait()
+            self.request_count += 1
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=body if body is not None else None, timeout=self.timeout, verify=self.verify
+                )
+            except requests.exceptions.RequestException as exc:
+                reason, processed = self._classify_transport_error(exc)
+                if processed and method not in IDEMPOTENT_METHODS:
+                    raise OutcomeUnknownError(
+                        "%s; the API may or may not have applied this change, so it was not sent again" % reason, method=method, path=path
+                    ) from None
+                delay = self._backoff(attempt)
+                if not self._may_retry(attempt, budget, delay):
+                    raise CloudflareError("%s (gave up after %d attempts)" % (reason, attempt), method=method, path=path) from None
+                self.log("%s %s: %s; retrying in %.1fs (attempt %d)" % (method, path, reason, delay, attempt))
+                budget.sleep(self.sleep, delay)
+                retried = True
+                continue
+
+            status = response.status_code
+            if status == 429:
+                delay = _parse_retry_after(response.headers.get("Retry-After"))
+                if not self._may_retry(attempt, budget, delay):
+                    raise CloudflareError(
+                        "rate limited by Cloudflare (HTTP 429) and still limited after %d attempts within the %.0fs retry budget; "
+                        "lower api_rate_limit or retry later" % (attempt, self.retry_budget),
+                        status=429,
+                        errors=self._envelope_errors(response),
+                        method=method,
+                        path=path,
+                    )
+                self.log("%s %s: rate limited (HTTP 429); waiting %.1fs as Retry-After asks (attempt %d)" % (method, path, delay, attempt))
+                budget.sleep(self.sleep, delay)
+                retried = True
+                continue
+            if status >= 500:
+                if method not in IDEMPOTENT_METHODS:
+                    raise OutcomeUnknownError(
+                        "server error (HTTP %d); the API may or may not have applied this change, so it was not sent again" % status,
+                        status=status,
+                        errors=self._envelope_errors(response),
+                        method=method,
+                        path=path,
+                    )
+                delay = self._backoff(attempt)
+                if self._may_retry(attempt, budget, delay):
+                    self.log("%s %s: server error (HTTP %d); retrying in %.1fs (attempt %d)" % (method, path, status, delay, attempt))
+                    budget.sleep(self.sleep, delay)
+                    retried = True
+                    continue
+            if status == 404 and method == "DELETE" and retried:
+                # An earlier attempt deleted it and we lost the answer.
+                return None, None
+            return self._unwrap(method, path, response)
+
+    def _may_retry(self, attempt: int, budget: "_Budget", delay: float) -> bool:
+        return attempt < self.max_attempts and budget.allows(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)  # nosec - jitter, not cryptography
+
+    @staticmethod
+    def _classify_transport_error(exc: Exception) -> Tuple[str, bool]:
+        """A readable reason, and whether the server may have processed the request."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return "connection to the API timed out", False
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return "the API did not answer in time (read time-out)", True
+        if isinstance(exc, requests.exceptions.SSLError):
+            return "TLS error talking to the API: %s" % type(exc).__name__, False
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            text = str(exc)
+            if "refused" in text.lower() or "NewConnectionError" in text or "Name or service not known" in text:
+                return "connection to the API refused", False
+            return "connection to the API was reset", True
+        return "request failed: %s" % type(exc).__name__, True
+
+    @staticmethod
+    def _decode(response: Any) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def _envelope_errors(self, response: Any) -> List[Dict[str, Any]]:
+        data = self._decode(response)
+        return _flatten_errors(data.get("errors")) if isinstance(data, dict) else []
+
+    def _unwrap(self, method: str, path: str, response: Any) -> Tuple[Any, Optional[Dict[str, Any]]]:
+        status = response.status_code
+        data = self._decode(response)
+        if data is not None:
+            data = strip_secrets(data)
+        if status >= 400 or (isinstance(data, dict) and data.get("success") is False):
+            errors = _flatten_errors(data.get("errors")) if isinstance(data, dict) else []
+            message = "; ".join(e["message"] for e in errors if e["message"]) or "the API answered HTTP %d" % status
+            error_cls = NotFoundError if status == 404 else CloudflareError
+            raise error_cls(message, status=status, errors=errors, method=method, path=path)
+        if isinstance(data, dict) and "result" in data:
+            return data["result"], data.get("result_info")
+        if any(m == method and rx.match(path) for m, rx in _BARE_RESPONSES):
+            return data, None
+        raise CloudflareError("the API answered HTTP %d without a result" % status, status=status, method=method, path=path)
+
+
+def find_zone_id(client: CloudflareClient, name: str) -> str:
+    """The id of the zone called `name`; a clear error when there is none or more than one."""
+    wanted = name.strip().rstrip(".").lower()
+    zones = [z for z in client.paginate("zones", params={"name": wanted}) if str(z.get("name", "")).lower() == wanted]
+    if not zones:
+        raise CloudflareError(
+            "no zone named %r is visible to these credentials; check the name or give zone_id" % wanted, method="GET", path="zones"
+        )
+    if len(zones) > 1:
+        ids = ", ".join("%s (account %s)" % (z.get("id"), (z.get("account") or {}).get("name", "?")) for z in zones)
+        raise CloudflareError("more than one zone is named %r: %s; give zone_id instead" % (wanted, ids), method="GET", path="zones")
+    return zones[0]["id"]

@@ -1,0 +1,301 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Certificate and key facts, as pure functions over PEM text.
+
+This is a private file: it may change in any release without notice.
+No Ansible import: the emulator tests and benchmarks use it too. Nothing here returns key material.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any, Dict, List, Optional, Sequence
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module through missing_required_lib
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = exc
+
+_BEGIN = "-----BEGIN CERTIFICATE-----"
+_END = "-----END CERTIFICATE-----"
+_CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+_KEY_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S)
+
+# Cloudflare's names for signature algorithms, as its API reports them.
+_SIGNATURE_NAMES = {
+    ("rsa", "sha256"): "SHA256WithRSA",
+    ("rsa", "sha384"): "SHA384WithRSA",
+    ("rsa", "sha512"): "SHA512WithRSA",
+    ("rsa", "sha1"): "SHA1WithRSA",
+    ("ecdsa", "sha256"): "ECDSAWithSHA256",
+    ("ecdsa", "sha384"): "ECDSAWithSHA384",
+    ("ecdsa", "sha512"): "ECDSAWithSHA512",
+}
+
+
+class CertificateError(ValueError):
+    """A certificate or key cannot be used. The message names what and why, never key material."""
+
+
+def _utc(value: datetime.datetime) -> datetime.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def _now(now: Optional[datetime.datetime] = None) -> datetime.datetime:
+    return _utc(now) if now else datetime.datetime.now(datetime.timezone.utc)
+
+
+def isoformat(value: datetime.datetime) -> str:
+    return _utc(value).astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str) -> datetime.datetime:
+    """Parse the API's ISO 8601 times (`Z` or an offset, with or without fractions)."""
+    text = value.strip().replace("Z", "+00:00")
+    return _utc(datetime.datetime.fromisoformat(text))
+
+
+def normalize_pem(text: str) -> str:
+    """Certificates of a PEM bundle, one block each, line endings and stray text removed."""
+    return "\n".join(split_pem(text)) + "\n"
+
+
+def split_pem(text: str) -> List[str]:
+    """Each certificate block of `text`, re-wrapped at 64 columns."""
+    blocks = []
+    for block in _CERT_RE.findall(text or ""):
+        body = re.sub(r"\s+", "", block[len(_BEGIN):-len(_END)])
+        blocks.append("\n".join([_BEGIN] + [body[i:i + 64] for i in range(0, len(body), 64)] + [_END]))
+    return blocks
+
+
+def load_certificates(text: str, name: str = "certificate") -> List[Any]:
+    """Leaf first, then the chain as given. Raises CertificateError naming `name`."""
+    if not HAS_CRYPTOGRAPHY:
+        raise CertificateError("the Python library cryptography is required: %s" % CRYPTOGRAPHY_IMPORT_ERROR)
+    blocks = split_pem(text)
+    if not blocks:
+        raise CertificateError("%s: no PEM certificate found (expected a -----BEGIN CERTIFICATE----- block)" % name)
+    certs = []
+    for index, block in enumerate(blocks):
+        try:
+            certs.append(x509.load_pem_x509_certificate(block.encode("ascii")))
+        except ValueError:
+            which = "the leaf certificate" if index == 0 else "chain certificate %d" % index
+            raise CertificateError("%s: %s is not a valid PEM certificate" % (name, which)) from None
+    return certs
+
+
+def load_private_key(text: str, passphrase: Optional[str] = None, name: str = "private key") -> Any:
+    """An RSA or EC private key from PEM (PKCS#1, PKCS#8 or SEC1)."""
+    if not HAS_CRYPTOGRAPHY:
+        raise CertificateError("the Python library cryptography is required: %s" % CRYPTOGRAPHY_IMPORT_ERROR)
+    match = _KEY_RE.search(text or "")
+    if not match:
+        raise CertificateError("%s: no PEM private key found (expected a -----BEGIN ... PRIVATE KEY----- block)" % name)
+    data = match.group(0).encode("ascii", "replace")
+    encrypted = "ENCRYPTED" in match.group(1) or "Proc-Type: 4,ENCRYPTED" in match.group(0)
+    if encrypted and not passphrase:
+        raise CertificateError("%s is encrypted; give its passphrase (private_key_passphrase)" % name)
+    password = passphrase.encode("utf-8") if passphrase else None
+    try:
+        # Full RSA validation costs ~40 ms a key; the match check compares public keys instead.
+        key = serialization.load_pem_private_key(data, password=password, unsafe_skip_rsa_key_validation=True)
+    except TypeError:
+        # Passphrase given for a clear key: use it without one.
+        key = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, UnsupportedAlgorithm):
+        reason = "wrong passphrase or damaged key" if encrypted else "not a valid RSA or EC private key"
+        raise CertificateError("%s: %s" % (name, reason)) from None
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise CertificateError("%s: only RSA and ECDSA keys are supported by Cloudflare" % name)
+    return key
+
+
+def private_key_to_pem(key: Any) -> str:
+    """The key in clear PKCS#8 PEM (used to upload a key decrypted locally)."""
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode("ascii")
+
+
+def key_type(public_key: Any) -> str:
+    if isinstance(public_key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
+        return "rsa"
+    if isinstance(public_key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
+        return "ecdsa"
+    if isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        return "eddsa"
+    return "unknown"
+
+
+def _name_attr(name: Any, oid: Any) -> Optional[str]:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else None
+
+
+def cloudflare_issuer(cert: Any) -> str:
+    """The issuer as Cloudflare reports it: organisation name, else common name (unverified against the live API)."""
+    return _name_attr(cert.issuer, NameOID.ORGANIZATION_NAME) or _name_attr(cert.issuer, NameOID.COMMON_NAME) or cert.issuer.rfc4514_string()
+
+
+def subject_alt_names(cert: Any) -> List[str]:
+    try:
+        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    except x509.ExtensionNotFound:
+        return []
+    return [name.lower() for name in ext.value.get_values_for_type(x509.DNSName)]
+
+
+def certificate_hosts(cert: Any) -> List[str]:
+    """DNS names the certificate is for: SANs, or the subject CN when it has none."""
+    sans = subject_alt_names(cert)
+    if sans:
+        return sans
+    cn = _name_attr(cert.subject, NameOID.COMMON_NAME)
+    return [cn.lower()] if cn else []
+
+
+def fingerprint_sha256(cert: Any) -> str:
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def normalize_fingerprint(value: Optional[str]) -> Optional[str]:
+    return re.sub(r"[^0-9a-f]", "", value.lower()) if value else None
+
+
+def not_valid_after(cert: Any) -> datetime.datetime:
+    return _utc(getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after)
+
+
+def not_valid_before(cert: Any) -> datetime.datetime:
+    return _utc(getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before)
+
+
+def days_remaining(not_after: datetime.datetime, now: Optional[datetime.datetime] = None) -> int:
+    return int((_utc(not_after) - _now(now)).total_seconds() // 86400)
+
+
+def certificate_facts(cert: Any, now: Optional[datetime.datetime] = None) -> Dict[str, Any]:
+    """Everything a user or a comparison needs to know about a certificate, and nothing secret."""
+    public_key = cert.public_key()
+    ktype = key_type(public_key)
+    hash_name = cert.signature_hash_algorithm.name if cert.signature_hash_algorithm else None
+    not_after = not_valid_after(cert)
+    return {
+        "serial_number": str(cert.serial_number),
+        "serial_hex": format(cert.serial_number, "x"),
+        "fingerprint_sha256": fingerprint_sha256(cert),
+        "issuer": cloudflare_issuer(cert),
+        "issuer_dn": cert.issuer.rfc4514_string(),
+        "subject": cert.subject.rfc4514_string(),
+        "sans": subject_alt_names(cert),
+        "hosts": certificate_hosts(cert),
+        "not_before": isoformat(not_valid_before(cert)),
+        "not_after": isoformat(not_after),
+        "days_remaining": days_remaining(not_after, now),
+        "key_type": ktype,
+        "key_size": public_key.key_size if ktype == "rsa" else None,
+        "curve": public_key.curve.name if ktype == "ecdsa" else None,
+        "signature_algorithm": _SIGNATURE_NAMES.get((_signature_key_family(cert), hash_name), cert.signature_algorithm_oid._name),
+    }
+
+
+def _signature_key_family(cert: Any) -> str:
+    name = cert.signature_algorithm_oid._name.lower()
+    return "ecdsa" if "ecdsa" in name else "rsa" if "rsa" in name else name
+
+
+def key_matches(cert: Any, key: Any) -> bool:
+    """Whether `key` is the private key of `cert` (public keys compared explicitly)."""
+    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
+    enc = serialization.Encoding.DER
+    return cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt)
+
+
+def host_matches(pattern: str, hostname: str) -> bool:
+    """RFC 6125 matching: a leading `*.` stands for exactly one label."""
+    pattern = pattern.lower().rstrip(".")
+    hostname = hostname.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, _, rest = hostname.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return pattern == hostname
+
+
+def covers_hostname(cert: Any, hostname: str) -> bool:
+    return any(host_matches(pattern, hostname) for pattern in certificate_hosts(cert))
+
+
+def is_expired(cert: Any, now: Optional[datetime.datetime] = None) -> bool:
+    return not_valid_after(cert) <= _now(now)
+
+
+def expires_within(cert: Any, days: int, now: Optional[datetime.datetime] = None) -> bool:
+    return not_valid_after(cert) <= _now(now) + datetime.timedelta(days=days)
+
+
+def chain_order_problems(certs: Sequence[Any]) -> List[str]:
+    """What is wrong with the order of a leaf-first chain; empty when each cert is signed by the next."""
+    problems = []
+    for index in range(len(certs) - 1):
+        child, parent = certs[index], certs[index + 1]
+        if child.issuer != parent.subject or not _signed_by(child, parent):
+            problems.append(
+                "certificate %d (%s) is not issued by certificate %d (%s); put the chain in order, leaf first"
+                % (index, child.subject.rfc4514_string(), index + 1, parent.subject.rfc4514_string())
+            )
+    return problems
+
+
+def _signed_by(child: Any, parent: Any) -> bool:
+    public_key = parent.public_key()
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), child.signature_hash_algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(child.signature_hash_algorithm))
+        else:
+            return True
+    except InvalidSignature:
+        return False
+    return True
+
+
+def check_certificate(
+    cert_pem: str,
+    key_pem: Optional[str] = None,
+    passphrase: Optional[str] = None,
+    hostname: Optional[str] = None,
+    name: str = "certificate",
+    now: Optional[datetime.datetime] = None,
+) -> Dict[str, Any]:
+    """Validate a certificate (and its key) for upload; return the leaf's facts.
+
+    Raises CertificateError with one message naming `name` and every problem found.
+    """
+    certs = load_certificates(cert_pem, name)
+    leaf = certs[0]
+    problems = []
+    if key_pem is not None:
+        key = load_private_key(key_pem, passphrase, name="%s private key" % name)
+        if not key_matches(leaf, key):
+            problems.append("the private key does not belong to this certificate")
+    if is_expired(leaf, now):
+        problems.append("it expired on %s" % isoformat(not_valid_after(leaf)))
+    if hostname and not covers_hostname(leaf, hostname):
+        problems.append("it does not cover %s (it is for %s)" % (hostname, ", ".join(certificate_hosts(leaf)) or "no hostname"))
+    problems.extend(chain_order_problems(certs))
+    if problems:
+        raise CertificateError("%s: %s" % (name, "; ".join(problems)))
+    return certificate_facts(leaf, now)

@@ -1,0 +1,328 @@
+"""The shared API client: envelope, errors, retries, pagination, auth, secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import requests
+import responses
+
+from ansible_collections.certops.cloudflare.plugins.module_utils import _client
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import (
+    USER_AGENT,
+    CloudflareClient,
+    CloudflareConfigError,
+    CloudflareError,
+    OutcomeUnknownError,
+    find_zone_id,
+)
+
+BASE = "https://api.test/client/v4"
+TOKEN = "tok-SECRET-0123456789"
+KEY = "key-SECRET-abcdef"
+ZONE = "zones/023e105f4ecef8ad9ca31a8372d0c353"
+
+
+def ok(result, **extra):
+    return dict({"success": True, "errors": [], "messages": [], "result": result}, **extra)
+
+
+def fail(code, message, status=400):
+    return {"json": {"success": False, "errors": [{"code": code, "message": message}], "messages": [], "result": None}, "status": status}
+
+
+@pytest.fixture
+def logged():
+    return []
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def client(logged, sleeps):
+    return CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, log=logged.append, sleep=sleeps.append)
+
+
+@responses.activate
+def test_envelope_error_becomes_message_with_cloudflare_code(client):
+    responses.get(BASE + "/" + ZONE + "/custom_hostnames", **fail(1406, "Invalid custom hostname."))
+    with pytest.raises(CloudflareError) as info:
+        client.get(ZONE + "/custom_hostnames")
+    err = info.value
+    assert err.status == 400 and err.codes == [1406]
+    assert "Invalid custom hostname." in str(err) and "(code 1406)" in str(err)
+    assert err.method == "GET" and err.path == ZONE + "/custom_hostnames"
+
+
+@responses.activate
+def test_error_chain_is_flattened(client):
+    body = {"success": False, "result": None, "messages": [],
+            "errors": [{"code": 6003, "message": "Invalid request headers", "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}]}]}
+    responses.get(BASE + "/zones", json=body, status=400)
+    with pytest.raises(CloudflareError) as info:
+        client.get("zones")
+    assert info.value.codes == [6003, 6111]
+
+
+@responses.activate
+def test_success_false_with_200_is_an_error(client):
+    responses.get(BASE + "/zones", json={"success": False, "errors": [{"code": 1000, "message": "nope"}], "result": None})
+    with pytest.raises(CloudflareError, match="nope"):
+        client.get("zones")
+
+
+@responses.activate
+def test_429_with_retry_after_waits_then_succeeds(client, logged, sleeps):
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": "7"}, json={"success": False, "errors": [{"code": 10429, "message": "rate limited"}]})
+    responses.get(BASE + "/zones", json=ok([{"id": "z"}]))
+    assert client.get("zones") == [{"id": "z"}]
+    assert sleeps == [7.0]
+    assert len(logged) == 1 and "429" in logged[0] and "7.0s" in logged[0]
+
+
+@responses.activate
+def test_retry_after_is_clamped(client, sleeps):
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": "3600"})
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": "0"})
+    responses.get(BASE + "/zones", json=ok([]))
+    client.get("zones")
+    assert sleeps == [60.0, 1.0]
+
+
+@responses.activate
+def test_429_past_the_budget_fails_clearly(logged, sleeps):
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, retry_budget=20, log=logged.append, sleep=sleeps.append)
+    for _ in range(5):
+        responses.get(BASE + "/zones", status=429, headers={"Retry-After": "8"})
+    with pytest.raises(CloudflareError) as info:
+        client.get("zones")
+    assert info.value.status == 429
+    assert "rate limited" in str(info.value) and "retry budget" in str(info.value)
+    assert sleeps == [8.0, 8.0]  # a third wait would pass the 20 s budget
+
+
+@responses.activate
+def test_429_is_retried_for_post_too(client, sleeps):
+    responses.post(BASE + "/" + ZONE + "/origin_tls_client_auth/hostnames/certificates", status=429, headers={"Retry-After": "2"})
+    responses.post(BASE + "/" + ZONE + "/origin_tls_client_auth/hostnames/certificates", json=ok({"id": "c1"}))
+    assert client.post(ZONE + "/origin_tls_client_auth/hostnames/certificates", {"certificate": "x"}) == {"id": "c1"}
+    assert sleeps == [2.0]
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_5xx_is_retried_on_get(client, sleeps, logged, status):
+    responses.get(BASE + "/zones", status=status)
+    responses.get(BASE + "/zones", json=ok([]))
+    assert client.get("zones") == []
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= 0.5
+    assert "server error (HTTP %d)" % status in logged[0]
+
+
+@responses.activate
+def test_5xx_backoff_grows_and_gives_up(sleeps):
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, max_attempts=4, sleep=sleeps.append)
+    for _ in range(4):
+        responses.get(BASE + "/zones", status=503)
+    with pytest.raises(CloudflareError) as info:
+        client.get("zones")
+    assert info.value.status == 503
+    assert len(sleeps) == 3 and sleeps[0] <= 0.5 < sleeps[2] <= 2.0
+
+
+@responses.activate
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_ambiguous_write_is_not_resent(client, sleeps, method):
+    responses.add(method, BASE + "/" + ZONE + "/custom_hostnames/abc", status=502)
+    with pytest.raises(OutcomeUnknownError) as info:
+        client.request(method, ZONE + "/custom_hostnames/abc", body={"ssl": {}})
+    assert len(responses.calls) == 1
+    assert sleeps == []
+    assert "not sent again" in str(info.value)
+
+
+@responses.activate
+def test_connection_reset_on_post_is_outcome_unknown(client):
+    responses.post(BASE + "/" + ZONE + "/custom_hostnames", body=requests.exceptions.ConnectionError("Connection aborted. ConnectionResetError(104)"))
+    with pytest.raises(OutcomeUnknownError, match="reset"):
+        client.post(ZONE + "/custom_hostnames", {"hostname": "a"})
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_read_timeout_on_put_is_retried(client, sleeps):
+    url = BASE + "/" + ZONE + "/origin_tls_client_auth/hostnames"
+    responses.put(url, body=requests.exceptions.ReadTimeout("read timed out"))
+    responses.put(url, json=ok([]))
+    assert client.put(ZONE + "/origin_tls_client_auth/hostnames", {"config": []}) == []
+    assert len(sleeps) == 1
+
+
+@responses.activate
+def test_connection_refused_is_retried_for_post(client, sleeps):
+    url = BASE + "/" + ZONE + "/custom_hostnames"
+    responses.post(url, body=requests.exceptions.ConnectionError("NewConnectionError: [Errno 111] Connection refused"))
+    responses.post(url, json=ok({"id": "h"}))
+    assert client.post(ZONE + "/custom_hostnames", {"hostname": "a"}) == {"id": "h"}
+
+
+@responses.activate
+def test_delete_404_after_a_lost_answer_counts_as_done(client):
+    url = BASE + "/" + ZONE + "/custom_certificates/c1"
+    responses.delete(url, status=502)
+    responses.delete(url, **fail(1003, "not found", status=404))
+    assert client.delete(ZONE + "/custom_certificates/c1") is None
+
+
+@responses.activate
+def test_delete_404_first_time_is_not_found(client):
+    responses.delete(BASE + "/" + ZONE + "/custom_certificates/c1", **fail(1003, "not found", status=404))
+    with pytest.raises(_client.NotFoundError):
+        client.delete(ZONE + "/custom_certificates/c1")
+
+
+@responses.activate
+def test_pagination_over_three_pages_loses_and_repeats_nothing(client):
+    items = [{"id": "h%02d" % i} for i in range(12)]
+    for page in (1, 2, 3):
+        chunk = items[(page - 1) * 5: page * 5]
+        responses.get(BASE + "/" + ZONE + "/custom_hostnames", json=ok(chunk, result_info={"page": page, "per_page": 5, "count": len(chunk), "total_count": 12, "total_pages": 3}),
+                      match=[responses.matchers.query_param_matcher({"page": str(page), "per_page": "5"})])
+    assert client.paginate(ZONE + "/custom_hostnames", per_page=5) == items
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_pagination_rereads_when_items_shift_between_pages(client):
+    # An item inserted while we page shifts h04 onto page 2 (seen twice) and h05 is lost on the
+    # first pass; the count of unique items then differs from total_count, so the list is read again.
+    first = [{"id": "h%02d" % i} for i in range(5)]
+    second_shifted = [{"id": "h04"}, {"id": "h06"}]
+    new = [{"id": "h%02d" % i} for i in (0, 1, 2, 3, 4)], [{"id": "h05"}, {"id": "h06"}, {"id": "hnew"}]
+    info = lambda p, n, total: {"page": p, "per_page": 5, "count": n, "total_count": total, "total_pages": 2}  # noqa: E731
+    responses.get(BASE + "/zones", json=ok(first, result_info=info(1, 5, 8)))
+    responses.get(BASE + "/zones", json=ok(second_shifted, result_info=info(2, 2, 8)))
+    responses.get(BASE + "/zones", json=ok(new[0], result_info=info(1, 5, 8)))
+    responses.get(BASE + "/zones", json=ok(new[1], result_info=info(2, 3, 8)))
+    ids = [item["id"] for item in client.paginate("zones", per_page=5)]
+    assert sorted(ids) == sorted(set(ids))
+    assert set(ids) == {"h00", "h01", "h02", "h03", "h04", "h05", "h06", "hnew"}
+
+
+@responses.activate
+def test_token_auth_headers_and_user_agent(client):
+    responses.get(BASE + "/zones", json=ok([]))
+    client.get("zones")
+    headers = responses.calls[0].request.headers
+    assert headers["Authorization"] == "Bearer " + TOKEN
+    assert "X-Auth-Key" not in headers and "X-Auth-Email" not in headers
+    assert headers["User-Agent"] == USER_AGENT == "certops.cloudflare/0.1.0"
+
+
+@responses.activate
+def test_global_key_auth_headers():
+    client = CloudflareClient(api_email="ops@example.com", api_key=KEY, base_url=BASE, rate_limit=0)
+    responses.get(BASE + "/zones", json=ok([]))
+    client.get("zones")
+    headers = responses.calls[0].request.headers
+    assert headers["X-Auth-Email"] == "ops@example.com" and headers["X-Auth-Key"] == KEY
+    assert "Authorization" not in headers
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"api_token": TOKEN, "api_email": "ops@example.com"}, ["api_token", "CLOUDFLARE_API_TOKEN", "api_email", "CLOUDFLARE_EMAIL"]),
+        ({"api_token": TOKEN, "api_key": KEY}, ["CLOUDFLARE_API_TOKEN", "api_key", "CLOUDFLARE_API_KEY"]),
+        ({"api_email": "ops@example.com"}, ["api_key", "CLOUDFLARE_API_KEY"]),
+        ({"api_key": KEY}, ["api_email", "CLOUDFLARE_EMAIL"]),
+        ({}, ["api_token", "CLOUDFLARE_API_TOKEN"]),
+    ],
+)
+def test_auth_modes_conflict_or_missing_names_options_and_variables(kwargs, expected):
+    with pytest.raises(CloudflareConfigError) as info:
+        CloudflareClient(base_url=BASE, **kwargs)
+    for word in expected:
+        assert word in str(info.value)
+    assert TOKEN not in str(info.value) and KEY not in str(info.value)
+
+
+@responses.activate
+def test_secrets_never_in_exceptions_or_logs(caplog):
+    logged = []
+    client = CloudflareClient(api_email="ops@example.com", api_key=KEY, base_url=BASE, rate_limit=0, log=logged.append, sleep=lambda s: None, max_attempts=2)
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": "1"})
+    responses.get(BASE + "/zones", status=503)
+    responses.post(BASE + "/zones", status=500, json={"success": False, "errors": [{"code": 1, "message": "boom"}]})
+    body_secret = "-----BEGIN PRIVATE KEY-----SECRETKEYBODY-----END PRIVATE KEY-----"
+    texts = []
+    for call in (lambda: client.get("zones"), lambda: client.post("zones", {"custom_key": body_secret})):
+        with caplog.at_level(logging.DEBUG):
+            with pytest.raises(CloudflareError) as info:
+                call()
+        texts += [str(info.value), repr(info.value), json.dumps(info.value.to_dict())]
+    texts += logged + [caplog.text]
+    for text in texts:
+        assert KEY not in text and "SECRETKEYBODY" not in text
+
+
+@responses.activate
+def test_private_key_fields_are_stripped_from_responses(client):
+    result = {"id": "h", "ssl": {"custom_key": "KEY", "custom_certificate": "CERT", "certificates": [{"private_key": "KEY", "id": "c"}]}}
+    responses.get(BASE + "/" + ZONE + "/custom_hostnames/h", json=ok(result))
+    got = client.get(ZONE + "/custom_hostnames/h")
+    assert got == {"id": "h", "ssl": {"custom_certificate": "CERT", "certificates": [{"id": "c"}]}}
+    assert "KEY" not in json.dumps(got)
+
+
+@responses.activate
+def test_bare_responses_only_where_the_api_sends_them(client):
+    responses.delete(BASE + "/" + ZONE + "/custom_hostnames/h1", json={"id": "h1"})
+    responses.put(BASE + "/" + ZONE + "/custom_hostnames/h1/certificate_pack/p/certificates/c", status=202, body="")
+    responses.get(BASE + "/" + ZONE + "/custom_hostnames/h1", json={"id": "h1"})
+    assert client.delete(ZONE + "/custom_hostnames/h1") == {"id": "h1"}
+    assert client.put(ZONE + "/custom_hostnames/h1/certificate_pack/p/certificates/c", {}) is None
+    with pytest.raises(CloudflareError, match="without a result"):
+        client.get(ZONE + "/custom_hostnames/h1")
+
+
+@responses.activate
+def test_find_zone_id_by_name(client):
+    responses.get(BASE + "/zones", json=ok([{"id": "z1", "name": "example.com"}], result_info={"page": 1, "per_page": 50, "count": 1, "total_count": 1, "total_pages": 1}),
+                  match=[responses.matchers.query_param_matcher({"name": "example.com", "page": "1", "per_page": "50"})])
+    assert find_zone_id(client, "Example.COM.") == "z1"
+
+
+@responses.activate
+def test_find_zone_id_not_found_and_ambiguous(client):
+    responses.get(BASE + "/zones", json=ok([], result_info={"total_count": 0, "total_pages": 0}))
+    with pytest.raises(CloudflareError, match="no zone named 'nope.example'"):
+        find_zone_id(client, "nope.example")
+    responses.replace(responses.GET, BASE + "/zones", json=ok([{"id": "z1", "name": "a.example"}, {"id": "z2", "name": "a.example"}], result_info={"total_count": 2, "total_pages": 1}))
+    with pytest.raises(CloudflareError, match="more than one zone.*z1.*z2.*zone_id"):
+        find_zone_id(client, "a.example")
+
+
+def test_pacer_spaces_requests_across_clients(tmp_path, monkeypatch):
+    monkeypatch.setattr(_client.tempfile, "gettempdir", lambda: str(tmp_path))
+    waits = []
+    first = _client.Pacer(2.0, "same-key", sleep=waits.append)
+    second = _client.Pacer(2.0, "same-key", sleep=waits.append)
+    for pacer in (first, second, first):
+        pacer.wait()
+    # three requests at 2 per second: the 2nd waits ~0.5 s and the 3rd ~1 s, whichever process sends them
+    assert len(waits) == 2 and 0.4 < waits[0] <= 0.5 and 0.9 < waits[1] <= 1.0
+    assert not any("same-key" in p.name for p in tmp_path.iterdir())
+
+
+def test_pacer_off_never_waits():
+    waits = []
+    pacer = _client.Pacer(0, "k", sleep=waits.append)
+    for _ in range(5):
+        pacer.wait()
+    assert waits == []

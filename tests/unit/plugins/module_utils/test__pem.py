@@ -1,0 +1,187 @@
+"""Certificate facts and checks: pure functions over real certificates minted here."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.certops.cloudflare.plugins.module_utils import _pem
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+def _name(cn, org=None):
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if org:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    return x509.Name(attrs)
+
+
+def _mint(subject, issuer, key, signer, hosts=(), days=90, start=-1, ca=False, serial=None):
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(serial or x509.random_serial_number())
+        .not_valid_before(NOW + datetime.timedelta(days=start))
+        .not_valid_after(NOW + datetime.timedelta(days=start + days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if hosts:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
+    return builder.sign(signer, hashes.SHA256())
+
+
+def pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def key_pem(key, fmt=serialization.PrivateFormat.PKCS8, password=None):
+    enc = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, fmt, enc).decode()
+
+
+@pytest.fixture(scope="module")
+def ca():
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("Test Root CA", "Certops Test CA")
+    return key, name, _mint(name, name, key, key, ca=True, days=3650)
+
+
+@pytest.fixture(scope="module")
+def ec_leaf(ca):
+    ca_key, ca_name, _ = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key, _mint(_name("shop.example.com"), ca_name, key, ca_key, hosts=["shop.example.com", "*.shop.example.com"], serial=1234567890123)
+
+
+@pytest.fixture(scope="module")
+def rsa_leaf(ca):
+    ca_key, ca_name, _ = ca
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key, _mint(_name("shop.example.com"), ca_name, key, ca_key, hosts=["shop.example.com"])
+
+
+def test_ecdsa_leaf_facts(ec_leaf):
+    key, cert = ec_leaf
+    facts = _pem.check_certificate(pem(cert), key_pem(key), hostname="shop.example.com")
+    assert facts["serial_number"] == "1234567890123"
+    assert facts["serial_hex"] == format(1234567890123, "x")
+    assert facts["fingerprint_sha256"] == cert.fingerprint(hashes.SHA256()).hex() and len(facts["fingerprint_sha256"]) == 64
+    assert facts["issuer"] == "Certops Test CA"
+    assert facts["subject"] == "CN=shop.example.com"
+    assert facts["sans"] == ["shop.example.com", "*.shop.example.com"]
+    assert facts["key_type"] == "ecdsa" and facts["curve"] == "secp256r1" and facts["key_size"] is None
+    assert facts["signature_algorithm"] == "ECDSAWithSHA256"
+    assert facts["days_remaining"] in (88, 89)
+    assert facts["not_after"].endswith("Z")
+
+
+def test_rsa_leaf_facts_and_key_formats(rsa_leaf):
+    key, cert = rsa_leaf
+    for fmt in (serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL):
+        facts = _pem.check_certificate(pem(cert), key_pem(key, fmt))
+        assert facts["key_type"] == "rsa" and facts["key_size"] == 2048 and facts["curve"] is None
+
+
+def test_sec1_ec_key_loads(ec_leaf):
+    key, cert = ec_leaf
+    text = key_pem(key, serialization.PrivateFormat.TraditionalOpenSSL)
+    assert "BEGIN EC PRIVATE KEY" in text
+    assert _pem.key_matches(cert, _pem.load_private_key(text))
+
+
+def test_encrypted_key_needs_a_passphrase(ec_leaf):
+    key, cert = ec_leaf
+    text = key_pem(key, password=b"s3cret")
+    with pytest.raises(CertificateError, match="encrypted; give its passphrase"):
+        _pem.load_private_key(text)
+    with pytest.raises(CertificateError, match="wrong passphrase"):
+        _pem.load_private_key(text, "wrong")
+    assert _pem.key_matches(cert, _pem.load_private_key(text, "s3cret"))
+    clear = _pem.private_key_to_pem(_pem.load_private_key(text, "s3cret"))
+    assert "ENCRYPTED" not in clear and _pem.key_matches(cert, _pem.load_private_key(clear))
+
+
+def test_chain_is_parsed_leaf_first_and_order_checked(ca, ec_leaf):
+    _, _, ca_cert = ca
+    _, leaf = ec_leaf
+    bundle = pem(leaf) + "\r\n" + pem(ca_cert)
+    certs = _pem.load_certificates(bundle)
+    assert [c.subject for c in certs] == [leaf.subject, ca_cert.subject]
+    assert _pem.chain_order_problems(certs) == []
+    problems = _pem.chain_order_problems(list(reversed(certs)))
+    assert len(problems) == 1 and "leaf first" in problems[0]
+    assert _pem.normalize_pem(bundle).count("BEGIN CERTIFICATE") == 2
+
+
+def test_mismatched_key_is_refused_without_key_material(ec_leaf, rsa_leaf):
+    other_key, _ = rsa_leaf
+    _, cert = ec_leaf
+    other = key_pem(other_key)
+    with pytest.raises(CertificateError) as info:
+        _pem.check_certificate(pem(cert), other, name="certificates[0]")
+    assert "certificates[0]" in str(info.value) and "does not belong" in str(info.value)
+    assert other.splitlines()[1] not in str(info.value)
+
+
+def test_expired_certificate(ca):
+    ca_key, ca_name, _ = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _mint(_name("old.example.com"), ca_name, key, ca_key, hosts=["old.example.com"], start=-100, days=30)
+    assert _pem.is_expired(cert)
+    with pytest.raises(CertificateError, match="expired on"):
+        _pem.check_certificate(pem(cert), key_pem(key))
+
+
+def test_expiring_within(ec_leaf):
+    _, cert = ec_leaf
+    assert _pem.expires_within(cert, 90) and not _pem.expires_within(cert, 30)
+
+
+@pytest.mark.parametrize(
+    "host, covered",
+    [
+        ("shop.example.com", True),
+        ("www.shop.example.com", True),
+        ("WWW.Shop.Example.com.", True),
+        ("a.b.shop.example.com", False),
+        ("example.com", False),
+        ("evilshop.example.com", False),
+    ],
+)
+def test_wildcard_coverage_is_one_label(ec_leaf, host, covered):
+    _, cert = ec_leaf
+    assert _pem.covers_hostname(cert, host) is covered
+
+
+def test_not_covering_hostname_is_named(ec_leaf):
+    key, cert = ec_leaf
+    with pytest.raises(CertificateError, match="does not cover other.example.net"):
+        _pem.check_certificate(pem(cert), key_pem(key), hostname="other.example.net")
+
+
+@pytest.mark.parametrize("text", ["", "not a pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+def test_garbage_pem(text):
+    with pytest.raises(CertificateError, match="leaf|no PEM certificate"):
+        _pem.load_certificates(text, "certificates[1]")
+
+
+def test_garbage_key():
+    with pytest.raises(CertificateError, match="no PEM private key"):
+        _pem.load_private_key("garbage")
+    with pytest.raises(CertificateError, match="not a valid RSA or EC private key"):
+        _pem.load_private_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+
+
+def test_api_times_parse():
+    assert _pem.parse_time("2026-01-02T03:04:05Z") == datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    assert _pem.parse_time("2026-01-02T03:04:05.123456+00:00").year == 2026
+    assert _pem.normalize_fingerprint("AB:CD:ef") == "abcdef"
