@@ -193,6 +193,7 @@ class CloudflareResource:
 
     def run(self) -> None:
         with error_handling(self.module, lambda: "manage %s" % self.describe()):
+            self.client  # pylint: disable=pointless-statement  # bad credentials fail before anything else
             self.validate()
             current = self.lookup()
             before = self.to_view(current)

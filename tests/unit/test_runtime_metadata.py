@@ -1,0 +1,22 @@
+"""meta/runtime.yml's action group names every module, so module_defaults reaches all of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_action_group_all_lists_every_module_alphabetically():
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    group = runtime["action_groups"]["all"]
+    modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if not p.name.startswith("_"))
+    assert group == modules, "meta/runtime.yml action_groups.all must list exactly the modules in plugins/modules, sorted"
+
+
+def test_user_agent_version_matches_galaxy():
+    from ansible_collections.certops.cloudflare.plugins.module_utils._client import COLLECTION_VERSION
+
+    assert yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"] == COLLECTION_VERSION
