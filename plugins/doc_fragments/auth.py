@@ -11,7 +11,7 @@ class ModuleDocFragment:
 options:
   api_token:
     description:
-      - A Cloudflare API token, sent as C(Authorization: Bearer). The preferred way to authenticate.
+      - "A Cloudflare API token, sent as C(Authorization: Bearer). The preferred way to authenticate."
       - Give either O(api_token), or O(api_email) together with O(api_key), never both.
       - If not set, the value of the E(CLOUDFLARE_API_TOKEN) environment variable is used.
     type: str
@@ -52,8 +52,8 @@ options:
     type: bool
     default: true
 notes:
-  - Credentials from environment variables are read on the host where the module runs. Run the modules on the
-    controller (C(delegate_to: localhost)) when the variables are set there.
+  - "Credentials from environment variables are read on the host where the module runs. Run the modules on the
+    controller (C(delegate_to: localhost)) when the variables are set there."
   - Environment variables are applied before the options are checked, so a stray E(CLOUDFLARE_EMAIL) or
     E(CLOUDFLARE_API_KEY) next to a token fails with a message naming both, instead of silently choosing an identity.
   - Requests rate limited by Cloudflare (HTTP 429) are retried after the time its C(Retry-After) header asks for.

@@ -229,8 +229,7 @@ class CloudflareResource:
                 replanned, _predicted = self.plan(self.lookup())
                 if any(s.key == step.key for s in replanned):
                     raise CloudflareError(
-                        "%s; reading the state again shows it was not applied. Nothing was re-sent; running the task again is safe"
-                        % exc.message,
+                        "%s; reading the state again shows it was not applied. Nothing was re-sent; running the task again is safe" % exc.message,
                         status=exc.status,
                         errors=exc.errors,
                         method=exc.method,

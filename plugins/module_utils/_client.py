@@ -57,10 +57,7 @@ _BARE_RESPONSES = (
     ("DELETE", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+/certificate_pack/[^/]+/certificates/[^/]+$")),
 )
 
-AUTH_HINT = (
-    "Use either api_token (CLOUDFLARE_API_TOKEN) or api_email plus api_key "
-    "(CLOUDFLARE_EMAIL, CLOUDFLARE_API_KEY)"
-)
+AUTH_HINT = "Use either api_token (CLOUDFLARE_API_TOKEN) or api_email plus api_key " "(CLOUDFLARE_EMAIL, CLOUDFLARE_API_KEY)"
 
 
 class CloudflareConfigError(ValueError):
@@ -256,8 +253,7 @@ class CloudflareClient:
             given = [name for name, value in (("api_email (CLOUDFLARE_EMAIL)", api_email), ("api_key (CLOUDFLARE_API_KEY)", api_key)) if value]
             raise CloudflareConfigError(
                 "Both an API token (api_token, CLOUDFLARE_API_TOKEN) and %s are set. %s, not both; "
-                "unset the one you do not mean to use (check the environment of the host running the module)."
-                % (" and ".join(given), AUTH_HINT)
+                "unset the one you do not mean to use (check the environment of the host running the module)." % (" and ".join(given), AUTH_HINT)
             )
         if api_token:
             return {"Authorization": "Bearer " + api_token}
@@ -336,9 +332,7 @@ class CloudflareClient:
             self.pacer.wait()
             self.request_count += 1
             try:
-                response = self.session.request(
-                    method, url, params=params, json=body if body is not None else None, timeout=self.timeout, verify=self.verify
-                )
+                response = self.session.request(method, url, params=params, json=body if body is not None else None, timeout=self.timeout, verify=self.verify)
             except requests.exceptions.RequestException as exc:
                 reason, processed = self._classify_transport_error(exc)
                 if processed and method not in IDEMPOTENT_METHODS:
@@ -445,9 +439,7 @@ def find_zone_id(client: CloudflareClient, name: str) -> str:
     wanted = name.strip().rstrip(".").lower()
     zones = [z for z in client.paginate("zones", params={"name": wanted}) if str(z.get("name", "")).lower() == wanted]
     if not zones:
-        raise CloudflareError(
-            "no zone named %r is visible to these credentials; check the name or give zone_id" % wanted, method="GET", path="zones"
-        )
+        raise CloudflareError("no zone named %r is visible to these credentials; check the name or give zone_id" % wanted, method="GET", path="zones")
     if len(zones) > 1:
         ids = ", ".join("%s (account %s)" % (z.get("id"), (z.get("account") or {}).get("name", "?")) for z in zones)
         raise CloudflareError("more than one zone is named %r: %s; give zone_id instead" % (wanted, ids), method="GET", path="zones")

@@ -76,8 +76,8 @@ def split_pem(text: str) -> List[str]:
     """Each certificate block of `text`, re-wrapped at 64 columns."""
     blocks = []
     for block in _CERT_RE.findall(text or ""):
-        body = re.sub(r"\s+", "", block[len(_BEGIN):-len(_END)])
-        blocks.append("\n".join([_BEGIN] + [body[i:i + 64] for i in range(0, len(body), 64)] + [_END]))
+        body = re.sub(r"\s+", "", block[len(_BEGIN) : -len(_END)])
+        blocks.append("\n".join([_BEGIN] + [body[i : i + 64] for i in range(0, len(body), 64)] + [_END]))
     return blocks
 
 
@@ -228,7 +228,7 @@ def host_matches(pattern: str, hostname: str) -> bool:
     pattern = pattern.lower().rstrip(".")
     hostname = hostname.lower().rstrip(".")
     if pattern.startswith("*."):
-        head, _, rest = hostname.partition(".")
+        head, _dot, rest = hostname.partition(".")
         return bool(head) and rest == pattern[2:]
     return pattern == hostname
 

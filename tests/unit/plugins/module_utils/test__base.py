@@ -94,7 +94,7 @@ def test_matrix(start, state, check):
 
 
 def test_no_diff_key_without_diff_mode():
-    result, _ = run({"value": "a"}, {}, diff=False)
+    result = run({"value": "a"}, {}, diff=False)[0]
     assert "diff" not in result
 
 
@@ -123,8 +123,10 @@ def test_outcome_unknown_that_did_not_happen_fails_without_resending():
 
 
 def test_api_error_message_has_code_and_no_traceback():
-    error = CloudflareError("Invalid custom hostname.", status=400, errors=[{"code": 1406, "message": "Invalid custom hostname."}], method="PATCH", path="zones/z/x")
-    result, _ = run({"value": "a"}, {}, fail_with=error)
+    error = CloudflareError(
+        "Invalid custom hostname.", status=400, errors=[{"code": 1406, "message": "Invalid custom hostname."}], method="PATCH", path="zones/z/x"
+    )
+    result = run({"value": "a"}, {}, fail_with=error)[0]
     assert result["failed"]
     assert result["msg"].startswith("Failed to manage thing: Invalid custom hostname. (code 1406)")
     assert result["status"] == 400 and result["cloudflare_errors"] == [{"code": 1406, "message": "Invalid custom hostname."}]
@@ -132,7 +134,7 @@ def test_api_error_message_has_code_and_no_traceback():
 
 
 def test_unexpected_error_has_traceback():
-    result, _ = run({"value": "a"}, {}, fail_with=KeyError("boom"))
+    result = run({"value": "a"}, {}, fail_with=KeyError("boom"))[0]
     assert result["failed"] and "exception" in result and "KeyError" in result["msg"]
 
 

@@ -61,8 +61,12 @@ def test_envelope_error_becomes_message_with_cloudflare_code(client):
 
 @responses.activate
 def test_error_chain_is_flattened(client):
-    body = {"success": False, "result": None, "messages": [],
-            "errors": [{"code": 6003, "message": "Invalid request headers", "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}]}]}
+    body = {
+        "success": False,
+        "result": None,
+        "messages": [],
+        "errors": [{"code": 6003, "message": "Invalid request headers", "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}]}],
+    }
     responses.get(BASE + "/zones", json=body, status=400)
     with pytest.raises(CloudflareError) as info:
         client.get("zones")
@@ -97,7 +101,7 @@ def test_retry_after_is_clamped(client, sleeps):
 @responses.activate
 def test_429_past_the_budget_fails_clearly(logged, sleeps):
     client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, retry_budget=20, log=logged.append, sleep=sleeps.append)
-    for _ in range(5):
+    for _attempt in range(5):
         responses.get(BASE + "/zones", status=429, headers={"Retry-After": "8"})
     with pytest.raises(CloudflareError) as info:
         client.get("zones")
@@ -127,7 +131,7 @@ def test_5xx_is_retried_on_get(client, sleeps, logged, status):
 @responses.activate
 def test_5xx_backoff_grows_and_gives_up(sleeps):
     client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, max_attempts=4, sleep=sleeps.append)
-    for _ in range(4):
+    for _attempt in range(4):
         responses.get(BASE + "/zones", status=503)
     with pytest.raises(CloudflareError) as info:
         client.get("zones")
@@ -190,9 +194,12 @@ def test_delete_404_first_time_is_not_found(client):
 def test_pagination_over_three_pages_loses_and_repeats_nothing(client):
     items = [{"id": "h%02d" % i} for i in range(12)]
     for page in (1, 2, 3):
-        chunk = items[(page - 1) * 5: page * 5]
-        responses.get(BASE + "/" + ZONE + "/custom_hostnames", json=ok(chunk, result_info={"page": page, "per_page": 5, "count": len(chunk), "total_count": 12, "total_pages": 3}),
-                      match=[responses.matchers.query_param_matcher({"page": str(page), "per_page": "5"})])
+        chunk = items[(page - 1) * 5 : page * 5]
+        responses.get(
+            BASE + "/" + ZONE + "/custom_hostnames",
+            json=ok(chunk, result_info={"page": page, "per_page": 5, "count": len(chunk), "total_count": 12, "total_pages": 3}),
+            match=[responses.matchers.query_param_matcher({"page": str(page), "per_page": "5"})],
+        )
     assert client.paginate(ZONE + "/custom_hostnames", per_page=5) == items
     assert len(responses.calls) == 3
 
@@ -203,12 +210,10 @@ def test_pagination_rereads_when_items_shift_between_pages(client):
     # first pass; the count of unique items then differs from total_count, so the list is read again.
     first = [{"id": "h%02d" % i} for i in range(5)]
     second_shifted = [{"id": "h04"}, {"id": "h06"}]
-    new = [{"id": "h%02d" % i} for i in (0, 1, 2, 3, 4)], [{"id": "h05"}, {"id": "h06"}, {"id": "hnew"}]
-    info = lambda p, n, total: {"page": p, "per_page": 5, "count": n, "total_count": total, "total_pages": 2}  # noqa: E731
-    responses.get(BASE + "/zones", json=ok(first, result_info=info(1, 5, 8)))
-    responses.get(BASE + "/zones", json=ok(second_shifted, result_info=info(2, 2, 8)))
-    responses.get(BASE + "/zones", json=ok(new[0], result_info=info(1, 5, 8)))
-    responses.get(BASE + "/zones", json=ok(new[1], result_info=info(2, 3, 8)))
+    second_pass = [{"id": "h%02d" % i} for i in (0, 1, 2, 3, 4)], [{"id": "h05"}, {"id": "h06"}, {"id": "hnew"}]
+    for page, items in ((1, first), (2, second_shifted), (1, second_pass[0]), (2, second_pass[1])):
+        info = {"page": page, "per_page": 5, "count": len(items), "total_count": 8, "total_pages": 2}
+        responses.get(BASE + "/zones", json=ok(items, result_info=info))
     ids = [item["id"] for item in client.paginate("zones", per_page=5)]
     assert sorted(ids) == sorted(set(ids))
     assert set(ids) == {"h00", "h01", "h02", "h03", "h04", "h05", "h06", "hnew"}
@@ -293,8 +298,11 @@ def test_bare_responses_only_where_the_api_sends_them(client):
 
 @responses.activate
 def test_find_zone_id_by_name(client):
-    responses.get(BASE + "/zones", json=ok([{"id": "z1", "name": "example.com"}], result_info={"page": 1, "per_page": 50, "count": 1, "total_count": 1, "total_pages": 1}),
-                  match=[responses.matchers.query_param_matcher({"name": "example.com", "page": "1", "per_page": "50"})])
+    responses.get(
+        BASE + "/zones",
+        json=ok([{"id": "z1", "name": "example.com"}], result_info={"page": 1, "per_page": 50, "count": 1, "total_count": 1, "total_pages": 1}),
+        match=[responses.matchers.query_param_matcher({"name": "example.com", "page": "1", "per_page": "50"})],
+    )
     assert find_zone_id(client, "Example.COM.") == "z1"
 
 
@@ -303,7 +311,11 @@ def test_find_zone_id_not_found_and_ambiguous(client):
     responses.get(BASE + "/zones", json=ok([], result_info={"total_count": 0, "total_pages": 0}))
     with pytest.raises(CloudflareError, match="no zone named 'nope.example'"):
         find_zone_id(client, "nope.example")
-    responses.replace(responses.GET, BASE + "/zones", json=ok([{"id": "z1", "name": "a.example"}, {"id": "z2", "name": "a.example"}], result_info={"total_count": 2, "total_pages": 1}))
+    responses.replace(
+        responses.GET,
+        BASE + "/zones",
+        json=ok([{"id": "z1", "name": "a.example"}, {"id": "z2", "name": "a.example"}], result_info={"total_count": 2, "total_pages": 1}),
+    )
     with pytest.raises(CloudflareError, match="more than one zone.*z1.*z2.*zone_id"):
         find_zone_id(client, "a.example")
 
@@ -323,6 +335,6 @@ def test_pacer_spaces_requests_across_clients(tmp_path, monkeypatch):
 def test_pacer_off_never_waits():
     waits = []
     pacer = _client.Pacer(0, "k", sleep=waits.append)
-    for _ in range(5):
+    for _attempt in range(5):
         pacer.wait()
     assert waits == []

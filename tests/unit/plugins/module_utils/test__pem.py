@@ -57,14 +57,14 @@ def ca():
 
 @pytest.fixture(scope="module")
 def ec_leaf(ca):
-    ca_key, ca_name, _ = ca
+    ca_key, ca_name = ca[:2]
     key = ec.generate_private_key(ec.SECP256R1())
     return key, _mint(_name("shop.example.com"), ca_name, key, ca_key, hosts=["shop.example.com", "*.shop.example.com"], serial=1234567890123)
 
 
 @pytest.fixture(scope="module")
 def rsa_leaf(ca):
-    ca_key, ca_name, _ = ca
+    ca_key, ca_name = ca[:2]
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key, _mint(_name("shop.example.com"), ca_name, key, ca_key, hosts=["shop.example.com"])
 
@@ -111,8 +111,8 @@ def test_encrypted_key_needs_a_passphrase(ec_leaf):
 
 
 def test_chain_is_parsed_leaf_first_and_order_checked(ca, ec_leaf):
-    _, _, ca_cert = ca
-    _, leaf = ec_leaf
+    ca_cert = ca[2]
+    leaf = ec_leaf[1]
     bundle = pem(leaf) + "\r\n" + pem(ca_cert)
     certs = _pem.load_certificates(bundle)
     assert [c.subject for c in certs] == [leaf.subject, ca_cert.subject]
@@ -123,8 +123,8 @@ def test_chain_is_parsed_leaf_first_and_order_checked(ca, ec_leaf):
 
 
 def test_mismatched_key_is_refused_without_key_material(ec_leaf, rsa_leaf):
-    other_key, _ = rsa_leaf
-    _, cert = ec_leaf
+    other_key = rsa_leaf[0]
+    cert = ec_leaf[1]
     other = key_pem(other_key)
     with pytest.raises(CertificateError) as info:
         _pem.check_certificate(pem(cert), other, name="certificates[0]")
@@ -133,7 +133,7 @@ def test_mismatched_key_is_refused_without_key_material(ec_leaf, rsa_leaf):
 
 
 def test_expired_certificate(ca):
-    ca_key, ca_name, _ = ca
+    ca_key, ca_name = ca[:2]
     key = ec.generate_private_key(ec.SECP256R1())
     cert = _mint(_name("old.example.com"), ca_name, key, ca_key, hosts=["old.example.com"], start=-100, days=30)
     assert _pem.is_expired(cert)
@@ -142,7 +142,7 @@ def test_expired_certificate(ca):
 
 
 def test_expiring_within(ec_leaf):
-    _, cert = ec_leaf
+    cert = ec_leaf[1]
     assert _pem.expires_within(cert, 90) and not _pem.expires_within(cert, 30)
 
 
@@ -158,7 +158,7 @@ def test_expiring_within(ec_leaf):
     ],
 )
 def test_wildcard_coverage_is_one_label(ec_leaf, host, covered):
-    _, cert = ec_leaf
+    cert = ec_leaf[1]
     assert _pem.covers_hostname(cert, host) is covered
 
 

@@ -1,0 +1,133 @@
+"""Integration harness: real ansible-playbook runs of the collection's modules against the emulator.
+
+`ansible` fixture: `ansible.run_module(name, args, check=False, diff=False, verbosity=0)` runs one task
+and returns a TaskRun; `ansible.run_tasks([task, ...])` runs several in one play and returns a PlaybookRun.
+Credentials and the base URL point at the function-scoped `emulator` fixture (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / ".build" / "collections"
+CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
+
+
+def _link_collection() -> None:
+    link = COLLECTIONS / "ansible_collections" / "certops" / "cloudflare"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT, target_is_directory=True)
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    output: str
+    results: List[Dict[str, Any]] = field(default_factory=list)
+
+    def result(self, index: int = -1) -> Dict[str, Any]:
+        return self.results[index]["result"]
+
+
+@dataclass
+class TaskRun:
+    rc: int
+    output: str
+    result: Dict[str, Any]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.result.get("failed"))
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.result.get("changed"))
+
+    @property
+    def msg(self) -> str:
+        return str(self.result.get("msg", ""))
+
+
+class Ansible:
+    """Runs playbooks in a temporary directory with the collection from the working tree."""
+
+    def __init__(self, tmp_path: Path, emulator: Any) -> None:
+        self.tmp_path = tmp_path
+        self.emulator = emulator
+        self.counter = 0
+        self.env: Dict[str, str] = {}
+
+    def base_env(self) -> Dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+            ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
+            ANSIBLE_CALLBACKS_ENABLED="results_json",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+            ANSIBLE_LOCAL_TEMP=str(self.tmp_path / "ansible-tmp"),
+            CLOUDFLARE_API_TOKEN=self.emulator.token,
+            CLOUDFLARE_BASE_URL=self.emulator.url,
+            CLOUDFLARE_API_RATE_LIMIT="0",
+        )
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        env.update(self.env)
+        return {k: v for k, v in env.items() if v is not None}
+
+    def run_tasks(
+        self,
+        tasks: List[Dict[str, Any]],
+        check: bool = False,
+        diff: bool = False,
+        verbosity: int = 0,
+        env: Optional[Dict[str, Optional[str]]] = None,
+        play_vars: Optional[Dict[str, Any]] = None,
+        play_extra: Optional[Dict[str, Any]] = None,
+    ) -> PlaybookRun:
+        self.counter += 1
+        playbook = self.tmp_path / ("play%d.yml" % self.counter)
+        results_path = self.tmp_path / ("results%d.jsonl" % self.counter)
+        play = dict({"hosts": "localhost", "gather_facts": False, "vars": play_vars or {}, "tasks": tasks}, **(play_extra or {}))
+        playbook.write_text(json.dumps([play], indent=1))  # JSON is YAML
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        run_env = self.base_env()
+        for key, value in (env or {}).items():
+            if value is None:
+                run_env.pop(key, None)
+            else:
+                run_env[key] = value
+        run_env["RESULTS_JSON_PATH"] = str(results_path)
+        proc = subprocess.run(cmd, env=run_env, cwd=str(self.tmp_path), capture_output=True, text=True, timeout=600, check=False)
+        results = []
+        if results_path.exists():
+            results = [json.loads(line) for line in results_path.read_text().splitlines() if line.strip()]
+        return PlaybookRun(proc.returncode, proc.stdout + proc.stderr, results)
+
+    def run_module(self, name: str, args: Dict[str, Any], **kwargs: Any) -> TaskRun:
+        fqcn = name if "." in name else "certops.cloudflare." + name
+        run = self.run_tasks([{"name": "run " + fqcn, fqcn: args, "register": "result", "ignore_errors": True}], **kwargs)
+        assert run.results, "the playbook produced no task result:\n" + run.output
+        return TaskRun(run.rc, run.output, run.results[-1]["result"])
+
+
+@pytest.fixture
+def ansible(tmp_path: Path, emulator: Any) -> Ansible:
+    _link_collection()
+    return Ansible(tmp_path, emulator)
