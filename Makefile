@@ -56,11 +56,14 @@ lint: link
 docs-lint: copy
 	cd $(COPY) && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
 
+# Build the tarball, install it into an empty collections path, and render every plugin's docs from there.
 build: copy
 	rm -rf .build/dist .build/installed && mkdir -p .build/dist .build/installed
 	cd $(COPY) && ansible-galaxy collection build --output-path $(CURDIR)/.build/dist
-	ansible-galaxy collection install -p .build/installed .build/dist/certops-cloudflare-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed ansible-doc -l certops.cloudflare
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed ansible-galaxy collection install -p .build/installed .build/dist/certops-cloudflare-*.tar.gz
+	@for m in $$(ls plugins/modules/*.py 2>/dev/null | xargs -rn1 basename | sed 's/\.py$$//'); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed ansible-doc certops.cloudflare.$$m > /dev/null || exit 1; \
+	  echo "ansible-doc renders certops.cloudflare.$$m"; done
 
 emulator: $(STAMP)
 	PYTHONPATH=tests $(PY) -m emulator

@@ -58,7 +58,7 @@ notes:
     E(CLOUDFLARE_API_KEY) next to a token fails with a message naming both, instead of silently choosing an identity.
   - Requests rate limited by Cloudflare (HTTP 429) are retried after the time its C(Retry-After) header asks for.
     Reads, PUTs and DELETEs failing with a server error or a lost connection are retried with backoff.
-    A create or update (POST or PATCH) whose outcome is unknown is never sent again blindly: the module reads
+    A create or update (POST or PATCH) whose outcome is unknown is never sent again blindly; the module reads
     the state again to learn whether it happened.
 seealso:
   - name: Create an API token

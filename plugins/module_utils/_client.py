@@ -57,7 +57,7 @@ _BARE_RESPONSES = (
     ("DELETE", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+/certificate_pack/[^/]+/certificates/[^/]+$")),
 )
 
-AUTH_HINT = "Use either api_token (CLOUDFLARE_API_TOKEN) or api_email plus api_key " "(CLOUDFLARE_EMAIL, CLOUDFLARE_API_KEY)"
+AUTH_HINT = "Use either api_token (CLOUDFLARE_API_TOKEN) or api_email plus api_key (CLOUDFLARE_EMAIL, CLOUDFLARE_API_KEY)"
 
 
 class CloudflareConfigError(ValueError):
