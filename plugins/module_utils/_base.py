@@ -186,7 +186,10 @@ class CloudflareResource:
         raise NotImplementedError
 
     def settle(self, view: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-        """After the writes: wait for the resource to be ready when asked to; return the final view."""
+        """Wait for the resource to be ready when asked to; return the final view.
+
+        Called after the writes, and also when nothing changed but the resource exists (never in check mode).
+        """
         return view
 
     # -- flow -----------------------------------------------------------------------------------
@@ -201,8 +204,11 @@ class CloudflareResource:
             changed = bool(steps)
             if changed and not self.module.check_mode:
                 after = self.settle(self.to_view(self.apply(steps)))
+            elif changed:
+                after = predicted
             else:
-                after = predicted if changed else before
+                # Nothing to change, but a resource still getting ready (a re-run after a wait timed out) is waited for too.
+                after = before if self.module.check_mode or before is None else self.settle(before)
             result: Dict[str, Any] = {"changed": changed, self.RESULT_KEY: after}
             if self.module._diff:
                 result["diff"] = {"before": before or {}, "after": after or {}}

@@ -164,3 +164,24 @@ def test_env_fallbacks(monkeypatch):
     assert client.session.headers["Authorization"] == "Bearer from-env"
     assert client.pacer.interval == 0
     assert "from-env" in module.no_log_values
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_settle_also_runs_when_nothing_changed_but_never_in_check_mode(check):
+    settled = []
+
+    class Slow(Thing):
+        def settle(self, view):
+            settled.append(view)
+            return dict(view, ready=True)
+
+    writes = []
+    args = {"api_token": "t", "zone_id": "z", "value": "a", "_ansible_check_mode": check}
+    with patch_module_args(args):
+        module = build_module(dict(value=dict(type="str"), state=dict(type="str", default="present")))
+        with pytest.raises(Exit) as info:
+            Slow(module, {"thing": {"value": "a"}}, writes).run()
+    result = info.value.result
+    assert result["changed"] is False and writes == []
+    assert settled == ([] if check else [{"value": "a"}])
+    assert result["thing"] == ({"value": "a"} if check else {"value": "a", "ready": True})
