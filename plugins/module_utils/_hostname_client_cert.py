@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Per-hostname authenticated origin pull: client certificates and their hostname associations.
+
+This is a private file: it may change in any release without notice.
+
+Shared by the hostname_client_cert module and its _info companion: the two list reads, the
+identity of a certificate, which associations are live, and the secret-free view.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Dict, Iterable, List, Optional
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    CertificateError,
+    days_remaining,
+    fingerprint_sha256,
+    load_certificates,
+    normalize_fingerprint,
+    parse_time,
+)
+
+# Cloudflare allows 10 client certificates per zone; certificates being deleted still count.
+QUOTA = 10
+# Associations: the document allows up to 1,000 a page.
+ASSOCIATIONS_PER_PAGE = 1000
+MAX_HOSTNAME_LENGTH = 255
+# Certificates that are gone for good: they neither count toward the quota nor identify anything.
+GONE_STATUSES = frozenset(("deleted",))
+# Associations in these statuses (or with `enabled: null`) no longer tie a hostname to a certificate.
+ENDED_ASSOCIATION_STATUSES = frozenset(("deleted", "pending_deletion"))
+
+
+def certificates_path(zone_id: str) -> str:
+    return "zones/%s/origin_tls_client_auth/hostnames/certificates" % zone_id
+
+
+def associations_path(zone_id: str) -> str:
+    return "zones/%s/origin_tls_client_auth/hostnames" % zone_id
+
+
+def list_certificates(client: CloudflareClient, zone_id: str) -> List[Dict[str, Any]]:
+    """Every client certificate of the zone. The operation takes no paging parameters (one page)."""
+    return list(client.get(certificates_path(zone_id)) or [])
+
+
+def list_associations(client: CloudflareClient, zone_id: str) -> List[Dict[str, Any]]:
+    """Every hostname association of the zone, whatever its status (the API lists only active ones by default)."""
+    return client.paginate(associations_path(zone_id), params={"status": "all"}, per_page=ASSOCIATIONS_PER_PAGE)
+
+
+def normalize_hostname(value: str) -> str:
+    return value.strip().rstrip(".").lower()
+
+
+def check_hostnames(values: Optional[Iterable[str]], option: str = "hostnames") -> List[str]:
+    """Hostnames lower-cased, de-duplicated and in order; a clear error for empty or over-long ones."""
+    result: List[str] = []
+    for raw in values or []:
+        name = normalize_hostname(raw)
+        if not name:
+            raise ValueError("%s: empty hostname" % option)
+        if len(name) > MAX_HOSTNAME_LENGTH:
+            raise ValueError("%s: %s... is %d characters long; Cloudflare allows at most %d" % (option, name[:40], len(name), MAX_HOSTNAME_LENGTH))
+        if name not in result:
+            result.append(name)
+    return result
+
+
+def api_fingerprint(cert: Dict[str, Any]) -> Optional[str]:
+    """SHA-256 fingerprint of the leaf in the API's `certificate` field, when it has one that parses."""
+    pem = cert.get("certificate")
+    if not pem:
+        return None
+    try:
+        return fingerprint_sha256(load_certificates(pem)[0])
+    except CertificateError:
+        return None
+
+
+def _serial_matches(api_serial: Any, facts: Dict[str, Any]) -> bool:
+    text = str(api_serial or "").strip().lower().replace(":", "")
+    return bool(text) and text in (facts["serial_number"], facts["serial_hex"], facts["serial_hex"].zfill(len(text)))
+
+
+def is_same_certificate(cert: Dict[str, Any], facts: Dict[str, Any]) -> bool:
+    """Whether the uploaded `cert` is the local certificate whose facts are `facts`.
+
+    By SHA-256 fingerprint when the API returns the PEM, else by serial number plus issuer.
+    """
+    fingerprint = api_fingerprint(cert)
+    if fingerprint:
+        return fingerprint == normalize_fingerprint(facts["fingerprint_sha256"])
+    issuer = str(cert.get("issuer") or "").strip().lower()
+    return _serial_matches(cert.get("serial_number"), facts) and issuer in (facts["issuer"].lower(), facts["issuer_dn"].lower())
+
+
+def live_certificates(certs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Certificates that exist (pending deletion included: they still count toward the quota)."""
+    return [c for c in certs if c.get("status") not in GONE_STATUSES]
+
+
+def live_associations(associations: Iterable[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """The association in force for each hostname: not removed, not being removed; the latest wins."""
+    live: Dict[str, Dict[str, Any]] = {}
+    for assoc in associations:
+        if assoc.get("enabled") is None or assoc.get("status") in ENDED_ASSOCIATION_STATUSES or not assoc.get("hostname"):
+            continue
+        name = normalize_hostname(assoc["hostname"])
+        held = live.get(name)
+        if held is None or str(assoc.get("updated_at") or "") >= str(held.get("updated_at") or ""):
+            live[name] = assoc
+    return live
+
+
+def hostnames_of(cert_id: Optional[str], associations: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The hostnames associated with `cert_id`, sorted, as {hostname, enabled, status}."""
+    if not cert_id:
+        return []
+    return [
+        {"hostname": name, "enabled": assoc.get("enabled"), "status": assoc.get("status")}
+        for name, assoc in sorted(associations.items())
+        if assoc.get("cert_id") == cert_id
+    ]
+
+
+def _days_left(expires_on: Optional[str]) -> Optional[int]:
+    if not expires_on:
+        return None
+    try:
+        return days_remaining(parse_time(expires_on))
+    except ValueError:
+        return None
+
+
+def certificate_view(cert: Dict[str, Any], associations: Dict[str, Dict[str, Any]], facts: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The secret-free view of an uploaded certificate: facts, status, and its hostnames.
+
+    `facts` (from the local PEM) fill in what the API does not say, such as the fingerprint.
+    """
+    facts = facts or {}
+    expires_on = cert.get("expires_on") or facts.get("not_after")
+    return {
+        "id": cert.get("id"),
+        "status": cert.get("status"),
+        "serial_number": cert.get("serial_number") or facts.get("serial_number"),
+        "fingerprint_sha256": api_fingerprint(cert) or normalize_fingerprint(facts.get("fingerprint_sha256")),
+        "issuer": cert.get("issuer") or facts.get("issuer"),
+        "signature": cert.get("signature") or facts.get("signature_algorithm"),
+        "uploaded_on": cert.get("uploaded_on"),
+        "expires_on": expires_on,
+        "days_remaining": _days_left(expires_on),
+        "hostnames": hostnames_of(cert.get("id"), associations),
+    }
+
+
+def expires_within(view: Dict[str, Any], days: int) -> bool:
+    """Whether the certificate of `view` expires within `days` days from now (expired ones included)."""
+    if not view.get("expires_on"):
+        return False
+    try:
+        expires = parse_time(view["expires_on"])
+    except ValueError:
+        return False
+    return expires <= datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
+
+
+def describe_certificates(certs: Iterable[Dict[str, Any]]) -> str:
+    """One line per certificate, soonest expiry first: what a user needs to choose one to retire."""
+    lines = []
+    for cert in sorted(certs, key=lambda c: str(c.get("expires_on") or "")):
+        lines.append(
+            "%s (serial %s, issuer %s, expires %s, status %s)"
+            % (cert.get("id"), cert.get("serial_number"), cert.get("issuer"), cert.get("expires_on"), cert.get("status"))
+        )
+    return "; ".join(lines)

@@ -1,0 +1,446 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hostname_client_cert
+short_description: Manage per-hostname authenticated origin pull client certificates on Cloudflare
+version_added: 0.1.0
+author: certops.cloudflare maintainers (@certops)
+description:
+  - Uploads or deletes a client certificate that Cloudflare presents to origins which require one
+    (per-hostname authenticated origin pull), and associates hostnames of the zone with it.
+  - The certificate itself is its identity. A certificate already uploaded to the zone with the same SHA-256
+    fingerprint (or, when the API does not return the PEM, the same serial number and issuer) is the same
+    resource, so running the task again never uploads it twice and never uses up the quota.
+  - Before any change the certificate must parse, match its private key and not be expired. A zone holds at most
+    10 client certificates, those pending deletion included; when it is full the task fails before uploading and
+    lists the certificates with their expiry, so you can choose one to retire.
+  - Associations are read with one list call and changed with one C(PUT) that holds only the hostnames whose
+    certificate or O(enabled) differs. Moving hostnames from an old certificate to a new one is therefore a single
+    call, and the old certificate can then be deleted with O(state=absent).
+  - An upload whose outcome is unknown (a lost connection, a server error) is never sent again. The module lists the
+    certificates again; when the upload happened it carries on, otherwise it fails saying that a re-run is safe.
+options:
+  certificate:
+    description:
+      - The client certificate in PEM format, leaf first, optionally followed by its chain.
+      - Required with O(state=present) unless O(certificate_id) is given. With O(state=absent), it names the
+        certificate to delete (its private key is not needed then).
+      - Mutually exclusive with O(certificate_path) and O(certificate_id).
+    type: str
+  certificate_path:
+    description:
+      - Path to a file holding O(certificate), read on the host where the module runs.
+    type: path
+  private_key:
+    description:
+      - The private key of O(certificate) in PEM format (RSA or ECDSA). Required when uploading.
+      - It is sent to Cloudflare only when the certificate is uploaded, and never appears in results, diffs or logs.
+      - Mutually exclusive with O(private_key_path).
+    type: str
+  private_key_path:
+    description:
+      - Path to a file holding O(private_key), read on the host where the module runs.
+    type: path
+  private_key_passphrase:
+    description:
+      - Passphrase of an encrypted O(private_key). The key is decrypted locally and the clear key is uploaded.
+    type: str
+  certificate_id:
+    description:
+      - The id of a certificate already uploaded to the zone, instead of O(certificate).
+      - With O(state=present), an id the zone does not hold fails before any change.
+    type: str
+  state:
+    description:
+      - V(present) uploads the certificate when the zone does not hold it yet and associates O(hostnames) with it.
+      - V(absent) deletes the certificate. See O(detach) for certificates that hostnames still use.
+    type: str
+    choices: [present, absent]
+    default: present
+  hostnames:
+    description:
+      - Hostnames that must use this certificate for client authentication. A hostname associated with another
+        certificate is moved to this one.
+      - The list is additive; hostnames associated with this certificate but not listed are kept unless
+        O(purge_hostnames=true).
+      - Compared in lower case, without a trailing dot. Each must be at most 255 characters long.
+    type: list
+    elements: str
+    default: []
+  purge_hostnames:
+    description:
+      - Remove the association of every hostname using this certificate that O(hostnames) does not list.
+    type: bool
+    default: false
+  enabled:
+    description:
+      - Whether client authentication is enabled for O(hostnames).
+      - V(false) keeps the association but Cloudflare no longer presents the certificate to those hostnames.
+    type: bool
+    default: true
+  detach:
+    description:
+      - With O(state=absent), first remove the associations of the hostnames still using the certificate, then
+        delete it.
+      - When V(false), deleting a certificate that hostnames still use fails with an error naming them.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until the certificate is V(active), also when the task had nothing to change. Never waits in check mode.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait when O(wait=true).
+    type: int
+    default: 300
+notes:
+  - Only the associations of O(hostnames) (and, with O(purge_hostnames=true), those of this certificate) are changed;
+    the associations of other hostnames with other certificates are left alone.
+  - Removing an association sends C(enabled=null) for the hostname, as the API asks, before a certificate is deleted.
+  - In check mode, the result for a certificate not uploaded yet has RV(hostname_client_cert.id) and
+    RV(hostname_client_cert.status) set to V(null), and predicted associations have status V(pending_deployment).
+extends_documentation_fragment:
+  - certops.cloudflare.auth
+  - certops.cloudflare.auth.zone
+  - certops.cloudflare.attributes
+  - certops.cloudflare.attributes.action_group
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff shows certificate facts and associations, never PEM or keys.
+  idempotent:
+    support: full
+seealso:
+  - module: certops.cloudflare.hostname_client_cert_info
+  - name: Per-hostname authenticated origin pull
+    description: Cloudflare's guide to client certificates per hostname.
+    link: https://developers.cloudflare.com/ssl/origin-configuration/authenticated-origin-pull/set-up/per-hostname/
+"""
+
+EXAMPLES = r"""
+- name: Upload a client certificate and use it for three hostnames
+  certops.cloudflare.hostname_client_cert:
+    zone: example.com
+    certificate: "{{ lookup('file', 'client-2026.pem') }}"
+    private_key: "{{ lookup('file', 'client-2026.key') }}"
+    hostnames:
+      - app.example.com
+      - api.example.com
+      - static.example.com
+    wait: true
+  register: client_cert
+
+- name: Rotate - upload the new certificate and move every hostname to it in one call
+  certops.cloudflare.hostname_client_cert:
+    zone: example.com
+    certificate_path: /etc/pki/client-2027.pem
+    private_key_path: /etc/pki/client-2027.key
+    hostnames: "{{ client_cert.hostname_client_cert.hostnames | map(attribute='hostname') }}"
+    wait: true
+
+- name: Then delete the old certificate, refusing if a hostname still uses it
+  certops.cloudflare.hostname_client_cert:
+    zone: example.com
+    certificate_id: "{{ client_cert.hostname_client_cert.id }}"
+    state: absent
+
+- name: Keep only these hostnames on a certificate and disable client authentication for them
+  certops.cloudflare.hostname_client_cert:
+    zone: example.com
+    certificate_id: 7e7b8deba8538af625850b7b2530034c
+    hostnames: [app.example.com]
+    purge_hostnames: true
+    enabled: false
+
+- name: Credentials once for the whole collection; detach and delete a certificate
+  module_defaults:
+    group/certops.cloudflare.all:
+      api_token: "{{ vault_cloudflare_token }}"
+      zone: example.com
+  block:
+    - name: Remove the certificate's associations, then the certificate
+      certops.cloudflare.hostname_client_cert:
+        certificate_path: /etc/pki/client-2025.pem
+        state: absent
+        detach: true
+"""
+
+RETURN = r"""
+hostname_client_cert:
+  description:
+    - The certificate after the task (predicted in check mode), as facts. V(null) when it is absent.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Id of the certificate; V(null) in check mode when it is not uploaded yet.
+      type: str
+      returned: success
+      sample: 7e7b8deba8538af625850b7b2530034c
+    status:
+      description: Status of the certificate, for example V(pending_deployment) or V(active).
+      type: str
+      returned: success
+      sample: active
+    serial_number:
+      description: Serial number of the certificate, in decimal.
+      type: str
+      returned: success
+      sample: "6743787633689793699141714808227354901"
+    fingerprint_sha256:
+      description: SHA-256 fingerprint of the leaf certificate, lower-case hex without separators.
+      type: str
+      returned: success
+      sample: 3f1c6a0e4b8a9d2f7c5e1b0a9d8c7b6a5f4e3d2c1b0a99887766554433221100
+    issuer:
+      description: The certificate authority that issued the certificate, as Cloudflare reports it.
+      type: str
+      returned: success
+      sample: Example Client CA
+    signature:
+      description: The signature algorithm of the certificate.
+      type: str
+      returned: success
+      sample: ECDSAWithSHA256
+    uploaded_on:
+      description: When the certificate was uploaded; V(null) in check mode before an upload.
+      type: str
+      returned: success
+      sample: "2026-03-01T10:00:00.000000Z"
+    expires_on:
+      description: When the certificate expires.
+      type: str
+      returned: success
+      sample: "2027-03-01T10:00:00Z"
+    days_remaining:
+      description: Whole days until the certificate expires.
+      type: int
+      returned: success
+      sample: 364
+    hostnames:
+      description: The hostnames associated with the certificate, sorted.
+      type: list
+      elements: dict
+      returned: success
+      sample: [{"hostname": "app.example.com", "enabled": true, "status": "active"}]
+      contains:
+        hostname:
+          description: The hostname.
+          type: str
+          sample: app.example.com
+        enabled:
+          description: Whether client authentication is enabled for the hostname.
+          type: bool
+          sample: true
+        status:
+          description: Status of the association.
+          type: str
+          sample: active
+"""
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
+    CloudflareResource,
+    InputError,
+    Step,
+    build_module,
+    poll,
+    read_file_option,
+)
+from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import (
+    QUOTA,
+    associations_path,
+    certificate_view,
+    certificates_path,
+    check_hostnames,
+    describe_certificates,
+    is_same_certificate,
+    list_associations,
+    list_certificates,
+    live_associations,
+    live_certificates,
+)
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    certificate_facts,
+    check_certificate,
+    load_certificates,
+    load_private_key,
+    private_key_to_pem,
+)
+
+
+class HostnameClientCert(CloudflareResource):
+    RESULT_KEY = "hostname_client_cert"
+    NOUN = "hostname client certificate"
+
+    def __init__(self, module: Any) -> None:
+        super().__init__(module)
+        self.facts: Optional[Dict[str, Any]] = None
+        self.cert_pem: Optional[str] = None
+        self.key_pem: Optional[str] = None
+        self.hostnames: List[str] = []
+        self.cert_id: Optional[str] = None  # the certificate the association PUT names; set by plan() or the upload
+
+    def describe(self) -> str:
+        what = self.params.get("certificate_id") or (self.facts or {}).get("fingerprint_sha256") or ""
+        return "%s %s in zone %s" % (self.NOUN, what, self.zone_label)
+
+    def validate(self) -> None:
+        p = self.params
+        try:
+            self.hostnames = check_hostnames(p["hostnames"])
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        self.cert_pem = read_file_option(self.module, "certificate", "certificate_path")
+        key = read_file_option(self.module, "private_key", "private_key_path")
+        if p["state"] == "absent" or self.cert_pem is None:
+            if self.cert_pem is not None:
+                self.facts = certificate_facts(load_certificates(self.cert_pem)[0])
+            return
+        if key is None:
+            raise InputError("private_key or private_key_path is required to upload certificate")
+        self.facts = check_certificate(self.cert_pem, key, p["private_key_passphrase"], name="certificate")
+        # An encrypted key is decrypted here and the clear key uploaded; a clear key is sent as given.
+        self.key_pem = private_key_to_pem(load_private_key(key, p["private_key_passphrase"])) if p["private_key_passphrase"] else key
+
+    def lookup(self) -> Dict[str, Any]:
+        certs = list_certificates(self.client, self.zone_id)
+        return {"certs": certs, "cert": self._find(certs), "associations": live_associations(list_associations(self.client, self.zone_id))}
+
+    def _find(self, certs: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        cert_id = self.params.get("certificate_id")
+        for cert in live_certificates(certs):
+            if cert_id and cert.get("id") == cert_id or self.facts and not cert_id and is_same_certificate(cert, self.facts):
+                return cert
+        return None
+
+    def to_view(self, current: Any) -> Optional[Dict[str, Any]]:
+        if not current or not current["cert"]:
+            return None
+        return certificate_view(current["cert"], current["associations"], self.facts)
+
+    def plan(self, current: Any) -> Tuple[List[Step], Optional[Dict[str, Any]]]:
+        cert, associations = current["cert"], current["associations"]
+        self.cert_id = cert["id"] if cert else None
+        if self.params["state"] == "absent":
+            return self._plan_absent(cert, associations)
+        steps = []
+        if cert is None:
+            if self.params.get("certificate_id"):
+                raise InputError(
+                    "certificate_id %s: no such client certificate in zone %s (it holds: %s)"
+                    % (self.params["certificate_id"], self.zone_label, describe_certificates(live_certificates(current["certs"])) or "none")
+                )
+            self._check_quota(current["certs"])
+            steps.append(Step("upload certificate %s" % self.facts["fingerprint_sha256"], self._upload))
+            cert = {"id": None, "status": None}
+        config = self._association_changes(associations)
+        if config:
+            steps.append(Step("associate hostnames %s" % ", ".join(e["hostname"] for e in config), lambda: self._put(config)))
+        # Check-mode prediction: a certificate not uploaded yet has no id, so a placeholder stands in for it.
+        cert_key = cert["id"] or "(to be uploaded)"
+        predicted = dict(associations)
+        for entry in config:
+            if entry["enabled"] is None:
+                predicted.pop(entry["hostname"], None)
+            else:
+                predicted[entry["hostname"]] = dict(entry, cert_id=cert_key, status="pending_deployment")
+        view = certificate_view(dict(cert, id=cert_key), predicted, self.facts)
+        view["id"] = cert["id"]
+        return steps, view
+
+    def _association_changes(self, associations: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Config entries for the hostnames whose certificate or `enabled` differ; `cert_id` is filled in when sent."""
+        enabled = self.params["enabled"]
+        config = []
+        for name in self.hostnames:
+            held = associations.get(name)
+            if held is None or self.cert_id is None or held.get("cert_id") != self.cert_id or held.get("enabled") != enabled:
+                config.append({"hostname": name, "enabled": enabled})
+        if self.params["purge_hostnames"] and self.cert_id:
+            for name, held in sorted(associations.items()):
+                if held.get("cert_id") == self.cert_id and name not in self.hostnames:
+                    config.append({"hostname": name, "enabled": None})
+        return config
+
+    def _plan_absent(self, cert: Optional[Dict[str, Any]], associations: Dict[str, Dict[str, Any]]) -> Tuple[List[Step], None]:
+        if cert is None:
+            return [], None
+        attached = sorted(name for name, held in associations.items() if held.get("cert_id") == cert["id"])
+        steps = []
+        if attached:
+            if not self.params["detach"]:
+                raise InputError(
+                    "client certificate %s is still associated with %s; move those hostnames to another certificate first, "
+                    "or set detach=true to remove their associations before deleting it" % (cert["id"], ", ".join(attached))
+                )
+            config = [{"hostname": name, "enabled": None} for name in attached]
+            steps.append(Step("detach hostnames %s" % ", ".join(attached), lambda: self._put(config)))
+        steps.append(Step("delete certificate %s" % cert["id"], lambda: self.client.delete("%s/%s" % (certificates_path(self.zone_id), cert["id"]))))
+        return steps, None
+
+    def _check_quota(self, certs: List[Dict[str, Any]]) -> None:
+        held = live_certificates(certs)
+        if len(held) >= QUOTA:
+            raise InputError(
+                "zone %s already holds %d client certificates, the most Cloudflare allows (those pending deletion count too); "
+                "delete one before uploading another. Certificates: %s" % (self.zone_label, len(held), describe_certificates(held))
+            )
+
+    def _upload(self) -> None:
+        result = self.client.post(certificates_path(self.zone_id), {"certificate": self.cert_pem, "private_key": self.key_pem})
+        self.cert_id = (result or {}).get("id")
+
+    def _put(self, config: List[Dict[str, Any]]) -> None:
+        self.client.put(associations_path(self.zone_id), {"config": [dict(entry, cert_id=self.cert_id) for entry in config]})
+
+    def settle(self, view: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        if not view or not self.params["wait"] or view.get("status") == "active":
+            return view
+
+        def fetch() -> Optional[Dict[str, Any]]:
+            return self.to_view(self.lookup())
+
+        return poll(fetch, lambda v: v is None or v.get("status") == "active", self.params["wait_timeout"], "client certificate %s to be active" % view["id"])
+
+
+def main() -> None:
+    module = build_module(
+        dict(
+            certificate=dict(type="str"),
+            certificate_path=dict(type="path"),
+            private_key=dict(type="str", no_log=True),
+            private_key_path=dict(type="path", no_log=False),
+            private_key_passphrase=dict(type="str", no_log=True),
+            certificate_id=dict(type="str"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            hostnames=dict(type="list", elements="str", default=[]),
+            purge_hostnames=dict(type="bool", default=False),
+            enabled=dict(type="bool", default=True),
+            detach=dict(type="bool", default=False),
+            wait=dict(type="bool", default=False),
+            wait_timeout=dict(type="int", default=300),
+        ),
+        mutually_exclusive=[
+            ["certificate", "certificate_path", "certificate_id"],
+            ["private_key", "private_key_path", "certificate_id"],
+        ],
+        required_one_of=[["certificate", "certificate_path", "certificate_id"]],
+    )
+    HostnameClientCert(module).run()
+
+
+if __name__ == "__main__":
+    main()
