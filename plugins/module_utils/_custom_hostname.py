@@ -1,0 +1,294 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Custom hostnames (Cloudflare for SaaS) and the custom certificates of their certificate pack.
+
+This is a private file: it may change in any release without notice.
+
+Shared by the custom_hostname_cert module and its _info companion: the reads, the certificates
+the user gives (checked locally), the certificates the API reports, and the secret-free view.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    CertificateError,
+    check_certificate,
+    covers_hostname,
+    days_remaining,
+    isoformat,
+    load_certificates,
+    load_private_key,
+    normalize_fingerprint,
+    normalize_pem,
+    parse_time,
+    private_key_to_pem,
+)
+
+# The document's largest page size for GET zones/{zone_id}/custom_hostnames.
+PER_PAGE = 50
+KEY_TYPES = ("rsa", "ecdsa")
+# What a PATCH of `ssl` replaces: sent back as read so that nothing but the certificates changes.
+SSL_CONFIG_FIELDS = ("method", "type", "settings", "bundle_method", "wildcard", "certificate_authority")
+# SSL statuses from which waiting for `active` is pointless.
+FAILED_SSL_STATUSES = frozenset(
+    ("expired", "deleted", "initializing_timed_out", "validation_timed_out", "issuance_timed_out", "deployment_timed_out", "deletion_timed_out", "inactive")
+)
+
+
+def normalize_hostname(value: str) -> str:
+    return value.strip().rstrip(".").lower()
+
+
+def hostnames_path(zone_id: str, hostname_id: Optional[str] = None) -> str:
+    path = "zones/%s/custom_hostnames" % zone_id
+    return path + "/" + hostname_id if hostname_id else path
+
+
+def zone_not_found(zone_label: str, exc: CloudflareError) -> CloudflareError:
+    return CloudflareError(
+        "zone %s was not found or these credentials cannot read it (%s)" % (zone_label, exc.message),
+        status=exc.status,
+        errors=exc.errors,
+        method=exc.method,
+        path=exc.path,
+    )
+
+
+def find_by_hostname(client: CloudflareClient, zone_id: str, hostname: str, zone_label: str) -> Optional[Dict[str, Any]]:
+    """The custom hostname called `hostname`, with one call using the API's `hostname` filter."""
+    wanted = normalize_hostname(hostname)
+    try:
+        items = client.get(hostnames_path(zone_id), params={"hostname": wanted})
+    except NotFoundError as exc:
+        raise zone_not_found(zone_label, exc) from None
+    # The filter is documented as a match on the name; compare exactly in case it is looser.
+    matches = [item for item in items or [] if normalize_hostname(str(item.get("hostname", ""))) == wanted]
+    return matches[0] if matches else None
+
+
+def get_by_id(client: CloudflareClient, zone_id: str, hostname_id: str) -> Optional[Dict[str, Any]]:
+    try:
+        return client.get(hostnames_path(zone_id, hostname_id))
+    except NotFoundError:
+        return None
+
+
+def list_hostnames(client: CloudflareClient, zone_id: str, zone_label: str) -> List[Dict[str, Any]]:
+    """Every custom hostname of the zone, 50 a page (the largest page the API allows)."""
+    try:
+        return client.paginate(hostnames_path(zone_id), per_page=PER_PAGE)
+    except NotFoundError as exc:
+        raise zone_not_found(zone_label, exc) from None
+
+
+# -- certificates the user gives ----------------------------------------------------------------
+
+
+class LocalCertificate:
+    """A certificate and key from the module's arguments, checked; `facts` holds what can be shown."""
+
+    def __init__(self, name: str, certificate: str, private_key: str, facts: Dict[str, Any]) -> None:
+        self.name = name
+        self.certificate = certificate
+        self.private_key = private_key
+        self.facts = facts
+        self.key_type: str = facts["key_type"]
+        self.fingerprint: str = facts["fingerprint_sha256"]
+
+    def upload(self) -> Dict[str, str]:
+        return {"custom_certificate": self.certificate, "custom_key": self.private_key}
+
+    def view(self) -> Dict[str, Any]:
+        """The certificate as the result will show it once uploaded (its id is not known yet)."""
+        facts = self.facts
+        return {
+            "id": None,
+            "key_type": self.key_type,
+            "serial_number": facts["serial_number"],
+            "fingerprint_sha256": self.fingerprint,
+            "issuer": facts["issuer"],
+            "expires_on": facts["not_after"],
+            "days_remaining": facts["days_remaining"],
+            "hosts": facts["hosts"],
+        }
+
+
+def _read(item: Dict[str, Any], content: str, path: str, where: str) -> Optional[str]:
+    if item.get(content) is not None:
+        return item[content]
+    if item.get(path) is None:
+        return None
+    try:
+        with open(item[path], "r", encoding="utf-8") as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        raise CertificateError("%s.%s: cannot read %s: %s" % (where, path, item[path], exc.strerror)) from None
+
+
+def load_local_certificates(items: List[Dict[str, Any]], hostname: Optional[str], no_log_values: Any) -> List[LocalCertificate]:
+    """Check every certificate of the `certificates` option; raise CertificateError naming the first bad one.
+
+    Each PEM must parse, each key match its certificate, no certificate be expired, each cover
+    `hostname` (when known) and there be at most one certificate per key type.
+    """
+    if len(items) > 2:
+        raise CertificateError("certificates: a custom hostname holds at most two certificates (one RSA and one ECDSA); %d were given" % len(items))
+    loaded: List[LocalCertificate] = []
+    for index, item in enumerate(items):
+        name = "certificates[%d]" % index
+        if item.get("certificate_path"):
+            name += " (%s)" % item["certificate_path"]
+        cert_pem = _read(item, "certificate", "certificate_path", "certificates[%d]" % index)
+        key_pem = _read(item, "private_key", "private_key_path", "certificates[%d]" % index)
+        passphrase = item.get("private_key_passphrase")
+        facts = check_certificate(cert_pem or "", key_pem or "", passphrase, hostname, name)
+        if passphrase:
+            # Decrypted here; the clear key is what Cloudflare takes. It must never be shown either.
+            key_pem = private_key_to_pem(load_private_key(key_pem or "", passphrase, name="%s private key" % name))
+            no_log_values.add(key_pem)
+        if facts["key_type"] not in KEY_TYPES:
+            raise CertificateError("%s: Cloudflare takes RSA or ECDSA certificates, this one has a %s key" % (name, facts["key_type"]))
+        for other in loaded:
+            if other.key_type == facts["key_type"]:
+                raise CertificateError(
+                    "%s and %s are both %s certificates; a custom hostname holds at most one RSA and one ECDSA certificate"
+                    % (other.name, name, facts["key_type"].upper())
+                )
+        loaded.append(LocalCertificate(name, normalize_pem(cert_pem or ""), (key_pem or "").strip() + "\n", facts))
+    return loaded
+
+
+def check_coverage(locals_: List[LocalCertificate], hostname: str) -> None:
+    """Each certificate must cover the hostname (used when only its id was given)."""
+    for local in locals_:
+        leaf = load_certificates(local.certificate, local.name)[0]
+        if not covers_hostname(leaf, hostname):
+            raise CertificateError("%s: it does not cover %s (it is for %s)" % (local.name, hostname, ", ".join(local.facts["hosts"]) or "no hostname"))
+
+
+# -- certificates the API reports ---------------------------------------------------------------
+
+
+class RemoteCertificate:
+    """One custom certificate of a hostname's certificate pack, as the API reports it."""
+
+    def __init__(self, entry: Dict[str, Any]) -> None:
+        self.entry = entry
+        self.id: Optional[str] = entry.get("id")
+        self.fingerprint = normalize_fingerprint(entry.get("fingerprint_sha256"))
+        self.key_type: Optional[str] = entry.get("key_type") if entry.get("key_type") in KEY_TYPES else None
+        self.local: Optional[LocalCertificate] = None
+        self.hosts: Optional[List[str]] = None
+
+    def same_as(self, local: LocalCertificate) -> bool:
+        """Identical leaf: same SHA-256 fingerprint, or when the API gives none, same serial number and issuer."""
+        if self.fingerprint:
+            return self.fingerprint == local.fingerprint
+        serial, issuer = self.entry.get("serial_number"), self.entry.get("issuer")
+        return bool(serial) and _same_serial(serial, local.facts) and issuer == local.facts["issuer"]
+
+    def view(self, now: Optional[datetime.datetime] = None) -> Dict[str, Any]:
+        expires = self.entry.get("expires_on")
+        expires_at = parse_time(expires) if expires else None
+        return {
+            "id": self.id,
+            "key_type": self.key_type,
+            "serial_number": self.entry.get("serial_number"),
+            "fingerprint_sha256": self.fingerprint or (self.local.fingerprint if self.local else None),
+            "issuer": self.entry.get("issuer"),
+            "expires_on": isoformat(expires_at) if expires_at else None,
+            "days_remaining": days_remaining(expires_at, now) if expires_at else None,
+            "hosts": self.hosts,
+        }
+
+
+def _same_serial(serial: str, facts: Dict[str, Any]) -> bool:
+    text = str(serial).strip().lower().replace(":", "")
+    return text in (facts["serial_number"], facts["serial_hex"], facts["serial_hex"].zfill(len(text)))
+
+
+def _signature_key_type(signature: Any) -> Optional[str]:
+    text = str(signature or "").upper()
+    return "ecdsa" if "ECDSA" in text else "rsa" if "RSA" in text else None
+
+
+def remote_certificates(current: Optional[Dict[str, Any]], locals_: Optional[List[LocalCertificate]] = None) -> List[RemoteCertificate]:
+    """The custom certificates of the hostname's pack, each matched to a local certificate when identical.
+
+    The key type comes from the entry's `key_type`, else from the identical local certificate,
+    else, for a pair, as the other of a certificate whose type is known, else from the signature
+    algorithm's name (an RSA leaf is usually signed by an RSA CA; unverified against the live API).
+    """
+    ssl = (current or {}).get("ssl") or {}
+    entries = ssl.get("certificates")
+    if entries is None and (ssl.get("serial_number") or ssl.get("custom_certificate")):
+        # An API without the `certificates` list: the hostname's one custom certificate, from `ssl` itself.
+        entries = [{k: ssl.get(k) for k in ("issuer", "serial_number", "signature", "expires_on")}]
+    remote = [RemoteCertificate(entry) for entry in entries or []]
+    for cert in remote:
+        for local in locals_ or []:
+            if cert.same_as(local):
+                cert.local = local
+                cert.key_type = cert.key_type or local.key_type
+                cert.hosts = local.facts["hosts"]
+    known = [c for c in remote if c.key_type]
+    if len(remote) == 2 and len(known) == 1:
+        other = remote[1] if remote[0] is known[0] else remote[0]
+        other.key_type = "ecdsa" if known[0].key_type == "rsa" else "rsa"
+    for cert in remote:
+        if cert.key_type is None:
+            cert.key_type = _signature_key_type(cert.entry.get("signature"))
+    if len(remote) == 2 and remote[0].key_type == remote[1].key_type and not (remote[0].entry.get("key_type") and remote[1].entry.get("key_type")):
+        for cert in remote:  # two of one kind cannot be: the guess failed
+            if not cert.entry.get("key_type") and cert.local is None:
+                cert.key_type = None
+    if len(remote) == 1 and remote[0].hosts is None and ssl.get("hosts"):
+        remote[0].hosts = [str(h).lower() for h in ssl["hosts"]]
+    return remote
+
+
+# -- the view -----------------------------------------------------------------------------------
+
+
+def _sort_key(cert: Dict[str, Any]) -> Any:
+    return (KEY_TYPES.index(cert["key_type"]) if cert.get("key_type") in KEY_TYPES else len(KEY_TYPES), cert.get("fingerprint_sha256") or "")
+
+
+def hostname_view(current: Dict[str, Any], certificates: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """What the modules return for a custom hostname: identity, status and certificate facts, no key material."""
+    ssl = current.get("ssl") or {}
+    return {
+        "id": current.get("id"),
+        "hostname": current.get("hostname"),
+        "status": current.get("status"),
+        "ssl": {
+            "id": ssl.get("id"),
+            "status": ssl.get("status"),
+            "bundle_method": ssl.get("bundle_method"),
+            "certificates": sorted(certificates, key=_sort_key),
+        },
+    }
+
+
+def view_of(current: Optional[Dict[str, Any]], locals_: Optional[List[LocalCertificate]] = None) -> Optional[Dict[str, Any]]:
+    if current is None:
+        return None
+    return hostname_view(current, [cert.view() for cert in remote_certificates(current, locals_)])
+
+
+def ssl_config(current: Dict[str, Any], bundle_method: Optional[str] = None) -> Dict[str, Any]:
+    """The hostname's SSL configuration as read, for a PATCH: the API replaces whatever a PATCH sends."""
+    ssl = current.get("ssl") or {}
+    config = {key: ssl[key] for key in SSL_CONFIG_FIELDS if ssl.get(key) is not None}
+    if isinstance(config.get("settings"), dict):
+        config["settings"] = {k: v for k, v in config["settings"].items() if v is not None}
+    if bundle_method:
+        config["bundle_method"] = bundle_method
+    return config

@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: custom_hostname_cert_info
+short_description: List the custom hostnames of a Cloudflare zone with the facts of their custom certificates
+version_added: 0.1.0
+author: certops.cloudflare maintainers (@certops)
+description:
+  - Reads the custom hostnames (Cloudflare for SaaS) of a zone with their SSL status and the facts of their custom
+    certificates (key type, serial number, fingerprint, issuer, expiry), never PEM or keys.
+  - Lists in bulk, 50 hostnames a call (the largest page the API allows), so thousands of hostnames take a few
+    calls. With O(hostname), one call using the API's C(hostname) filter.
+  - The filters O(hostnames), O(status), O(ssl_status) and O(expiring_within_days) are applied to the list read,
+    and combine (a hostname is returned when it passes all of them).
+options:
+  hostname:
+    description:
+      - Return only this custom hostname (exact match, compared in lower case without a trailing dot), read with one
+        call. An empty list is returned when the zone has no such hostname.
+      - Mutually exclusive with O(hostnames).
+    type: str
+  hostnames:
+    description:
+      - Return only these custom hostnames. Hostnames the zone does not have are left out of the result.
+    type: list
+    elements: str
+  status:
+    description:
+      - Return only custom hostnames whose activation status (RV(custom_hostnames[].status)) is one of these,
+        for example V(active) or V(pending).
+    type: list
+    elements: str
+  ssl_status:
+    description:
+      - Return only custom hostnames whose SSL status (RV(custom_hostnames[].ssl.status)) is one of these,
+        for example V(active), V(pending_deployment) or V(validation_timed_out).
+    type: list
+    elements: str
+  expiring_within_days:
+    description:
+      - Return only custom hostnames with a custom certificate that expires within this many days from now
+        (an already expired certificate counts). Hostnames without custom certificates are left out.
+    type: int
+extends_documentation_fragment:
+  - certops.cloudflare.auth
+  - certops.cloudflare.auth.zone
+  - certops.cloudflare.attributes.info_module
+  - certops.cloudflare.attributes.action_group
+seealso:
+  - module: certops.cloudflare.custom_hostname_cert
+  - name: List Custom Hostnames
+    description: The API operation behind this module.
+    link: https://developers.cloudflare.com/api/resources/custom_hostnames/methods/list/
+"""
+
+EXAMPLES = r"""
+- name: Read one custom hostname
+  certops.cloudflare.custom_hostname_cert_info:
+    zone: example.com
+    hostname: app.customer.com
+  register: info
+
+- name: Show its certificates
+  ansible.builtin.debug:
+    msg: "{{ info.custom_hostnames[0].ssl.certificates | map(attribute='expires_on') }}"
+
+- name: Custom hostnames whose custom certificate expires within 30 days
+  certops.cloudflare.custom_hostname_cert_info:
+    zone_id: 023e105f4ecef8ad9ca31a8372d0c353
+    expiring_within_days: 30
+  register: expiring
+
+- name: Credentials and zone once for the whole collection
+  module_defaults:
+    group/certops.cloudflare.all:
+      api_token: "{{ vault_cloudflare_api_token }}"
+      zone: example.com
+  block:
+    - name: Hostnames whose validation timed out, among three customers
+      certops.cloudflare.custom_hostname_cert_info:
+        hostnames: [app.customer-a.com, app.customer-b.com, app.customer-c.com]
+        ssl_status: [validation_timed_out]
+      register: stuck
+"""
+
+RETURN = r"""
+custom_hostnames:
+  description:
+    - The custom hostnames that pass the filters, sorted by hostname, with the facts of their custom certificates.
+      Never holds PEM or key material.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Id of the custom hostname.
+      type: str
+      sample: 0d89c70dad9f4843b99f6cc0252067e9
+    hostname:
+      description: The custom hostname.
+      type: str
+      sample: app.customer.com
+    status:
+      description: Activation status of the custom hostname.
+      type: str
+      sample: active
+    ssl:
+      description: The hostname's SSL state.
+      type: dict
+      contains:
+        id:
+          description: Id of the hostname's certificate pack.
+          type: str
+          sample: 7b163417a1d24c84a38a2fb7a0cd7752
+        status:
+          description: SSL status of the hostname.
+          type: str
+          sample: active
+        bundle_method:
+          description: How Cloudflare builds the chain it serves.
+          type: str
+          sample: ubiquitous
+        certificates:
+          description: The custom certificates of the hostname, the RSA one first; empty when it has none.
+          type: list
+          elements: dict
+          contains:
+            id:
+              description: Id of the certificate.
+              type: str
+              sample: 5a7805061c76ada191ed06f989cc3dac
+            key_type:
+              description:
+                - V(rsa) or V(ecdsa); V(null) when it cannot be told (see the notes of M(certops.cloudflare.custom_hostname_cert)).
+              type: str
+              sample: rsa
+            serial_number:
+              description: Serial number of the certificate, in decimal.
+              type: str
+              sample: "6743787633689793699141714808227354901"
+            fingerprint_sha256:
+              description: SHA-256 fingerprint of the leaf certificate, lower-case hex without separators.
+              type: str
+              sample: 3f1c6a0e4b8a9d2f7c5e1b0a9d8c7b6a5f4e3d2c1b0a99887766554433221100
+            issuer:
+              description: The issuer as Cloudflare reports it.
+              type: str
+              sample: Example CA
+            expires_on:
+              description: When the certificate expires (UTC).
+              type: str
+              sample: "2027-03-01T10:00:00Z"
+            days_remaining:
+              description: Whole days until the certificate expires.
+              type: int
+              sample: 29
+            hosts:
+              description: The hostnames the certificate is for, when the API tells (a hostname with one certificate); otherwise V(null).
+              type: list
+              elements: str
+              sample: [app.customer.com]
+"""
+
+import datetime
+from typing import Any, Dict, List
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import find_zone_id
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import find_by_hostname, list_hostnames, normalize_hostname, view_of
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import parse_time
+
+
+def expiring(view: Dict[str, Any], days: int, now: datetime.datetime) -> bool:
+    limit = now + datetime.timedelta(days=days)
+    return any(c.get("expires_on") and parse_time(c["expires_on"]) <= limit for c in view["ssl"]["certificates"])
+
+
+def select(items: List[Dict[str, Any]], params: Dict[str, Any]) -> List[Dict[str, Any]]:
+    wanted = {normalize_hostname(h) for h in params["hostnames"]} if params.get("hostnames") is not None else None
+    now = datetime.datetime.now(datetime.timezone.utc)
+    views = []
+    for item in items:
+        view = view_of(item)
+        if wanted is not None and normalize_hostname(str(view["hostname"])) not in wanted:
+            continue
+        if params.get("status") is not None and view["status"] not in params["status"]:
+            continue
+        if params.get("ssl_status") is not None and view["ssl"]["status"] not in params["ssl_status"]:
+            continue
+        if params.get("expiring_within_days") is not None and not expiring(view, params["expiring_within_days"], now):
+            continue
+        views.append(view)
+    return sorted(views, key=lambda v: str(v["hostname"]))
+
+
+def main() -> None:
+    module = build_module(
+        dict(
+            hostname=dict(type="str"),
+            hostnames=dict(type="list", elements="str"),
+            status=dict(type="list", elements="str"),
+            ssl_status=dict(type="list", elements="str"),
+            expiring_within_days=dict(type="int"),
+        ),
+        mutually_exclusive=[["hostname", "hostnames"]],
+    )
+    p = module.params
+    zone_label = p.get("zone") or p.get("zone_id")
+    with error_handling(module, lambda: "list the custom hostnames of zone %s" % zone_label):
+        client = client_from_module(module)
+        zone_id = p.get("zone_id") or find_zone_id(client, p["zone"])
+        if p.get("hostname"):
+            found = find_by_hostname(client, zone_id, p["hostname"], zone_label)
+            items = [found] if found else []
+        else:
+            items = list_hostnames(client, zone_id, zone_label)
+        module.exit_json(changed=False, custom_hostnames=select(items, p))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Custom hostname helpers: local checks, the certificates the API reports (key types, matching), the view."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
+    load_local_certificates,
+    remote_certificates,
+    ssl_config,
+    view_of,
+)
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+HOST = "app.customer.com"
+
+
+def _name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _key_pem(key, password=None):
+    enc = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc).decode()
+
+
+@pytest.fixture(scope="module")
+def ca():
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key, _name("Unit CA")
+
+
+def mint(ca, key, hosts=(HOST,), start=-1, days=90):
+    ca_key, ca_name = ca
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(hosts[0]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW + datetime.timedelta(days=start))
+        .not_valid_after(NOW + datetime.timedelta(days=start + days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return {"certificate": _pem(cert), "private_key": _key_pem(key)}
+
+
+@pytest.fixture(scope="module")
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def ec_key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def load(items, hostname=HOST):
+    return load_local_certificates(items, hostname, set())
+
+
+def test_pair_loads_with_facts(ca, rsa_key):
+    locals_ = load([mint(ca, rsa_key), mint(ca, ec_key(), hosts=("*.customer.com",))])
+    assert [c.key_type for c in locals_] == ["rsa", "ecdsa"]
+    assert locals_[1].view()["hosts"] == ["*.customer.com"] and locals_[1].view()["id"] is None
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("garbage", "certificates[0]: no PEM certificate found"),
+        ("other key", "certificates[0]: the private key does not belong to this certificate"),
+        ("expired", "certificates[0]: it expired on"),
+        ("other host", "certificates[0]: it does not cover app.customer.com (it is for other.example.com)"),
+        ("two ecdsa", "certificates[0] and certificates[1] are both ECDSA certificates"),
+        ("three", "at most two certificates (one RSA and one ECDSA); 3 were given"),
+    ],
+)
+def test_bad_input_names_the_certificate_and_the_reason(ca, case, expected):
+    good = mint(ca, ec_key())
+    items = {
+        "garbage": [{"certificate": "not a pem", "private_key": good["private_key"]}],
+        "other key": [{"certificate": good["certificate"], "private_key": mint(ca, ec_key())["private_key"]}],
+        "expired": [mint(ca, ec_key(), start=-100, days=99)],
+        "other host": [mint(ca, ec_key(), hosts=("other.example.com",))],
+        "two ecdsa": [good, mint(ca, ec_key())],
+        "three": [good, good, good],
+    }[case]
+    with pytest.raises(CertificateError) as info:
+        load(items)
+    assert expected in str(info.value)
+    assert "PRIVATE KEY" not in str(info.value)
+
+
+def test_encrypted_key_is_decrypted_locally_and_hidden(ca):
+    key = ec_key()
+    item = dict(mint(ca, key), private_key=_key_pem(key, b"s3cret"), private_key_passphrase="s3cret")
+    hidden = set()
+    local = load_local_certificates([item], HOST, hidden)[0]
+    assert "ENCRYPTED" not in local.private_key and local.private_key in hidden
+
+
+def test_path_forms_are_read(tmp_path, ca):
+    item = mint(ca, ec_key())
+    (tmp_path / "c.pem").write_text(item["certificate"])
+    (tmp_path / "k.pem").write_text(item["private_key"])
+    local = load([{"certificate_path": str(tmp_path / "c.pem"), "private_key_path": str(tmp_path / "k.pem")}])[0]
+    assert local.name == "certificates[0] (%s)" % (tmp_path / "c.pem")
+    with pytest.raises(CertificateError, match="cannot read"):
+        load([{"certificate_path": str(tmp_path / "missing.pem"), "private_key": item["private_key"]}])
+
+
+def _entry(local, cert_id, **extra):
+    facts = local.facts
+    entry = {"id": cert_id, "issuer": facts["issuer"], "serial_number": facts["serial_number"], "expires_on": facts["not_after"]}
+    entry.update(extra)
+    return entry
+
+
+def test_remote_matches_by_fingerprint_and_takes_the_local_key_type(ca, rsa_key):
+    rsa_local, ec_local = load([mint(ca, rsa_key), mint(ca, ec_key())])
+    current = {"ssl": {"certificates": [_entry(ec_local, "e1", fingerprint_sha256=ec_local.fingerprint.upper(), signature="ECDSAWithSHA256")]}}
+    (remote,) = remote_certificates(current, [rsa_local, ec_local])
+    assert remote.local is ec_local and remote.key_type == "ecdsa" and remote.hosts == [HOST]
+
+
+def test_remote_without_fingerprint_matches_by_serial_and_issuer(ca):
+    (local,) = load([mint(ca, ec_key())])
+    (remote,) = remote_certificates({"ssl": {"certificates": [_entry(local, "e1")]}}, [local])
+    assert remote.local is local
+
+
+def test_key_type_of_a_pair_member_is_the_other_of_its_known_partner(ca, rsa_key):
+    (rsa_local,) = load([mint(ca, rsa_key)])
+    other = {"id": "x", "serial_number": "1", "issuer": "Someone", "expires_on": "2030-01-01T00:00:00Z", "signature": "SHA256WithRSA"}
+    current = {"ssl": {"certificates": [_entry(rsa_local, "r1", fingerprint_sha256=rsa_local.fingerprint), other]}}
+    types = {c.id: c.key_type for c in remote_certificates(current, [rsa_local])}
+    assert types == {"r1": "rsa", "x": "ecdsa"}
+
+
+def test_key_type_from_signature_only_when_it_tells_a_pair_apart():
+    entry = {"serial_number": "1", "issuer": "I", "expires_on": "2030-01-01T00:00:00Z"}
+    apart = {"ssl": {"certificates": [dict(entry, id="a", signature="SHA256WithRSA"), dict(entry, id="b", signature="ECDSAWithSHA256")]}}
+    assert [c.key_type for c in remote_certificates(apart)] == ["rsa", "ecdsa"]
+    same = {"ssl": {"certificates": [dict(entry, id="a", signature="SHA256WithRSA"), dict(entry, id="b", signature="SHA256WithRSA")]}}
+    assert [c.key_type for c in remote_certificates(same)] == [None, None]
+    explicit = {"ssl": {"certificates": [dict(entry, id="a", key_type="ecdsa", signature="SHA256WithRSA")]}}
+    assert remote_certificates(explicit)[0].key_type == "ecdsa"
+
+
+def test_view_has_facts_only_and_sorts_rsa_first():
+    current = {
+        "id": "h1",
+        "hostname": HOST,
+        "status": "active",
+        "ssl": {
+            "id": "p1",
+            "status": "active",
+            "bundle_method": "ubiquitous",
+            "custom_certificate": "-----BEGIN CERTIFICATE-----...",
+            "hosts": [HOST],
+            "certificates": [
+                {
+                    "id": "e",
+                    "key_type": "ecdsa",
+                    "serial_number": "2",
+                    "issuer": "I",
+                    "expires_on": "2030-01-01T00:00:00.123456Z",
+                    "fingerprint_sha256": "AB:CD",
+                },
+                {"id": "r", "key_type": "rsa", "serial_number": "1", "issuer": "I", "expires_on": "2030-01-01T00:00:00Z", "fingerprint_sha256": "ef"},
+            ],
+        },
+    }
+    view = view_of(current)
+    assert set(view) == {"id", "hostname", "status", "ssl"}
+    assert set(view["ssl"]) == {"id", "status", "bundle_method", "certificates"}
+    assert [c["id"] for c in view["ssl"]["certificates"]] == ["r", "e"]
+    ecdsa = view["ssl"]["certificates"][1]
+    assert ecdsa["fingerprint_sha256"] == "abcd" and ecdsa["expires_on"] == "2030-01-01T00:00:00Z" and ecdsa["hosts"] is None
+    assert view_of({"id": "h", "hostname": HOST, "ssl": {"status": "pending_validation"}})["ssl"]["certificates"] == []
+
+
+def test_ssl_config_sends_back_what_was_read():
+    current = {
+        "ssl": {
+            "id": "p",
+            "status": "active",
+            "method": "txt",
+            "type": "dv",
+            "settings": {"min_tls_version": "1.2", "http2": None},
+            "bundle_method": "force",
+            "wildcard": False,
+            "certificate_authority": None,
+            "certificates": [],
+        }
+    }
+    assert ssl_config(current) == {"method": "txt", "type": "dv", "settings": {"min_tls_version": "1.2"}, "bundle_method": "force", "wildcard": False}
+    assert ssl_config(current, "optimal")["bundle_method"] == "optimal"
