@@ -1,0 +1,70 @@
+"""Shared fixtures. `emulator`: a fresh Cloudflare API emulator per test (see tests/emulator/README.md).
+
+    def test_x(emulator):                       # empty zone example.com, status steps of 0.05 s
+        emulator.url, emulator.token, emulator.zone_id, emulator.journal(), emulator.state ...
+
+    @pytest.mark.emulator(seed="demo", delay=0)  # any Emulator(...) keyword argument
+    def test_y(emulator): ...
+
+    def test_z(emulator_factory):                # several emulators, or arguments computed in the test
+        emu = emulator_factory(delay=0.2)
+
+At teardown each emulator's journal is appended, as JSON lines, to tests/output/journal/, which the
+contract check (tests/contract) replays against the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+from emulator import Emulator
+
+JOURNAL_DIR = Path(__file__).resolve().parent / "output" / "journal"
+DEFAULT_DELAY = 0.05
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "emulator(**kwargs): keyword arguments for the emulator fixture's Emulator(...)")
+
+
+def write_journal(emu: Emulator, test_id: str) -> None:
+    """Save an emulator's journal for the contract check (written whole, then renamed into place)."""
+    entries = emu.journal()
+    if not entries:
+        return
+    JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
+    name = "%s-%s" % (re.sub(r"[^A-Za-z0-9_.-]+", "_", test_id)[-120:], uuid.uuid4().hex[:8])
+    partial = JOURNAL_DIR / (name + ".part")
+    partial.write_text("".join(json.dumps(dict(e, test=test_id)) + "\n" for e in entries), encoding="utf-8")
+    os.replace(partial, JOURNAL_DIR / (name + ".jsonl"))
+
+
+@pytest.fixture
+def emulator_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Emulator]]:
+    """emulator_factory(**kwargs) starts an Emulator(delay=0.05, **kwargs) on a free port; all stop after the test."""
+    started: List[Emulator] = []
+
+    def factory(**kwargs: Any) -> Emulator:
+        kwargs.setdefault("delay", DEFAULT_DELAY)
+        emu = Emulator(**kwargs)
+        emu.start()
+        started.append(emu)
+        return emu
+
+    yield factory
+    for emu in started:
+        emu.stop()
+        write_journal(emu, request.node.nodeid)
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest, emulator_factory: Callable[..., Emulator]) -> Emulator:
+    marker = request.node.get_closest_marker("emulator")
+    return emulator_factory(**(marker.kwargs if marker else {}))

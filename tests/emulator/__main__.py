@@ -1,0 +1,36 @@
+"""Run the emulator in the foreground: PYTHONPATH=tests python -m emulator
+
+Environment: EMULATOR_PORT (8787), EMULATOR_TOKEN (an API token it accepts), EMULATOR_STATE (a YAML
+or JSON seed file; default: the demo zone example.com), EMULATOR_DELAY (seconds per status step; 3).
+"""
+
+from __future__ import annotations
+
+import os
+
+from .server import DEFAULT_TOKEN, Emulator
+
+
+def main() -> None:
+    port = int(os.environ.get("EMULATOR_PORT", "8787"))
+    emu = Emulator(
+        seed=os.environ.get("EMULATOR_STATE") or "demo",
+        delay=float(os.environ.get("EMULATOR_DELAY", "3")),
+        token=os.environ.get("EMULATOR_TOKEN") or DEFAULT_TOKEN,
+        verbose=True,
+    )
+    base = "http://127.0.0.1:%d" % port
+    print("Cloudflare API emulator on %s/client/v4 (admin API: %s/__emulator/)" % (base, base))
+    print("API token: %s   read-only token: %s" % (emu.token, emu.readonly_token))
+    print("Global API key: X-Auth-Email %s, X-Auth-Key %s" % (emu.api_email, emu.api_key))
+    for zone in emu.state.zones.values():
+        print("zone %s id %s" % (zone.name, zone.id))
+    print("status steps last %.1f s; Ctrl-C stops" % emu.delay, flush=True)
+    try:
+        emu.serve_forever(port)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The admin API under /__emulator/ (a path the real API never uses). Plain JSON, no auth, never journaled."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Dict, Tuple
+
+import yaml
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .server import Emulator
+
+
+def _body(raw: bytes) -> Any:
+    text = raw.decode("utf-8")
+    return yaml.safe_load(text) if text.strip() else {}  # JSON is YAML too
+
+
+def _journal_get(emu: "Emulator", body: Any) -> Any:
+    return emu.journal()
+
+
+def _journal_delete(emu: "Emulator", body: Any) -> Any:
+    emu.reset_journal()
+    return {"reset": True}
+
+
+def _state_put(emu: "Emulator", body: Any) -> Any:
+    emu.load_state(body)
+    return emu.dump_state()
+
+
+def _faults_post(emu: "Emulator", body: Any) -> Any:
+    return emu.add_fault(**body)
+
+
+def _faults_delete(emu: "Emulator", body: Any) -> Any:
+    emu.clear_faults()
+    return {"cleared": True}
+
+
+def _rate_limit_post(emu: "Emulator", body: Any) -> Any:
+    emu.set_rate_limit(body.get("limit"), body.get("window", 300.0))
+    return emu.rate_limit.describe()
+
+
+def _credentials_post(emu: "Emulator", body: Any) -> Any:
+    read_only, name = bool(body.get("read_only", False)), body.get("id")
+    if "token" in body:
+        return {"id": emu.add_token(body["token"], read_only, name)}
+    return {"id": emu.add_global_key(body["email"], body["key"], read_only, name)}
+
+
+def _delay_post(emu: "Emulator", body: Any) -> Any:
+    emu.delay = float(body["delay"])
+    return {"delay": emu.delay}
+
+
+def _history_get(emu: "Emulator", body: Any) -> Any:
+    return {"segments": emu.history.segments(), "violations": emu.history.violations()}
+
+
+ROUTES: Dict[Tuple[str, str], Callable[["Emulator", Any], Any]] = {
+    ("GET", "journal"): _journal_get,
+    ("DELETE", "journal"): _journal_delete,
+    ("GET", "counts"): lambda emu, body: emu.counts(),
+    ("GET", "state"): lambda emu, body: emu.dump_state(),
+    ("PUT", "state"): _state_put,
+    ("GET", "faults"): lambda emu, body: emu.faults.rules(),
+    ("POST", "faults"): _faults_post,
+    ("DELETE", "faults"): _faults_delete,
+    ("GET", "rate-limit"): lambda emu, body: emu.rate_limit.describe(),
+    ("POST", "rate-limit"): _rate_limit_post,
+    ("POST", "credentials"): _credentials_post,
+    ("POST", "delay"): _delay_post,
+    ("GET", "history"): _history_get,
+}
+
+
+def handle(emu: "Emulator", method: str, path: str, raw: bytes) -> Tuple[int, Any]:
+    action = ROUTES.get((method, path.strip("/")))
+    if action is None:
+        return 404, {"error": "no admin route %s /__emulator/%s" % (method, path)}
+    try:
+        return 200, action(emu, _body(raw))
+    except (ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
+        return 400, {"error": "%s: %s" % (type(exc).__name__, exc)}

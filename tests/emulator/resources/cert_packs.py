@@ -1,0 +1,193 @@
+"""Certificate packs: Advanced Certificate Manager orders, quota, restart of validation.
+
+Rules (seed 003, clarifications 6 and 8):
+* an order has type advanced, 1 to 50 hosts including the zone apex, a validation_method,
+  validity_days in 14/30/90/365 and a certificate_authority; it is refused once the quota is used;
+* statuses go initializing -> pending_validation -> pending_issuance -> pending_deployment -> active,
+  each for `delay` seconds; a seeded validation_timed_out (or other non-progressing status) stays;
+* PATCH {} restarts validation and is refused unless the pack is validation_timed_out;
+  cloudflare_branding may be changed in any status, and on a timed-out pack also restarts validation;
+* the list shows active packs only, unless status=all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+from ..api import ApiError, Codes, Request, Route, check, hostname, invalid, new_id, not_found, optional, paginate, reached_at, required, require_body, stage, success
+from ..certs import iso
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..state import State, Zone
+
+STAGES = ("initializing", "pending_validation", "pending_issuance", "pending_deployment", "active")
+VALIDATION_METHODS = ("txt", "http", "email")
+VALIDITY_DAYS = (14, 30, 90, 365)
+CERTIFICATE_AUTHORITIES = ("google", "lets_encrypt", "ssl_com")
+ISSUERS = {"google": "Google Trust Services", "lets_encrypt": "Let's Encrypt", "ssl_com": "SSL.com"}
+MAX_HOSTS = 50
+
+
+class CertPack:
+    def __init__(self, zone_id: str, hosts: List[str], now: float, pack_type: str = "advanced", pack_id: Optional[str] = None) -> None:
+        self.id = pack_id or new_id()
+        self.zone_id = zone_id
+        self.type = pack_type
+        self.hosts = hosts
+        self.validation_method = "txt"
+        self.validity_days = 90
+        self.certificate_authority = "lets_encrypt"
+        self.cloudflare_branding = False
+        self.start, self.since = 0, now
+        self.frozen: Optional[str] = None
+        self.cert_ids = [new_id(), new_id()]  # the ECDSA (primary) and RSA certificates issued for it
+
+    def status(self, now: float, delay: float) -> str:
+        return self.frozen or stage(STAGES, self.start, self.since, now, delay)
+
+    def restart_validation(self, now: float) -> None:
+        self.frozen = None
+        self.start, self.since = 1, now
+
+    def view(self, now: float, delay: float) -> Dict[str, Any]:
+        status = self.status(now, delay)
+        result = {
+            "id": self.id,
+            "type": self.type,
+            "hosts": self.hosts,
+            "status": status,
+            "validation_method": self.validation_method,
+            "validity_days": self.validity_days,
+            "certificate_authority": self.certificate_authority,
+            "cloudflare_branding": self.cloudflare_branding,
+            "primary_certificate": self.cert_ids[0],
+            "certificates": self._certificates(status, delay),
+        }
+        if status in ("pending_validation", "validation_timed_out"):
+            result["validation_records"] = [self._validation_record(h) for h in self.hosts]
+        if status == "validation_timed_out":
+            result["validation_errors"] = [{"message": "The validation records were not found before the validation timed out."}]
+        return result
+
+    def _certificates(self, status: str, delay: float) -> List[Dict[str, Any]]:
+        certs = []
+        for cert_id, signature in zip(self.cert_ids, ("ECDSAWithSHA256", "SHA256WithRSA")):
+            cert = {"id": cert_id, "hosts": self.hosts, "status": status, "bundle_method": "ubiquitous", "signature": signature,
+                    "issuer": ISSUERS.get(self.certificate_authority, self.certificate_authority), "zone_id": self.zone_id, "priority": 0}
+            if status == "active":
+                issued = reached_at(STAGES, self.start, self.since, delay)
+                cert.update(uploaded_on=iso(issued), modified_on=iso(issued), expires_on=iso(issued + self.validity_days * 86400))
+            certs.append(cert)
+        return certs
+
+    def _validation_record(self, host: str) -> Dict[str, Any]:
+        name = host[2:] if host.startswith("*.") else host
+        token = hashlib.sha256((self.id + name).encode("ascii")).hexdigest()[:32]
+        if self.validation_method == "http":
+            return {"status": "pending", "http_url": "http://%s/.well-known/acme-challenge/%s" % (name, token), "http_body": token}
+        if self.validation_method == "email":
+            return {"status": "pending", "emails": ["administrator@" + name, "webmaster@" + name]}
+        return {"status": "pending", "txt_name": "_acme-challenge." + name, "txt_value": token}
+
+    def dump(self, now: float, delay: float) -> Dict[str, Any]:
+        keys = ("id", "type", "hosts", "validation_method", "validity_days", "certificate_authority", "cloudflare_branding")
+        return dict({k: getattr(self, k) for k in keys}, status=self.status(now, delay))
+
+
+def find(zone: "Zone", pack_id: str) -> CertPack:
+    found = zone.cert_packs.get(pack_id)
+    if found is None:
+        raise not_found("certificate pack")
+    return found
+
+
+def used(zone: "Zone") -> int:
+    return sum(1 for p in zone.cert_packs.values() if p.type == "advanced")
+
+
+def list_packs(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
+    now = state.now()
+    show_all = req.query.enum("status", ("all",)) == "all"
+    req.query.enum("deploy", ("staging", "production"))
+    items = [p for p in zone.cert_packs.values() if show_all or p.status(now, state.delay) == "active"]
+    page, info = paginate(items, req.query, 20, 5, 50)
+    return 200, success([p.view(now, state.delay) for p in page], info)
+
+
+def order_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
+    body, now = require_body(req.body), state.now()
+    required(body, "type", "string", choices=("advanced",))
+    hosts = required(body, "hosts", "array")
+    if not 1 <= len(hosts) <= MAX_HOSTS:
+        raise invalid("hosts must hold between 1 and %d hostnames" % MAX_HOSTS)
+    hosts = list(dict.fromkeys(hostname(h, "hosts[]", wildcard=True) for h in hosts))
+    if zone.name not in hosts:
+        raise invalid("hosts must contain the zone apex %s" % zone.name)
+    outside = [h for h in hosts if h != zone.name and not h.endswith("." + zone.name)]
+    if outside:  # guess: the live API's message is unknown
+        raise invalid("hosts must belong to the zone %s: %s" % (zone.name, ", ".join(outside)))
+    pack = CertPack(zone.id, hosts, now)
+    pack.validation_method = required(body, "validation_method", "string", choices=VALIDATION_METHODS)
+    pack.validity_days = required(body, "validity_days", "integer", choices=VALIDITY_DAYS)
+    pack.certificate_authority = required(body, "certificate_authority", "string", choices=CERTIFICATE_AUTHORITIES)
+    pack.cloudflare_branding = bool(optional(body, "cloudflare_branding", "boolean"))
+    if used(zone) >= zone.pack_quota:
+        raise ApiError(400, Codes.QUOTA, "The certificate pack quota of %d for this zone is used up." % zone.pack_quota)
+    zone.cert_packs[pack.id] = pack
+    return 200, success(pack.view(now, state.delay))
+
+
+def get_quota(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
+    return 200, success({"advanced": {"allocated": zone.pack_quota, "used": used(zone)}})
+
+
+def get_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
+    return 200, success(find(zone, req.params["certificate_pack_id"]).view(state.now(), state.delay))
+
+
+def edit_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
+    pack, body, now = find(zone, req.params["certificate_pack_id"]), require_body(req.body), state.now()
+    if pack.type != "advanced":
+        raise invalid("only advanced certificate packs can be edited")  # guess
+    branding = optional(body, "cloudflare_branding", "boolean")
+    timed_out = pack.status(now, state.delay) == "validation_timed_out"
+    if branding is None and not timed_out:
+        raise ApiError(400, Codes.BAD_STATE, "Validation can only be restarted for a certificate pack in status validation_timed_out.")
+    if branding is not None:
+        pack.cloudflare_branding = branding
+    if timed_out:
+        pack.restart_validation(now)
+    return 200, success(pack.view(now, state.delay))
+
+
+def delete_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
+    pack = find(zone, req.params["certificate_pack_id"])
+    if pack.type != "advanced":
+        raise invalid("only advanced certificate packs can be deleted")  # guess
+    del zone.cert_packs[pack.id]
+    return 200, success({"id": pack.id})
+
+
+def seed(state: "State", zone: "Zone", spec: Dict[str, Any]) -> CertPack:
+    pack = CertPack(zone.id, [h.lower() for h in spec["hosts"]], state.now(), spec.get("type", "advanced"), spec.get("id"))
+    for key in ("validation_method", "validity_days", "certificate_authority", "cloudflare_branding"):
+        if key in spec:
+            setattr(pack, key, check(spec[key], key, {"validity_days": "integer", "cloudflare_branding": "boolean"}.get(key, "string")))
+    status = spec.get("status", "active")
+    if status in STAGES:
+        pack.start = STAGES.index(status)
+    else:
+        pack.frozen = status
+    zone.cert_packs[pack.id] = pack
+    return pack
+
+
+ROUTES = [
+    Route("GET", "zones/{zone_id}/ssl/certificate_packs", list_packs),
+    Route("POST", "zones/{zone_id}/ssl/certificate_packs/order", order_pack),
+    Route("GET", "zones/{zone_id}/ssl/certificate_packs/quota", get_quota),
+    Route("GET", "zones/{zone_id}/ssl/certificate_packs/{certificate_pack_id}", get_pack),
+    Route("PATCH", "zones/{zone_id}/ssl/certificate_packs/{certificate_pack_id}", edit_pack),
+    Route("DELETE", "zones/{zone_id}/ssl/certificate_packs/{certificate_pack_id}", delete_pack),
+]

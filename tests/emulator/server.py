@@ -1,0 +1,348 @@
+"""The HTTP side: routing, auth, envelope, faults, rate limit and journal around the resource handlers."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
+from urllib.parse import parse_qs, urlsplit
+
+from . import admin
+from .api import ApiError, Codes, Query, Request, Route, failure
+from .auth import Credentials, check_permission
+from .faults import Faults, RateLimiter
+from .history import History
+from .journal import Journal
+from .resources import ROUTES
+from .state import State
+
+API_PREFIX = "/client/v4"
+ADMIN_PREFIX = "/__emulator"
+DEFAULT_TOKEN = "certops-emulator-token"
+DEFAULT_READONLY_TOKEN = "certops-emulator-readonly-token"
+DEFAULT_EMAIL = "admin@example.com"
+DEFAULT_KEY = "certops-emulator-global-api-key"
+_MAX_ID = 32  # path ids are at most 32 characters in the document
+
+
+class Router:
+    def __init__(self, routes: List[Route]) -> None:
+        self._routes = [(r, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", r.pattern) + "$")) for r in routes]
+
+    def match(self, method: str, path: str) -> Tuple[Route, Dict[str, str]]:
+        other_method = False
+        for route, regex in self._routes:
+            found = regex.match(path)
+            if not found:
+                continue
+            if route.method != method:
+                other_method = True
+                continue
+            params = found.groupdict()
+            if any(k.endswith("_id") and len(v) > _MAX_ID for k, v in params.items()):
+                raise ApiError(400, Codes.BAD_ROUTE, "Could not route to /%s, perhaps your object identifier is invalid?" % path,
+                               more=[{"code": Codes.NO_ROUTE, "message": "No route for that URI"}])
+            return route, params
+        if other_method:
+            raise ApiError(405, Codes.METHOD_NOT_ALLOWED, "Method %s not allowed for this route" % method)
+        raise ApiError(400, Codes.NO_ROUTE, "No route for that URI")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: every answer carries Content-Length
+    server_version = "cloudflare"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without TCP_NODELAY each answer waits for a delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.connections.add(self.connection)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        self.server.connections.discard(self.connection)  # type: ignore[attr-defined]
+        super().finish()
+
+    def do_GET(self) -> None:  # pylint: disable=invalid-name
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
+        if self.server.emulator.verbose:  # type: ignore[attr-defined]
+            super().log_message(format, *args)
+
+    def _dispatch(self) -> None:
+        emu: "Emulator" = self.server.emulator  # type: ignore[attr-defined]
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if url.path.startswith(ADMIN_PREFIX + "/"):
+            status, body = admin.handle(emu, self.command, url.path[len(ADMIN_PREFIX) + 1:], raw)
+            self._send(status, body)
+        elif url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
+            self._api(emu, url.path, url.query, raw)
+        else:
+            self._send(404, failure([{"code": Codes.NO_ROUTE, "message": "No route for that URI"}]))
+
+    def _api(self, emu: "Emulator", path: str, query: str, raw: bytes) -> None:
+        started = time.monotonic()
+        text = raw.decode("utf-8", "replace")
+        entry: Dict[str, Any] = {
+            "method": self.command,
+            "path": path,
+            "query": {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()},
+            "query_string": query,
+            "user_agent": self.headers.get("User-Agent", ""),
+            "credential": None,
+            "auth_scheme": None,
+            "request_body": _decode(text) if text else None,
+            "fault": None,
+        }
+        fault = emu.faults.pick(self.command, path)
+        entry["fault"] = fault.kind if fault else None
+        if fault and fault.kind == "reset_before":
+            emu.journal_log.record(dict(entry, status=None, duration_ms=_ms(started)))
+            self._reset()
+            return
+        if fault and fault.kind in ("429", "500", "502", "503"):
+            status, body, headers = _fault_answer(fault.kind, fault.retry_after)
+        else:
+            retry_after = emu.rate_limit.check(emu.credentials.identity(self.headers), time.time())
+            if retry_after is not None:
+                entry["fault"] = "rate_limit"
+                status, body, headers = _fault_answer("429", retry_after)
+            else:
+                status, body, headers = self._process(emu, path, query, text, entry)
+        if fault and fault.kind == "slow":
+            time.sleep(fault.delay)
+        emu.journal_log.record(dict(entry, status=status, response_body=body if isinstance(body, dict) else None, duration_ms=_ms(started)))
+        if fault and fault.kind == "reset_after":
+            self._reset()
+            return
+        self._send(status, body, headers)
+
+    def _process(self, emu: "Emulator", path: str, query: str, text: str, entry: Dict[str, Any]) -> Tuple[int, Any, Dict[str, str]]:
+        try:
+            cred, entry["auth_scheme"] = emu.credentials.identify(self.headers)
+            entry["credential"] = cred.id
+            route, params = emu.router.match(self.command, path[len(API_PREFIX):].strip("/"))
+            check_permission(cred, self.command)
+            try:
+                body = json.loads(text) if text.strip() else None
+            except ValueError:
+                raise ApiError(400, Codes.MALFORMED_JSON, "Malformed JSON in request body") from None
+            with emu.state.lock:
+                zone = emu.state.zone(params["zone_id"]) if "zone_id" in params else None
+                status, result = route.handler(emu.state, zone, Request(self.command, params, Query(query), body))
+            return status, result, {}
+        except ApiError as exc:
+            return exc.status, failure(exc.errors), exc.headers
+        except Exception:  # pylint: disable=broad-except  (an emulator bug must answer, not hang the client)
+            traceback.print_exc(file=sys.stderr)
+            return 500, failure([{"code": Codes.INTERNAL, "message": "Internal emulator error"}]), {}
+
+    def _send(self, status: int, body: Any, headers: Optional[Dict[str, str]] = None) -> None:
+        html = isinstance(body, str)
+        data = body.encode("utf-8") if html else json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html" if html else "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST (SO_LINGER 0), as a broken network would."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+
+def _decode(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text[:2000]
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 2)
+
+
+def _fault_answer(kind: str, retry_after: float) -> Tuple[int, Any, Dict[str, str]]:
+    if kind == "429":
+        seconds = str(max(1, int(retry_after)))
+        return 429, failure([{"code": Codes.RATE_LIMITED, "message": "Please wait and consider throttling your request speed"}]), {"Retry-After": seconds}
+    if kind == "500":
+        return 500, failure([{"code": Codes.INTERNAL, "message": "Internal server error"}]), {}
+    # Cloudflare's edge answers 502 and 503 with an HTML page, not an envelope.
+    return int(kind), "<html><head><title>%s</title></head><body><h1>%s</h1><p>cloudflare</p></body></html>" % (kind, kind), {}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: Tuple[str, int], emulator: "Emulator") -> None:
+        self.emulator = emulator
+        self.connections: Set[socket.socket] = set()  # open keep-alive connections, closed by stop()
+        super().__init__(address, Handler)
+
+    def close_connections(self) -> None:
+        for connection in list(self.connections):
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class Emulator:
+    """A Cloudflare API emulator on 127.0.0.1 (see README.md).
+
+    `seed`: None (an empty zone example.com), "demo", a dict, or a YAML/JSON file path.
+    `delay`: seconds each status step lasts (None: the seed's `delay`, else 0).
+    `tokens`: extra API tokens, {token: read_only}.
+    """
+
+    def __init__(
+        self,
+        seed: Union[None, str, Path, Dict[str, Any]] = None,
+        delay: Optional[float] = None,
+        token: str = DEFAULT_TOKEN,
+        readonly_token: str = DEFAULT_READONLY_TOKEN,
+        api_email: str = DEFAULT_EMAIL,
+        api_key: str = DEFAULT_KEY,
+        tokens: Optional[Dict[str, bool]] = None,
+        journal_bodies: bool = True,
+        verbose: bool = False,
+    ) -> None:
+        self.state = State()
+        self.state.load(seed)
+        if delay is not None:
+            self.state.delay = delay
+        self.token, self.readonly_token, self.api_email, self.api_key = token, readonly_token, api_email, api_key
+        self.credentials = Credentials()
+        self.credentials.add_token(token, cred_id="token")
+        self.credentials.add_token(readonly_token, read_only=True, cred_id="readonly-token")
+        self.credentials.add_key(api_email, api_key, cred_id="global-key")
+        for extra, read_only in (tokens or {}).items():
+            self.credentials.add_token(extra, read_only=read_only)
+        self.journal_log = Journal(journal_bodies)
+        self.faults = Faults()
+        self.rate_limit = RateLimiter()
+        self.router = Router(ROUTES)
+        self.verbose = verbose
+        self._server: Optional[_Server] = None
+        self._thread: Optional[threading.Thread] = None
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> str:
+        """Serve in a background thread; return the API base URL."""
+        self._server = _Server(("127.0.0.1", port), self)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="cloudflare-emulator", daemon=True)
+        self._thread.start()
+        return self.url
+
+    def serve_forever(self, port: int = 8787) -> None:
+        """Serve in the calling thread until interrupted."""
+        self._server = _Server(("127.0.0.1", port), self)
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> "Emulator":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return "http://127.0.0.1:%d%s" % (self.port, API_PREFIX)
+
+    @property
+    def admin_url(self) -> str:
+        return "http://127.0.0.1:%d%s" % (self.port, ADMIN_PREFIX)
+
+    # -- state, time, credentials ------------------------------------------------------------
+
+    @property
+    def zone_id(self) -> str:
+        """The id of the first zone (example.com unless seeded otherwise)."""
+        return next(iter(self.state.zones))
+
+    @property
+    def delay(self) -> float:
+        return self.state.delay
+
+    @delay.setter
+    def delay(self, seconds: float) -> None:
+        self.state.delay = seconds
+
+    @property
+    def history(self) -> History:
+        return self.state.history
+
+    def dump_state(self) -> Dict[str, Any]:
+        return self.state.dump()
+
+    def load_state(self, seed: Union[None, str, Path, Dict[str, Any]]) -> None:
+        self.state.load(seed)
+
+    def add_token(self, token: str, read_only: bool = False, name: Optional[str] = None) -> str:
+        """Accept another API token; return its id (what the journal shows)."""
+        return self.credentials.add_token(token, read_only, name)
+
+    def add_global_key(self, email: str, key: str, read_only: bool = False, name: Optional[str] = None) -> str:
+        return self.credentials.add_key(email, key, read_only, name)
+
+    # -- journal, faults, rate limit ---------------------------------------------------------
+
+    def journal(self) -> List[Dict[str, Any]]:
+        return self.journal_log.entries()
+
+    def reset_journal(self) -> None:
+        self.journal_log.reset()
+
+    def counts(self) -> Dict[str, int]:
+        return self.journal_log.counts()
+
+    def add_fault(self, kind: Any, method: Optional[str] = None, path: Optional[str] = None, count: Optional[int] = 1,
+                  probability: Optional[float] = None, seed: Optional[int] = None, retry_after: float = 1.0, delay: float = 1.0) -> Dict[str, Any]:
+        """Inject a fault (faults.py); return the rule."""
+        return self.faults.add(kind, method, path, count, probability, seed, retry_after, delay)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def set_rate_limit(self, limit: Optional[int], window: float = 300.0) -> None:
+        """At most `limit` requests per `window` seconds per credential (None: off)."""
+        self.rate_limit.configure(limit, window)

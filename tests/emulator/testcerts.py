@@ -1,0 +1,122 @@
+"""Throwaway certificates for tests, the demo and benchmarks, minted with cryptography at run time.
+
+    from emulator.testcerts import make_ca, make_leaf
+
+    ca = make_ca()                                   # an ECDSA P-256 root, valid ten years
+    leaf = make_leaf(ca, ["app.example.com"])        # ECDSA P-256, valid from yesterday for 90 days
+    rsa = make_leaf(ca, ["app.example.com"], key_type="rsa")
+    old = make_leaf(ca, ["app.example.com"], days=-1, not_before_days=-90)   # expired yesterday
+    leaf.cert_pem, leaf.key_pem, leaf.chain_pem      # PEM strings; chain_pem = leaf + CA certificates
+
+`days` is when the certificate expires, in days from now (negative: already expired);
+`not_before_days` is when it starts being valid, in days from now. Use ECDSA where the key type
+does not matter: RSA keys are slow to generate (pass `key=` to reuse one).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, List, Optional, Sequence
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+
+@dataclass
+class Issued:
+    """A minted certificate with its private key, all as PEM text."""
+
+    cert_pem: str
+    key_pem: str
+    chain_pem: str
+    cert: x509.Certificate = field(repr=False)
+    key: Any = field(repr=False)
+
+    @property
+    def serial_number(self) -> str:
+        return str(self.cert.serial_number)
+
+    @property
+    def fingerprint_sha256(self) -> str:
+        return hashlib.sha256(self.cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+    @property
+    def not_after(self) -> datetime.datetime:
+        return self.cert.not_valid_after_utc
+
+
+@dataclass
+class CA(Issued):
+    """A certificate authority that can sign leaves (make_leaf) and intermediates (make_ca(parent=...))."""
+
+    name: str = ""
+
+
+def new_key(key_type: str = "ecdsa") -> Any:
+    if key_type == "ecdsa":
+        return ec.generate_private_key(ec.SECP256R1())
+    if key_type == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    raise ValueError("key_type must be 'ecdsa' or 'rsa', not %r" % key_type)
+
+
+def _pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _key_pem(key: Any) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode("ascii")
+
+
+def _name(common_name: str, org: Optional[str]) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if org:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    return x509.Name(attrs)
+
+
+def _build(subject: x509.Name, key: Any, issuer: Optional[CA], days: float, not_before_days: float, extensions: List[Any]) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=not_before_days))
+        .not_valid_after(now + datetime.timedelta(days=days))
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(issuer.key if issuer else key, hashes.SHA256())
+
+
+def make_ca(name: str = "Certops Test CA", org: Optional[str] = None, key_type: str = "ecdsa", days: float = 3650, parent: Optional[CA] = None) -> CA:
+    """A root CA, or an intermediate signed by `parent`. Its issuer fact is `org` if given, else `name`."""
+    key = new_key(key_type)
+    extensions = [(x509.BasicConstraints(ca=True, path_length=None), True)]
+    cert = _build(_name(name, org), key, parent, days, -2, extensions)
+    chain = _pem(cert) + (parent.chain_pem if parent else "")
+    return CA(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=chain, cert=cert, key=key, name=name)
+
+
+def make_leaf(
+    ca: CA,
+    hosts: Sequence[str],
+    key_type: str = "ecdsa",
+    days: float = 90,
+    not_before_days: float = -1,
+    key: Any = None,
+) -> Issued:
+    """A server certificate for `hosts` (SANs; the first is also the common name) signed by `ca`."""
+    key = key or new_key(key_type)
+    extensions = [
+        (x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), False),
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+    ]
+    cert = _build(_name(hosts[0], None), key, ca, days, not_before_days, extensions)
+    return Issued(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=_pem(cert) + ca.chain_pem, cert=cert, key=key)
