@@ -1,0 +1,118 @@
+"""Certificate packs: order validation, statuses, list default, quota, restart of validation, delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Api, codes, watch
+
+PACKS = "ssl/certificate_packs"
+ORDER = {"type": "advanced", "hosts": ["example.com", "www.example.com"], "validation_method": "txt", "validity_days": 90, "certificate_authority": "google"}
+
+
+def order(api, expect=200, **changes):
+    return api.post(api.zone(PACKS + "/order"), dict(ORDER, **changes), expect=expect)
+
+
+def test_order_answers_the_pack_and_it_progresses_to_active(emulator_factory):
+    api = Api(emulator_factory(delay=0.1))
+    pack = order(api, cloudflare_branding=True)["result"]
+    assert pack["type"] == "advanced" and pack["hosts"] == ["example.com", "www.example.com"] and pack["status"] == "initializing"
+    assert (pack["validation_method"], pack["validity_days"], pack["certificate_authority"], pack["cloudflare_branding"]) == ("txt", 90, "google", True)
+    seen = watch(lambda: api.get(api.zone(PACKS + "/" + pack["id"]))["result"]["status"], lambda s: s == "active")
+    stages = ["initializing", "pending_validation", "pending_issuance", "pending_deployment", "active"]
+    assert seen == [s for s in stages if s in seen] and len(seen) >= 3
+    active = api.get(api.zone(PACKS + "/" + pack["id"]))["result"]
+    assert {c["signature"] for c in active["certificates"]} == {"ECDSAWithSHA256", "SHA256WithRSA"}
+    assert active["certificates"][0]["issuer"] == "Google Trust Services" and active["primary_certificate"] == active["certificates"][0]["id"]
+
+
+@pytest.mark.parametrize("changes", [
+    {"type": "universal"},
+    {"hosts": []},
+    {"hosts": ["www.example.com"]},  # no zone apex
+    {"hosts": ["example.com", "www.example.org"]},
+    {"hosts": ["example.com"] + ["h%d.example.com" % i for i in range(50)]},  # 51 hosts
+    {"hosts": "example.com"},
+    {"validation_method": "dns"},
+    {"validity_days": 60},
+    {"validity_days": "90"},
+    {"certificate_authority": "digicert"},
+    {"cloudflare_branding": "no"},
+])
+def test_invalid_orders_are_refused(api, changes):
+    assert codes(order(api, expect=400, **changes)) == [1004]
+
+
+def test_order_fields_are_required(api):
+    for field in ("type", "hosts", "validation_method", "validity_days", "certificate_authority"):
+        body = {k: v for k, v in ORDER.items() if k != field}
+        assert codes(api.post(api.zone(PACKS + "/order"), body, expect=400)) == [1004], field
+
+
+def test_fifty_hosts_are_accepted(api):
+    assert len(order(api, hosts=["example.com"] + ["h%d.example.com" % i for i in range(49)])["result"]["hosts"]) == 50
+
+
+def test_list_shows_active_packs_unless_status_all(emulator_factory):
+    api = Api(emulator_factory(delay=30))
+    emu = api.emu
+    emu.state.add_cert_pack(emu.zone_id, ["example.com", "*.example.com"], type="universal")
+    pending = order(api)["result"]
+    assert [p["type"] for p in api.get(api.zone(PACKS))["result"]] == ["universal"]
+    everything = api.get(api.zone(PACKS), status="all")
+    assert [p["id"] for p in everything["result"]][1] == pending["id"] and everything["result_info"]["total_count"] == 2
+    assert codes(api.get(api.zone(PACKS), status="active", expect=400)) == [1004]
+    assert codes(api.get(api.zone(PACKS), per_page=51, expect=400)) == [1004]
+
+
+def test_quota_counts_advanced_packs_and_refuses_orders_when_used_up(emulator):
+    emulator.state.zones[emulator.zone_id].pack_quota = 2
+    api = Api(emulator)
+    emulator.state.add_cert_pack(emulator.zone_id, ["example.com"], type="universal")
+    assert api.get(api.zone(PACKS + "/quota"))["result"] == {"advanced": {"allocated": 2, "used": 0}}
+    first = order(api)["result"]
+    order(api)
+    assert api.get(api.zone(PACKS + "/quota"))["result"]["advanced"]["used"] == 2
+    assert codes(order(api, expect=400)) == [1408]
+    api.delete(api.zone(PACKS + "/" + first["id"]))
+    order(api)
+
+
+def test_patch_restarts_validation_only_when_timed_out(emulator_factory):
+    api = Api(emulator_factory(delay=0.05))
+    emu = api.emu
+    timed_out = emu.state.add_cert_pack(emu.zone_id, ["example.com"], status="validation_timed_out")
+    active = order(api)["result"]
+    watch(lambda: api.get(api.zone(PACKS + "/" + active["id"]))["result"]["status"], lambda s: s == "active")
+    assert codes(api.patch(api.zone(PACKS + "/" + active["id"]), {}, expect=400)) == [1410]
+    before = api.get(api.zone(PACKS + "/" + timed_out.id))["result"]
+    assert before["status"] == "validation_timed_out" and before["validation_errors"] and before["validation_records"]
+    restarted = api.patch(api.zone(PACKS + "/" + timed_out.id), {})["result"]
+    assert restarted["status"] == "pending_validation"
+    watch(lambda: api.get(api.zone(PACKS + "/" + timed_out.id))["result"]["status"], lambda s: s == "active")
+
+
+def test_patch_sets_branding_in_any_status_and_restarts_a_timed_out_pack(emulator_factory):
+    api = Api(emulator_factory(delay=30))
+    emu = api.emu
+    pending = order(api)["result"]
+    branded = api.patch(api.zone(PACKS + "/" + pending["id"]), {"cloudflare_branding": True})["result"]
+    assert branded["cloudflare_branding"] is True and branded["status"] == "initializing"
+    timed_out = emu.state.add_cert_pack(emu.zone_id, ["example.com"], status="validation_timed_out")
+    answer = api.patch(api.zone(PACKS + "/" + timed_out.id), {"cloudflare_branding": True})["result"]
+    assert answer["cloudflare_branding"] is True and answer["status"] == "pending_validation"
+    assert codes(api.patch(api.zone(PACKS + "/" + pending["id"]), {"cloudflare_branding": "yes"}, expect=400)) == [1004]
+
+
+def test_delete_pack(api):
+    pack = order(api)["result"]
+    assert api.delete(api.zone(PACKS + "/" + pack["id"]))["result"] == {"id": pack["id"]}
+    api.get(api.zone(PACKS + "/" + pack["id"]), expect=404)
+    api.delete(api.zone(PACKS + "/" + pack["id"]), expect=404)
+
+
+def test_universal_pack_cannot_be_edited_or_deleted(emulator, api):
+    universal = emulator.state.add_cert_pack(emulator.zone_id, ["example.com", "*.example.com"], type="universal")
+    assert codes(api.delete(api.zone(PACKS + "/" + universal.id), expect=400)) == [1004]
+    assert codes(api.patch(api.zone(PACKS + "/" + universal.id), {}, expect=400)) == [1004]
