@@ -52,6 +52,7 @@ sanity: copy
 
 lint: link
 	ansible-lint
+	antsibull-changelog lint
 
 docs-lint: copy
 	cd $(COPY) && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
