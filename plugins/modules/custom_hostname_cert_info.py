@@ -50,6 +50,7 @@ options:
 extends_documentation_fragment:
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone
+  - certops.cloudflare.attributes
   - certops.cloudflare.attributes.info_module
   - certops.cloudflare.attributes.action_group
 seealso:

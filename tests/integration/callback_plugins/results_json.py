@@ -32,7 +32,11 @@ class CallbackModule(CallbackBase):
         path = os.environ.get("RESULTS_JSON_PATH")
         if not path:
             return
-        entry = {"task": result._task.get_name(), "status": status, "result": result._result}
+        task_result = dict(result._result)
+        if status == "failed":
+            # ansible-core 2.19 hands callbacks the result without its `failed` flag.
+            task_result["failed"] = True
+        entry = {"task": result._task.get_name(), "status": status, "result": task_result}
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, default=str) + "\n")
 
