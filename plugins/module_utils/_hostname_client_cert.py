@@ -33,6 +33,8 @@ ASSOCIATIONS_PER_PAGE = 1000
 MAX_HOSTNAME_LENGTH = 255
 # Certificates that are gone for good: they neither count toward the quota nor identify anything.
 GONE_STATUSES = frozenset(("deleted",))
+# A certificate in these statuses is going away: it is no longer the resource a task manages.
+ENDED_CERTIFICATE_STATUSES = frozenset(("deleted", "pending_deletion"))
 # Associations in these statuses (or with `enabled: null`) no longer tie a hostname to a certificate.
 ENDED_ASSOCIATION_STATUSES = frozenset(("deleted", "pending_deletion"))
 
@@ -104,6 +106,11 @@ def is_same_certificate(cert: Dict[str, Any], facts: Dict[str, Any]) -> bool:
 def live_certificates(certs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Certificates that exist (pending deletion included: they still count toward the quota)."""
     return [c for c in certs if c.get("status") not in GONE_STATUSES]
+
+
+def current_certificates(certs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Certificates that can be the managed resource: a certificate pending deletion is as good as gone."""
+    return [c for c in certs if c.get("status") not in ENDED_CERTIFICATE_STATUSES]
 
 
 def live_associations(associations: Iterable[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:

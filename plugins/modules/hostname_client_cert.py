@@ -104,6 +104,8 @@ options:
 notes:
   - Only the associations of O(hostnames) (and, with O(purge_hostnames=true), those of this certificate) are changed;
     the associations of other hostnames with other certificates are left alone.
+  - A certificate pending deletion is treated as gone (deleting it again reports no change, and O(state=present)
+    uploads the certificate anew), but it still counts toward the quota of 10 until Cloudflare has removed it.
   - Removing an association sends C(enabled=null) for the hostname, as the API asks, before a certificate is deleted.
   - In check mode, the result for a certificate not uploaded yet has RV(hostname_client_cert.id) and
     RV(hostname_client_cert.status) set to V(null), and predicted associations have status V(pending_deployment).
@@ -265,6 +267,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_clien
     certificate_view,
     certificates_path,
     check_hostnames,
+    current_certificates,
     describe_certificates,
     is_same_certificate,
     list_associations,
@@ -321,7 +324,7 @@ class HostnameClientCert(CloudflareResource):
 
     def _find(self, certs: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         cert_id = self.params.get("certificate_id")
-        for cert in live_certificates(certs):
+        for cert in current_certificates(certs):
             if cert_id and cert.get("id") == cert_id or self.facts and not cert_id and is_same_certificate(cert, self.facts):
                 return cert
         return None
