@@ -301,7 +301,7 @@ custom_hostname:
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, Step, build_module, poll
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError, NotFoundError, OutcomeUnknownError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
     FAILED_SSL_STATUSES,
     LocalCertificate,
@@ -465,7 +465,13 @@ class CustomHostnameCert(CloudflareResource):
     def _send(self, verb: str, path: str, body: Dict[str, Any]) -> Any:
         # force re-uploads once: a re-read after an unknown outcome compares normally.
         self.force = False
-        return getattr(self.client, verb)(path, body)
+        try:
+            return getattr(self.client, verb)(path, body)
+        except NotFoundError as exc:
+            if verb != "put":
+                raise
+            # A PUT retried after a lost answer finds the certificate it replaced gone: read again to learn what happened.
+            raise OutcomeUnknownError(exc.message, status=exc.status, errors=exc.errors, method=exc.method, path=exc.path) from None
 
 
 def main() -> None:
