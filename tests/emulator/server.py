@@ -103,7 +103,7 @@ class Handler(BaseHTTPRequestHandler):
             "query_string": query,
             "user_agent": self.headers.get("User-Agent", ""),
             "credential": None,
-            "auth_scheme": None,
+            "auth_scheme": "token" if "Authorization" in self.headers else "key" if "X-Auth-Key" in self.headers or "X-Auth-Email" in self.headers else None,
             "request_body": _decode(text) if text else None,
             "fault": None,
         }
@@ -132,7 +132,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _process(self, emu: "Emulator", path: str, query: str, text: str, entry: Dict[str, Any]) -> Tuple[int, Any, Dict[str, str]]:
         try:
-            cred, entry["auth_scheme"] = emu.credentials.identify(self.headers)
+            cred = emu.credentials.identify(self.headers)[0]
             entry["credential"] = cred.id
             route, params = emu.router.match(self.command, path[len(API_PREFIX):].strip("/"))
             check_permission(cred, self.command)

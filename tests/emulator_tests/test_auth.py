@@ -44,3 +44,14 @@ def test_configured_credentials(emulator_factory):
     added = emu.add_token("later", read_only=False, name="ci")
     Api(emu, {"Authorization": "Bearer later"}).get("zones")
     assert added == "ci" and emu.journal()[-1]["credential"] == "ci"
+
+
+def test_journal_records_the_scheme_a_refused_request_used(emulator):
+    Api(emulator, {"Authorization": "Bearer not-a-token"}).get("zones", expect=403)
+    Api(emulator, {"X-Auth-Email": "who@example.com", "X-Auth-Key": "nope"}).get("zones", expect=403)
+    emulator.add_fault("reset_before")
+    try:
+        Api(emulator).get("zones", expect=None)
+    except Exception:  # pylint: disable=broad-except  (the reset is the point)
+        pass
+    assert [(e["auth_scheme"], e["credential"]) for e in emulator.journal()] == [("token", None), ("key", None), ("token", None)]
