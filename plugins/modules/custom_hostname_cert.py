@@ -339,6 +339,8 @@ class CustomHostnameCert(CloudflareResource):
             if p["certificates"]:
                 raise InputError("certificates is not used with state=absent; key_type names the certificate to remove")
             return
+        if not p["certificates"]:
+            raise InputError("certificates must hold one or two certificates with state=present (to remove one, use state=absent and key_type)")
         hostname = normalize_hostname(p["hostname"]) if p.get("hostname") else None
         self.locals = load_local_certificates(p["certificates"], hostname, self.module.no_log_values)
         self.covered = hostname is not None

@@ -323,6 +323,7 @@ def test_bad_inputs_fail_before_any_write(ansible, emulator, pki):
             dict(base, state="absent", key_type="rsa"),
             "cannot remove the RSA certificate of app.customer.com in zone %s: it is the hostname's only custom certificate" % emulator.zone_id,
         ),
+        ("no certificate", dict(base, certificates=[]), "certificates must hold one or two certificates with state=present"),
         ("absent without key_type", dict(base, state="absent"), "state is absent but all of the following are missing: key_type"),
         ("absent with certificates", dict(base, state="absent", key_type="rsa", certificates=[item(pki.rsa1)]), "certificates is not used with state=absent"),
         (
