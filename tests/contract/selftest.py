@@ -41,8 +41,14 @@ def exercise_all_operations(emu: Any) -> None:
     call("GET", "")
 
     # zone custom certificates
-    zone_cert = {"certificate": ecdsa.chain_pem, "private_key": ecdsa.key_pem, "type": "sni_custom", "bundle_method": "ubiquitous",
-                 "geo_restrictions": {"label": "us"}, "policy": "(country: US)"}
+    zone_cert = {
+        "certificate": ecdsa.chain_pem,
+        "private_key": ecdsa.key_pem,
+        "type": "sni_custom",
+        "bundle_method": "ubiquitous",
+        "geo_restrictions": {"label": "us"},
+        "policy": "(country: US)",
+    }
     custom_id = call("POST", "/custom_certificates", body=zone_cert)["result"]["id"]
     call("GET", "/custom_certificates", page=1, per_page=50)
     call("GET", "/custom_certificates/" + custom_id)
@@ -69,7 +75,9 @@ def exercise_all_operations(emu: Any) -> None:
     call("DELETE", "/custom_hostnames/" + hostname_id)
 
     # per-hostname authenticated origin pulls
-    client_id = call("POST", "/origin_tls_client_auth/hostnames/certificates", body={"certificate": ecdsa.cert_pem, "private_key": ecdsa.key_pem})["result"]["id"]
+    client_id = call("POST", "/origin_tls_client_auth/hostnames/certificates", body={"certificate": ecdsa.cert_pem, "private_key": ecdsa.key_pem})["result"][
+        "id"
+    ]
     call("GET", "/origin_tls_client_auth/hostnames/certificates")
     call("GET", "/origin_tls_client_auth/hostnames/certificates/" + client_id)
     call("PUT", "/origin_tls_client_auth/hostnames", body={"config": [{"hostname": "app.example.com", "cert_id": client_id, "enabled": True}]})
@@ -81,8 +89,14 @@ def exercise_all_operations(emu: Any) -> None:
 
     # certificate packs
     timed_out = emu.state.add_cert_pack(emu.zone_id, ["example.com", "*.example.com"], status="validation_timed_out")
-    order = {"type": "advanced", "hosts": ["example.com", "www.example.com"], "validation_method": "txt", "validity_days": 90,
-             "certificate_authority": "google", "cloudflare_branding": False}
+    order = {
+        "type": "advanced",
+        "hosts": ["example.com", "www.example.com"],
+        "validation_method": "txt",
+        "validity_days": 90,
+        "certificate_authority": "google",
+        "cloudflare_branding": False,
+    }
     pack = call("POST", "/ssl/certificate_packs/order", body=order)["result"]["id"]
     call("GET", "/ssl/certificate_packs", status="all", per_page=50)
     call("GET", "/ssl/certificate_packs/quota")

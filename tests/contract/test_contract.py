@@ -50,18 +50,39 @@ def test_journaled_requests_of_the_collection_follow_the_document(checker):
 def test_the_checker_reports_violations(checker):
     """The check itself: an invalid request and answers off the document are reported."""
     zone = "/client/v4/zones/" + "0" * 32
-    bad_request = {"method": "POST", "path": zone + "/ssl/certificate_packs/order", "query_string": "", "auth_scheme": "token",
-                   "request_body": {"type": "advanced", "hosts": ["example.com"], "validation_method": "dns", "validity_days": 90,
-                                    "certificate_authority": "google"}, "status": 400, "fault": None,
-                   "response_body": {"success": False, "errors": [{"code": 7, "message": "x"}], "messages": [], "result": None}}
+    bad_request = {
+        "method": "POST",
+        "path": zone + "/ssl/certificate_packs/order",
+        "query_string": "",
+        "auth_scheme": "token",
+        "request_body": {"type": "advanced", "hosts": ["example.com"], "validation_method": "dns", "validity_days": 90, "certificate_authority": "google"},
+        "status": 400,
+        "fault": None,
+        "response_body": {"success": False, "errors": [{"code": 7, "message": "x"}], "messages": [], "result": None},
+    }
     problems = checker.check(bad_request)
     assert any("request" in p and "validation_method" in p for p in problems), problems
     assert any("less than the minimum of 1000" in p for p in problems), problems
-    bad_answer = {"method": "GET", "path": zone + "/ssl/certificate_packs/quota", "query_string": "per_page=5", "auth_scheme": "token",
-                  "request_body": None, "status": 200, "fault": None,
-                  "response_body": {"success": True, "errors": [], "messages": [], "result": {"advanced": {"allocated": "ten"}}}}
+    bad_answer = {
+        "method": "GET",
+        "path": zone + "/ssl/certificate_packs/quota",
+        "query_string": "per_page=5",
+        "auth_scheme": "token",
+        "request_body": None,
+        "status": 200,
+        "fault": None,
+        "response_body": {"success": True, "errors": [], "messages": [], "result": {"advanced": {"allocated": "ten"}}},
+    }
     assert any("answer HTTP 200" in p for p in checker.check(bad_answer))
     assert checker.check(dict(bad_answer, path=zone + "/nothing")) == ["GET %s/nothing?per_page=5 [?]: no such operation in the document" % zone]
-    waived = {"method": "DELETE", "path": zone + "/custom_hostnames/" + "1" * 32, "query_string": "", "auth_scheme": "token",
-              "request_body": None, "status": 200, "fault": None, "response_body": {"id": "1" * 32}}
+    waived = {
+        "method": "DELETE",
+        "path": zone + "/custom_hostnames/" + "1" * 32,
+        "query_string": "",
+        "auth_scheme": "token",
+        "request_body": None,
+        "status": 200,
+        "fault": None,
+        "response_body": {"id": "1" * 32},
+    }
     assert checker.check(waived) == []

@@ -134,7 +134,7 @@ def paginate(items: List[Any], query: Query, default: int, minimum: int, maximum
     """One page of `items` and the result_info Cloudflare sends with it."""
     page = query.number("page", 1, 1)
     per_page = query.number("per_page", default, minimum, maximum)
-    chunk = items[(page - 1) * per_page:page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
     info = {
         "page": page,
         "per_page": per_page,

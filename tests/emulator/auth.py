@@ -57,8 +57,12 @@ class Credentials:
         if authorization is not None:
             scheme, _sep, token = authorization.strip().partition(" ")
             if scheme != "Bearer" or not token.strip() or " " in token.strip():
-                raise ApiError(400, Codes.INVALID_HEADERS, "Invalid request headers",
-                               chain=[{"code": Codes.INVALID_AUTH_FORMAT, "message": "Invalid format for Authorization header"}])
+                raise ApiError(
+                    400,
+                    Codes.INVALID_HEADERS,
+                    "Invalid request headers",
+                    chain=[{"code": Codes.INVALID_AUTH_FORMAT, "message": "Invalid format for Authorization header"}],
+                )
             with self._lock:
                 cred = self._tokens.get(token.strip())
             if cred is None:

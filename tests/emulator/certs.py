@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 
 from .api import ApiError, Codes
 
@@ -70,16 +70,32 @@ def _name_attr(name: x509.Name, oid) -> Optional[str]:
     return str(attrs[0].value) if attrs else None
 
 
+_ECDSA_SIGNATURES = {
+    SignatureAlgorithmOID.ECDSA_WITH_SHA1,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA224,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA384,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512,
+}
+_RSA_SIGNATURES = {
+    SignatureAlgorithmOID.RSA_WITH_SHA1,
+    SignatureAlgorithmOID.RSA_WITH_SHA224,
+    SignatureAlgorithmOID.RSA_WITH_SHA256,
+    SignatureAlgorithmOID.RSA_WITH_SHA384,
+    SignatureAlgorithmOID.RSA_WITH_SHA512,
+}
+
+
 def _signature_name(cert: x509.Certificate) -> str:
     digest = cert.signature_hash_algorithm.name.upper() if cert.signature_hash_algorithm else "NONE"
-    oid_name = cert.signature_algorithm_oid._name  # pylint: disable=protected-access
-    if oid_name.startswith("ecdsa"):
+    oid = cert.signature_algorithm_oid
+    if oid in _ECDSA_SIGNATURES:
         return "ECDSAWith" + digest
-    if "PSS" in oid_name.upper():
+    if oid == SignatureAlgorithmOID.RSASSA_PSS:
         return digest + "WithRSAPSS"
-    if "rsa" in oid_name.lower():
+    if oid in _RSA_SIGNATURES:
         return digest + "WithRSA"
-    return digest + "With" + oid_name
+    return digest + "With" + oid.dotted_string
 
 
 def _key_type(public_key) -> str:

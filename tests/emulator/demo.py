@@ -33,8 +33,13 @@ def demo_seed() -> Dict[str, Any]:
                 "cert_packs": [
                     {"type": "universal", "hosts": ["example.com", "*.example.com"], "certificate_authority": "google"},
                     {"hosts": ["example.com", "www.example.com"], "validation_method": "txt", "validity_days": 90, "certificate_authority": "lets_encrypt"},
-                    {"hosts": ["example.com", "api.example.com"], "validation_method": "txt", "validity_days": 90,
-                     "certificate_authority": "google", "status": "validation_timed_out"},
+                    {
+                        "hosts": ["example.com", "api.example.com"],
+                        "validation_method": "txt",
+                        "validity_days": 90,
+                        "certificate_authority": "google",
+                        "status": "validation_timed_out",
+                    },
                 ],
                 "custom_certificates": [
                     {"mint": {"hosts": ["example.com", "www.example.com"], "days": 25}, "type": "legacy_custom", "priority": 1},

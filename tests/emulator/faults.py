@@ -33,7 +33,10 @@ class FaultRule:
     delay: float = 1.0
     id: int = 0
     fired: int = 0
-    _random: random.Random = field(default_factory=random.Random, repr=False)
+    _random: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
 
     def fires(self, method: str, path: str) -> bool:
         if self.count is not None and self.fired >= self.count:
@@ -55,8 +58,17 @@ class Faults:
         self._rules: List[FaultRule] = []
         self._ids = itertools.count(1)
 
-    def add(self, kind: Any, method: Optional[str] = None, path: Optional[str] = None, count: Optional[int] = 1,
-            probability: Optional[float] = None, seed: Optional[int] = None, retry_after: float = 1.0, delay: float = 1.0) -> Dict[str, Any]:
+    def add(
+        self,
+        kind: Any,
+        method: Optional[str] = None,
+        path: Optional[str] = None,
+        count: Optional[int] = 1,
+        probability: Optional[float] = None,
+        seed: Optional[int] = None,
+        retry_after: float = 1.0,
+        delay: float = 1.0,
+    ) -> Dict[str, Any]:
         kind = str(kind)
         if kind not in KINDS:
             raise ValueError("fault kind must be one of %s, not %r" % (", ".join(KINDS), kind))
@@ -65,7 +77,6 @@ class Faults:
         if probability is not None and not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be between 0 and 1")
         rule = FaultRule(kind, method, path, count, probability, seed, retry_after, delay, next(self._ids))
-        rule._random.seed(seed)  # pylint: disable=protected-access
         with self._lock:
             self._rules.append(rule)
         return rule.describe()

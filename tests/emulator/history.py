@@ -85,9 +85,18 @@ def _describe(segment: Dict[str, Any]) -> Dict[str, Any]:
         "hostname": segment["hostname"],
         "start": iso(segment["start"]),
         "end": iso(segment["end"]) if segment["end"] is not None else None,
-        "certificates": certs if certs == MANAGED else [
-            {"fingerprint_sha256": c.fingerprint_sha256, "hosts": c.hosts, "key_type": c.key_type,
-             "not_before": iso(c.not_before), "not_after": iso(c.not_after)}
-            for c in certs
-        ],
+        "certificates": (
+            certs
+            if certs == MANAGED
+            else [
+                {
+                    "fingerprint_sha256": c.fingerprint_sha256,
+                    "hosts": c.hosts,
+                    "key_type": c.key_type,
+                    "not_before": iso(c.not_before),
+                    "not_after": iso(c.not_after),
+                }
+                for c in certs
+            ]
+        ),
     }

@@ -48,8 +48,12 @@ class Router:
                 continue
             params = found.groupdict()
             if any(k.endswith("_id") and len(v) > _MAX_ID for k, v in params.items()):
-                raise ApiError(400, Codes.BAD_ROUTE, "Could not route to /%s, perhaps your object identifier is invalid?" % path,
-                               more=[{"code": Codes.NO_ROUTE, "message": "No route for that URI"}])
+                raise ApiError(
+                    400,
+                    Codes.BAD_ROUTE,
+                    "Could not route to /%s, perhaps your object identifier is invalid?" % path,
+                    more=[{"code": Codes.NO_ROUTE, "message": "No route for that URI"}],
+                )
             return route, params
         if other_method:
             raise ApiError(405, Codes.METHOD_NOT_ALLOWED, "Method %s not allowed for this route" % method)
@@ -86,7 +90,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         if url.path.startswith(ADMIN_PREFIX + "/"):
-            status, body = admin.handle(emu, self.command, url.path[len(ADMIN_PREFIX) + 1:], raw)
+            status, body = admin.handle(emu, self.command, url.path[len(ADMIN_PREFIX) + 1 :], raw)
             self._send(status, body)
         elif url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
             self._api(emu, url.path, url.query, raw)
@@ -134,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             cred = emu.credentials.identify(self.headers)[0]
             entry["credential"] = cred.id
-            route, params = emu.router.match(self.command, path[len(API_PREFIX):].strip("/"))
+            route, params = emu.router.match(self.command, path[len(API_PREFIX) :].strip("/"))
             check_permission(cred, self.command)
             try:
                 body = json.loads(text) if text.strip() else None
@@ -146,7 +150,8 @@ class Handler(BaseHTTPRequestHandler):
             return status, result, {}
         except ApiError as exc:
             return exc.status, failure(exc.errors), exc.headers
-        except Exception:  # pylint: disable=broad-except  (an emulator bug must answer, not hang the client)
+        # An emulator bug must still answer, not leave the client hanging.
+        except Exception:  # pylint: disable=broad-except
             traceback.print_exc(file=sys.stderr)
             return 500, failure([{"code": Codes.INTERNAL, "message": "Internal emulator error"}]), {}
 
@@ -335,8 +340,17 @@ class Emulator:
     def counts(self) -> Dict[str, int]:
         return self.journal_log.counts()
 
-    def add_fault(self, kind: Any, method: Optional[str] = None, path: Optional[str] = None, count: Optional[int] = 1,
-                  probability: Optional[float] = None, seed: Optional[int] = None, retry_after: float = 1.0, delay: float = 1.0) -> Dict[str, Any]:
+    def add_fault(
+        self,
+        kind: Any,
+        method: Optional[str] = None,
+        path: Optional[str] = None,
+        count: Optional[int] = 1,
+        probability: Optional[float] = None,
+        seed: Optional[int] = None,
+        retry_after: float = 1.0,
+        delay: float = 1.0,
+    ) -> Dict[str, Any]:
         """Inject a fault (faults.py); return the rule."""
         return self.faults.add(kind, method, path, count, probability, seed, retry_after, delay)
 

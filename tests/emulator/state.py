@@ -78,7 +78,9 @@ class State:
             raise ValueError("zone ids are 32 lowercase hex characters, not %r" % zone_id)
         account = account or {}
         with self.lock:
-            zone = Zone(zone_id, name.lower(), account.get("id", DEFAULT_ACCOUNT_ID), account.get("name", "Certops Emulator Account"), pack_quota=cert_pack_quota)
+            zone = Zone(
+                zone_id, name.lower(), account.get("id", DEFAULT_ACCOUNT_ID), account.get("name", "Certops Emulator Account"), pack_quota=cert_pack_quota
+            )
             self.zones[zone_id] = zone
             return zone
 

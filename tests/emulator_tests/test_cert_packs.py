@@ -27,19 +27,22 @@ def test_order_answers_the_pack_and_it_progresses_to_active(emulator_factory):
     assert active["certificates"][0]["issuer"] == "Google Trust Services" and active["primary_certificate"] == active["certificates"][0]["id"]
 
 
-@pytest.mark.parametrize("changes", [
-    {"type": "universal"},
-    {"hosts": []},
-    {"hosts": ["www.example.com"]},  # no zone apex
-    {"hosts": ["example.com", "www.example.org"]},
-    {"hosts": ["example.com"] + ["h%d.example.com" % i for i in range(50)]},  # 51 hosts
-    {"hosts": "example.com"},
-    {"validation_method": "dns"},
-    {"validity_days": 60},
-    {"validity_days": "90"},
-    {"certificate_authority": "digicert"},
-    {"cloudflare_branding": "no"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"type": "universal"},
+        {"hosts": []},
+        {"hosts": ["www.example.com"]},  # no zone apex
+        {"hosts": ["example.com", "www.example.org"]},
+        {"hosts": ["example.com"] + ["h%d.example.com" % i for i in range(50)]},  # 51 hosts
+        {"hosts": "example.com"},
+        {"validation_method": "dns"},
+        {"validity_days": 60},
+        {"validity_days": "90"},
+        {"certificate_authority": "digicert"},
+        {"cloudflare_branding": "no"},
+    ],
+)
 def test_invalid_orders_are_refused(api, changes):
     assert codes(order(api, expect=400, **changes)) == [1004]
 

@@ -34,7 +34,9 @@ def test_facts_from_an_ecdsa_certificate(api, ca, leaf):
 def test_facts_from_an_rsa_certificate_of_an_organization(api, rsa_key):
     rsa_ca = make_ca("Issuing CA R1", org="Example Trust Services", key_type="rsa")
     cert = make_leaf(rsa_ca, ["app.example.com"], key_type="rsa", key=rsa_key)
-    ssl = api.post(api.zone("custom_hostnames"), {"hostname": "app.example.com", "ssl": {"custom_certificate": cert.chain_pem, "custom_key": cert.key_pem}})["result"]["ssl"]
+    ssl = api.post(api.zone("custom_hostnames"), {"hostname": "app.example.com", "ssl": {"custom_certificate": cert.chain_pem, "custom_key": cert.key_pem}})[
+        "result"
+    ]["ssl"]
     entry = ssl["certificates"][0]
     assert entry["issuer"] == "Example Trust Services" and entry["signature"] == "SHA256WithRSA" and entry["key_type"] == "rsa"
     assert entry["fingerprint_sha256"] == cert.fingerprint_sha256 and len(entry["fingerprint_sha256"]) == 64 and ":" not in entry["fingerprint_sha256"]
@@ -45,8 +47,9 @@ def test_bad_uploads_are_refused(api, leaf, endpoint):
     path, body = UPLOADS[endpoint]
     good, other = leaf(), leaf()
     expired = leaf(days=-1, not_before_days=-30)
-    encrypted = good.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.BestAvailableEncryption(b"secret")).decode("ascii")
+    encrypted = good.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"secret")).decode(
+        "ascii"
+    )
     cases = [
         ("not a certificate", good.key_pem, 1401),
         ("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", good.key_pem, 1401),

@@ -34,13 +34,16 @@ def test_upload_answers_the_certificate_and_it_becomes_active(emulator_factory, 
     assert defaults["type"] == "legacy_custom" and defaults["bundle_method"] == "ubiquitous" and "geo_restrictions" not in defaults
 
 
-@pytest.mark.parametrize("options", [
-    {"type": "custom"},
-    {"bundle_method": "best"},
-    {"geo_restrictions": {"label": "mars"}},
-    {"geo_restrictions": "us"},
-    {"policy": 5},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"type": "custom"},
+        {"bundle_method": "best"},
+        {"geo_restrictions": {"label": "mars"}},
+        {"geo_restrictions": "us"},
+        {"policy": 5},
+    ],
+)
 def test_invalid_uploads_are_refused(api, leaf, options):
     assert codes(upload(api, leaf(), expect=400, **options)) == [1004]
 
@@ -53,7 +56,9 @@ def test_patch_edits_in_place(api, leaf):
     old = leaf(["example.com"])
     original = upload(api, old)["result"]
     new = leaf(["example.com", "www.example.com"])
-    patched = api.patch(api.zone(CERTS + "/" + original["id"]), {"certificate": new.chain_pem, "private_key": new.key_pem, "bundle_method": "optimal"})["result"]
+    patched = api.patch(api.zone(CERTS + "/" + original["id"]), {"certificate": new.chain_pem, "private_key": new.key_pem, "bundle_method": "optimal"})[
+        "result"
+    ]
     assert patched["id"] == original["id"] and patched["hosts"] == ["example.com", "www.example.com"] and patched["bundle_method"] == "optimal"
     assert patched["uploaded_on"] == original["uploaded_on"] and parse_iso(patched["modified_on"]) > parse_iso(original["modified_on"])
     assert ids(api) == [original["id"]]

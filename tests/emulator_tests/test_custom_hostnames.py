@@ -79,16 +79,19 @@ def test_duplicate_hostname_is_refused(api):
     assert codes(create(api, expect=409)) == [1406]
 
 
-@pytest.mark.parametrize("ssl", [
-    {"method": "carrier-pigeon"},
-    {"type": "ev"},
-    {"bundle_method": "best"},
-    {"certificate_authority": "acme"},
-    {"settings": {"min_tls_version": "1.4"}},
-    {"settings": {"http2": True}},
-    {"wildcard": "yes"},
-    {"custom_certificate": "x"},
-])
+@pytest.mark.parametrize(
+    "ssl",
+    [
+        {"method": "carrier-pigeon"},
+        {"type": "ev"},
+        {"bundle_method": "best"},
+        {"certificate_authority": "acme"},
+        {"settings": {"min_tls_version": "1.4"}},
+        {"settings": {"http2": True}},
+        {"wildcard": "yes"},
+        {"custom_certificate": "x"},
+    ],
+)
 def test_invalid_ssl_is_refused(api, ssl):
     assert codes(create(api, ssl=ssl, expect=400)) == [1004]
 

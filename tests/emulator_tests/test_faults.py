@@ -22,7 +22,7 @@ def hostnames(api):
 
 def test_429_for_the_next_n_matching_requests(emulator, api):
     emulator.add_fault(429, method="GET", path="/custom_hostnames$", count=2, retry_after=7)
-    for _ in range(2):
+    for _attempt in range(2):
         response = raw(api, "GET", api.zone(HOSTNAMES))
         assert response.status_code == 429 and response.headers["Retry-After"] == "7" and codes(response.json()) == [971]
     api.get("zones")  # another path is not affected
@@ -81,17 +81,17 @@ def test_slow_answer(emulator, api):
 
 def test_probability_with_a_seed_is_repeatable(emulator_factory):
     patterns = []
-    for _ in range(2):
+    for _attempt in range(2):
         emu = emulator_factory()
         emu.add_fault("500", probability=0.5, seed=42, count=None)
         api = Api(emu)
-        patterns.append([raw(api, "GET", "zones").status_code for _ in range(20)])
+        patterns.append([raw(api, "GET", "zones").status_code for _attempt in range(20)])
     assert patterns[0] == patterns[1] and {200, 500} == set(patterns[0])
 
 
 def test_unlimited_fault_until_cleared(emulator, api):
     emulator.add_fault("503", count=None)
-    assert [raw(api, "GET", "zones").status_code for _ in range(3)] == [503, 503, 503]
+    assert [raw(api, "GET", "zones").status_code for _attempt in range(3)] == [503, 503, 503]
     emulator.clear_faults()
     api.get("zones")
 
@@ -105,7 +105,7 @@ def test_fault_arguments_are_checked(emulator):
 def test_rate_limit_per_credential_until_the_window_ends(emulator, api):
     emulator.set_rate_limit(3, window=1.0)
     started = time.monotonic()
-    for _ in range(3):
+    for _attempt in range(3):
         api.get("zones")
     blocked = raw(api, "GET", "zones")
     assert blocked.status_code == 429 and 1 <= int(blocked.headers["Retry-After"]) <= 1 and codes(blocked.json()) == [971]
@@ -118,5 +118,5 @@ def test_rate_limit_per_credential_until_the_window_ends(emulator, api):
     api.get("zones")
     assert "rate_limit" in [e["fault"] for e in emulator.journal()]
     emulator.set_rate_limit(None)
-    for _ in range(5):
+    for _attempt in range(5):
         api.get("zones")

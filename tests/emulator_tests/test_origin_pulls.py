@@ -94,13 +94,16 @@ def test_certificate_in_use_cannot_be_deleted_until_invalidated(emulator, api, l
     api.delete(api.zone(CERTS + "/" + cert_id))
 
 
-@pytest.mark.parametrize("item, code", [
-    ({"hostname": "app.example.com", "cert_id": "0" * 32, "enabled": True}, 1005),
-    ({"hostname": "app.example.com", "enabled": True}, 1004),
-    ({"cert_id": "x", "enabled": True}, 1004),
-    ({"hostname": "app.example.com", "cert_id": "x"}, 1004),
-    ({"hostname": "app.example.com", "cert_id": "x", "enabled": "yes"}, 1004),
-])
+@pytest.mark.parametrize(
+    "item, code",
+    [
+        ({"hostname": "app.example.com", "cert_id": "0" * 32, "enabled": True}, 1005),
+        ({"hostname": "app.example.com", "enabled": True}, 1004),
+        ({"cert_id": "x", "enabled": True}, 1004),
+        ({"hostname": "app.example.com", "cert_id": "x"}, 1004),
+        ({"hostname": "app.example.com", "cert_id": "x", "enabled": "yes"}, 1004),
+    ],
+)
 def test_invalid_association_config_is_refused(api, item, code):
     body = api.put(api.zone(HOSTNAMES), {"config": [item]}, expect=None)
     assert codes(body) == [code]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,12 +64,15 @@ def test_ids_are_32_lowercase_hex(api, leaf):
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids
 
 
-def test_keep_alive_reuses_one_connection(api):
-    adapter = api.session.get_adapter(api.emu.url)
-    for _ in range(3):
-        api.get("zones")
-    pools = list(adapter.poolmanager.pools._container.values())  # pylint: disable=protected-access
-    assert len(pools) == 1 and pools[0].num_connections == 1
+def test_keep_alive_answers_several_requests_on_one_connection(emulator):
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=5)
+    for method in ("GET", "POST", "GET"):
+        body = json.dumps({"hostname": "a.example.com"}) if method == "POST" else None
+        connection.request(method, "/client/v4/zones/%s/custom_hostnames" % emulator.zone_id, body=body, headers={"Authorization": "Bearer " + emulator.token})
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["success"] is True
+        assert response.getheader("Connection") != "close"
+    connection.close()
 
 
 def test_journal_records_each_request_without_secrets(emulator, api, leaf):
@@ -142,15 +147,17 @@ def test_admin_api(emulator, api):
 def test_seed_from_yaml_and_json_files_and_dump_round_trip(tmp_path, leaf):
     cert = leaf(["shop.example.net"])
     seed = {
-        "zones": [{
-            "name": "example.net",
-            "id": "2" * 32,
-            "custom_hostnames": [{"hostname": "shop.example.net", "certificates": [{"certificate": cert.chain_pem, "private_key": cert.key_pem}]}],
-            "hostname_client_certs": [{"id": "3" * 32, "certificate": cert.cert_pem}],
-            "hostname_associations": [{"hostname": "shop.example.net", "cert_id": "3" * 32}],
-            "cert_packs": [{"hosts": ["example.net"], "status": "validation_timed_out"}],
-            "custom_certificates": [{"certificate": cert.cert_pem, "type": "sni_custom", "priority": 3}],
-        }]
+        "zones": [
+            {
+                "name": "example.net",
+                "id": "2" * 32,
+                "custom_hostnames": [{"hostname": "shop.example.net", "certificates": [{"certificate": cert.chain_pem, "private_key": cert.key_pem}]}],
+                "hostname_client_certs": [{"id": "3" * 32, "certificate": cert.cert_pem}],
+                "hostname_associations": [{"hostname": "shop.example.net", "cert_id": "3" * 32}],
+                "cert_packs": [{"hosts": ["example.net"], "status": "validation_timed_out"}],
+                "custom_certificates": [{"certificate": cert.cert_pem, "type": "sni_custom", "priority": 3}],
+            }
+        ]
     }
     yaml_path = tmp_path / "seed.yml"
     yaml_path.write_text(__import__("yaml").safe_dump(seed))
@@ -178,27 +185,54 @@ def test_minted_seed_certificates_and_demo(emulator_factory):
     assert api.get(api.zone("ssl/certificate_packs"), status="all")["result_info"]["total_count"] == 3
 
 
-def test_command_line_starts_with_env_and_answers_like_cloudflare(tmp_path):
+def run_command_line(extra_env):
+    """Start `python -m emulator` on a free port; return (banner, GET /zones answer)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = dict(os.environ, PYTHONPATH=str(TESTS), EMULATOR_PORT=str(port), EMULATOR_TOKEN="cli-token", EMULATOR_DELAY="0")
+    env = dict(os.environ, PYTHONPATH=str(TESTS), EMULATOR_PORT=str(port), **extra_env)
     proc = subprocess.Popen([sys.executable, "-m", "emulator"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        banner = proc.stdout.readline() + proc.stdout.readline()
-        assert "http://127.0.0.1:%d/client/v4" % port in banner and "cli-token" in banner
+        banner = "".join(proc.stdout.readline() for _line in range(5))
         deadline = time.time() + 10
         while True:
             try:
-                response = requests.get("http://127.0.0.1:%d/client/v4/zones?name=example.com" % port, headers={"Authorization": "Bearer cli-token"}, timeout=2)
-                break
+                response = requests.get(
+                    "http://127.0.0.1:%d/client/v4/zones" % port,
+                    headers={"Authorization": "Bearer " + extra_env.get("EMULATOR_TOKEN", "certops-emulator-token")},
+                    timeout=2,
+                )
+                return banner, response
             except requests.ConnectionError:
-                assert time.time() < deadline
+                assert time.time() < deadline, banner
                 time.sleep(0.1)
-        assert response.json()["result"][0]["id"] == "023e105f4ecef8ad9ca31a8372d0c353"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_command_line_serves_the_demo_zone_by_default():
+    banner, response = run_command_line({})
+    assert "/client/v4" in banner and "certops-emulator-token" in banner and "status steps last 3.0 s" in banner
+    assert response.json()["result"][0]["id"] == "023e105f4ecef8ad9ca31a8372d0c353"
+
+
+def test_command_line_honours_token_state_and_delay(tmp_path):
+    seed = tmp_path / "seed.yml"
+    seed.write_text("zones:\n  - name: cli.test\n    id: " + "c" * 32 + "\n")
+    banner, response = run_command_line({"EMULATOR_TOKEN": "cli-token", "EMULATOR_STATE": str(seed), "EMULATOR_DELAY": "0.5"})
+    assert "cli-token" in banner and "status steps last 0.5 s" in banner
+    assert [z["name"] for z in response.json()["result"]] == ["cli.test"]
+
+
+def test_concurrent_requests_are_safe(emulator):
+    def create(index):
+        return Api(emulator).post(Api(emulator).zone("custom_hostnames"), {"hostname": "h%d.example.com" % index})["result"]["id"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(create, range(40)))
+    assert len(set(ids)) == 40 and emulator.counts()["writes"] == 40
+    assert Api(emulator).get(Api(emulator).zone("custom_hostnames"), per_page=50)["result_info"]["total_count"] == 40
 
 
 @pytest.mark.emulator(delay=0)

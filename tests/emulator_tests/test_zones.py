@@ -6,8 +6,10 @@ import pytest
 
 from .conftest import codes
 
-SEED = {"zones": [{"name": "example.com", "id": "a" * 32}, {"name": "example.org", "id": "b" * 32, "account": {"id": "c" * 32, "name": "Other"}}]
-        + [{"name": "z%02d.test" % i} for i in range(10)]}
+SEED = {
+    "zones": [{"name": "example.com", "id": "a" * 32}, {"name": "example.org", "id": "b" * 32, "account": {"id": "c" * 32, "name": "Other"}}]
+    + [{"name": "z%02d.test" % i} for i in range(10)]
+}
 
 
 @pytest.mark.emulator(seed=SEED)
@@ -34,7 +36,20 @@ def test_paging_and_per_page_limits(api):
 
 def test_zone_details_have_the_documented_fields(api):
     zone = api.get(api.zone())["result"]
-    for key in ("id", "name", "development_mode", "owner", "account", "meta", "name_servers", "original_name_servers",
-                "original_registrar", "original_dnshost", "created_on", "modified_on", "activated_on"):
+    for key in (
+        "id",
+        "name",
+        "development_mode",
+        "owner",
+        "account",
+        "meta",
+        "name_servers",
+        "original_name_servers",
+        "original_registrar",
+        "original_dnshost",
+        "created_on",
+        "modified_on",
+        "activated_on",
+    ):
         assert key in zone
     assert zone["id"] == "023e105f4ecef8ad9ca31a8372d0c353"

@@ -15,7 +15,24 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ..api import ApiError, Codes, Request, Route, check, hostname, invalid, new_id, not_found, optional, paginate, reached_at, required, require_body, stage, success
+from ..api import (
+    ApiError,
+    Codes,
+    Request,
+    Route,
+    check,
+    hostname,
+    invalid,
+    new_id,
+    not_found,
+    optional,
+    paginate,
+    reached_at,
+    required,
+    require_body,
+    stage,
+    success,
+)
 from ..certs import iso
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,8 +90,16 @@ class CertPack:
     def _certificates(self, status: str, delay: float) -> List[Dict[str, Any]]:
         certs = []
         for cert_id, signature in zip(self.cert_ids, ("ECDSAWithSHA256", "SHA256WithRSA")):
-            cert = {"id": cert_id, "hosts": self.hosts, "status": status, "bundle_method": "ubiquitous", "signature": signature,
-                    "issuer": ISSUERS.get(self.certificate_authority, self.certificate_authority), "zone_id": self.zone_id, "priority": 0}
+            cert = {
+                "id": cert_id,
+                "hosts": self.hosts,
+                "status": status,
+                "bundle_method": "ubiquitous",
+                "signature": signature,
+                "issuer": ISSUERS.get(self.certificate_authority, self.certificate_authority),
+                "zone_id": self.zone_id,
+                "priority": 0,
+            }
             if status == "active":
                 issued = reached_at(STAGES, self.start, self.since, delay)
                 cert.update(uploaded_on=iso(issued), modified_on=iso(issued), expires_on=iso(issued + self.validity_days * 86400))

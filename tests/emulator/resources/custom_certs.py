@@ -67,8 +67,14 @@ class CustomCert:
         return result
 
     def dump(self, now: float, delay: float) -> Dict[str, Any]:
-        spec = {"id": self.id, "certificate": self.info.pem, "type": self.type, "bundle_method": self.bundle_method,
-                "priority": self.priority, "status": self.status(now, delay)}
+        spec = {
+            "id": self.id,
+            "certificate": self.info.pem,
+            "type": self.type,
+            "bundle_method": self.bundle_method,
+            "priority": self.priority,
+            "status": self.status(now, delay),
+        }
         if self.geo_restrictions is not None:
             spec["geo_restrictions"] = self.geo_restrictions
         if self.policy is not None:

@@ -16,7 +16,24 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ..api import ApiError, Codes, Request, Route, check, hostname, invalid, new_id, not_found, optional, paginate, reached_at, required, require_body, stage, success
+from ..api import (
+    ApiError,
+    Codes,
+    Request,
+    Route,
+    check,
+    hostname,
+    invalid,
+    new_id,
+    not_found,
+    optional,
+    paginate,
+    reached_at,
+    required,
+    require_body,
+    stage,
+    success,
+)
 from ..certs import CertInfo, cert_view, iso, parse_upload
 from ..history import MANAGED
 
@@ -149,7 +166,12 @@ class CustomHostname:
     def dump(self, state: "State", now: float) -> Dict[str, Any]:
         ssl = {k: v for k, v in self.config.items() if v is not None}
         ssl.update(id=self.pack_id, status=self.ssl_status(now, state.delay))
-        spec = {"id": self.id, "hostname": self.hostname, "ssl": ssl, "status": self.hostname_status or stage(HOSTNAME_STAGES, 0, self.created_at, now, state.delay)}
+        spec = {
+            "id": self.id,
+            "hostname": self.hostname,
+            "ssl": ssl,
+            "status": self.hostname_status or stage(HOSTNAME_STAGES, 0, self.created_at, now, state.delay),
+        }
         spec["certificates"] = [{"id": c.id, "certificate": c.info.pem} for c in self.certs]
         spec.update(self.extra)
         return spec
@@ -306,7 +328,9 @@ def replace_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     pair = (required(body, "custom_certificate", "string"), required(body, "custom_key", "string"))
     new = upload([pair], now)[0]
     if new.info.key_type != old.info.key_type:
-        raise ApiError(400, Codes.KEY_TYPE, "An RSA certificate can only be replaced with an RSA certificate and an ECDSA certificate with an ECDSA certificate.")
+        raise ApiError(
+            400, Codes.KEY_TYPE, "An RSA certificate can only be replaced with an RSA certificate and an ECDSA certificate with an ECDSA certificate."
+        )
     found.set_certs(state, [new if c is old else c for c in found.certs], now, new_pack=False)
     return 202, success(found.view(state, now))
 

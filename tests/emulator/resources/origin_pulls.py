@@ -72,8 +72,13 @@ class Association:
         }
         cert = zone.client_certs.get(self.cert_id)
         if cert is not None:
-            result.update(cert_view(cert.info), certificate=cert.info.pem, cert_status=cert.status(now, delay),
-                          cert_uploaded_on=iso(cert.uploaded_on), cert_updated_at=iso(cert.uploaded_on))
+            result.update(
+                cert_view(cert.info),
+                certificate=cert.info.pem,
+                cert_status=cert.status(now, delay),
+                cert_uploaded_on=iso(cert.uploaded_on),
+                cert_updated_at=iso(cert.uploaded_on),
+            )
         return result
 
 
@@ -231,7 +236,8 @@ def dump(zone: "Zone", now: float, delay: float) -> Dict[str, Any]:
         "hostname_client_certs": [{"id": c.id, "certificate": c.info.pem, "status": c.status(now, delay)} for c in zone.client_certs.values()],
         "hostname_associations": [
             {"hostname": a.hostname, "cert_id": a.cert_id, "enabled": a.enabled, "status": a.status(now, delay)}
-            for a in zone.associations.values() if a.removed_at is None
+            for a in zone.associations.values()
+            if a.removed_at is None
         ],
     }
 
