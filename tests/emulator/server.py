@@ -106,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
             "query": {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()},
             "query_string": query,
             "user_agent": self.headers.get("User-Agent", ""),
-            "credential": None,
+            "credential": self._claimed_credential(emu),
             "auth_scheme": "token" if "Authorization" in self.headers else "key" if "X-Auth-Key" in self.headers or "X-Auth-Email" in self.headers else None,
             "request_body": _decode(text) if text else None,
             "fault": None,
@@ -133,6 +133,11 @@ class Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         self._send(status, body, headers)
+
+    def _claimed_credential(self, emu: "Emulator") -> Optional[str]:
+        """The id of a valid credential the request carries, before anything else is checked."""
+        identity = emu.credentials.identity(self.headers)
+        return None if identity == "anonymous" else identity
 
     def _process(self, emu: "Emulator", path: str, query: str, text: str, entry: Dict[str, Any]) -> Tuple[int, Any, Dict[str, str]]:
         try:

@@ -55,4 +55,4 @@ def test_journal_records_the_scheme_a_refused_request_used(emulator):
     emulator.add_fault("reset_before")
     with pytest.raises(requests.ConnectionError):
         Api(emulator).get("zones", expect=None)
-    assert [(e["auth_scheme"], e["credential"]) for e in emulator.journal()] == [("token", None), ("key", None), ("token", None)]
+    assert [(e["auth_scheme"], e["credential"]) for e in emulator.journal()] == [("token", None), ("key", None), ("token", "token")]

@@ -163,6 +163,13 @@ def test_patch_two_item_bundle_replaces_the_pack(api, leaf):
     assert sorted(c["fingerprint_sha256"] for c in patched["certificates"]) == sorted(c.fingerprint_sha256 for c in new)
 
 
+def test_patch_with_one_custom_certificate_replaces_the_pack(api, leaf):
+    result = with_certs(api, leaf(key_type="rsa"), leaf())
+    new = leaf()
+    patched = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": custom(new)})["result"]["ssl"]
+    assert patched["id"] != result["ssl"]["id"] and [c["fingerprint_sha256"] for c in patched["certificates"]] == [new.fingerprint_sha256]
+
+
 def test_patch_replaces_the_ssl_configuration_but_keeps_certificates(api, leaf):
     ssl = dict(custom(leaf()), method="txt", bundle_method="force", settings={"min_tls_version": "1.2", "http2": "on"})
     result = create(api, ssl=ssl, custom_origin_server="origin.example.com")["result"]

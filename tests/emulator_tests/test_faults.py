@@ -29,6 +29,7 @@ def test_429_for_the_next_n_matching_requests(emulator, api):
     api.post(api.zone(HOSTNAMES), {"hostname": "a.example.com"})  # nor another method
     assert raw(api, "GET", api.zone(HOSTNAMES)).status_code == 200
     assert [e["fault"] for e in emulator.journal()] == ["429", "429", None, None, None]
+    assert {e["credential"] for e in emulator.journal()} == {"token"}
     assert emulator.counts() == {"reads": 4, "writes": 1}
 
 
