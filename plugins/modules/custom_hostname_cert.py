@@ -27,13 +27,16 @@ description:
     hostname's C(ssl) carrying C(custom_certificate) and C(custom_key). A pair is uploaded with C(custom_cert_bundle);
     when one certificate of the pair already matches, only the other is sent, and Cloudflare bundles it with the
     existing one. In a pair, one certificate is replaced with a C(PUT) of that certificate (RSA only with RSA, ECDSA
-    only with ECDSA). Going from a pair to one of its certificates with O(exclusive=true), and O(state=absent), use a
-    C(DELETE) of the other certificate.
+    only with ECDSA). A pair going to one of its own certificates (with O(exclusive=true)) is a C(DELETE) of the other
+    certificate, and O(state=absent) a C(DELETE) of the certificate of O(key_type). A pair going to one new
+    certificate (with O(exclusive=true)) is one C(PATCH) with C(custom_certificate), which replaces the pack.
   - Cloudflare replaces the whole SSL configuration of a hostname with the one a C(PATCH) sends. The module therefore
     sends the configuration it read (C(method), C(type), C(settings), C(bundle_method) unless O(bundle_method) is
     given, C(wildcard), C(certificate_authority)), so nothing but the certificates changes.
   - A C(PATCH) whose outcome is unknown (a lost connection, a server error) is never sent again. The module reads
     the hostname again; when the change happened it carries on, otherwise it fails saying that a re-run is safe.
+    A C(PUT) that the client sent again after a lost answer, and that finds the certificate it replaced gone, is
+    settled the same way.
 options:
   hostname:
     description:
