@@ -18,13 +18,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, List
 
 import pytest
 
-from emulator import Emulator
+if str(Path(__file__).resolve().parent) not in sys.path:  # pytest.ini sets pythonpath; other runners may not
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from emulator import Emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 JOURNAL_DIR = Path(__file__).resolve().parent / "output" / "journal"
 DEFAULT_DELAY = 0.05
