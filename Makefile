@@ -43,7 +43,7 @@ integration: link
 	$(PYTEST) -n 2 tests/integration || [ $$? -eq 5 ]
 
 contract: link
-	$(PYTEST) tests/contract -rs
+	CERTOPS_REQUIRE_JOURNAL=1 $(PYTEST) tests/contract -rs
 
 sanity: copy
 	@for v in $$($(PY) .ci/ansible_test_pip_versions.py); do \
