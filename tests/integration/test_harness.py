@@ -46,3 +46,19 @@ def test_rate_limited_request_is_retried(ansible, emulator):
     assert [(m, p, s, f) for m, p, _q, s, f in api_calls(emulator)] == [("GET", path, 429, "429"), ("GET", path, 200, None)]
     first, retry = emulator.journal()
     assert first["query"] == retry["query"] == {"hostname": HOST}
+
+
+def test_credentials_given_as_options_never_reach_the_output(ansible, emulator):
+    """At -vvvv Ansible prints module arguments; the token and the Global API key must be masked."""
+    emulator.state.add_custom_hostname(emulator.zone_id, HOST)
+    token_run = ansible.run_module(MOD, {"zone_id": emulator.zone_id, "api_token": emulator.token}, verbosity=4, env={"CLOUDFLARE_API_TOKEN": None})
+    key_args = {"zone_id": emulator.zone_id, "api_email": emulator.api_email, "api_key": emulator.api_key}
+    key_run = ansible.run_module(MOD, key_args, verbosity=4, env={"CLOUDFLARE_API_TOKEN": None})
+    for run in (token_run, key_run):
+        assert not run.failed, run.msg
+        assert [h["hostname"] for h in run.result["custom_hostnames"]] == [HOST]
+        assert emulator.token not in run.output and emulator.api_key not in run.output
+        assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.output  # the arguments were printed, masked
+    assert [e["auth_scheme"] for e in emulator.journal()] == ["token", "key"]
+    journal_text = str(emulator.journal())
+    assert emulator.token not in journal_text and emulator.api_key not in journal_text
