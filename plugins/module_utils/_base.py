@@ -79,6 +79,11 @@ def build_module(argument_spec: Dict[str, Any], zone_scoped: bool = True, **kwar
     return module
 
 
+def resolve_zone_id(client: CloudflareClient, params: Dict[str, Any]) -> str:
+    """`zone_id`, or the id of the zone named `zone` (one lookup)."""
+    return params.get("zone_id") or find_zone_id(client, params["zone"])
+
+
 def client_from_module(module: AnsibleModule) -> CloudflareClient:
     p = module.params
     rate = p.get("api_rate_limit")
@@ -94,18 +99,21 @@ def client_from_module(module: AnsibleModule) -> CloudflareClient:
     )
 
 
-def read_file_option(module: AnsibleModule, content_option: str, path_option: str) -> Optional[str]:
-    """The value of `content_option`, or the text of the file named by `path_option`."""
-    if module.params.get(content_option) is not None:
-        return module.params[content_option]
-    path = module.params.get(path_option)
+def read_file_option(values: Dict[str, Any], content_option: str, path_option: str, where: str = "") -> Optional[str]:
+    """`values[content_option]`, or the text of the file `values[path_option]` names.
+
+    `values` is the module's params or one item of a list option; `where` names that item in errors.
+    """
+    if values.get(content_option) is not None:
+        return values[content_option]
+    path = values.get(path_option)
     if path is None:
         return None
     try:
         with open(path, "r", encoding="utf-8") as handle:
             return handle.read()
     except (IOError, OSError) as exc:
-        raise InputError("%s: cannot read %s: %s" % (path_option, path, exc.strerror)) from None
+        raise InputError("%s%s: cannot read %s: %s" % (where + "." if where else "", path_option, path, exc.strerror)) from None
 
 
 def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, what: str, sleep: Callable[[float], None] = time.sleep) -> Any:
@@ -157,7 +165,7 @@ class CloudflareResource:
     def zone_id(self) -> str:
         """`zone_id`, or the id of the zone named `zone` (one lookup, cached)."""
         if self._zone_id is None:
-            self._zone_id = find_zone_id(self.client, self.params["zone"])
+            self._zone_id = resolve_zone_id(self.client, self.params)
         return self._zone_id
 
     @property

@@ -16,19 +16,22 @@ from __future__ import annotations
 import datetime
 from typing import Any, Dict, List, Optional
 
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import read_file_option
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
     check_certificate,
     covers_hostname,
-    days_remaining,
+    days_until,
     isoformat,
     load_certificates,
     load_private_key,
     normalize_fingerprint,
+    normalize_hostname,
     normalize_pem,
     parse_time,
     private_key_to_pem,
+    serial_matches,
 )
 
 # The document's largest page size for GET zones/{zone_id}/custom_hostnames.
@@ -40,10 +43,6 @@ SSL_CONFIG_FIELDS = ("method", "type", "settings", "bundle_method", "wildcard", 
 FAILED_SSL_STATUSES = frozenset(
     ("expired", "deleted", "initializing_timed_out", "validation_timed_out", "issuance_timed_out", "deployment_timed_out", "deletion_timed_out", "inactive")
 )
-
-
-def normalize_hostname(value: str) -> str:
-    return value.strip().rstrip(".").lower()
 
 
 def hostnames_path(zone_id: str, hostname_id: Optional[str] = None) -> str:
@@ -120,18 +119,6 @@ class LocalCertificate:
         }
 
 
-def _read(item: Dict[str, Any], content: str, path: str, where: str) -> Optional[str]:
-    if item.get(content) is not None:
-        return item[content]
-    if item.get(path) is None:
-        return None
-    try:
-        with open(item[path], "r", encoding="utf-8") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        raise CertificateError("%s.%s: cannot read %s: %s" % (where, path, item[path], exc.strerror)) from None
-
-
 def load_local_certificates(items: List[Dict[str, Any]], hostname: Optional[str], no_log_values: Any) -> List[LocalCertificate]:
     """Check every certificate of the `certificates` option; raise CertificateError naming the first bad one.
 
@@ -145,8 +132,8 @@ def load_local_certificates(items: List[Dict[str, Any]], hostname: Optional[str]
         name = "certificates[%d]" % index
         if item.get("certificate_path"):
             name += " (%s)" % item["certificate_path"]
-        cert_pem = _read(item, "certificate", "certificate_path", "certificates[%d]" % index)
-        key_pem = _read(item, "private_key", "private_key_path", "certificates[%d]" % index)
+        cert_pem = read_file_option(item, "certificate", "certificate_path", "certificates[%d]" % index)
+        key_pem = read_file_option(item, "private_key", "private_key_path", "certificates[%d]" % index)
         passphrase = item.get("private_key_passphrase")
         facts = check_certificate(cert_pem or "", key_pem or "", passphrase, hostname, name)
         if passphrase:
@@ -192,26 +179,20 @@ class RemoteCertificate:
         if self.fingerprint:
             return self.fingerprint == local.fingerprint
         serial, issuer = self.entry.get("serial_number"), self.entry.get("issuer")
-        return bool(serial) and _same_serial(serial, local.facts) and issuer == local.facts["issuer"]
+        return serial_matches(serial, local.facts) and issuer == local.facts["issuer"]
 
     def view(self, now: Optional[datetime.datetime] = None) -> Dict[str, Any]:
         expires = self.entry.get("expires_on")
-        expires_at = parse_time(expires) if expires else None
         return {
             "id": self.id,
             "key_type": self.key_type,
             "serial_number": self.entry.get("serial_number"),
             "fingerprint_sha256": self.fingerprint or (self.local.fingerprint if self.local else None),
             "issuer": self.entry.get("issuer"),
-            "expires_on": isoformat(expires_at) if expires_at else None,
-            "days_remaining": days_remaining(expires_at, now) if expires_at else None,
+            "expires_on": isoformat(parse_time(expires)) if expires else None,
+            "days_remaining": days_until(expires, now),
             "hosts": self.hosts,
         }
-
-
-def _same_serial(serial: str, facts: Dict[str, Any]) -> bool:
-    text = str(serial).strip().lower().replace(":", "")
-    return text in (facts["serial_number"], facts["serial_hex"], facts["serial_hex"].zfill(len(text)))
 
 
 def _signature_key_type(signature: Any) -> Optional[str]:

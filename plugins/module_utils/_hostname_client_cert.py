@@ -13,17 +13,17 @@ identity of a certificate, which associations are live, and the secret-free view
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
-    days_remaining,
+    days_until,
     fingerprint_sha256,
     load_certificates,
     normalize_fingerprint,
-    parse_time,
+    normalize_hostname,
+    serial_matches,
 )
 
 # Cloudflare allows 10 client certificates per zone; certificates being deleted still count.
@@ -57,10 +57,6 @@ def list_associations(client: CloudflareClient, zone_id: str) -> List[Dict[str, 
     return client.paginate(associations_path(zone_id), params={"status": "all"}, per_page=ASSOCIATIONS_PER_PAGE)
 
 
-def normalize_hostname(value: str) -> str:
-    return value.strip().rstrip(".").lower()
-
-
 def check_hostnames(values: Optional[Iterable[str]], option: str = "hostnames") -> List[str]:
     """Hostnames lower-cased, de-duplicated and in order; a clear error for empty or over-long ones."""
     result: List[str] = []
@@ -86,11 +82,6 @@ def api_fingerprint(cert: Dict[str, Any]) -> Optional[str]:
         return None
 
 
-def _serial_matches(api_serial: Any, facts: Dict[str, Any]) -> bool:
-    text = str(api_serial or "").strip().lower().replace(":", "")
-    return bool(text) and text in (facts["serial_number"], facts["serial_hex"], facts["serial_hex"].zfill(len(text)))
-
-
 def is_same_certificate(cert: Dict[str, Any], facts: Dict[str, Any]) -> bool:
     """Whether the uploaded `cert` is the local certificate whose facts are `facts`.
 
@@ -100,7 +91,7 @@ def is_same_certificate(cert: Dict[str, Any], facts: Dict[str, Any]) -> bool:
     if fingerprint:
         return fingerprint == normalize_fingerprint(facts["fingerprint_sha256"])
     issuer = str(cert.get("issuer") or "").strip().lower()
-    return _serial_matches(cert.get("serial_number"), facts) and issuer in (facts["issuer"].lower(), facts["issuer_dn"].lower())
+    return serial_matches(cert.get("serial_number"), facts) and issuer in (facts["issuer"].lower(), facts["issuer_dn"].lower())
 
 
 def live_certificates(certs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -137,15 +128,6 @@ def hostnames_of(cert_id: Optional[str], associations: Dict[str, Dict[str, Any]]
     ]
 
 
-def _days_left(expires_on: Optional[str]) -> Optional[int]:
-    if not expires_on:
-        return None
-    try:
-        return days_remaining(parse_time(expires_on))
-    except ValueError:
-        return None
-
-
 def certificate_view(cert: Dict[str, Any], associations: Dict[str, Dict[str, Any]], facts: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The secret-free view of an uploaded certificate: facts, status, and its hostnames.
 
@@ -162,20 +144,9 @@ def certificate_view(cert: Dict[str, Any], associations: Dict[str, Dict[str, Any
         "signature": cert.get("signature") or facts.get("signature_algorithm"),
         "uploaded_on": cert.get("uploaded_on"),
         "expires_on": expires_on,
-        "days_remaining": _days_left(expires_on),
+        "days_remaining": days_until(expires_on),
         "hostnames": hostnames_of(cert.get("id"), associations),
     }
-
-
-def expires_within(view: Dict[str, Any], days: int) -> bool:
-    """Whether the certificate of `view` expires within `days` days from now (expired ones included)."""
-    if not view.get("expires_on"):
-        return False
-    try:
-        expires = parse_time(view["expires_on"])
-    except ValueError:
-        return False
-    return expires <= datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
 
 
 def describe_certificates(certs: Iterable[Dict[str, Any]]) -> str:

@@ -223,6 +223,33 @@ def key_matches(cert: Any, key: Any) -> bool:
     return cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt)
 
 
+def normalize_hostname(value: str) -> str:
+    """Hostnames compare lower-cased, without surrounding blanks or a trailing dot."""
+    return value.strip().rstrip(".").lower()
+
+
+def serial_matches(api_serial: Any, facts: Dict[str, Any]) -> bool:
+    """Whether a serial number as the API reports it (decimal, or hex with or without colons) is the one in `facts`."""
+    text = str(api_serial or "").strip().lower().replace(":", "")
+    return bool(text) and text in (facts["serial_number"], facts["serial_hex"], facts["serial_hex"].zfill(len(text)))
+
+
+def days_until(expires_on: Optional[str], now: Optional[datetime.datetime] = None) -> Optional[int]:
+    """Whole days until an API time such as `expires_on`; None when it is missing or unreadable."""
+    try:
+        return days_remaining(parse_time(expires_on), now) if expires_on else None
+    except ValueError:
+        return None
+
+
+def expires_on_within(expires_on: Optional[str], days: int, now: Optional[datetime.datetime] = None) -> bool:
+    """Whether an API time such as `expires_on` falls within `days` days from now (past times included)."""
+    try:
+        return bool(expires_on) and parse_time(expires_on) <= _now(now) + datetime.timedelta(days=days)
+    except ValueError:
+        return False
+
+
 def host_matches(pattern: str, hostname: str) -> bool:
     """RFC 6125 matching: a leading `*.` stands for exactly one label."""
     pattern = pattern.lower().rstrip(".")

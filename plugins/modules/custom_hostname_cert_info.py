@@ -171,15 +171,13 @@ custom_hostnames:
 import datetime
 from typing import Any, Dict, List
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import find_zone_id
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import find_by_hostname, list_hostnames, normalize_hostname, view_of
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import parse_time
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import find_by_hostname, list_hostnames, view_of
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within, normalize_hostname
 
 
 def expiring(view: Dict[str, Any], days: int, now: datetime.datetime) -> bool:
-    limit = now + datetime.timedelta(days=days)
-    return any(c.get("expires_on") and parse_time(c["expires_on"]) <= limit for c in view["ssl"]["certificates"])
+    return any(expires_on_within(c.get("expires_on"), days, now) for c in view["ssl"]["certificates"])
 
 
 def select(items: List[Dict[str, Any]], params: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -215,7 +213,7 @@ def main() -> None:
     zone_label = p.get("zone") or p.get("zone_id")
     with error_handling(module, lambda: "list the custom hostnames of zone %s" % zone_label):
         client = client_from_module(module)
-        zone_id = p.get("zone_id") or find_zone_id(client, p["zone"])
+        zone_id = resolve_zone_id(client, p)
         if p.get("hostname"):
             found = find_by_hostname(client, zone_id, p["hostname"], zone_label)
             items = [found] if found else []

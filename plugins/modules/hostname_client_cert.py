@@ -306,8 +306,8 @@ class HostnameClientCert(CloudflareResource):
             self.hostnames = check_hostnames(p["hostnames"])
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        self.cert_pem = read_file_option(self.module, "certificate", "certificate_path")
-        key = read_file_option(self.module, "private_key", "private_key_path")
+        self.cert_pem = read_file_option(self.module.params, "certificate", "certificate_path")
+        key = read_file_option(self.module.params, "private_key", "private_key_path")
         if p["state"] == "absent" or self.cert_pem is None:
             if self.cert_pem is not None:
                 self.facts = certificate_facts(load_certificates(self.cert_pem)[0])

@@ -117,15 +117,14 @@ hostname_client_certs:
           sample: active
 """
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import find_zone_id
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
 from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import (
     certificate_view,
-    expires_within,
     list_associations,
     list_certificates,
     live_associations,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within
 
 
 def main() -> None:
@@ -133,13 +132,13 @@ def main() -> None:
     p = module.params
     with error_handling(module, lambda: "list the hostname client certificates of zone %s" % (p.get("zone") or p.get("zone_id"))):
         client = client_from_module(module)
-        zone_id = p.get("zone_id") or find_zone_id(client, p["zone"])
+        zone_id = resolve_zone_id(client, p)
         certs = list_certificates(client, zone_id)
         associations = live_associations(list_associations(client, zone_id))
         views = [certificate_view(cert, associations) for cert in certs]
         within = p.get("expiring_within_days")
         if within is not None:
-            views = [v for v in views if expires_within(v, within)]
+            views = [v for v in views if expires_on_within(v["expires_on"], within)]
         views.sort(key=lambda v: (v["expires_on"] or "", v["id"] or ""))
         module.exit_json(changed=False, hostname_client_certs=views)
 

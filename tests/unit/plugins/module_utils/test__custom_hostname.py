@@ -16,6 +16,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     ssl_config,
     view_of,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -117,7 +118,7 @@ def test_path_forms_are_read(tmp_path, ca):
     (tmp_path / "k.pem").write_text(item["private_key"])
     local = load([{"certificate_path": str(tmp_path / "c.pem"), "private_key_path": str(tmp_path / "k.pem")}])[0]
     assert local.name == "certificates[0] (%s)" % (tmp_path / "c.pem")
-    with pytest.raises(CertificateError, match="cannot read"):
+    with pytest.raises(InputError, match=r"certificates\[0\]\.certificate_path: cannot read"):
         load([{"certificate_path": str(tmp_path / "missing.pem"), "private_key": item["private_key"]}])
 
 

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.certops.cloudflare.plugins.module_utils import _hostname_client_cert as hcc
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import certificate_facts
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import certificate_facts, expires_on_within
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
@@ -90,7 +90,7 @@ def test_view_and_expiry_filter(leaf):
     assert view["days_remaining"] in (88, 89)
     assert view["hostnames"] == [{"hostname": "x.example.com", "enabled": True, "status": "active"}]
     assert "certificate" not in view and "private_key" not in view
-    assert hcc.expires_within(view, 90) and not hcc.expires_within(view, 80)
+    assert expires_on_within(view["expires_on"], 90) and not expires_on_within(view["expires_on"], 80)
 
 
 def test_describe_lists_soonest_expiry_first():

@@ -181,6 +181,17 @@ def test_garbage_key():
         _pem.load_private_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
 
 
+def test_api_facts_helpers():
+    facts = {"serial_number": "4660", "serial_hex": "1234"}
+    assert _pem.serial_matches("4660", facts) and _pem.serial_matches("00:12:34", facts) and _pem.serial_matches("1234", facts)
+    assert not _pem.serial_matches("4661", facts) and not _pem.serial_matches(None, facts) and not _pem.serial_matches("", facts)
+    in_ten_days = _pem.isoformat(NOW + datetime.timedelta(days=10, hours=1))
+    assert _pem.days_until(in_ten_days) == 10 and _pem.days_until(None) is None and _pem.days_until("soon") is None
+    assert _pem.expires_on_within(in_ten_days, 11) and not _pem.expires_on_within(in_ten_days, 9)
+    assert _pem.expires_on_within("2001-01-01T00:00:00Z", 0) and not _pem.expires_on_within(None, 30) and not _pem.expires_on_within("soon", 30)
+    assert _pem.normalize_hostname(" App.Example.COM. ") == "app.example.com"
+
+
 def test_api_times_parse():
     assert _pem.parse_time("2026-01-02T03:04:05Z") == datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     assert _pem.parse_time("2026-01-02T03:04:05.123456+00:00").year == 2026
