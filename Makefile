@@ -14,10 +14,22 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test units integration contract sanity lint docs-lint build demo emulator bench clean link copy
+.PHONY: test compat units integration contract sanity lint docs-lint build demo emulator bench clean link copy
 
 test: units integration contract sanity lint docs-lint build
 	@echo "make test: all checks passed"
+
+# The oldest supported ansible-core (meta/runtime.yml): integration and sanity again, in its own venv.
+# A slower CI leg after `make test` (see .ci/run), not part of the gate.
+COMPAT_VENV := .venv-2.16
+$(COMPAT_VENV)/.installed: requirements.txt requirements-compat.txt
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-compat.txt
+	touch $@
+
+compat: $(COMPAT_VENV)/.installed link copy
+	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider -n 2 tests/integration
+	$(MAKE) --no-print-directory sanity-run PY=$(COMPAT_VENV)/bin/python
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,10 +57,13 @@ integration: link
 contract: link
 	CERTOPS_REQUIRE_JOURNAL=1 $(PYTEST) tests/contract -rs
 
-sanity: copy
+sanity: copy sanity-run
+
+# ansible-test of the venv that $(PY) belongs to, with the offline pip bootstrap in its cache.
+sanity-run:
 	@for v in $$($(PY) .ci/ansible_test_pip_versions.py); do \
 	  mkdir -p ~/.ansible/test/cache; cp .ci/get_pip_offline.py ~/.ansible/test/cache/get_pip_$${v//./_}.py; done
-	cd $(COPY) && ansible-test sanity --venv --python 3.11 --color no
+	cd $(COPY) && $(CURDIR)/$(dir $(PY))ansible-test sanity --venv --python 3.11 --color no
 
 lint: link
 	ansible-lint
