@@ -84,8 +84,9 @@ build: copy
 emulator: $(STAMP)
 	PYTHONPATH=tests $(PY) -m emulator
 
+# The tour: the emulator with the demo zone, then tests/demo/demo.yml previewed, applied and re-run.
 demo: link
-	@echo "make demo arrives with the cert_rotation role; for now try 'make emulator' and the README examples."
+	PYTHONPATH=tests $(PY) tests/demo/run_demo.py
 
 clean:
 	rm -rf .build tests/output
