@@ -160,11 +160,14 @@ class Pacer:
             self.sleep(slot - now)
 
     def _reserve(self, now: float) -> float:
-        if fcntl is None:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if fcntl is not None else None
+        except OSError:
+            fd = None  # another user's schedule file, or no writable temporary directory
+        if fd is None:
             slot = max(now, self._next_local)
             self._next_local = slot + self.interval
             return slot
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             raw = os.read(fd, 64)

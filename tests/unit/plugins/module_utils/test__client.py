@@ -332,6 +332,15 @@ def test_pacer_spaces_requests_across_clients(tmp_path, monkeypatch):
     assert not any("same-key" in p.name for p in tmp_path.iterdir())
 
 
+def test_pacer_falls_back_to_this_process_when_the_schedule_file_is_unusable(tmp_path, monkeypatch):
+    monkeypatch.setattr(_client.tempfile, "gettempdir", lambda: str(tmp_path / "missing"))
+    waits = []
+    pacer = _client.Pacer(4.0, "k", sleep=waits.append)
+    for _attempt in range(3):
+        pacer.wait()
+    assert len(waits) == 2 and 0.2 < waits[0] <= 0.25 and 0.45 < waits[1] <= 0.5
+
+
 def test_pacer_off_never_waits():
     waits = []
     pacer = _client.Pacer(0, "k", sleep=waits.append)
