@@ -94,6 +94,10 @@ options:
   wait:
     description:
       - Wait until the certificate is V(active), also when the task had nothing to change. Never waits in check mode.
+      - Also waits until the associations of the certificate's hostnames are V(active), so the certificate they
+        used before can be retired safely afterwards.
+      - After an upload, the hostnames are moved to the new certificate only once it is V(active), so Cloudflare
+        never presents a certificate it is still deploying to their origins.
     type: bool
     default: false
   wait_timeout:
@@ -295,6 +299,7 @@ class HostnameClientCert(CloudflareResource):
         self.key_pem: Optional[str] = None
         self.hostnames: List[str] = []
         self.cert_id: Optional[str] = None  # the certificate the association PUT names; set by plan() or the upload
+        self.uploaded = False
 
     def describe(self) -> str:
         what = self.params.get("certificate_id") or (self.facts or {}).get("fingerprint_sha256") or ""
@@ -317,6 +322,7 @@ class HostnameClientCert(CloudflareResource):
         self.facts = check_certificate(self.cert_pem, key, p["private_key_passphrase"], name="certificate")
         # An encrypted key is decrypted here and the clear key uploaded; a clear key is sent as given.
         self.key_pem = private_key_to_pem(load_private_key(key, p["private_key_passphrase"])) if p["private_key_passphrase"] else key
+        self.module.no_log_values.add(self.key_pem)
 
     def lookup(self) -> Dict[str, Any]:
         certs = list_certificates(self.client, self.zone_id)
@@ -405,18 +411,34 @@ class HostnameClientCert(CloudflareResource):
     def _upload(self) -> None:
         result = self.client.post(certificates_path(self.zone_id), {"certificate": self.cert_pem, "private_key": self.key_pem})
         self.cert_id = (result or {}).get("id")
+        self.uploaded = True
 
     def _put(self, config: List[Dict[str, Any]]) -> None:
+        if self.uploaded and self.params["wait"]:
+            # Hostnames move to the new certificate only once Cloudflare has deployed it.
+            self._wait_for(_certificate_active, "to be active")
         self.client.put(associations_path(self.zone_id), {"config": [dict(entry, cert_id=self.cert_id) for entry in config]})
 
     def settle(self, view: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-        if not view or not self.params["wait"] or view.get("status") == "active":
+        if not view or not self.params["wait"] or _deployed(view):
             return view
+        return self._wait_for(_deployed, "and its hostname associations to be active")
 
+    def _wait_for(self, done: Any, what: str) -> Optional[Dict[str, Any]]:
         def fetch() -> Optional[Dict[str, Any]]:
             return self.to_view(self.lookup())
 
-        return poll(fetch, lambda v: v is None or v.get("status") == "active", self.params["wait_timeout"], "client certificate %s to be active" % view["id"])
+        name = "client certificate %s %s" % (self.cert_id or (self.facts or {}).get("fingerprint_sha256"), what)
+        return poll(fetch, lambda view: view is None or done(view), self.params["wait_timeout"], name)
+
+
+def _certificate_active(view: Dict[str, Any]) -> bool:
+    return view.get("status") == "active"
+
+
+def _deployed(view: Dict[str, Any]) -> bool:
+    """The certificate and every hostname association with it are active: the old one can be retired."""
+    return _certificate_active(view) and all(h.get("status") == "active" for h in view["hostnames"])
 
 
 def main() -> None:

@@ -313,3 +313,23 @@ def test_info_lists_certificates_with_hostnames_and_filters_expiry(ansible, emul
     assert [h["hostname"] for h in everything["hostname_client_certs"][1]["hostnames"]] == [H2, H1]
     assert [c["id"] for c in expiring["hostname_client_certs"]] == [c_id]
     assert emulator.counts() == {"reads": 4, "writes": 0}  # two calls per run
+
+
+@pytest.mark.emulator(delay=0.5)
+def test_wait_moves_hostnames_only_once_the_new_certificate_is_active_and_waits_for_them(ansible, emulator, pki):
+    old_id = seed_cert(emulator, pki.a, [H1, H2])
+    result = ansible.run_module(MOD, dict(material(pki.b), zone_id=emulator.zone_id, hostnames=[H1, H2], wait=True, wait_timeout=60))
+    assert result.changed and not result.failed, result.msg
+    new_id = result.result["hostname_client_cert"]["id"]
+    assert new_id != old_id and result.result["hostname_client_cert"]["status"] == "active"
+    journal = emulator.journal()
+    post = next(i for i, e in enumerate(journal) if e["method"] == "POST")
+    put = next(i for i, e in enumerate(journal) if e["method"] == "PUT")
+    # Between the upload and the PUT the module read the certificates until the new one was active.
+    reads = [e for e in journal[post + 1 : put] if e["path"].endswith("/hostnames/certificates")]
+    assert reads, journal
+    last = next(c for c in reads[-1]["response_body"]["result"] if c["id"] == new_id)
+    assert last["status"] == "active"
+    assert associations_in_state(emulator) == {H1: (new_id, True), H2: (new_id, True)}
+    # ...and returned only once the moved associations were deployed too, so the old certificate can go.
+    assert [(h["hostname"], h["status"]) for h in result.result["hostname_client_cert"]["hostnames"]] == sorted([(H1, "active"), (H2, "active")])
