@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from emulator.testcerts import make_ca, make_leaf
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
     load_local_certificates,
@@ -19,16 +17,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
 HOST = "app.customer.com"
-
-
-def _name(cn):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _pem(cert):
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def _key_pem(key, password=None):
@@ -38,24 +27,13 @@ def _key_pem(key, password=None):
 
 @pytest.fixture(scope="module")
 def ca():
-    key = ec.generate_private_key(ec.SECP256R1())
-    return key, _name("Unit CA")
+    return make_ca("Unit CA")
 
 
 def mint(ca, key, hosts=(HOST,), start=-1, days=90):
-    ca_key, ca_name = ca
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(hosts[0]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + datetime.timedelta(days=start))
-        .not_valid_after(NOW + datetime.timedelta(days=start + days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    return {"certificate": _pem(cert), "private_key": _key_pem(key)}
+    """A leaf valid from `start` days from now, for `days` days."""
+    leaf = make_leaf(ca, list(hosts), days=start + days, not_before_days=start, key=key)
+    return {"certificate": leaf.cert_pem, "private_key": leaf.key_pem}
 
 
 @pytest.fixture(scope="module")
