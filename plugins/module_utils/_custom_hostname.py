@@ -21,16 +21,13 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._client import 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
     check_certificate,
-    covers_hostname,
+    coverage_problem,
     days_until,
     isoformat,
-    load_certificates,
-    load_private_key,
     normalize_fingerprint,
     normalize_hostname,
     normalize_pem,
     parse_time,
-    private_key_to_pem,
     serial_matches,
 )
 
@@ -135,10 +132,9 @@ def load_local_certificates(items: List[Dict[str, Any]], hostname: Optional[str]
         cert_pem = read_file_option(item, "certificate", "certificate_path", "certificates[%d]" % index)
         key_pem = read_file_option(item, "private_key", "private_key_path", "certificates[%d]" % index)
         passphrase = item.get("private_key_passphrase")
-        facts = check_certificate(cert_pem or "", key_pem or "", passphrase, hostname, name)
+        facts, key_pem = check_certificate(cert_pem or "", key_pem or "", passphrase, hostname, name)
         if passphrase:
-            # Decrypted here; the clear key is what Cloudflare takes. It must never be shown either.
-            key_pem = private_key_to_pem(load_private_key(key_pem or "", passphrase, name="%s private key" % name))
+            # Decrypted by check_certificate; the clear key is what Cloudflare takes. It must never be shown either.
             no_log_values.add(key_pem)
         if facts["key_type"] not in KEY_TYPES:
             raise CertificateError("%s: Cloudflare takes RSA or ECDSA certificates, this one has a %s key" % (name, facts["key_type"]))
@@ -155,9 +151,9 @@ def load_local_certificates(items: List[Dict[str, Any]], hostname: Optional[str]
 def check_coverage(locals_: List[LocalCertificate], hostname: str) -> None:
     """Each certificate must cover the hostname (used when only its id was given)."""
     for local in locals_:
-        leaf = load_certificates(local.certificate, local.name)[0]
-        if not covers_hostname(leaf, hostname):
-            raise CertificateError("%s: it does not cover %s (it is for %s)" % (local.name, hostname, ", ".join(local.facts["hosts"]) or "no hostname"))
+        problem = coverage_problem(local.facts["hosts"], hostname)
+        if problem:
+            raise CertificateError("%s: %s" % (local.name, problem))
 
 
 # -- certificates the API reports ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 try:
     from cryptography import x509
@@ -299,6 +299,13 @@ def _signed_by(child: Any, parent: Any) -> bool:
     return True
 
 
+def coverage_problem(hosts: Sequence[str], hostname: str) -> Optional[str]:
+    """Why a certificate for `hosts` cannot serve `hostname`; None when one of them matches it."""
+    if any(host_matches(pattern, hostname) for pattern in hosts):
+        return None
+    return "it does not cover %s (it is for %s)" % (hostname, ", ".join(hosts) or "no hostname")
+
+
 def check_certificate(
     cert_pem: str,
     key_pem: Optional[str] = None,
@@ -306,23 +313,27 @@ def check_certificate(
     hostname: Optional[str] = None,
     name: str = "certificate",
     now: Optional[datetime.datetime] = None,
-) -> Dict[str, Any]:
-    """Validate a certificate (and its key) for upload; return the leaf's facts.
+) -> Tuple[Dict[str, Any], Optional[str]]:
+    """Validate a certificate (and its key) for upload; return the leaf's facts and the key to upload.
 
-    Raises CertificateError with one message naming `name` and every problem found.
+    The key comes back as given, or, with a passphrase, decrypted to clear PKCS#8 PEM (it is loaded
+    once: decrypting is slow). Raises CertificateError with one message naming `name` and every problem found.
     """
     certs = load_certificates(cert_pem, name)
     leaf = certs[0]
     problems = []
+    upload_key = None
     if key_pem is not None:
         key = load_private_key(key_pem, passphrase, name="%s private key" % name)
         if not key_matches(leaf, key):
             problems.append("the private key does not belong to this certificate")
+        upload_key = private_key_to_pem(key) if passphrase else key_pem
     if is_expired(leaf, now):
         problems.append("it expired on %s" % isoformat(not_valid_after(leaf)))
-    if hostname and not covers_hostname(leaf, hostname):
-        problems.append("it does not cover %s (it is for %s)" % (hostname, ", ".join(certificate_hosts(leaf)) or "no hostname"))
+    uncovered = coverage_problem(certificate_hosts(leaf), hostname) if hostname else None
+    if uncovered:
+        problems.append(uncovered)
     problems.extend(chain_order_problems(certs))
     if problems:
         raise CertificateError("%s: %s" % (name, "; ".join(problems)))
-    return certificate_facts(leaf, now)
+    return certificate_facts(leaf, now), upload_key

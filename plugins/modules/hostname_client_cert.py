@@ -283,8 +283,6 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     certificate_facts,
     check_certificate,
     load_certificates,
-    load_private_key,
-    private_key_to_pem,
 )
 
 
@@ -319,9 +317,8 @@ class HostnameClientCert(CloudflareResource):
             return
         if key is None:
             raise InputError("private_key or private_key_path is required to upload certificate")
-        self.facts = check_certificate(self.cert_pem, key, p["private_key_passphrase"], name="certificate")
-        # An encrypted key is decrypted here and the clear key uploaded; a clear key is sent as given.
-        self.key_pem = private_key_to_pem(load_private_key(key, p["private_key_passphrase"])) if p["private_key_passphrase"] else key
+        # An encrypted key comes back decrypted (the clear key is uploaded); a clear key as given.
+        self.facts, self.key_pem = check_certificate(self.cert_pem, key, p["private_key_passphrase"], name="certificate")
         self.module.no_log_values.add(self.key_pem)
 
     def lookup(self) -> Dict[str, Any]:

@@ -71,7 +71,8 @@ def rsa_leaf(ca):
 
 def test_ecdsa_leaf_facts(ec_leaf):
     key, cert = ec_leaf
-    facts = _pem.check_certificate(pem(cert), key_pem(key), hostname="shop.example.com")
+    facts, upload_key = _pem.check_certificate(pem(cert), key_pem(key), hostname="shop.example.com")
+    assert upload_key == key_pem(key)  # a clear key is uploaded as given
     assert facts["serial_number"] == "1234567890123"
     assert facts["serial_hex"] == format(1234567890123, "x")
     assert facts["fingerprint_sha256"] == cert.fingerprint(hashes.SHA256()).hex() and len(facts["fingerprint_sha256"]) == 64
@@ -87,7 +88,7 @@ def test_ecdsa_leaf_facts(ec_leaf):
 def test_rsa_leaf_facts_and_key_formats(rsa_leaf):
     key, cert = rsa_leaf
     for fmt in (serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL):
-        facts = _pem.check_certificate(pem(cert), key_pem(key, fmt))
+        facts = _pem.check_certificate(pem(cert), key_pem(key, fmt))[0]
         assert facts["key_type"] == "rsa" and facts["key_size"] == 2048 and facts["curve"] is None
 
 
@@ -108,6 +109,9 @@ def test_encrypted_key_needs_a_passphrase(ec_leaf):
     assert _pem.key_matches(cert, _pem.load_private_key(text, "s3cret"))
     clear = _pem.private_key_to_pem(_pem.load_private_key(text, "s3cret"))
     assert "ENCRYPTED" not in clear and _pem.key_matches(cert, _pem.load_private_key(clear))
+    # check_certificate hands back the key decrypted, ready to upload
+    upload_key = _pem.check_certificate(pem(cert), text, "s3cret")[1]
+    assert "ENCRYPTED" not in upload_key and _pem.key_matches(cert, _pem.load_private_key(upload_key))
 
 
 def test_chain_is_parsed_leaf_first_and_order_checked(ca, ec_leaf):
