@@ -28,6 +28,19 @@ import pytest
 if str(Path(__file__).resolve().parent) not in sys.path:  # pytest.ini sets pythonpath; other runners may not
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# Every suite uses the collection from the working tree as ansible_collections.certops.cloudflare:
+# unit tests import it, ansible-playbook finds it through ANSIBLE_COLLECTIONS_PATH.
+COLLECTIONS = Path(__file__).resolve().parents[1] / ".build" / "collections"
+_LINK = COLLECTIONS / "ansible_collections" / "certops" / "cloudflare"
+if not _LINK.exists():
+    _LINK.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _LINK.symlink_to(Path(__file__).resolve().parents[1], target_is_directory=True)
+    except FileExistsError:  # another pytest worker made it first
+        pass
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
+
 from emulator import Emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 JOURNAL_DIR = Path(__file__).resolve().parent / "output" / "journal"

@@ -17,16 +17,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-COLLECTIONS = ROOT / ".build" / "collections"
+COLLECTIONS = Path(__file__).resolve().parents[2] / ".build" / "collections"  # linked by tests/conftest.py
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
-
-
-def _link_collection() -> None:
-    link = COLLECTIONS / "ansible_collections" / "certops" / "cloudflare"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT, target_is_directory=True)
 
 
 @dataclass
@@ -129,5 +121,4 @@ class Ansible:
 
 @pytest.fixture
 def ansible(tmp_path: Path, emulator: Any) -> Ansible:
-    _link_collection()
     return Ansible(tmp_path, emulator)
