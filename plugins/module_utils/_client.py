@@ -20,7 +20,8 @@ import random
 import re
 import tempfile
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 try:
     import requests
@@ -55,6 +56,22 @@ _BARE_RESPONSES = (
     ("DELETE", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+$")),
     ("PUT", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+/certificate_pack/[^/]+/certificates/[^/]+$")),
     ("DELETE", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+/certificate_pack/[^/]+/certificates/[^/]+$")),
+)
+
+# Text from the server is untrusted: PEM blocks (a server echoing the request may send our private key
+# back) are cut out, even when JSON-escaped or missing their END line, and messages are kept short.
+_PEM_BLOCK_RE = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.S)
+PEM_REDACTED = "[PEM block removed]"
+SECRET_REDACTED = "********"
+MAX_SERVER_TEXT = 500
+# How a failed name lookup shows in requests' and urllib3's errors, across versions and platforms.
+_DNS_FAILURES = (
+    "NameResolutionError",
+    "Name or service not known",
+    "nodename nor servname",
+    "Temporary failure in name resolution",
+    "No address associated with hostname",
+    "getaddrinfo failed",
 )
 
 AUTH_HINT = "Use either api_token (CLOUDFLARE_API_TOKEN) or api_email plus api_key (CLOUDFLARE_EMAIL, CLOUDFLARE_API_KEY)"
@@ -108,16 +125,51 @@ class NotFoundError(CloudflareError):
     """The API answered 404."""
 
 
-def _flatten_errors(errors: Any) -> List[Dict[str, Any]]:
-    """Cloudflare's `errors` entries, `error_chain` flattened in, reduced to code and message."""
+def scrub(text: Any, secrets: Iterable[str] = ()) -> str:
+    """Server text made safe to show: PEM blocks and the given secrets (also JSON-escaped) removed, length capped."""
+    text = _PEM_BLOCK_RE.sub(PEM_REDACTED, str(text))
+    for secret in secrets:
+        if secret:
+            for form in {secret, json.dumps(secret)[1:-1]}:
+                text = text.replace(form, SECRET_REDACTED)
+    return text if len(text) <= MAX_SERVER_TEXT else text[:MAX_SERVER_TEXT] + "... (cut)"
+
+
+def _error_code(value: Any) -> Optional[int]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
+def _flatten_errors(errors: Any, secrets: Iterable[str] = ()) -> List[Dict[str, Any]]:
+    """Cloudflare's `errors` entries, `error_chain` flattened in, reduced to code and scrubbed message.
+
+    Malformed shapes (a string, a dict, entries that are not objects) become entries without a code.
+    """
+    if errors is None:
+        return []
+    if isinstance(errors, (str, dict)):
+        errors = [errors]
+    elif not isinstance(errors, list):
+        errors = [str(errors)]
     flat: List[Dict[str, Any]] = []
-    for entry in errors or []:
+    for entry in errors:
         if isinstance(entry, dict):
-            flat.append({"code": entry.get("code"), "message": str(entry.get("message", ""))})
-            flat.extend(_flatten_errors(entry.get("error_chain")))
+            flat.append({"code": _error_code(entry.get("code")), "message": scrub(entry.get("message", ""), secrets)})
+            flat.extend(_flatten_errors(entry.get("error_chain"), secrets))
         else:
-            flat.append({"code": None, "message": str(entry)})
+            flat.append({"code": None, "message": scrub(entry, secrets)})
     return flat
+
+
+def _shape_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else "a %s" % type(value).__name__
 
 
 def strip_secrets(value: Any) -> Any:
@@ -245,6 +297,7 @@ class CloudflareClient:
         self.sleep = sleep
         identity = api_token and "token:" + api_token or "key:%s:%s" % (api_email, api_key)
         self.pacer = Pacer(rate_limit or 0.0, self.base_url + "|" + identity, sleep=sleep)
+        self._secrets = tuple(s for s in (api_token, api_key) if s)
         self.session = session or requests.Session()
         self.session.headers.update(self._headers)
         self.session.headers["User-Agent"] = USER_AGENT
@@ -269,20 +322,26 @@ class CloudflareClient:
 
     # -- public verbs -------------------------------------------------------------------------
 
-    def get(self, path: str, params: Optional[Dict[str, Any]] = None) -> Any:
-        return self.request("GET", path, params=params)[0]
+    # `expect` (dict or list) is the shape the operation's `result` must have; another shape is an error.
 
-    def post(self, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
-        return self.request("POST", path, body=body)[0]
+    def get(self, path: str, params: Optional[Dict[str, Any]] = None, expect: Optional[type] = None) -> Any:
+        return self.request("GET", path, params=params, expect=expect)[0]
 
-    def put(self, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
-        return self.request("PUT", path, body=body)[0]
+    def post(self, path: str, body: Optional[Dict[str, Any]] = None, expect: Optional[type] = dict) -> Any:
+        return self.request("POST", path, body=body, expect=expect)[0]
 
-    def patch(self, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
-        return self.request("PATCH", path, body=body)[0]
+    def put(self, path: str, body: Optional[Dict[str, Any]] = None, expect: Optional[type] = None) -> Any:
+        return self.request("PUT", path, body=body, expect=expect)[0]
 
-    def delete(self, path: str) -> Any:
-        return self.request("DELETE", path)[0]
+    def patch(self, path: str, body: Optional[Dict[str, Any]] = None, expect: Optional[type] = dict) -> Any:
+        return self.request("PATCH", path, body=body, expect=expect)[0]
+
+    def delete(self, path: str, expect: Optional[type] = None) -> Any:
+        return self.request("DELETE", path, expect=expect)[0]
+
+    def scrub(self, text: Any) -> str:
+        """`text` from the server, safe to show: no PEM block, none of this client's credentials."""
+        return scrub(text, self._secrets)
 
     def paginate(self, path: str, params: Optional[Dict[str, Any]] = None, per_page: int = 50, max_passes: int = 3) -> List[Any]:
         """Every item of a paged list, each exactly once.
@@ -295,7 +354,7 @@ class CloudflareClient:
         for _attempt in range(max_passes):
             total = None
             for item, total in self._pages(path, params, per_page):
-                seen[item.get("id", json.dumps(item, sort_keys=True)) if isinstance(item, dict) else item] = item
+                seen[item.get("id", json.dumps(item, sort_keys=True)) if isinstance(item, dict) else repr(item)] = item
             if total is None or total == len(seen):
                 break
             self.log("list %s: %d unique items but total_count %s; reading it again" % (path, len(seen), total))
@@ -305,7 +364,7 @@ class CloudflareClient:
         page = 1
         while True:
             query = dict(params or {}, page=page, per_page=per_page)
-            result, info = self.request("GET", path, params=query)
+            result, info = self.request("GET", path, params=query, expect=list)
             items = result or []
             info = info or {}
             total = info.get("total_count")
@@ -321,9 +380,18 @@ class CloudflareClient:
     # -- transport ----------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, params: Optional[Dict[str, Any]] = None, body: Optional[Dict[str, Any]] = None
+        self,
+        method: str,
+        path: str,
+        params: Optional[Dict[str, Any]] = None,
+        body: Optional[Dict[str, Any]] = None,
+        expect: Optional[type] = None,
     ) -> Tuple[Any, Optional[Dict[str, Any]]]:
-        """Send one API call with the retry policy; return (result, result_info)."""
+        """Send one API call with the retry policy; return (result, result_info).
+
+        Redirects are never followed: requests would re-send the body (a private key) and the
+        X-Auth-* headers to the new address.
+        """
         method = method.upper()
         path = path.strip("/")
         url = "%s/%s" % (self.base_url, path)
@@ -335,9 +403,13 @@ class CloudflareClient:
             self.pacer.wait()
             self.request_count += 1
             try:
-                response = self.session.request(method, url, params=params, json=body if body is not None else None, timeout=self.timeout, verify=self.verify)
+                response = self.session.request(
+                    method, url, params=params, json=body if body is not None else None, timeout=self.timeout, verify=self.verify, allow_redirects=False
+                )
             except requests.exceptions.RequestException as exc:
-                reason, processed = self._classify_transport_error(exc)
+                reason, processed, retryable = self._classify_transport_error(exc, url)
+                if not retryable:
+                    raise CloudflareError(reason, method=method, path=path) from None
                 if processed and method not in IDEMPOTENT_METHODS:
                     raise OutcomeUnknownError(
                         "%s; the API may or may not have applied this change, so it was not sent again" % reason, method=method, path=path
@@ -351,6 +423,8 @@ class CloudflareClient:
                 continue
 
             status = response.status_code
+            if 300 <= status < 400:
+                raise CloudflareError(self._redirect_message(response), status=status, method=method, path=path)
             if status == 429:
                 delay = _parse_retry_after(response.headers.get("Retry-After"))
                 if not self._may_retry(attempt, budget, delay):
@@ -384,7 +458,16 @@ class CloudflareClient:
             if status == 404 and method == "DELETE" and retried:
                 # An earlier attempt deleted it and we lost the answer.
                 return None, None
-            return self._unwrap(method, path, response)
+            return self._unwrap(method, path, response, expect)
+
+    def _redirect_message(self, response: Any) -> str:
+        location = response.headers.get("Location") or ""
+        target = urlsplit(location).hostname or (location and "a relative address") or "no Location"
+        return (
+            "the API answered with a redirect (HTTP %d to %s); redirects are never followed, because they would send the request "
+            "and its credentials to another address. Check api_base_url (now %s): it must be the API's own address"
+            % (response.status_code, self.scrub(target), self.base_url)
+        )
 
     def _may_retry(self, attempt: int, budget: "_Budget", delay: float) -> bool:
         return attempt < self.max_attempts and budget.allows(delay)
@@ -393,21 +476,30 @@ class CloudflareClient:
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
         return random.uniform(ceiling / 2, ceiling)  # nosec - jitter, not cryptography
 
-    @staticmethod
-    def _classify_transport_error(exc: Exception) -> Tuple[str, bool]:
-        """A readable reason, and whether the server may have processed the request."""
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return "connection to the API timed out", False
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            return "the API did not answer in time (read time-out)", True
+    def _classify_transport_error(self, exc: Exception, url: str) -> Tuple[str, bool, bool]:
+        """A readable reason, whether the server may have processed the request, and whether retrying can help."""
+        host = urlsplit(url).hostname or url
+        text = str(exc)
         if isinstance(exc, requests.exceptions.SSLError):
-            return "TLS error talking to the API: %s" % type(exc).__name__, False
+            if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+                return (
+                    "TLS certificate verification of %s failed; check api_base_url (%s), or set validate_certs=false only for a test "
+                    "endpoint you trust" % (host, self.base_url),
+                    False,
+                    False,
+                )
+            return "TLS handshake with %s failed; check api_base_url (%s) and validate_certs" % (host, self.base_url), False, False
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return "connection to the API timed out", False, True
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return "the API did not answer in time (read time-out)", True, True
         if isinstance(exc, requests.exceptions.ConnectionError):
-            text = str(exc)
-            if "refused" in text.lower() or "NewConnectionError" in text or "Name or service not known" in text:
-                return "connection to the API refused", False
-            return "connection to the API was reset", True
-        return "request failed: %s" % type(exc).__name__, True
+            if any(sign in text for sign in _DNS_FAILURES):
+                return "cannot resolve the API host %s; check api_base_url (%s) and the controller's DNS" % (host, self.base_url), False, False
+            if "refused" in text.lower() or "NewConnectionError" in text:
+                return "connection to the API refused", False, True
+            return "connection to the API was reset", True, True
+        return "request failed: %s" % type(exc).__name__, True, True
 
     @staticmethod
     def _decode(response: Any) -> Any:
@@ -418,23 +510,37 @@ class CloudflareClient:
 
     def _envelope_errors(self, response: Any) -> List[Dict[str, Any]]:
         data = self._decode(response)
-        return _flatten_errors(data.get("errors")) if isinstance(data, dict) else []
+        return _flatten_errors(data.get("errors"), self._secrets) if isinstance(data, dict) else []
 
-    def _unwrap(self, method: str, path: str, response: Any) -> Tuple[Any, Optional[Dict[str, Any]]]:
+    def _unwrap(self, method: str, path: str, response: Any, expect: Optional[type] = None) -> Tuple[Any, Optional[Dict[str, Any]]]:
         status = response.status_code
         data = self._decode(response)
         if data is not None:
             data = strip_secrets(data)
         if status >= 400 or (isinstance(data, dict) and data.get("success") is False):
-            errors = _flatten_errors(data.get("errors")) if isinstance(data, dict) else []
+            errors = _flatten_errors(data.get("errors"), self._secrets) if isinstance(data, dict) else []
             message = "; ".join(e["message"] for e in errors if e["message"]) or "the API answered HTTP %d" % status
             error_cls = NotFoundError if status == 404 else CloudflareError
             raise error_cls(message, status=status, errors=errors, method=method, path=path)
-        if isinstance(data, dict) and "result" in data:
-            return data["result"], data.get("result_info")
-        if any(m == method and rx.match(path) for m, rx in _BARE_RESPONSES):
-            return data, None
-        raise CloudflareError("the API answered HTTP %d without a result" % status, status=status, method=method, path=path)
+        bare = any(m == method and rx.match(path) for m, rx in _BARE_RESPONSES)
+        if bare and not (isinstance(data, dict) and "result" in data):
+            return (data if isinstance(data, dict) else None), None
+        if not isinstance(data, dict):
+            what = "an answer that is not JSON" if data is None else "JSON that is not a Cloudflare envelope (%s)" % _shape_name(data)
+            raise CloudflareError("the API answered HTTP %d with %s" % (status, what), status=status, method=method, path=path)
+        if "result" in data:
+            result = data["result"]
+        else:
+            raise CloudflareError("the API answered HTTP %d without a result" % status, status=status, method=method, path=path)
+        if expect is not None and not isinstance(result, expect):
+            raise CloudflareError(
+                "the API answered HTTP %d with a result of the wrong shape: expected %s, got %s" % (status, _shape_name(expect()), _shape_name(result)),
+                status=status,
+                method=method,
+                path=path,
+            )
+        info = data.get("result_info")
+        return result, info if isinstance(info, dict) else None
 
 
 def find_zone_id(client: CloudflareClient, name: str) -> str:

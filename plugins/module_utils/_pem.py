@@ -32,6 +32,10 @@ _BEGIN = "-----BEGIN CERTIFICATE-----"
 _END = "-----END CERTIFICATE-----"
 _CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
 _KEY_RE = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S)
+# Any private key header, even without its end line: enough to refuse a certificate option holding one.
+_KEY_HEADER_RE = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+# Smaller RSA keys are breakable and refused by public CAs (CA/Browser Forum baseline requirements).
+MIN_RSA_KEY_BITS = 2048
 
 # Cloudflare's names for signature algorithms, as its API reports them.
 _SIGNATURE_NAMES = {
@@ -268,6 +272,22 @@ def is_expired(cert: Any, now: Optional[datetime.datetime] = None) -> bool:
     return not_valid_after(cert) <= _now(now)
 
 
+def is_not_yet_valid(cert: Any, now: Optional[datetime.datetime] = None) -> bool:
+    return not_valid_before(cert) > _now(now)
+
+
+def rsa_key_too_small(public_key: Any) -> Optional[str]:
+    """Why an RSA key is too small to use; None for a big enough RSA key or another key type."""
+    if isinstance(public_key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)) and public_key.key_size < MIN_RSA_KEY_BITS:
+        return "its RSA key has %d bits; at least %d are required" % (public_key.key_size, MIN_RSA_KEY_BITS)
+    return None
+
+
+def holds_private_key(text: Optional[str]) -> bool:
+    """Whether `text` holds a PEM private key block (refused where a certificate is expected)."""
+    return bool(text) and bool(_KEY_HEADER_RE.search(text))
+
+
 def expires_within(cert: Any, days: int, now: Optional[datetime.datetime] = None) -> bool:
     return not_valid_after(cert) <= _now(now) + datetime.timedelta(days=days)
 
@@ -289,7 +309,10 @@ def _signed_by(child: Any, parent: Any) -> bool:
     public_key = parent.public_key()
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), child.signature_hash_algorithm)
+            # RSA-PSS signatures carry their own padding parameters; older cryptography has no accessor for them.
+            pss = getattr(child, "signature_algorithm_parameters", None)
+            pad = pss if isinstance(pss, padding.PSS) else padding.PKCS1v15()
+            public_key.verify(child.signature, child.tbs_certificate_bytes, pad, child.signature_hash_algorithm)
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
             public_key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(child.signature_hash_algorithm))
         else:
@@ -330,6 +353,11 @@ def check_certificate(
         upload_key = private_key_to_pem(key) if passphrase else key_pem
     if is_expired(leaf, now):
         problems.append("it expired on %s" % isoformat(not_valid_after(leaf)))
+    if is_not_yet_valid(leaf, now):
+        problems.append("it is not valid yet (valid from %s); upload it once that time has come" % isoformat(not_valid_before(leaf)))
+    small = rsa_key_too_small(leaf.public_key())
+    if small:
+        problems.append(small)
     uncovered = coverage_problem(certificate_hosts(leaf), hostname) if hostname else None
     if uncovered:
         problems.append(uncovered)

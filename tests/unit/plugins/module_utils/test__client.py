@@ -347,3 +347,113 @@ def test_pacer_off_never_waits():
     for _attempt in range(5):
         pacer.wait()
     assert waits == []
+
+
+# -- hardening: redirects, malformed answers, untrusted server text, connection errors ---------
+
+KEY_BLOCK = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@responses.activate
+def test_redirects_are_never_followed(client, sleeps, method, status):
+    elsewhere = "https://evil.example.net/client/v4/zones"
+    responses.add(method, BASE + "/zones", status=status, headers={"Location": elsewhere})
+    responses.add(method, elsewhere, json=ok({"id": "x"}))
+    body = {"custom_key": KEY_BLOCK} if method in ("POST", "PUT", "PATCH") else None
+    with pytest.raises(CloudflareError) as info:
+        client.request(method, "zones", body=body)
+    assert len(responses.calls) == 1  # the Location was never asked, so neither body nor credentials went there
+    text = str(info.value)
+    assert "HTTP %d" % status in text and "evil.example.net" in text and "api_base_url" in text and "never followed" in text
+    assert sleeps == []  # not retried
+
+
+@responses.activate
+def test_errors_given_as_a_string_or_odd_codes_still_make_a_clear_error(client):
+    responses.get(BASE + "/zones", json={"success": False, "errors": "zone is locked", "result": None}, status=400)
+    with pytest.raises(CloudflareError) as info:
+        client.get("zones")
+    assert info.value.errors == [{"code": None, "message": "zone is locked"}] and "zone is locked" in str(info.value)
+    responses.get(BASE + "/zones/x", json={"success": False, "errors": [{"code": "1003", "message": "a"}, {"code": {"x": 1}}, 7], "result": None}, status=400)
+    with pytest.raises(CloudflareError) as info:
+        client.get("zones/x")
+    assert [e["code"] for e in info.value.errors] == [1003, None, None]
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"body": "<html>502</html>", "status": 200}, "not JSON"),
+        ({"json": [1, 2], "status": 200}, "not a Cloudflare envelope (a list)"),
+        ({"json": {"success": True, "errors": []}, "status": 200}, "without a result"),
+        ({"json": ok([{"id": "a"}])}, "wrong shape: expected an object, got a list"),
+        ({"json": ok("text")}, "wrong shape: expected an object, got a str"),
+    ],
+)
+@responses.activate
+def test_malformed_answers_to_a_write_are_errors(client, kwargs, expected):
+    responses.post(BASE + "/" + ZONE + "/custom_hostnames", **kwargs)
+    with pytest.raises(CloudflareError, match=expected.replace("(", "\\(").replace(")", "\\)")):
+        client.post(ZONE + "/custom_hostnames", {"hostname": "a.example.com"})
+
+
+@responses.activate
+def test_a_list_read_with_an_object_result_or_odd_result_info_is_handled(client):
+    responses.get(BASE + "/" + ZONE + "/custom_hostnames", json=ok({"id": "a"}))
+    with pytest.raises(CloudflareError, match="expected a list, got an object"):
+        client.paginate(ZONE + "/custom_hostnames")
+    responses.replace(responses.GET, BASE + "/" + ZONE + "/custom_hostnames", json=ok([{"id": "a"}], result_info="garbage"))
+    assert client.paginate(ZONE + "/custom_hostnames") == [{"id": "a"}]
+
+
+ODD_TOKEN = 'tok-SECRET-"quoted"\\x'
+
+
+@pytest.mark.parametrize(
+    "token, message",
+    [
+        (TOKEN, "Invalid request: " + KEY_BLOCK),
+        (TOKEN, "Invalid request: " + json.dumps({"custom_key": KEY_BLOCK})),  # JSON-escaped newlines
+        (TOKEN, "Invalid request: " + KEY_BLOCK.split("\n")[0] + "\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49"),  # no END line
+        (TOKEN, "bad auth header Bearer " + TOKEN),
+        (ODD_TOKEN, "bad auth header " + json.dumps(ODD_TOKEN)),  # the credential JSON-escaped
+    ],
+)
+@responses.activate
+def test_server_text_is_scrubbed_of_pem_blocks_and_credentials(logged, token, message):
+    client = CloudflareClient(api_token=token, base_url=BASE, rate_limit=0, log=logged.append, sleep=lambda s: None)
+    responses.post(BASE + "/zones", json={"success": False, "errors": [{"code": 1000, "message": message, "error_chain": [{"code": 1001, "message": message}]}]}, status=400)
+    with pytest.raises(CloudflareError) as info:
+        client.post("zones", {"custom_key": KEY_BLOCK})
+    shown = str(info.value) + json.dumps(info.value.to_dict()) + "".join(logged)
+    assert "PRIVATE KEY" not in shown and "MIGHAgEAMBMGByqGSM49" not in shown
+    assert token not in shown and json.dumps(token)[1:-1] not in shown and "SECRET" not in shown
+    assert "[PEM block removed]" in shown or "********" in shown
+
+
+def test_scrub_caps_length():
+    assert len(_client.scrub("x" * 5000)) < 600
+
+
+@responses.activate
+def test_unresolvable_host_is_named_and_not_retried(client, sleeps):
+    error = requests.exceptions.ConnectionError(
+        "HTTPSConnectionPool(host='api.test', port=443): Max retries exceeded (Caused by NameResolutionError(\"Failed to resolve 'api.test'\"))"
+    )
+    responses.get(BASE + "/zones", body=error)
+    with pytest.raises(CloudflareError) as info:
+        client.get("zones")
+    assert "cannot resolve the API host api.test" in str(info.value) and "api_base_url" in str(info.value) and "refused" not in str(info.value)
+    assert len(responses.calls) == 1 and sleeps == []
+
+
+@responses.activate
+def test_tls_verification_failure_names_the_options_and_is_not_retried(client, sleeps):
+    responses.get(BASE + "/zones", body=requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"))
+    with pytest.raises(CloudflareError) as info:
+        client.get("zones")
+    assert "TLS certificate verification of api.test failed" in str(info.value)
+    assert "validate_certs" in str(info.value) and "api_base_url" in str(info.value)
+    assert len(responses.calls) == 1 and sleeps == []

@@ -200,3 +200,69 @@ def test_api_times_parse():
     assert _pem.parse_time("2026-01-02T03:04:05Z") == datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     assert _pem.parse_time("2026-01-02T03:04:05.123456+00:00").year == 2026
     assert _pem.normalize_fingerprint("AB:CD:ef") == "abcdef"
+
+
+def test_not_yet_valid_certificate_is_refused(ca):
+    ca_key, ca_name = ca[:2]
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _mint(_name("next.example.com"), ca_name, key, ca_key, hosts=["next.example.com"], start=7, days=90)
+    assert _pem.is_not_yet_valid(cert) and not _pem.is_expired(cert)
+    with pytest.raises(CertificateError, match="not valid yet \\(valid from "):
+        _pem.check_certificate(pem(cert), key_pem(key), hostname="next.example.com")
+    # the same certificate is fine once its time has come
+    later = NOW + datetime.timedelta(days=8)
+    assert _pem.check_certificate(pem(cert), key_pem(key), hostname="next.example.com", now=later)[0]["key_type"] == "ecdsa"
+
+
+def test_small_rsa_key_is_refused(ca):
+    ca_key, ca_name = ca[:2]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    cert = _mint(_name("weak.example.com"), ca_name, key, ca_key, hosts=["weak.example.com"])
+    with pytest.raises(CertificateError, match="RSA key has 1024 bits; at least 2048 are required"):
+        _pem.check_certificate(pem(cert), key_pem(key))
+    with pytest.raises(CertificateError, match="1024 bits"):
+        _pem.check_certificate(pem(cert))  # without the key too
+
+
+def test_chain_signed_with_rsa_pss_is_accepted():
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = _name("PSS Root", "PSS Test CA")
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+    def build(subject, issuer, public_key, is_ca, hosts=()):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - datetime.timedelta(days=1))
+            .not_valid_after(NOW + datetime.timedelta(days=90))
+            .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+        )
+        if hosts:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
+        return builder.sign(ca_key, hashes.SHA256(), rsa_padding=pss)
+
+    root = build(ca_name, ca_name, ca_key.public_key(), True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = build(_name("pss.example.com"), ca_name, key.public_key(), False, ["pss.example.com"])
+    certs = _pem.load_certificates(pem(leaf) + pem(root))
+    assert _pem.chain_order_problems(certs) == []
+    facts = _pem.check_certificate(pem(leaf) + pem(root), key_pem(key), hostname="pss.example.com")[0]
+    assert facts["key_type"] == "ecdsa"
+    # a PSS signature by another key is still caught
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = x509.CertificateBuilder().subject_name(_name("pss.example.com")).issuer_name(ca_name).public_key(key.public_key())
+    forged = forged.serial_number(1).not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=9))
+    forged = forged.sign(other, hashes.SHA256(), rsa_padding=pss)
+    assert len(_pem.chain_order_problems(_pem.load_certificates(pem(forged) + pem(root)))) == 1
+
+
+def test_holds_private_key(ec_leaf):
+    key, cert = ec_leaf
+    assert _pem.holds_private_key(pem(cert) + key_pem(key))
+    assert _pem.holds_private_key("-----BEGIN RSA PRIVATE KEY-----\nAAAA")  # a header alone is enough
+    assert not _pem.holds_private_key(pem(cert)) and not _pem.holds_private_key(None)
