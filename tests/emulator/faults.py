@@ -5,7 +5,22 @@ A fault rule applies to requests whose method equals `method` (any if None) and 
 any if None). It fires for the next `count` matching requests; with `probability` each matching
 request fires with that chance (random.Random(seed)), at most `count` times (None: no limit).
 Kinds: "429" (with Retry-After), "500", "502", "503", "reset_before" (connection reset, request
-not processed), "reset_after" (processed, then reset), "slow" (processed, answered after `delay` s).
+not processed), "reset_after" (processed, then reset), "slow" (processed, answered after `delay` s),
+and three that answer without processing the request:
+
+* "unapplied": a success that changed nothing. `answer` "stale" (default): status 200 and what a
+  GET of the same path answers right now (the object unchanged; `{"result": {}}` in the success
+  envelope for a POST, which creates an object, and when that GET does not exist or fails); "empty": 200 with `"result": null`;
+  "no_result": 200 with an envelope that has no `result` key at all.
+* "redirect": `status` (301, 302, 303, 307 or 308; default 307) with `Location: <location>`
+  (required, an absolute http(s) URL) and the body `{}`.
+* "echo": 400 with a failure envelope echoing the raw request body (at most 20000 characters),
+  as a server that reflects the request (which may hold a private key) in its error. `answer`
+  "list" (default): `errors: [{"code": 1000, "message": "Invalid request: <body>"}]`; "string":
+  `errors` is the plain string "Invalid request: <body>" (a malformed envelope); "escaped": as
+  "list" with the body JSON-encoded once more (newlines appear as `\\n`).
+
+`answer` applies only to "unapplied" and "echo", `status` and `location` only to "redirect".
 """
 
 from __future__ import annotations
@@ -16,9 +31,13 @@ import random
 import re
 import threading
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
-KINDS = ("429", "500", "502", "503", "reset_before", "reset_after", "slow")
+KINDS = ("429", "500", "502", "503", "reset_before", "reset_after", "slow", "unapplied", "redirect", "echo")
+ANSWERS = {"unapplied": ("stale", "empty", "no_result"), "echo": ("list", "string", "escaped")}
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+ECHO_LIMIT = 20000  # characters of the request body an "echo" fault sends back
 
 
 @dataclass
@@ -31,6 +50,9 @@ class FaultRule:
     seed: Optional[int] = None
     retry_after: float = 1.0
     delay: float = 1.0
+    answer: Optional[str] = None
+    status: Optional[int] = None
+    location: Optional[str] = None
     id: int = 0
     fired: int = 0
     _random: random.Random = field(init=False, repr=False)
@@ -68,6 +90,9 @@ class Faults:
         seed: Optional[int] = None,
         retry_after: float = 1.0,
         delay: float = 1.0,
+        answer: Optional[str] = None,
+        status: Optional[int] = None,
+        location: Optional[str] = None,
     ) -> Dict[str, Any]:
         kind = str(kind)
         if kind not in KINDS:
@@ -76,7 +101,22 @@ class Faults:
             re.compile(path)
         if probability is not None and not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be between 0 and 1")
-        rule = FaultRule(kind, method, path, count, probability, seed, retry_after, delay, next(self._ids))
+        answer = _check_answer(kind, answer)
+        status, location = _check_redirect(kind, status, location)
+        rule = FaultRule(
+            kind,
+            method,
+            path,
+            count,
+            probability,
+            seed,
+            retry_after,
+            delay,
+            answer=answer,
+            status=status,
+            location=location,
+            id=next(self._ids),
+        )
         with self._lock:
             self._rules.append(rule)
         return rule.describe()
@@ -96,6 +136,37 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._rules = []
+
+
+def _check_answer(kind: str, answer: Optional[str]) -> Optional[str]:
+    """The answer variant of an "unapplied" or "echo" rule (its default when None)."""
+    if kind not in ANSWERS:
+        if answer is not None:
+            raise ValueError("answer applies only to the fault kinds %s, not to %r" % (", ".join(ANSWERS), kind))
+        return None
+    if answer is None:
+        return ANSWERS[kind][0]
+    if answer not in ANSWERS[kind]:
+        raise ValueError("answer of a %r fault must be one of %s, not %r" % (kind, ", ".join(ANSWERS[kind]), answer))
+    return answer
+
+
+def _check_redirect(kind: str, status: Optional[int], location: Optional[str]) -> Tuple[Optional[int], Optional[str]]:
+    """The status and Location of a "redirect" rule (status 307 when None)."""
+    if kind != "redirect":
+        if status is not None or location is not None:
+            raise ValueError("status and location apply only to the fault kind 'redirect', not to %r" % kind)
+        return None, None
+    if status is None:
+        status = 307
+    if isinstance(status, bool) or not isinstance(status, int) or status not in REDIRECT_STATUSES:
+        raise ValueError("status of a redirect fault must be one of %s, not %r" % (", ".join(map(str, REDIRECT_STATUSES)), status))
+    if not isinstance(location, str) or not location:
+        raise ValueError("a redirect fault needs a location (an absolute http or https URL)")
+    parts = urlsplit(location)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in location for c in "\r\n"):
+        raise ValueError("location of a redirect fault must be an absolute http or https URL, not %r" % location)
+    return status, location
 
 
 class RateLimiter:

@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 from . import admin
 from .api import ApiError, Codes, Query, Request, Route, failure
 from .auth import Credentials, check_permission
-from .faults import Faults, RateLimiter
+from .faults import ECHO_LIMIT, FaultRule, Faults, RateLimiter
 from .history import History
-from .journal import Journal
+from .journal import REDACTED, Journal, redact
 from .resources import ROUTES
 from .state import State
 
@@ -31,6 +31,7 @@ DEFAULT_READONLY_TOKEN = "certops-emulator-readonly-token"
 DEFAULT_EMAIL = "admin@example.com"
 DEFAULT_KEY = "certops-emulator-global-api-key"
 _MAX_ID = 32  # path ids are at most 32 characters in the document
+_ECHO_CODE = 1000  # the error code of an injected "echo" answer
 
 
 class Router:
@@ -119,6 +120,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fault and fault.kind in ("429", "500", "502", "503"):
             status, body, headers = _fault_answer(fault.kind, fault.retry_after)
+        elif fault and fault.kind in ("unapplied", "redirect", "echo"):
+            status, body, headers = self._unprocessed_answer(emu, fault, path, query, text, entry)
         else:
             retry_after = emu.rate_limit.check(emu.credentials.identity(self.headers), time.time())
             if retry_after is not None:
@@ -128,7 +131,10 @@ class Handler(BaseHTTPRequestHandler):
                 status, body, headers = self._process(emu, path, query, text, entry)
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
-        emu.journal_log.record(dict(entry, status=status, response_body=body if isinstance(body, dict) else None, duration_ms=_ms(started)))
+        journaled = body if isinstance(body, dict) else None
+        if fault and fault.kind == "echo" and _holds_secret(entry["request_body"], text):
+            journaled = _redact_echo(body)  # the echo may hold a secret the journal cannot recognise alone
+        emu.journal_log.record(dict(entry, status=status, response_body=journaled, duration_ms=_ms(started)))
         if fault and fault.kind == "reset_after":
             self._reset()
             return
@@ -139,19 +145,48 @@ class Handler(BaseHTTPRequestHandler):
         identity = emu.credentials.identity(self.headers)
         return None if identity == "anonymous" else identity
 
-    def _process(self, emu: "Emulator", path: str, query: str, text: str, entry: Dict[str, Any]) -> Tuple[int, Any, Dict[str, str]]:
+    def _unprocessed_answer(
+        self, emu: "Emulator", fault: FaultRule, path: str, query: str, text: str, entry: Dict[str, Any]
+    ) -> Tuple[int, Any, Dict[str, str]]:
+        """The answer of an "unapplied", "redirect" or "echo" fault; the request itself is not processed."""
+        if fault.kind == "redirect":
+            return int(fault.status or 307), {}, {"Location": str(fault.location)}
+        if fault.kind == "echo":
+            echoed = text[:ECHO_LIMIT]
+            if fault.answer == "escaped":
+                echoed = json.dumps(echoed)
+            message = "Invalid request: " + echoed
+            if fault.answer == "string":
+                return 400, {"success": False, "errors": message, "messages": [], "result": None}, {}
+            return 400, failure([{"code": _ECHO_CODE, "message": message}]), {}
+        if fault.answer == "empty":
+            return 200, {"success": True, "errors": [], "messages": [], "result": None}, {}
+        if fault.answer == "no_result":
+            return 200, {"success": True, "errors": [], "messages": []}, {}
+        # "stale": what a GET of the same path answers now (the object unchanged), through the usual path.
+        status, body, _headers = self._process(emu, path, query, "", entry, method="GET")
+        # A POST creates an object: the collection's list is no answer to it, an empty object is.
+        if self.command != "POST" and 200 <= status < 300 and isinstance(body, dict) and body.get("success") is True:
+            return 200, body, {}
+        return 200, {"success": True, "errors": [], "messages": [], "result": {}}, {}
+
+    def _process(
+        self, emu: "Emulator", path: str, query: str, text: str, entry: Dict[str, Any], method: Optional[str] = None
+    ) -> Tuple[int, Any, Dict[str, str]]:
+        """Route, authenticate and run one request; `method` overrides the request's own (a stale answer runs GET)."""
+        method = method or self.command
         try:
             cred = emu.credentials.identify(self.headers)[0]
             entry["credential"] = cred.id
-            route, params = emu.router.match(self.command, path[len(API_PREFIX) :].strip("/"))
-            check_permission(cred, self.command)
+            route, params = emu.router.match(method, path[len(API_PREFIX) :].strip("/"))
+            check_permission(cred, method)
             try:
                 body = json.loads(text) if text.strip() else None
             except ValueError:
                 raise ApiError(400, Codes.MALFORMED_JSON, "Malformed JSON in request body") from None
             with emu.state.lock:
                 zone = emu.state.zone(params["zone_id"]) if "zone_id" in params else None
-                status, result = route.handler(emu.state, zone, Request(self.command, params, Query(query), body))
+                status, result = route.handler(emu.state, zone, Request(method, params, Query(query), body))
             return status, result, {}
         except ApiError as exc:
             return exc.status, failure(exc.errors), exc.headers
@@ -183,6 +218,20 @@ def _decode(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text[:2000]
+
+
+def _holds_secret(request_body: Any, text: str) -> bool:
+    """Whether the journal would redact something of this request body."""
+    return "PRIVATE KEY" in text or redact(request_body) != request_body
+
+
+def _redact_echo(body: Any) -> Any:
+    """An echo fault's answer with the echoed request replaced by "<redacted>", for the journal."""
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("errors"), list):
+        return dict(body, errors=[dict(e, message=REDACTED) for e in body["errors"]])
+    return dict(body, errors=REDACTED)
 
 
 def _ms(started: float) -> float:
@@ -355,9 +404,12 @@ class Emulator:
         seed: Optional[int] = None,
         retry_after: float = 1.0,
         delay: float = 1.0,
+        answer: Optional[str] = None,
+        status: Optional[int] = None,
+        location: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Inject a fault (faults.py); return the rule."""
-        return self.faults.add(kind, method, path, count, probability, seed, retry_after, delay)
+        return self.faults.add(kind, method, path, count, probability, seed, retry_after, delay, answer, status, location)
 
     def clear_faults(self) -> None:
         self.faults.clear()
