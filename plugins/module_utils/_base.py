@@ -14,6 +14,7 @@ read back, and exit with the result and a diff of facts. API failures become one
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -29,12 +30,20 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._client import 
     CloudflareError,
     OutcomeUnknownError,
     find_zone_id,
+    scrub,
+    strip_secrets,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_hostname, check_id
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     CertificateError,
+    holds_private_key,
+    private_key_blocks,
 )
+
+# Options checked by name in every module, before any API call (see check_inputs).
+HOSTNAME_OPTIONS = frozenset(("hostname", "hostnames", "hosts", "zone"))
 
 
 class InputError(ValueError):
@@ -59,13 +68,17 @@ def zone_argument_spec() -> Dict[str, Any]:
     return dict(zone_id=dict(type="str"), zone=dict(type="str"))
 
 
-def build_module(argument_spec: Dict[str, Any], zone_scoped: bool = True, **kwargs: Any) -> AnsibleModule:
-    """An AnsibleModule with the auth (and zone) options merged into the module's own."""
+def build_module(argument_spec: Dict[str, Any], zone_scoped: bool = True, wildcard_options: Tuple[str, ...] = (), **kwargs: Any) -> AnsibleModule:
+    """An AnsibleModule with the auth (and zone) options merged into the module's own, its inputs checked.
+
+    `zone_id` and `zone` may both be given (one from module_defaults, one from the task: a module
+    cannot tell which is which); `zone_id` wins. `wildcard_options` names the hostname options
+    where the API takes a leading `*.`.
+    """
     spec = auth_argument_spec()
     constraints: Dict[str, List[Any]] = {"mutually_exclusive": [], "required_one_of": []}
     if zone_scoped:
         spec.update(zone_argument_spec())
-        constraints["mutually_exclusive"].append(["zone_id", "zone"])
         constraints["required_one_of"].append(["zone_id", "zone"])
     spec.update(argument_spec)
     for name in constraints:
@@ -76,7 +89,52 @@ def build_module(argument_spec: Dict[str, Any], zone_scoped: bool = True, **kwar
         module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
+    try:
+        check_inputs(module, spec, module.params, frozenset(wildcard_options))
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
     return module
+
+
+def is_certificate_option(name: str) -> bool:
+    return name == "certificate" or name.endswith("_certificate")
+
+
+def check_inputs(module: AnsibleModule, spec: Dict[str, Any], values: Dict[str, Any], wildcards: frozenset, where: str = "") -> None:
+    """The checks every module gets from the names of its options, suboptions included, before any API call.
+
+    `*_id`: characters an id may hold; `hostname(s)`, `hosts`, `zone`: valid hostnames, rewritten
+    lower-cased and as A-labels; `*timeout`: positive; `api_rate_limit`: not negative; certificate
+    options: no private key (which would show, since they are not no_log).
+    """
+    for name, option in spec.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        label = where + name
+        try:
+            if name.endswith("_id"):
+                values[name] = [check_id(v, label) for v in value] if isinstance(value, list) else check_id(value, label)
+            elif name in HOSTNAME_OPTIONS:
+                wildcard = name in wildcards
+                values[name] = [check_hostname(v, label, wildcard) for v in value] if isinstance(value, list) else check_hostname(value, label, wildcard)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if name.endswith("timeout") and value <= 0:
+            raise InputError("%s must be a positive number of seconds, not %s" % (label, value))
+        if name == "api_rate_limit" and value < 0:
+            raise InputError("api_rate_limit must be 0 (no pacing) or a positive number of requests per second, not %s" % value)
+        if is_certificate_option(name) and isinstance(value, str) and holds_private_key(value):
+            module.no_log_values.update(private_key_blocks(value))
+            raise InputError(
+                "%s holds a private key; give only the certificate (and its chain) there, and the key in the private key option" % label
+            )
+        suboptions = option.get("options")
+        if suboptions:
+            items = value if isinstance(value, list) else [value]
+            for index, item in enumerate(items):
+                if isinstance(item, dict):
+                    check_inputs(module, suboptions, item, wildcards, "%s%s[%d]." % (where, name, index) if isinstance(value, list) else label + ".")
 
 
 def resolve_zone_id(client: CloudflareClient, params: Dict[str, Any]) -> str:
@@ -109,11 +167,18 @@ def read_file_option(values: Dict[str, Any], content_option: str, path_option: s
     path = values.get(path_option)
     if path is None:
         return None
+    label = (where + "." if where else "") + path_option
     try:
         with open(path, "r", encoding="utf-8") as handle:
-            return handle.read()
+            text = handle.read()
     except (IOError, OSError) as exc:
-        raise InputError("%s%s: cannot read %s: %s" % (where + "." if where else "", path_option, path, exc.strerror)) from None
+        raise InputError("%s: cannot read %s: %s" % (label, path, exc.strerror)) from None
+    except UnicodeDecodeError:
+        raise InputError("%s: %s is not a PEM text file" % (label, path)) from None
+    if is_certificate_option(content_option) and holds_private_key(text):
+        # A combined file: its key would be sent as part of the certificate.
+        raise InputError("%s: %s holds a private key; give a file with only the certificate (and its chain), and the key in the key option" % (label, path))
+    return text
 
 
 def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, what: str, sleep: Callable[[float], None] = time.sleep) -> Any:
@@ -131,11 +196,18 @@ def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, 
 
 
 class Step:
-    """One write of a plan: `key` says what it changes, so a re-read can tell whether it happened."""
+    """One write of a plan: `key` says what it changes, so a re-read can tell whether it happened.
 
-    def __init__(self, key: str, call: Callable[[], Any]) -> None:
+    `check(answer, state)` judges the write by its own answer: it returns the state after the write
+    (what lookup() would return), raises unexpected_answer() when the answer does not show the
+    change, or returns None where the API answers bare and only a read can tell. Without `check`
+    the state is read back after the writes.
+    """
+
+    def __init__(self, key: str, call: Callable[[], Any], check: Optional[Callable[[Any, Any], Any]] = None) -> None:
         self.key = key
         self.call = call
+        self.check = check
 
     def __repr__(self) -> str:
         return "Step(%r)" % self.key
@@ -152,6 +224,7 @@ class CloudflareResource:
         self.params = module.params
         self._client: Optional[CloudflareClient] = None
         self._zone_id: Optional[str] = module.params.get("zone_id")
+        self.written: List[str] = []  # the writes the API accepted, for `changed` and for messages after a failure
 
     # -- shared helpers -------------------------------------------------------------------------
 
@@ -170,7 +243,15 @@ class CloudflareResource:
 
     @property
     def zone_label(self) -> str:
-        return self.params.get("zone") or self.params.get("zone_id") or ""
+        return self.params.get("zone_id") or self.params.get("zone") or ""
+
+    def unexpected_answer(self, step_key: str, problem: str, answer: Any) -> CloudflareError:
+        """The error for a write whose answer does not show it: what was sent, what came back, nothing secret."""
+        return CloudflareError(
+            "the API accepted the write (%s) but its answer %s; it came back as %s. The change may not have been applied: "
+            "nothing further was sent; check the state (for example with the _info module) and run the task again"
+            % (step_key, problem, summarize_answer(answer, self.client.scrub))
+        )
 
     # -- hooks ----------------------------------------------------------------------------------
 
@@ -203,7 +284,7 @@ class CloudflareResource:
     # -- flow -----------------------------------------------------------------------------------
 
     def run(self) -> None:
-        with error_handling(self.module, lambda: "manage %s" % self.describe()):
+        with error_handling(self.module, lambda: "manage %s" % self.describe(), lambda: self.written):
             self.client  # pylint: disable=pointless-statement  # bad credentials fail before anything else
             self.validate()
             current = self.lookup()
@@ -211,7 +292,7 @@ class CloudflareResource:
             steps, predicted = self.plan(current)
             changed = bool(steps)
             if changed and not self.module.check_mode:
-                after = self.settle(self.to_view(self.apply(steps)))
+                after = self.settle(self.to_view(self.apply(steps, current)))
             elif changed:
                 after = predicted
             else:
@@ -219,28 +300,35 @@ class CloudflareResource:
                 after = before if self.module.check_mode or before is None else self.settle(before)
             result: Dict[str, Any] = {"changed": changed, self.RESULT_KEY: after}
             if self.module._diff:
-                result["diff"] = {"before": before or {}, "after": after or {}}
+                result["diff"] = self.diff(before, after, current)
             self.module.exit_json(**result)
 
-    def apply(self, steps: List[Step]) -> Any:
-        """Run the steps; return the state read back afterwards.
+    def diff(self, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]], current: Any) -> Dict[str, Any]:
+        """The diff of the views; a module adds what else the change touches."""
+        return {"before": before or {}, "after": after or {}}
 
-        A write whose outcome is unknown is settled by reading the state again: when the new
-        plan no longer holds that step, it happened and the rest of the new plan runs; when it
-        still does, nothing is re-sent and the task fails saying a re-run is safe.
+    def apply(self, steps: List[Step], current: Any = None) -> Any:
+        """Run the steps; return the state afterwards, from the writes' own answers where they show it.
+
+        The state is read again only when a step cannot tell from its answer (see Step). A write
+        whose outcome is unknown is settled by reading the state again: when the new plan no longer
+        holds that step, it happened and the rest of the new plan runs; when it still does, nothing
+        is re-sent and the task fails saying a re-run is safe.
         """
         pending = list(steps)
         settled = False
+        state, read_back = current, False
         while pending:
             step = pending.pop(0)
             try:
-                step.call()
+                answer = step.call()
             except OutcomeUnknownError as exc:
                 if settled:
                     raise
                 settled = True
                 self.module.log("outcome of %s unknown (%s); reading the state again" % (step.key, exc.message))
-                replanned, _predicted = self.plan(self.lookup())
+                state = self.lookup()
+                replanned, _predicted = self.plan(state)
                 if any(s.key == step.key for s in replanned):
                     raise CloudflareError(
                         "%s; reading the state again shows it was not applied. Nothing was re-sent; running the task again is safe" % exc.message,
@@ -249,16 +337,35 @@ class CloudflareResource:
                         method=exc.method,
                         path=exc.path,
                     ) from None
+                self.written.append(step.key)
                 pending = replanned
-        return self.lookup()
+                continue
+            self.written.append(step.key)
+            new_state = step.check(answer, state) if step.check else None
+            if new_state is None:
+                read_back = True
+            else:
+                state = new_state
+        return self.lookup() if read_back else state
+
+
+def summarize_answer(answer: Any, scrub_text: Callable[[Any], str] = scrub, limit: int = 300) -> str:
+    """An API answer as short, secret-free text for a message."""
+    try:
+        text = json.dumps(strip_secrets(answer), sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        text = repr(answer)
+    text = scrub_text(text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class error_handling:
     """Turn exceptions into fail_json: input errors plainly, API errors with their codes, bugs with a traceback."""
 
-    def __init__(self, module: AnsibleModule, action: Callable[[], str]) -> None:
+    def __init__(self, module: AnsibleModule, action: Callable[[], str], written: Callable[[], List[str]] = list) -> None:
         self.module = module
         self.action = action
+        self.written = written
 
     def __enter__(self) -> "error_handling":
         return self
@@ -266,13 +373,17 @@ class error_handling:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         if exc is None or isinstance(exc, SystemExit):
             return False
+        # A failure after a write still changed something: say so, and what.
+        written = list(self.written())
+        extra: Dict[str, Any] = {"changed": True} if written else {}
+        done = " Already changed before this failure: %s." % "; ".join(written) if written else ""
         if isinstance(exc, (InputError, CertificateError, CloudflareConfigError)):
-            self.module.fail_json(msg=str(exc))
+            self.module.fail_json(msg=str(exc) + done, **extra)
         if isinstance(exc, CloudflareError):
             codes = ", ".join(str(c) for c in exc.codes)
             msg = "Failed to %s: %s%s" % (self.action(), exc.message, " (code %s)" % codes if codes else "")
             if exc.status:
                 msg += " [HTTP %s on %s %s]" % (exc.status, exc.method, exc.path)
-            self.module.fail_json(msg=msg, **exc.to_dict())
-        self.module.fail_json(msg="Unexpected error: %s: %s" % (type(exc).__name__, exc), exception=traceback.format_exc())
+            self.module.fail_json(msg=msg + done, **dict(exc.to_dict(), **extra))
+        self.module.fail_json(msg="Unexpected error: %s: %s%s" % (type(exc).__name__, exc, done), exception=traceback.format_exc(), **extra)
         return True  # pragma: no cover - fail_json exits

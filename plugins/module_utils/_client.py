@@ -13,12 +13,9 @@ Credentials and request bodies never appear in an exception or a log line.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import random
 import re
-import tempfile
 import time
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
@@ -32,10 +29,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - non-POSIX controller: pacing stays per process
-    fcntl = None
+from ansible_collections.certops.cloudflare.plugins.module_utils._pacer import Pacer
 
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "certops.cloudflare/" + COLLECTION_VERSION
@@ -189,53 +183,6 @@ def _parse_retry_after(value: Optional[str]) -> float:
     return min(max(seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
 
 
-class Pacer:
-    """Spaces requests out to at most `rate` per second for every process on this controller.
-
-    Each module run is its own process, so the schedule lives in a small file guarded by
-    flock, keyed by base URL and credential identity (a hash, never the secret).
-    """
-
-    def __init__(self, rate: float, key: str, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-        self.path = os.path.join(tempfile.gettempdir(), "certops-cloudflare-pace-%s" % digest)
-        self.sleep = sleep
-        self._next_local = 0.0
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        now = time.time()
-        slot = self._reserve(now)
-        if slot > now:
-            self.sleep(slot - now)
-
-    def _reserve(self, now: float) -> float:
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if fcntl is not None else None
-        except OSError:
-            fd = None  # another user's schedule file, or no writable temporary directory
-        if fd is None:
-            slot = max(now, self._next_local)
-            self._next_local = slot + self.interval
-            return slot
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = os.read(fd, 64)
-            try:
-                next_free = float(raw.decode("ascii") or 0)
-            except ValueError:
-                next_free = 0.0
-            slot = max(now, next_free)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.ftruncate(fd, 0)
-            os.write(fd, repr(slot + self.interval).encode("ascii"))
-            return slot
-        finally:
-            os.close(fd)
-
-
 class _Budget:
     """Time spent on one call's retries: wall time, or the waits asked for when sleep is faked."""
 
@@ -296,7 +243,7 @@ class CloudflareClient:
         self.log = log or (lambda message: None)
         self.sleep = sleep
         identity = api_token and "token:" + api_token or "key:%s:%s" % (api_email, api_key)
-        self.pacer = Pacer(rate_limit or 0.0, self.base_url + "|" + identity, sleep=sleep)
+        self.pacer = Pacer(rate_limit or 0.0, self.base_url + "|" + identity, sleep=sleep, log=self.log)
         self._secrets = tuple(s for s in (api_token, api_key) if s)
         self.session = session or requests.Session()
         self.session.headers.update(self._headers)

@@ -283,6 +283,11 @@ def rsa_key_too_small(public_key: Any) -> Optional[str]:
     return None
 
 
+def private_key_blocks(text: Optional[str]) -> List[str]:
+    """The PEM private key blocks in `text` (to hide them from output)."""
+    return [match.group(0) for match in _KEY_RE.finditer(text or "")]
+
+
 def holds_private_key(text: Optional[str]) -> bool:
     """Whether `text` holds a PEM private key block (refused where a certificate is expected)."""
     return bool(text) and bool(_KEY_HEADER_RE.search(text))

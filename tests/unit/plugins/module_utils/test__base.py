@@ -146,11 +146,12 @@ def test_token_and_stray_email_fail_naming_both(monkeypatch):
     assert "t0ken-SECRET" not in result["msg"]
 
 
-def test_zone_and_zone_id_are_exclusive():
-    with patch_module_args({"api_token": "t", "zone_id": "z", "zone": "example.com"}):
-        with pytest.raises(Exit) as info:
-            build_module({})
-    assert "mutually exclusive" in info.value.result["msg"]
+def test_zone_id_wins_over_zone_when_both_are_given():
+    # module_defaults may give one and the task the other; a module cannot tell them apart.
+    with patch_module_args({"api_token": "t", "zone_id": "z1", "zone": "example.com"}):
+        module = build_module({})
+    resource = CloudflareResource(module)
+    assert resource.zone_id == "z1" and resource.zone_label == "z1"
 
 
 def test_env_fallbacks(monkeypatch):
@@ -185,3 +186,129 @@ def test_settle_also_runs_when_nothing_changed_but_never_in_check_mode(check):
     assert result["changed"] is False and writes == []
     assert settled == ([] if check else [{"value": "a"}])
     assert result["thing"] == ({"value": "a"} if check else {"value": "a", "ready": True})
+
+
+# -- writes judged by their answers; changed after a failure ----------------------------------
+
+
+class Answered(Thing):
+    """Thing whose write answers `answer` and whose check accepts only {"value": <wanted>}."""
+
+    def __init__(self, module, store, writes, answer, after_write=None):
+        super().__init__(module, store, writes)
+        self.answer, self.after_write, self.lookups = answer, after_write, 0
+
+    def lookup(self):
+        self.lookups += 1
+        return super().lookup()
+
+    def plan(self, current):
+        want = {"value": self.params["value"]}
+        if current == want:
+            return [], current
+        return [Step("set value", self._answered, self._check), Step("second write", self._second)], want
+
+    def _answered(self):
+        self._set()
+        return self.answer
+
+    def _check(self, answer, state):
+        if not isinstance(answer, dict) or answer.get("value") != self.params["value"]:
+            raise self.unexpected_answer("set value", "does not show the new value", answer)
+        return answer
+
+    def _second(self):
+        self.writes.append("second")
+        if self.after_write:
+            raise self.after_write
+        return None
+
+
+def run_answered(answer, after_write=None, value="a"):
+    writes = []
+    with patch_module_args({"api_token": "t0ken-SECRET", "zone_id": "z", "value": value}):
+        module = build_module(dict(value=dict(type="str"), state=dict(type="str", default="present")))
+        resource = Answered(module, {}, writes, answer, after_write)
+        with pytest.raises(Exit) as info:
+            resource.run()
+    return info.value.result, writes, resource
+
+
+def test_a_write_whose_answer_shows_it_needs_no_read_back_unless_a_step_cannot_tell():
+    class Told(Answered):
+        def plan(self, current):
+            want = {"value": self.params["value"]}
+            return ([], current) if current == want else ([Step("set value", self._answered, self._check)], want)
+
+    writes = []
+    with patch_module_args({"api_token": "t", "zone_id": "z", "value": "a"}):
+        module = build_module(dict(value=dict(type="str"), state=dict(type="str", default="present")))
+        resource = Told(module, {}, writes, {"value": "a"})
+        with pytest.raises(Exit) as info:
+            resource.run()
+    assert info.value.result["changed"] is True and info.value.result["thing"] == {"value": "a"}
+    assert resource.lookups == 1  # the lookup before planning only
+    # a step without a check (a bare answer) makes the flow read the state back once
+    result, writes, resource = run_answered({"value": "a"})
+    assert result["changed"] is True and writes == ["set", "second"] and resource.lookups == 2
+
+
+@pytest.mark.parametrize("answer", [{}, None, {"value": "stale"}, {"value": "a-not", "private_key": "-----BEGIN PRIVATE KEY-----x"}])
+def test_a_write_whose_answer_does_not_show_it_fails_saying_what_was_sent_and_what_came_back(answer):
+    result, writes, _resource = run_answered(answer)
+    assert result["failed"] and result["changed"] is True
+    assert writes == ["set"]  # the next step never ran
+    assert "the API accepted the write (set value) but its answer does not show the new value" in result["msg"]
+    assert "it came back as " in result["msg"] and "PRIVATE KEY" not in result["msg"]
+    assert "Already changed before this failure: set value." in result["msg"]
+
+
+def test_a_failure_after_a_write_reports_changed_and_what_was_changed():
+    error = CloudflareError("timed out after 5s waiting for the thing")
+    result, writes, _resource = run_answered({"value": "a"}, after_write=error)
+    assert result["failed"] and result["changed"] is True and writes == ["set", "second"]
+    assert result["msg"].endswith("Already changed before this failure: set value.")
+    # a failure before any write is not a change
+    result = run({"value": "a"}, {}, fail_with=CloudflareError("nope"))[0]
+    assert result["failed"] and "changed" not in result
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"zone_id": "../zones"}, "zone_id: '../zones' is not a valid Cloudflare id"),
+        ({"zone_id": "abc?x=1"}, "zone_id: 'abc?x=1' is not a valid Cloudflare id"),
+        ({"zone": "exa mple.com"}, "zone: exa mple.com is not a valid hostname"),
+        ({"zone": "*.example.com"}, "zone: *.example.com is a wildcard"),
+        ({"zone_id": "z", "api_timeout": 0}, "api_timeout must be a positive number"),
+        ({"zone_id": "z", "api_rate_limit": -1}, "api_rate_limit must be 0"),
+    ],
+)
+def test_shared_inputs_are_checked_by_name(args, message):
+    with patch_module_args(dict({"api_token": "t"}, **args)):
+        with pytest.raises(Exit) as info:
+            build_module({})
+    assert info.value.result["failed"] and message in info.value.result["msg"]
+
+
+def test_hostnames_are_normalized_and_checked_in_suboptions():
+    spec = dict(
+        hostname=dict(type="str"),
+        items=dict(type="list", elements="dict", options=dict(hostnames=dict(type="list", elements="str"), certificate=dict(type="str"))),
+    )
+    args = {"api_token": "t", "zone_id": "z", "hostname": "*.Bücher.Example.", "items": [{"hostnames": ["A.example.com"]}]}
+    with patch_module_args(args):
+        module = build_module(spec, wildcard_options=("hostname",))
+    assert module.params["hostname"] == "*.xn--bcher-kva.example"
+    assert module.params["items"][0]["hostnames"] == ["a.example.com"]
+    key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB\n-----END EC PRIVATE KEY-----"
+    args["items"] = [{"hostnames": ["a.example.com"], "certificate": "-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n" + key}]
+    with patch_module_args(args):
+        with pytest.raises(Exit) as info:
+            build_module(spec, wildcard_options=("hostname",))
+    assert "items[0].certificate holds a private key" in info.value.result["msg"] and "MHcCAQEEIB" not in info.value.result["msg"]
+    args["items"] = [{"hostnames": ["x" * 64 + ".example.com"]}]
+    with patch_module_args(args):
+        with pytest.raises(Exit) as info:
+            build_module(spec, wildcard_options=("hostname",))
+    assert "items[0].hostnames: " in info.value.result["msg"] and "label of 64 characters" in info.value.result["msg"]

@@ -320,35 +320,6 @@ def test_find_zone_id_not_found_and_ambiguous(client):
         find_zone_id(client, "a.example")
 
 
-def test_pacer_spaces_requests_across_clients(tmp_path, monkeypatch):
-    monkeypatch.setattr(_client.tempfile, "gettempdir", lambda: str(tmp_path))
-    waits = []
-    first = _client.Pacer(2.0, "same-key", sleep=waits.append)
-    second = _client.Pacer(2.0, "same-key", sleep=waits.append)
-    for pacer in (first, second, first):
-        pacer.wait()
-    # three requests at 2 per second: the 2nd waits ~0.5 s and the 3rd ~1 s, whichever process sends them
-    assert len(waits) == 2 and 0.4 < waits[0] <= 0.5 and 0.9 < waits[1] <= 1.0
-    assert not any("same-key" in p.name for p in tmp_path.iterdir())
-
-
-def test_pacer_falls_back_to_this_process_when_the_schedule_file_is_unusable(tmp_path, monkeypatch):
-    monkeypatch.setattr(_client.tempfile, "gettempdir", lambda: str(tmp_path / "missing"))
-    waits = []
-    pacer = _client.Pacer(4.0, "k", sleep=waits.append)
-    for _attempt in range(3):
-        pacer.wait()
-    assert len(waits) == 2 and 0.2 < waits[0] <= 0.25 and 0.45 < waits[1] <= 0.5
-
-
-def test_pacer_off_never_waits():
-    waits = []
-    pacer = _client.Pacer(0, "k", sleep=waits.append)
-    for _attempt in range(5):
-        pacer.wait()
-    assert waits == []
-
-
 # -- hardening: redirects, malformed answers, untrusted server text, connection errors ---------
 
 KEY_BLOCK = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"
