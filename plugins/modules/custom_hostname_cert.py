@@ -451,12 +451,14 @@ class CustomHostnameCert(CloudflareResource):
         return "%s/certificate_pack/%s/certificates/%s" % (hostnames_path(self.zone_id, current["id"]), current["ssl"]["id"], cert.id)
 
     def _delete_step(self, current: Dict[str, Any], cert: RemoteCertificate) -> Step:
+        # The DELETE answers bare (clarification 5): no check, so the flow reads the hostname back.
         path = self._pack_certificate_path(current, cert)
         return Step("delete %s certificate %s" % (cert.key_type, cert.id), lambda: self.client.delete(path))
 
     def _put_step(self, current: Dict[str, Any], old: RemoteCertificate, new: LocalCertificate) -> Step:
         path = self._pack_certificate_path(current, old)
-        return Step("replace %s certificate %s with %s" % (new.key_type, old.id, new.fingerprint), lambda: self._send("put", path, new.upload()))
+        key = "replace %s certificate %s with %s" % (new.key_type, old.id, new.fingerprint)
+        return Step(key, lambda: self._send("put", path, new.upload()), lambda answer, state: self._check_answer(key, answer, [new], None, bare_ok=True))
 
     def _patch_step(self, current: Dict[str, Any], uploads: List[LocalCertificate], certificates: Dict[str, Any], bundle_method: Optional[str]) -> Step:
         body = {"ssl": dict(ssl_config(current, bundle_method), **certificates)}
@@ -465,7 +467,30 @@ class CustomHostnameCert(CloudflareResource):
             key += " uploading " + ", ".join(local.fingerprint for local in uploads)
         if bundle_method:
             key += " with bundle_method " + bundle_method
-        return Step(key, lambda: self._send("patch", hostnames_path(self.zone_id, current["id"]), body))
+        return Step(
+            key,
+            lambda: self._send("patch", hostnames_path(self.zone_id, current["id"]), body),
+            lambda answer, state: self._check_answer(key, answer, uploads, bundle_method),
+        )
+
+    def _check_answer(
+        self, key: str, answer: Any, uploads: List[LocalCertificate], bundle_method: Optional[str], bare_ok: bool = False
+    ) -> Optional[Dict[str, Any]]:
+        """The hostname as the write's answer shows it, or an error when that answer does not show the change.
+
+        A PUT may answer bare (clarification 5): then None, and the flow reads the hostname back.
+        """
+        if bare_ok and not (isinstance(answer, dict) and "ssl" in answer):
+            return None
+        if not isinstance(answer, dict) or answer.get("id") != self.hostname_id or not isinstance(answer.get("ssl"), dict):
+            raise self.unexpected_answer(key, "is not the custom hostname %s with its SSL configuration" % self.hostname_id, answer)
+        remote = remote_certificates(answer, uploads)
+        missing = [local.name for local in uploads if not any(r.local is local for r in remote)]
+        if missing:
+            raise self.unexpected_answer(key, "does not show the uploaded certificate (%s)" % ", ".join(missing), answer)
+        if bundle_method and answer["ssl"].get("bundle_method") != bundle_method:
+            raise self.unexpected_answer(key, "does not show bundle_method %s" % bundle_method, answer)
+        return answer
 
     def _send(self, verb: str, path: str, body: Dict[str, Any]) -> Any:
         # force re-uploads once: a re-read after an unknown outcome compares normally.
@@ -509,6 +534,7 @@ def main() -> None:
         mutually_exclusive=[["hostname", "custom_hostname_id"]],
         required_one_of=[["hostname", "custom_hostname_id"]],
         required_if=[["state", "present", ["certificates"]], ["state", "absent", ["key_type"]]],
+        wildcard_options=("hostname",),  # Cloudflare for SaaS takes wildcard custom hostnames (unverified against the live API)
     )
     CustomHostnameCert(module).run()
 

@@ -266,6 +266,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
     read_file_option,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import (
+    ENDED_ASSOCIATION_STATUSES,
     QUOTA,
     associations_path,
     certificate_view,
@@ -279,10 +280,12 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_clien
     live_associations,
     live_certificates,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     certificate_facts,
     check_certificate,
     load_certificates,
+    normalize_hostname,
 )
 
 
@@ -298,6 +301,7 @@ class HostnameClientCert(CloudflareResource):
         self.hostnames: List[str] = []
         self.cert_id: Optional[str] = None  # the certificate the association PUT names; set by plan() or the upload
         self.uploaded = False
+        self.moves: Dict[str, Tuple[Optional[str], Optional[bool]]] = {}  # hostname: (certificate before, enabled after; None: removed)
 
     def describe(self) -> str:
         what = self.params.get("certificate_id") or (self.facts or {}).get("fingerprint_sha256") or ""
@@ -315,11 +319,11 @@ class HostnameClientCert(CloudflareResource):
             if self.cert_pem is not None:
                 self.facts = certificate_facts(load_certificates(self.cert_pem)[0])
             return
-        if key is None:
-            raise InputError("private_key or private_key_path is required to upload certificate")
+        # The key is needed only to upload (plan() says so when it is missing); a key given is checked all the same.
         # An encrypted key comes back decrypted (the clear key is uploaded); a clear key as given.
         self.facts, self.key_pem = check_certificate(self.cert_pem, key, p["private_key_passphrase"], name="certificate")
-        self.module.no_log_values.add(self.key_pem)
+        if self.key_pem:
+            self.module.no_log_values.add(self.key_pem)
 
     def lookup(self) -> Dict[str, Any]:
         certs = list_certificates(self.client, self.zone_id)
@@ -349,12 +353,19 @@ class HostnameClientCert(CloudflareResource):
                     "certificate_id %s: no such client certificate in zone %s (it holds: %s)"
                     % (self.params["certificate_id"], self.zone_label, describe_certificates(live_certificates(current["certs"])) or "none")
                 )
+            if self.key_pem is None:
+                raise InputError(
+                    "certificate %s is not in zone %s yet, and uploading it needs its private key: give private_key or private_key_path"
+                    % (self.facts["fingerprint_sha256"], self.zone_label)
+                )
             self._check_quota(current["certs"])
-            steps.append(Step("upload certificate %s" % self.facts["fingerprint_sha256"], self._upload))
+            upload_key = "upload certificate %s" % self.facts["fingerprint_sha256"]
+            steps.append(Step(upload_key, self._upload, lambda answer, state: self._check_upload(upload_key, answer, state)))
             cert = {"id": None, "status": None}
         config = self._association_changes(associations)
+        self.moves = {e["hostname"]: ((associations.get(e["hostname"]) or {}).get("cert_id"), e["enabled"]) for e in config}
         if config:
-            steps.append(Step("associate hostnames %s" % ", ".join(e["hostname"] for e in config), lambda: self._put(config)))
+            steps.append(self._put_step("associate hostnames %s" % ", ".join(e["hostname"] for e in config), config))
         # Check-mode prediction: a certificate not uploaded yet has no id, so a placeholder stands in for it.
         cert_key = cert["id"] or "(to be uploaded)"
         predicted = dict(associations)
@@ -393,8 +404,16 @@ class HostnameClientCert(CloudflareResource):
                     "or set detach=true to remove their associations before deleting it" % (cert["id"], ", ".join(attached))
                 )
             config = [{"hostname": name, "enabled": None} for name in attached]
-            steps.append(Step("detach hostnames %s" % ", ".join(attached), lambda: self._put(config)))
-        steps.append(Step("delete certificate %s" % cert["id"], lambda: self.client.delete("%s/%s" % (certificates_path(self.zone_id), cert["id"]))))
+            self.moves = {name: (cert["id"], None) for name in attached}
+            steps.append(self._put_step("detach hostnames %s" % ", ".join(attached), config))
+        delete_key = "delete certificate %s" % cert["id"]
+        steps.append(
+            Step(
+                delete_key,
+                lambda: self.client.delete("%s/%s" % (certificates_path(self.zone_id), cert["id"]), expect=dict),
+                lambda answer, state: self._check_delete(delete_key, answer, state),
+            )
+        )
         return steps, None
 
     def _check_quota(self, certs: List[Dict[str, Any]]) -> None:
@@ -405,16 +424,63 @@ class HostnameClientCert(CloudflareResource):
                 "delete one before uploading another. Certificates: %s" % (self.zone_label, len(held), describe_certificates(held))
             )
 
-    def _upload(self) -> None:
-        result = self.client.post(certificates_path(self.zone_id), {"certificate": self.cert_pem, "private_key": self.key_pem})
-        self.cert_id = (result or {}).get("id")
-        self.uploaded = True
+    def _upload(self) -> Any:
+        return self.client.post(certificates_path(self.zone_id), {"certificate": self.cert_pem, "private_key": self.key_pem})
 
-    def _put(self, config: List[Dict[str, Any]]) -> None:
+    def _check_upload(self, key: str, answer: Any, state: Dict[str, Any]) -> Dict[str, Any]:
+        """The upload's answer must be the certificate with its id; nothing goes on to the association PUT otherwise."""
+        cert_id = answer.get("id") if isinstance(answer, dict) else None
+        if not cert_id or not isinstance(cert_id, str):
+            raise self.unexpected_answer(key, "has no certificate id", answer)
+        try:
+            check_id(cert_id, "id")
+        except ValueError:
+            raise self.unexpected_answer(key, "has an id that is not a Cloudflare id", answer) from None
+        if (answer.get("certificate") or answer.get("serial_number")) and not is_same_certificate(answer, self.facts or {}):
+            raise self.unexpected_answer(key, "is another certificate than the one uploaded", answer)
+        self.cert_id, self.uploaded = cert_id, True
+        return dict(state, certs=list(state["certs"]) + [answer], cert=answer)
+
+    def _put_step(self, key: str, config: List[Dict[str, Any]]) -> Step:
+        return Step(key, lambda: self._put(config), lambda answer, state: self._check_associations(key, config, answer, state))
+
+    def _put(self, config: List[Dict[str, Any]]) -> Any:
         if self.uploaded and self.params["wait"]:
             # Hostnames move to the new certificate only once Cloudflare has deployed it.
             self._wait_for(_certificate_active, "to be active")
-        self.client.put(associations_path(self.zone_id), {"config": [dict(entry, cert_id=self.cert_id) for entry in config]})
+        return self.client.put(associations_path(self.zone_id), {"config": [dict(entry, cert_id=self.cert_id) for entry in config]}, expect=list)
+
+    def _check_associations(self, key: str, config: List[Dict[str, Any]], answer: List[Any], state: Dict[str, Any]) -> Dict[str, Any]:
+        """Each hostname sent must come back with the certificate and `enabled` asked for (or removed)."""
+        returned = {normalize_hostname(str(a.get("hostname"))): a for a in answer if isinstance(a, dict) and a.get("hostname")}
+        associations = dict(state["associations"])
+        for entry in config:
+            got = returned.get(entry["hostname"])
+            if entry["enabled"] is None:
+                if got is not None and got.get("enabled") is not None and got.get("status") not in ENDED_ASSOCIATION_STATUSES:
+                    raise self.unexpected_answer(key, "still shows %s associated" % entry["hostname"], answer)
+                associations.pop(entry["hostname"], None)
+            elif got is None or got.get("cert_id") != self.cert_id or got.get("enabled") != entry["enabled"]:
+                raise self.unexpected_answer(key, "does not show %s with certificate %s" % (entry["hostname"], self.cert_id), answer)
+            else:
+                associations[entry["hostname"]] = got
+        return dict(state, associations=associations)
+
+    def _check_delete(self, key: str, answer: Any, state: Dict[str, Any]) -> Dict[str, Any]:
+        if not isinstance(answer, dict) or answer.get("id") != self.cert_id:
+            raise self.unexpected_answer(key, "is not the deleted certificate %s" % self.cert_id, answer)
+        return dict(state, cert=None)
+
+    def diff(self, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]], current: Any) -> Dict[str, Any]:
+        """The views, plus each hostname's certificate before and after: a move shows leaving the old one too."""
+        result = super().diff(before, after, current)
+        if self.moves:
+            new_id = self.cert_id or "(to be uploaded)"
+            result["before"] = dict(result["before"], hostname_associations={h: old for h, (old, _e) in sorted(self.moves.items())})
+            result["after"] = dict(
+                result["after"], hostname_associations={h: (new_id if enabled is not None else None) for h, (_o, enabled) in sorted(self.moves.items())}
+            )
+        return result
 
     def settle(self, view: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         if not view or not self.params["wait"] or _deployed(view):
