@@ -28,19 +28,30 @@ options:
   api_base_url:
     description:
       - The base URL of the Cloudflare v4 API. Change it for FedRAMP, a proxy, or the collection's API emulator.
+        It must start with C(http://) or C(https://).
       - If not set, the value of the E(CLOUDFLARE_BASE_URL) environment variable is used,
         and when that is not set either, C(https://api.cloudflare.com/client/v4).
+      - Redirects are never followed, since they would send the request and its credentials to another address.
+        An answer with a 3xx status fails with a message naming the status and the host of its C(Location), and
+        pointing at this option, which must be the API's own address.
     type: str
   api_timeout:
     description:
-      - Seconds to wait for each API answer.
+      - Seconds to wait for each API answer. Must be positive.
     type: float
     default: 30
   api_rate_limit:
     description:
-      - The most API requests per second this controller sends with the same credentials, shared by
-        every task and fork running on it (the schedule lives in a small file in the temporary directory).
-      - V(0) switches pacing off.
+      - The most API requests per second this controller sends with the same credentials and O(api_base_url),
+        shared by every task and fork that the same user runs on it.
+      - V(0) switches pacing off. Must not be negative.
+      - The shared schedule is a small file in a directory private to the user, C(<tmp>/certops-cloudflare-<uid>)
+        under the temporary directory, created with mode C(0700). The directory and the file are opened without
+        following symlinks and must be owned by the user (and the directory must not be open to other users).
+        A schedule value that cannot be read, or that lies far ahead, delays a request by at most one interval.
+        Taking the file's lock times out after 5 seconds.
+      - When the shared schedule cannot be used (for example the directory belongs to someone else, or the lock
+        stays taken), pacing falls back to this module run alone, and the module logs why, once.
       - If not set, the value of the E(CLOUDFLARE_API_RATE_LIMIT) environment variable is used, and when that is
         not set either, V(3.5), which keeps one controller under Cloudflare's limit of 1,200 requests per 5 minutes
         with room for other tools.
@@ -56,10 +67,24 @@ notes:
     controller (C(delegate_to: localhost)) when the variables are set there."
   - Environment variables are applied before the options are checked, so a stray E(CLOUDFLARE_EMAIL) or
     E(CLOUDFLARE_API_KEY) next to a token fails with a message naming both, instead of silently choosing an identity.
-  - Requests rate limited by Cloudflare (HTTP 429) are retried after the time its C(Retry-After) header asks for.
-    Reads, PUTs and DELETEs failing with a server error or a lost connection are retried with backoff.
-    A create or update (POST or PATCH) whose outcome is unknown is never sent again blindly; the module reads
-    the state again to learn whether it happened.
+  - Requests rate limited by Cloudflare (HTTP 429) are retried, whatever their method, after the time the
+    C(Retry-After) header asks for, clamped to 1 to 60 seconds (1 second when the header is missing or unreadable).
+    A refused connection or a connection time-out (the request was not processed) is also retried for every method.
+  - GET, PUT and DELETE requests failing with a server error (HTTP 5xx), a reset connection or a read time-out are
+    retried with jittered exponential backoff, waiting up to 0.5 seconds, then up to 1, 2, 4 and at most 8 seconds.
+  - All retries of one API call share its limits, at most 6 attempts within a budget of 120 seconds. When they are
+    used up the task fails, and for HTTP 429 the message suggests lowering O(api_rate_limit).
+  - A create or update (POST or PATCH) whose outcome is unknown (a server error, a reset connection, a read time-out)
+    is never sent again blindly; the module reads the state again to learn whether it happened.
+  - A host name in O(api_base_url) that cannot be resolved fails with C(cannot resolve the API host ...), and a TLS
+    certificate that cannot be verified fails with a message naming O(validate_certs) and O(api_base_url). Neither
+    is retried.
+  - Text from the API's answers (error messages, C(error_chain) entries, answers quoted in a message) is scrubbed
+    before it reaches a message, a result or a log line. PEM blocks are removed, also when JSON-escaped or missing
+    their END line, and so are the credentials in use. Each such text is kept to at most 500 characters.
+  - With E(ANSIBLE_DEBUG=1), Ansible prints module arguments, including values it would otherwise hide. Keep secrets
+    in environment variables (E(CLOUDFLARE_API_TOKEN), E(CLOUDFLARE_API_KEY)) and in files named by C(*_path)
+    options rather than inline in task arguments.
 seealso:
   - name: Create an API token
     description: Cloudflare's guide to API tokens and their permissions.
@@ -70,12 +95,16 @@ seealso:
 options:
   zone_id:
     description:
-      - The id of the Cloudflare zone.
-      - Exactly one of O(zone_id) and O(zone) is required.
+      - The id of the Cloudflare zone. Only letters, digits, V(-) and V(_) are accepted.
+      - At least one of O(zone_id) and O(zone) is required. When both are given, O(zone_id) is used and O(zone)
+        is not looked up. A module cannot tell C(module_defaults) from task arguments, so set O(zone) in
+        C(module_defaults) and O(zone_id) in a task that needs another zone, not the other way round.
     type: str
   zone:
     description:
       - The name of the Cloudflare zone, for example V(example.com), looked up with one extra API call.
-      - Exactly one of O(zone_id) and O(zone) is required.
+      - It must be a valid hostname without a wildcard. It is compared in lower case, and internationalized names
+        are turned into A-labels (V(xn--...)).
+      - At least one of O(zone_id) and O(zone) is required; when both are given, O(zone_id) wins.
     type: str
 """
