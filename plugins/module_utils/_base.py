@@ -126,9 +126,7 @@ def check_inputs(module: AnsibleModule, spec: Dict[str, Any], values: Dict[str, 
             raise InputError("api_rate_limit must be 0 (no pacing) or a positive number of requests per second, not %s" % value)
         if is_certificate_option(name) and isinstance(value, str) and holds_private_key(value):
             module.no_log_values.update(private_key_blocks(value))
-            raise InputError(
-                "%s holds a private key; give only the certificate (and its chain) there, and the key in the private key option" % label
-            )
+            raise InputError("%s holds a private key; give only the certificate (and its chain) there, and the key in the private key option" % label)
         suboptions = option.get("options")
         if suboptions:
             items = value if isinstance(value, list) else [value]

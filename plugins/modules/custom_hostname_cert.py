@@ -17,12 +17,16 @@ description:
   - The hostname is looked up with one call using the API's C(hostname) filter; a hostname that does not exist fails
     with a message naming the zone. The module never creates or deletes custom hostnames.
   - Before any change every certificate is checked locally. Its PEM must parse, its key must match it, it must not be
-    expired, it must cover the hostname (wildcards allowed), and there may be at most one certificate per key type.
+    expired or not valid yet, an RSA key must have at least 2048 bits, it must cover the hostname (wildcards allowed),
+    and there may be at most one certificate per key type.
     A failure names the certificate and the reason, and nothing is sent.
   - Certificates are compared by what both sides know. The SHA-256 fingerprint of each leaf (or, when the API gives
     none, its serial number and issuer) is compared with the hostname's C(ssl.certificates). Identical certificates
     are not uploaded again unless O(force=true). A run with nothing to change makes exactly one API call when
-    O(zone_id) and O(hostname) are given.
+    O(zone_id) and O(hostname) are given and O(wait=false).
+  - Each write is judged by its own answer, which is the hostname's new state; an answer that does not show the
+    uploaded certificate fails the task saying what was sent and what came back. The hostname is read again only
+    after a C(DELETE) (its answer is bare) or while waiting.
   - Each change uses the smallest call that does it. A single certificate is uploaded with a C(PATCH) of the
     hostname's C(ssl) carrying C(custom_certificate) and C(custom_key). A pair is uploaded with C(custom_cert_bundle);
     when one certificate of the pair already matches, only the other is sent, and Cloudflare bundles it with the
@@ -116,7 +120,8 @@ options:
     default: false
   wait_timeout:
     description:
-      - Seconds to wait when O(wait=true).
+      - Seconds to wait when O(wait=true); must be positive. When the wait times out after a change, the task fails with
+        C(changed=true) and says what was already changed.
     type: int
     default: 300
 notes:
@@ -200,6 +205,7 @@ EXAMPLES = r"""
     certificates:
       - certificate_path: /etc/pki/app.customer.com/ecdsa-2027.pem
         private_key_path: /etc/pki/app.customer.com/ecdsa-2027.key
+    exclusive: false  # keep the RSA certificate of a pair; only the ECDSA one is rotated
   check_mode: true
   diff: true
   register: preview

@@ -208,6 +208,7 @@ def main() -> None:
             expiring_within_days=dict(type="int"),
         ),
         mutually_exclusive=[["hostname", "hostnames"]],
+        wildcard_options=("hostname", "hostnames"),  # wildcard custom hostnames, as custom_hostname_cert takes them
     )
     p = module.params
     zone_label = p.get("zone") or p.get("zone_id")

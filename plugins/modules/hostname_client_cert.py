@@ -39,7 +39,8 @@ options:
     type: path
   private_key:
     description:
-      - The private key of O(certificate) in PEM format (RSA or ECDSA). Required when uploading.
+      - The private key of O(certificate) in PEM format (RSA or ECDSA). Needed only when the certificate is not in
+        the zone yet and must be uploaded; a certificate already uploaded needs no key. A key given is always checked.
       - It is sent to Cloudflare only when the certificate is uploaded, and never appears in results, diffs or logs.
       - Mutually exclusive with O(private_key_path).
     type: str
@@ -69,7 +70,8 @@ options:
         certificate is moved to this one.
       - The list is additive; hostnames associated with this certificate but not listed are kept unless
         O(purge_hostnames=true).
-      - Compared in lower case, without a trailing dot. Each must be at most 255 characters long.
+      - Compared in lower case, without a trailing dot, internationalized names as A-labels (C(xn--)). Each must be a
+        valid hostname of at most 253 characters; wildcards are not accepted.
     type: list
     elements: str
     default: []
@@ -102,7 +104,8 @@ options:
     default: false
   wait_timeout:
     description:
-      - Seconds to wait when O(wait=true).
+      - Seconds to wait when O(wait=true); must be positive. When the wait times out after a change, the task fails with
+        C(changed=true) and says what was already changed.
     type: int
     default: 300
 notes:

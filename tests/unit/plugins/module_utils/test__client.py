@@ -395,7 +395,11 @@ ODD_TOKEN = 'tok-SECRET-"quoted"\\x'
 @responses.activate
 def test_server_text_is_scrubbed_of_pem_blocks_and_credentials(logged, token, message):
     client = CloudflareClient(api_token=token, base_url=BASE, rate_limit=0, log=logged.append, sleep=lambda s: None)
-    responses.post(BASE + "/zones", json={"success": False, "errors": [{"code": 1000, "message": message, "error_chain": [{"code": 1001, "message": message}]}]}, status=400)
+    responses.post(
+        BASE + "/zones",
+        json={"success": False, "errors": [{"code": 1000, "message": message, "error_chain": [{"code": 1001, "message": message}]}]},
+        status=400,
+    )
     with pytest.raises(CloudflareError) as info:
         client.post("zones", {"custom_key": KEY_BLOCK})
     shown = str(info.value) + json.dumps(info.value.to_dict()) + "".join(logged)
