@@ -124,7 +124,7 @@ def scrub(text: Any, secrets: Iterable[str] = ()) -> str:
     text = _PEM_BLOCK_RE.sub(PEM_REDACTED, str(text))
     for secret in secrets:
         if secret:
-            for form in {secret, json.dumps(secret)[1:-1]}:
+            for form in (secret, json.dumps(secret)[1:-1]):
                 text = text.replace(form, SECRET_REDACTED)
     return text if len(text) <= MAX_SERVER_TEXT else text[:MAX_SERVER_TEXT] + "... (cut)"
 

@@ -150,7 +150,8 @@ class Pacer:
 
     def _open_directory(self) -> Optional[int]:
         """Checks the schedule directory is ours alone; returns a descriptor when dir_fd works."""
-        assert self.directory is not None
+        if self.directory is None:
+            raise _Unusable("no schedule directory")
         try:
             os.mkdir(self.directory, 0o700)
         except FileExistsError:
@@ -182,7 +183,8 @@ class Pacer:
             raise _Unusable("schedule directory %s has mode %04o; other users could replace the file" % (self.directory, stat.S_IMODE(info.st_mode)))
 
     def _open_file(self, dir_fd: Optional[int]) -> int:
-        assert self.path is not None
+        if self.path is None:
+            raise _Unusable("no schedule file")
         try:
             if dir_fd is not None:
                 fd = os.open(self._name, _FILE_FLAGS, 0o600, dir_fd=dir_fd)

@@ -387,7 +387,7 @@ ODD_TOKEN = 'tok-SECRET-"quoted"\\x'
     [
         (TOKEN, "Invalid request: " + KEY_BLOCK),
         (TOKEN, "Invalid request: " + json.dumps({"custom_key": KEY_BLOCK})),  # JSON-escaped newlines
-        (TOKEN, "Invalid request: " + KEY_BLOCK.split("\n")[0] + "\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49"),  # no END line
+        (TOKEN, "Invalid request: " + KEY_BLOCK.split("\n", maxsplit=1)[0] + "\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49"),  # no END line
         (TOKEN, "bad auth header Bearer " + TOKEN),
         (ODD_TOKEN, "bad auth header " + json.dumps(ODD_TOKEN)),  # the credential JSON-escaped
     ],

@@ -88,7 +88,7 @@ def all_names(root):
 def test_two_pacers_with_the_same_key_share_one_schedule(private_dir):
     clock = Clock()
     first, waits, logs = make(private_dir, clock=clock)
-    second, _, other_logs = make(private_dir, clock=clock)
+    second, _waits, other_logs = make(private_dir, clock=clock)
     # three requests at 2 per second go 0, 0.5 and 1.0 s after the start, whichever pacer sends them
     assert sent_at([first, second, first], clock) == [0.0, 0.5, 1.0]
     assert waits == [0.5, 0.5]
@@ -100,7 +100,7 @@ def test_two_pacers_with_the_same_key_share_one_schedule(private_dir):
 def test_pacers_with_different_keys_do_not_share(private_dir):
     clock = Clock()
     first, waits, logs = make(private_dir, key="token:A", clock=clock)
-    second, _, _ = make(private_dir, key="token:B", clock=clock)
+    second = make(private_dir, key="token:B", clock=clock)[0]
     # each credential has its own schedule: B does not queue behind A
     assert sent_at([first, second, first], clock) == [0.0, 0.0, 0.5]
     assert waits == [0.5] and logs == []
