@@ -96,6 +96,20 @@ def build_module(argument_spec: Dict[str, Any], zone_scoped: bool = True, wildca
     return module
 
 
+def _checked(value: Any, check: Callable[..., Any], *args: Any) -> Any:
+    """`check(item, *args)` for a value or each item of a list; every bad item is named, not the first only."""
+    items = value if isinstance(value, list) else [value]
+    checked, problems = [], []
+    for item in items:
+        try:
+            checked.append(check(item, *args))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise InputError("; ".join(problems))
+    return checked if isinstance(value, list) else checked[0]
+
+
 def is_certificate_option(name: str) -> bool:
     return name == "certificate" or name.endswith("_certificate")
 
@@ -112,14 +126,10 @@ def check_inputs(module: AnsibleModule, spec: Dict[str, Any], values: Dict[str, 
         if value is None:
             continue
         label = where + name
-        try:
-            if name.endswith("_id"):
-                values[name] = [check_id(v, label) for v in value] if isinstance(value, list) else check_id(value, label)
-            elif name in HOSTNAME_OPTIONS:
-                wildcard = name in wildcards
-                values[name] = [check_hostname(v, label, wildcard) for v in value] if isinstance(value, list) else check_hostname(value, label, wildcard)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+        if name.endswith("_id"):
+            values[name] = _checked(value, check_id, label)
+        elif name in HOSTNAME_OPTIONS:
+            values[name] = _checked(value, check_hostname, label, name in wildcards)
         if name.endswith("timeout") and value <= 0:
             raise InputError("%s must be a positive number of seconds, not %s" % (label, value))
         if name == "api_rate_limit" and value < 0:
@@ -191,6 +201,11 @@ def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, 
             raise CloudflareError("timed out after %ds waiting for %s" % (timeout, what))
         sleep(delay)
         delay = min(delay * 2, 10.0)
+
+
+# What a step's call returns when it decided at run time not to write (for example, a replaced object kept
+# because its successor is not ready): not a write, nothing to check.
+SKIPPED = object()
 
 
 class Step:
@@ -337,6 +352,8 @@ class CloudflareResource:
                     ) from None
                 self.written.append(step.key)
                 pending = replanned
+                continue
+            if answer is SKIPPED:
                 continue
             self.written.append(step.key)
             new_state = step.check(answer, state) if step.check else None

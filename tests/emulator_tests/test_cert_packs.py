@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from .conftest import Api, codes, watch
@@ -119,3 +121,26 @@ def test_universal_pack_cannot_be_edited_or_deleted(emulator, api):
     universal = emulator.state.add_cert_pack(emulator.zone_id, ["example.com", "*.example.com"], type="universal")
     assert codes(api.delete(api.zone(PACKS + "/" + universal.id), expect=400)) == [1004]
     assert codes(api.patch(api.zone(PACKS + "/" + universal.id), {}, expect=400)) == [1004]
+
+
+def test_advanced_packs_carry_dcv_delegation_records(emulator, api):
+    # Source of the CNAME shape: Cloudflare's delegated DCV guide (unverified against the live API).
+    pack = order(api, hosts=["example.com", "*.example.com", "www.example.com"])["result"]
+    records = pack["dcv_delegation_records"]
+    assert [r["cname"] for r in records] == ["_acme-challenge.example.com", "_acme-challenge.www.example.com"]
+    assert all(r["cname_target"].startswith(r["cname"][len("_acme-challenge.") :] + ".") and r["cname_target"].endswith(".dcv.cloudflare.com") for r in records)
+    listed = api.get(api.zone(PACKS), status="all")["result"][0]
+    assert listed["dcv_delegation_records"] == records
+    universal = emulator.state.add_cert_pack(emulator.zone_id, ["example.com", "*.example.com"], type="universal")
+    assert "dcv_delegation_records" not in api.get(api.zone(PACKS + "/" + universal.id))["result"]
+
+
+def test_seeded_packs_in_ending_statuses_stay_and_list_with_status_all(emulator_factory):
+    api = Api(emulator_factory(delay=0.01))
+    emu = api.emu
+    for status in ("validation_timed_out", "pending_deletion", "deleted", "issuance_timed_out"):
+        emu.state.add_cert_pack(emu.zone_id, ["example.com"], status=status)
+    time.sleep(0.1)
+    listed = api.get(api.zone(PACKS), status="all")["result"]
+    assert sorted(p["status"] for p in listed) == ["deleted", "issuance_timed_out", "pending_deletion", "validation_timed_out"]
+    assert api.get(api.zone(PACKS))["result"] == []

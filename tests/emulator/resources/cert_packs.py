@@ -7,7 +7,10 @@ Rules (seed 003, clarifications 6 and 8):
   each for `delay` seconds; a seeded validation_timed_out (or other non-progressing status) stays;
 * PATCH {} restarts validation and is refused unless the pack is validation_timed_out;
   cloudflare_branding may be changed in any status, and on a timed-out pack also restarts validation;
-* the list shows active packs only, unless status=all.
+* the list shows active packs only, unless status=all;
+* advanced packs carry dcv_delegation_records in every status: for each host (a wildcard counts as its base name),
+  a CNAME _acme-challenge.<host> -> <host>.<token of the zone>.dcv.cloudflare.com. The target's shape follows
+  Cloudflare's DCV delegation guide (unverified against the live API: the document gives only the field names).
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ class CertPack:
             "primary_certificate": self.cert_ids[0],
             "certificates": self._certificates(status, delay),
         }
+        if self.type == "advanced":
+            result["dcv_delegation_records"] = self._dcv_delegation_records()
         if status in ("pending_validation", "validation_timed_out"):
             result["validation_records"] = [self._validation_record(h) for h in self.hosts]
         if status == "validation_timed_out":
@@ -105,6 +110,12 @@ class CertPack:
                 cert.update(uploaded_on=iso(issued), modified_on=iso(issued), expires_on=iso(issued + self.validity_days * 86400))
             certs.append(cert)
         return certs
+
+    def _dcv_delegation_records(self) -> List[Dict[str, Any]]:
+        # Source: https://developers.cloudflare.com/ssl/edge-certificates/changing-dcv-method/methods/delegated-dcv/
+        token = hashlib.sha256(self.zone_id.encode("ascii")).hexdigest()[:16]
+        names = dict.fromkeys(h[2:] if h.startswith("*.") else h for h in self.hosts)
+        return [{"cname": "_acme-challenge." + name, "cname_target": "%s.%s.dcv.cloudflare.com" % (name, token), "status": "active"} for name in names]
 
     def _validation_record(self, host: str) -> Dict[str, Any]:
         name = host[2:] if host.startswith("*.") else host

@@ -312,3 +312,11 @@ def test_hostnames_are_normalized_and_checked_in_suboptions():
         with pytest.raises(Exit) as info:
             build_module(spec, wildcard_options=("hostname",))
     assert "items[0].hostnames: " in info.value.result["msg"] and "label of 64 characters" in info.value.result["msg"]
+
+
+def test_every_bad_item_of_a_list_option_is_named():
+    with patch_module_args({"api_token": "t", "zone_id": "z", "hosts": ["ok.example.com", "bad_one.example.com", "a..example.com"]}):
+        with pytest.raises(Exit) as info:
+            build_module(dict(hosts=dict(type="list", elements="str")))
+    msg = info.value.result["msg"]
+    assert "bad_one.example.com" in msg and "a..example.com" in msg and "ok.example.com" not in msg
