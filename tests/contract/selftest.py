@@ -52,7 +52,9 @@ def exercise_all_operations(emu: Any) -> None:
     custom_id = call("POST", "/custom_certificates", body=zone_cert)["result"]["id"]
     call("GET", "/custom_certificates", page=1, per_page=50)
     call("GET", "/custom_certificates/" + custom_id)
-    call("PATCH", "/custom_certificates/" + custom_id, body={"bundle_method": "optimal", "certificate": ecdsa.cert_pem, "private_key": ecdsa.key_pem})
+    # An sni_custom certificate comes back from a PATCH under a new id (the document's PATCH description).
+    edit = {"bundle_method": "optimal", "certificate": ecdsa.cert_pem, "private_key": ecdsa.key_pem}
+    custom_id = call("PATCH", "/custom_certificates/" + custom_id, body=edit)["result"]["id"]
     call("PUT", "/custom_certificates/prioritize", body={"certificates": [{"id": custom_id, "priority": 1}]})
     call("DELETE", "/custom_certificates/" + custom_id)
 

@@ -25,13 +25,17 @@ def test_upload_answers_the_certificate_and_it_becomes_active(emulator_factory, 
     api = Api(emulator_factory(delay=0.1))
     cert = leaf(["example.com", "www.example.com"])
     result = upload(api, cert, type="sni_custom", bundle_method="force", geo_restrictions={"label": "eu"}, policy="(country: US)")["result"]
-    assert result["zone_id"] == api.emu.zone_id and result["type"] == "sni_custom" and result["bundle_method"] == "force"
+    assert result["zone_id"] == api.emu.zone_id and "type" not in result and result["bundle_method"] == "force"  # the document has no `type`
     assert result["geo_restrictions"] == {"label": "eu"} and result["policy_restrictions"] == "(country: US)" and "policy" not in result
     assert result["hosts"] == ["example.com", "www.example.com"] and result["priority"] == 20 and result["status"] == "pending"
     assert "private_key" not in json.dumps(result) and "PRIVATE KEY" not in json.dumps(result)
     watch(lambda: api.get(api.zone(CERTS + "/" + result["id"]))["result"]["status"], lambda s: s == "active")
     defaults = upload(api, leaf())["result"]
-    assert defaults["type"] == "legacy_custom" and defaults["bundle_method"] == "ubiquitous" and "geo_restrictions" not in defaults
+    assert defaults["bundle_method"] == "ubiquitous" and "geo_restrictions" not in defaults
+    assert {c["id"]: c["type"] for c in api.emu.dump_state()["zones"][0]["custom_certificates"]} == {
+        result["id"]: "sni_custom",
+        defaults["id"]: "legacy_custom",
+    }
 
 
 @pytest.mark.parametrize(
@@ -64,6 +68,20 @@ def test_patch_edits_in_place(api, leaf):
     assert ids(api) == [original["id"]]
     policy = api.patch(api.zone(CERTS + "/" + original["id"]), {"policy": "(region: EU)"})["result"]
     assert policy["policy_restrictions"] == "(region: EU)" and policy["hosts"] == ["example.com", "www.example.com"]
+
+
+def test_patch_of_an_sni_custom_certificate_returns_a_new_id_and_deletes_the_old_one(api, leaf):
+    # The document's PATCH description: "PATCHing a configuration for sni_custom certificates will result in a new
+    # resource id being returned, and the previous one being deleted." The new one's priority is a guess (the default).
+    original = upload(api, leaf(["sni.example.com"]), type="sni_custom")["result"]
+    api.put(api.zone(CERTS + "/prioritize"), {"certificates": [{"id": original["id"], "priority": 3}]})
+    new = leaf(["sni.example.com"])
+    patched = api.patch(api.zone(CERTS + "/" + original["id"]), {"certificate": new.chain_pem, "private_key": new.key_pem})["result"]
+    assert patched["id"] != original["id"] and patched["priority"] == 20 and patched["status"] == "pending"
+    api.get(api.zone(CERTS + "/" + original["id"]), expect=404)
+    assert ids(api) == [patched["id"]]
+    again = api.patch(api.zone(CERTS + "/" + patched["id"]), {"bundle_method": "optimal"})["result"]  # any PATCH, options too
+    assert again["id"] not in (original["id"], patched["id"]) and ids(api) == [again["id"]]
 
 
 def test_patch_certificate_without_key_must_reuse_the_stored_key(api, leaf):

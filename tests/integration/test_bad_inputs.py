@@ -26,6 +26,9 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BASE_ARGS: Dict[str, Dict[str, Any]] = {
     "cert_pack": {"hosts": ["example.com", "www.example.com"], "validation_method": "txt", "validity_days": 90, "certificate_authority": "lets_encrypt"},
     "cert_pack_info": {},
+    "cert_priority": {"certificates": [{"hosts": ["app.example.com"], "priority": 1}]},
+    "custom_cert": {"certificate_path": "{cert}", "private_key_path": "{key}"},
+    "custom_cert_info": {},
     "custom_hostname_cert": {"hostname": "app.example.com", "certificates": [{"certificate_path": "{cert}", "private_key_path": "{key}"}]},
     "custom_hostname_cert_info": {},
     "hostname_client_cert": {"certificate_path": "{cert}", "private_key_path": "{key}", "hostnames": ["app.example.com"]},

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Zone custom certificates (Custom SSL for a zone): reads, identity and the secret-free view.
+
+This is a private file: it may change in any release without notice.
+
+Shared by custom_cert, cert_priority and custom_cert_info. The API's certificate object has no
+serial number, fingerprint or type, so a certificate is identified by its sorted hosts, issuer,
+expiry and signature, computed from the local PEM (clarification 15 of the project).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import days_until, host_matches, isoformat, parse_time
+
+# The document's largest page size for GET zones/{zone_id}/custom_certificates.
+PER_PAGE = 50
+TYPES = ("legacy_custom", "sni_custom")
+BUNDLE_METHODS = ("ubiquitous", "optimal", "force")
+GEO_LABELS = ("us", "eu", "highest_security")
+STATUSES = ("active", "expired", "deleted", "pending", "initializing")
+# Statuses from which waiting for `active` is pointless.
+FAILED_STATUSES = frozenset(("expired", "deleted"))
+
+
+def certs_path(zone_id: str, cert_id: Optional[str] = None) -> str:
+    path = "zones/%s/custom_certificates" % zone_id
+    return path + "/" + cert_id if cert_id else path
+
+
+def list_custom_certs(client: CloudflareClient, zone_id: str, zone_label: str, include_deleted: bool = False) -> List[Dict[str, Any]]:
+    """Every custom certificate of the zone (all pages), in the order the API lists them: the order they are used.
+
+    A `deleted` one is gone for identity and priority; only the info module lists it, when asked.
+    """
+    try:
+        certs = client.paginate(certs_path(zone_id), per_page=PER_PAGE)
+    except NotFoundError as exc:
+        raise CloudflareError(
+            "zone %s was not found or these credentials cannot read it (%s)" % (zone_label, exc.message),
+            status=exc.status,
+            errors=exc.errors,
+            method=exc.method,
+            path=exc.path,
+        ) from None
+    return [c for c in certs if isinstance(c, dict) and (include_deleted or c.get("status") != "deleted")]
+
+
+def sorted_hosts(hosts: Optional[Iterable[Any]]) -> List[str]:
+    return sorted({str(h).strip().rstrip(".").lower() for h in hosts or []})
+
+
+def _time(value: Optional[str]) -> Optional[str]:
+    try:
+        return isoformat(parse_time(value)) if value else None
+    except ValueError:
+        return None
+
+
+def is_identical(cert: Dict[str, Any], facts: Dict[str, Any]) -> bool:
+    """Whether the API's `cert` is the local certificate whose facts are `facts` (clarification 15).
+
+    Sorted hosts, issuer and expiry must be equal; the signature algorithm too when the API gives one.
+    """
+    if sorted_hosts(cert.get("hosts")) != sorted_hosts(facts["hosts"]):
+        return False
+    if str(cert.get("issuer") or "").strip().lower() not in (facts["issuer"].lower(), facts["issuer_dn"].lower()):
+        return False
+    if _time(cert.get("expires_on")) != facts["not_after"]:
+        return False
+    signature = str(cert.get("signature") or "").lower()
+    return not signature or signature == str(facts["signature_algorithm"]).lower()
+
+
+def geo_label(cert: Dict[str, Any]) -> Optional[str]:
+    geo = cert.get("geo_restrictions")
+    return geo.get("label") if isinstance(geo, dict) else geo
+
+
+def policy_of(cert: Dict[str, Any]) -> Optional[str]:
+    """The API takes `policy` but answers `policy_restrictions` (the document says so)."""
+    return cert.get("policy_restrictions") or cert.get("policy")
+
+
+def describe_certs(certs: Iterable[Dict[str, Any]]) -> str:
+    """Certificates as `id (hosts, priority n)` for messages."""
+    return "; ".join("%s (%s, priority %s)" % (c.get("id"), ", ".join(sorted_hosts(c.get("hosts"))), plain_number(c.get("priority"))) for c in certs)
+
+
+def plain_number(value: Any) -> Any:
+    """Priorities as the API answers them (numbers); whole ones shown as int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def same_priority(a: Any, b: Any) -> bool:
+    try:
+        return a is not None and b is not None and float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def cert_view(
+    cert: Dict[str, Any], facts: Optional[Dict[str, Any]] = None, cert_type: Optional[str] = None, previous_id: Optional[str] = None
+) -> Dict[str, Any]:
+    """The secret-free view of a zone custom certificate.
+
+    `facts` (from the local PEM the user gave, when it is this certificate) give the serial number and
+    fingerprint, which the API does not return; `cert_type` is the type the module sent, the API returns none.
+    """
+    facts = facts or {}
+    expires_on = _time(cert.get("expires_on")) or facts.get("not_after")
+    return {
+        "id": cert.get("id"),
+        "previous_id": previous_id,
+        "hosts": sorted_hosts(cert.get("hosts") or facts.get("hosts")),
+        "status": cert.get("status"),
+        "priority": plain_number(cert.get("priority")),
+        "type": cert_type,
+        "bundle_method": cert.get("bundle_method"),
+        "geo_restrictions": geo_label(cert),
+        "policy": policy_of(cert),
+        "issuer": cert.get("issuer") or facts.get("issuer"),
+        "signature": cert.get("signature") or facts.get("signature_algorithm"),
+        "expires_on": expires_on,
+        "days_remaining": days_until(expires_on),
+        "serial_number": facts.get("serial_number"),
+        "fingerprint_sha256": facts.get("fingerprint_sha256"),
+    }
+
+
+def covers_any(cert: Dict[str, Any], hostnames: Iterable[str]) -> bool:
+    """Whether the certificate serves one of `hostnames` (its wildcards cover one label; equal names match too)."""
+    hosts = sorted_hosts(cert.get("hosts"))
+    return any(h == name or host_matches(h, name) for name in hostnames for h in hosts)
