@@ -7,8 +7,9 @@
 
 This is a private file: it may change in any release without notice.
 
-Shared by the custom_hostname_cert module and its _info companion: the reads, the certificates
-the user gives (checked locally), the certificates the API reports, and the secret-free view.
+Shared by the custom_hostname and custom_hostname_cert modules and custom_hostname_cert_info: the
+reads, the certificates the user gives (checked locally), the certificates the API reports, and the
+one secret-free view of a hostname they all return.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ SSL_CONFIG_FIELDS = ("method", "type", "settings", "bundle_method", "wildcard", 
 FAILED_SSL_STATUSES = frozenset(
     ("expired", "deleted", "initializing_timed_out", "validation_timed_out", "issuance_timed_out", "deployment_timed_out", "deletion_timed_out", "inactive")
 )
+# Hostname statuses from which waiting for `active` is pointless.
+FAILED_HOSTNAME_STATUSES = frozenset(("blocked", "moved", "deleted"))
+# Top-level fields of a custom hostname that custom_hostname manages besides `ssl`.
+EXTRA_FIELDS = ("custom_metadata", "custom_origin_server", "custom_origin_sni")
 
 
 def hostnames_path(zone_id: str, hostname_id: Optional[str] = None) -> str:
@@ -238,20 +243,44 @@ def _sort_key(cert: Dict[str, Any]) -> Any:
     return (KEY_TYPES.index(cert["key_type"]) if cert.get("key_type") in KEY_TYPES else len(KEY_TYPES), cert.get("fingerprint_sha256") or "")
 
 
-def hostname_view(current: Dict[str, Any], certificates: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """What the modules return for a custom hostname: identity, status and certificate facts, no key material."""
+def hostname_view(current: Dict[str, Any], certificates: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """The one view of a custom hostname the modules return: settings, statuses and the records to publish, no key material.
+
+    `certificates` (the facts of its custom certificates) adds `ssl.certificates`, as custom_hostname_cert
+    and its _info companion return it.
+    """
     ssl = current.get("ssl") or {}
-    return {
-        "id": current.get("id"),
-        "hostname": current.get("hostname"),
-        "status": current.get("status"),
-        "ssl": {
-            "id": ssl.get("id"),
-            "status": ssl.get("status"),
-            "bundle_method": ssl.get("bundle_method"),
-            "certificates": sorted(certificates, key=_sort_key),
-        },
-    }
+    view_ssl = {key: ssl.get(key) for key in ("id", "status") + SSL_CONFIG_FIELDS}
+    view_ssl["settings"] = {k: v for k, v in (ssl.get("settings") or {}).items() if v is not None}
+    for key in ("validation_records", "validation_errors", "dcv_delegation_records"):
+        view_ssl[key] = list(ssl.get(key) or [])
+    if certificates is not None:
+        view_ssl["certificates"] = sorted(certificates, key=_sort_key)
+    view = {key: current.get(key) for key in ("id", "hostname", "status")}
+    view["verification_errors"] = list(current.get("verification_errors") or [])
+    view.update({key: current.get(key) for key in ("ownership_verification", "ownership_verification_http") + EXTRA_FIELDS})
+    view["ssl"] = view_ssl
+    return view
+
+
+def is_live(current: Dict[str, Any]) -> bool:
+    """Live means both the hostname and its SSL are active (clarification 33); either alone is not."""
+    return current.get("status") == "active" and (current.get("ssl") or {}).get("status") == "active"
+
+
+def check_not_stuck(current: Dict[str, Any]) -> None:
+    """Raise when the hostname is in a status that waiting will not change, naming it and the errors Cloudflare gives."""
+    ssl = current.get("ssl") or {}
+    if current.get("status") in FAILED_HOSTNAME_STATUSES:
+        problem = "the status of custom hostname %s is %s" % (current.get("hostname"), current.get("status"))
+    elif ssl.get("status") in FAILED_SSL_STATUSES:
+        problem = "the SSL status of custom hostname %s is %s" % (current.get("hostname"), ssl.get("status"))
+    else:
+        return
+    errors = [str(e.get("message")) for e in ssl.get("validation_errors") or [] if isinstance(e, dict)]
+    errors += [str(e) for e in current.get("verification_errors") or []]
+    detail = " (errors: %s)" % "; ".join(errors) if errors else ""
+    raise CloudflareError("%s%s; it will not become active by waiting" % (problem, detail))
 
 
 def view_of(current: Optional[Dict[str, Any]], locals_: Optional[List[LocalCertificate]] = None) -> Optional[Dict[str, Any]]:

@@ -15,7 +15,8 @@ description:
   - Uploads one custom certificate, or a pair of one RSA and one ECDSA certificate (a bundle), to an existing custom
     hostname of a zone, replaces one certificate of a pair, or removes one.
   - The hostname is looked up with one call using the API's C(hostname) filter; a hostname that does not exist fails
-    with a message naming the zone. The module never creates or deletes custom hostnames.
+    with a message naming the zone. The module never creates or deletes custom hostnames
+    (M(certops.cloudflare.custom_hostname) does).
   - Before any change every certificate is checked locally. Its PEM must parse, its key must match it, it must not be
     expired or not valid yet, an RSA key must have at least 2048 bits, it must cover the hostname (wildcards allowed),
     and there may be at most one certificate per key type.
@@ -115,6 +116,9 @@ options:
   wait:
     description:
       - Wait until the hostname's SSL status is V(active), also when the task had nothing to change.
+      - Fails at once when the hostname reaches a status that waiting will not change (its SSL status
+        V(validation_timed_out), V(deployment_timed_out), ..., or the hostname V(blocked), V(moved) or V(deleted)),
+        naming the status and the validation errors Cloudflare gives.
       - Never waits in check mode.
     type: bool
     default: false
@@ -150,6 +154,7 @@ attributes:
   idempotent:
     support: full
 seealso:
+  - module: certops.cloudflare.custom_hostname
   - module: certops.cloudflare.custom_hostname_cert_info
   - name: Custom certificates for custom hostnames
     description: Cloudflare's guide to uploading custom certificates for Cloudflare for SaaS.
@@ -230,6 +235,7 @@ custom_hostname:
   description:
     - The custom hostname after the task (predicted in check mode), with the facts of its custom certificates.
       Never holds PEM or key material.
+    - The same view as M(certops.cloudflare.custom_hostname) returns, with RV(custom_hostname.ssl.certificates) added.
   returned: success
   type: dict
   contains:
@@ -248,6 +254,31 @@ custom_hostname:
       type: str
       returned: success
       sample: active
+    verification_errors:
+      description: Why the hostname is not active yet, as Cloudflare says it.
+      type: list
+      elements: str
+      sample: ["None of the A or AAAA records are owned by this account and the pre-generated ownership verification token was not found."]
+    ownership_verification:
+      description: The TXT record that proves ownership of the hostname (C(type), C(name), C(value)).
+      type: dict
+      sample: {"type": "txt", "name": "_cf-custom-hostname.app.customer.com", "value": "5cc07c04-ea62-4a5a-95f0-419334a875a4"}
+    ownership_verification_http:
+      description: The HTTP token that proves ownership instead (C(http_url), C(http_body)).
+      type: dict
+      sample: {"http_url": "http://app.customer.com/.well-known/cf-custom-hostname-challenge/0d89c70d", "http_body": "5cc07c04"}
+    custom_metadata:
+      description: The hostname's metadata.
+      type: dict
+      sample: {"customer": "acme"}
+    custom_origin_server:
+      description: The hostname's custom origin server.
+      type: str
+      sample: origin-acme.example.com
+    custom_origin_sni:
+      description: The SNI sent to the custom origin server.
+      type: str
+      sample: ":request_host_header:"
     ssl:
       description: The hostname's SSL state.
       type: dict
@@ -265,6 +296,43 @@ custom_hostname:
           description: How Cloudflare builds the chain it serves.
           type: str
           sample: ubiquitous
+        method:
+          description: Domain control validation method.
+          type: str
+          sample: txt
+        type:
+          description: Level of validation.
+          type: str
+          sample: dv
+        certificate_authority:
+          description: The certificate authority, V(null) when Cloudflare reports none.
+          type: str
+          sample: google
+        wildcard:
+          description: Whether the managed certificate covers the wildcard of the hostname.
+          type: bool
+          sample: false
+        settings:
+          description: TLS settings (C(min_tls_version), C(ciphers), C(http2), C(tls_1_3), C(early_hints)) that are set.
+          type: dict
+          sample: {"min_tls_version": "1.2", "http2": "on"}
+        validation_records:
+          description:
+            - Records the certificate authority checks (C(txt_name) and C(txt_value), C(http_url) and C(http_body),
+              or C(emails)), while validation is pending.
+          type: list
+          elements: dict
+          sample: [{"status": "pending", "txt_name": "_acme-challenge.app.customer.com", "txt_value": "810b7d5f01154524b961ba0cd578acc2"}]
+        validation_errors:
+          description: Errors the certificate authority reported (each with a C(message)).
+          type: list
+          elements: dict
+          sample: [{"message": "SERVFAIL looking up CAA for app.customer.com"}]
+        dcv_delegation_records:
+          description: The CNAME (C(cname) to C(cname_target)) that delegates validation to Cloudflare for every renewal.
+          type: list
+          elements: dict
+          sample: [{"cname": "_acme-challenge.app.customer.com", "cname_target": "app.customer.com.0d89c70d.dcv.cloudflare.com", "status": "pending"}]
         certificates:
           description: The custom certificates of the hostname, the RSA one first.
           type: list
@@ -310,12 +378,12 @@ custom_hostname:
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, Step, build_module, poll
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError, NotFoundError, OutcomeUnknownError
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import NotFoundError, OutcomeUnknownError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
-    FAILED_SSL_STATUSES,
     LocalCertificate,
     RemoteCertificate,
     check_coverage,
+    check_not_stuck,
     find_by_hostname,
     get_by_id,
     hostname_view,
@@ -375,10 +443,10 @@ class CustomHostnameCert(CloudflareResource):
             return view
 
         def done(current: Dict[str, Any]) -> bool:
-            status = (current.get("ssl") or {}).get("status")
-            if status in FAILED_SSL_STATUSES:
-                raise CloudflareError("the SSL status of %s is %s; it will not become active by waiting" % (current.get("hostname"), status))
-            return status == "active"
+            if (current.get("ssl") or {}).get("status") == "active":
+                return True
+            check_not_stuck(current)  # fails at once on a status that waiting will not change, naming the validation errors
+            return False
 
         current = poll(self.lookup, done, self.params["wait_timeout"], "the SSL status of %s to be active" % view["hostname"])
         return self.to_view(current)

@@ -12,8 +12,10 @@ short_description: List the custom hostnames of a Cloudflare zone with the facts
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Reads the custom hostnames (Cloudflare for SaaS) of a zone with their SSL status and the facts of their custom
-    certificates (key type, serial number, fingerprint, issuer, expiry), never PEM or keys.
+  - Reads the custom hostnames (Cloudflare for SaaS) of a zone with their SSL settings and status, the records that
+    validate a managed certificate (C(validation_records), C(dcv_delegation_records), C(validation_errors)) and the
+    facts of their custom certificates (key type, serial number, fingerprint, issuer, expiry), never PEM or keys.
+  - Each hostname is the view M(certops.cloudflare.custom_hostname) returns, with C(ssl.certificates) added.
   - Lists in bulk, 50 hostnames a call (the largest page the API allows), so thousands of hostnames take a few
     calls. With O(hostname), one call using the API's C(hostname) filter.
   - The filters O(hostnames), O(status), O(ssl_status) and O(expiring_within_days) are applied to the list read,
@@ -54,6 +56,7 @@ extends_documentation_fragment:
   - certops.cloudflare.attributes.info_module
   - certops.cloudflare.attributes.action_group
 seealso:
+  - module: certops.cloudflare.custom_hostname
   - module: certops.cloudflare.custom_hostname_cert
   - name: List Custom Hostnames
     description: The API operation behind this module.
@@ -95,6 +98,7 @@ custom_hostnames:
   description:
     - The custom hostnames that pass the filters, sorted by hostname, with the facts of their custom certificates.
       Never holds PEM or key material.
+    - Each is the view M(certops.cloudflare.custom_hostname) returns, with RV(custom_hostnames[].ssl.certificates) added.
   returned: success
   type: list
   elements: dict
@@ -111,6 +115,31 @@ custom_hostnames:
       description: Activation status of the custom hostname.
       type: str
       sample: active
+    verification_errors:
+      description: Why the hostname is not active yet, as Cloudflare says it.
+      type: list
+      elements: str
+      sample: ["None of the A or AAAA records are owned by this account and the pre-generated ownership verification token was not found."]
+    ownership_verification:
+      description: The TXT record that proves ownership of the hostname (C(type), C(name), C(value)).
+      type: dict
+      sample: {"type": "txt", "name": "_cf-custom-hostname.app.customer.com", "value": "5cc07c04-ea62-4a5a-95f0-419334a875a4"}
+    ownership_verification_http:
+      description: The HTTP token that proves ownership instead (C(http_url), C(http_body)).
+      type: dict
+      sample: {"http_url": "http://app.customer.com/.well-known/cf-custom-hostname-challenge/0d89c70d", "http_body": "5cc07c04"}
+    custom_metadata:
+      description: The hostname's metadata.
+      type: dict
+      sample: {"customer": "acme"}
+    custom_origin_server:
+      description: The hostname's custom origin server.
+      type: str
+      sample: origin-acme.example.com
+    custom_origin_sni:
+      description: The SNI sent to the custom origin server.
+      type: str
+      sample: ":request_host_header:"
     ssl:
       description: The hostname's SSL state.
       type: dict
@@ -127,6 +156,43 @@ custom_hostnames:
           description: How Cloudflare builds the chain it serves.
           type: str
           sample: ubiquitous
+        method:
+          description: Domain control validation method.
+          type: str
+          sample: txt
+        type:
+          description: Level of validation.
+          type: str
+          sample: dv
+        certificate_authority:
+          description: The certificate authority, V(null) when Cloudflare reports none.
+          type: str
+          sample: google
+        wildcard:
+          description: Whether the managed certificate covers the wildcard of the hostname.
+          type: bool
+          sample: false
+        settings:
+          description: TLS settings (C(min_tls_version), C(ciphers), C(http2), C(tls_1_3), C(early_hints)) that are set.
+          type: dict
+          sample: {"min_tls_version": "1.2", "http2": "on"}
+        validation_records:
+          description:
+            - Records the certificate authority checks (C(txt_name) and C(txt_value), C(http_url) and C(http_body),
+              or C(emails)), while validation is pending.
+          type: list
+          elements: dict
+          sample: [{"status": "pending", "txt_name": "_acme-challenge.app.customer.com", "txt_value": "810b7d5f01154524b961ba0cd578acc2"}]
+        validation_errors:
+          description: Errors the certificate authority reported (each with a C(message)).
+          type: list
+          elements: dict
+          sample: [{"message": "SERVFAIL looking up CAA for app.customer.com"}]
+        dcv_delegation_records:
+          description: The CNAME (C(cname) to C(cname_target)) that delegates validation to Cloudflare for every renewal.
+          type: list
+          elements: dict
+          sample: [{"cname": "_acme-challenge.app.customer.com", "cname_target": "app.customer.com.0d89c70d.dcv.cloudflare.com", "status": "pending"}]
         certificates:
           description: The custom certificates of the hostname, the RSA one first; empty when it has none.
           type: list

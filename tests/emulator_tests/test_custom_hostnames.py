@@ -230,3 +230,27 @@ def test_delete_hostname_answers_bare_and_ends_its_history(api, emulator, leaf):
     assert api.delete(api.zone("custom_hostnames/" + result["id"])) == {"id": result["id"]}
     api.get(api.zone("custom_hostnames/" + result["id"]), expect=404)
     assert emulator.history.segments(HOST)[-1]["end"] is not None
+
+
+def test_managed_hostname_answers_dcv_delegation_records(emulator_factory):
+    api = Api(emulator_factory(delay=0.05))
+    created = create(api, ssl={"method": "txt", "type": "dv"})["result"]
+    (record,) = created["ssl"]["dcv_delegation_records"]
+    assert record["cname"] == "_acme-challenge." + HOST and record["cname_target"].endswith(".dcv.cloudflare.com") and record["status"] == "pending"
+    wait_active(api, created["id"])
+    assert get(api, created["id"])["ssl"]["dcv_delegation_records"][0]["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"custom_origin_server": "not a hostname"}, {"custom_origin_server": "*.example.com"}, {"custom_origin_sni": "bad_sni!"}],
+)
+def test_bad_custom_origin_fields_are_refused(api, extra):
+    # Seed 001: the origin server is "a valid hostname"; the SNI a hostname or ':request_host_header:'.
+    assert codes(create(api, expect=400, **extra)) == [1004]
+    assert api.get(api.zone("custom_hostnames"))["result"] == []
+
+
+def test_custom_origin_sni_takes_the_request_host_header(api):
+    created = create(api, custom_origin_server="Origin.Example.com", custom_origin_sni=":request_host_header:")["result"]
+    assert created["custom_origin_server"] == "origin.example.com" and created["custom_origin_sni"] == ":request_host_header:"

@@ -29,6 +29,7 @@ BASE_ARGS: Dict[str, Dict[str, Any]] = {
     "cert_priority": {"certificates": [{"hosts": ["app.example.com"], "priority": 1}]},
     "custom_cert": {"certificate_path": "{cert}", "private_key_path": "{key}"},
     "custom_cert_info": {},
+    "custom_hostname": {"hostname": "app.example.com"},
     "custom_hostname_cert": {"hostname": "app.example.com", "certificates": [{"certificate_path": "{cert}", "private_key_path": "{key}"}]},
     "custom_hostname_cert_info": {},
     "hostname_client_cert": {"certificate_path": "{cert}", "private_key_path": "{key}", "hostnames": ["app.example.com"]},

@@ -43,8 +43,32 @@ def test_lists_every_page_at_the_largest_page_size(ansible, emulator):
     assert [(c["query"]["page"], c["query"]["per_page"]) for c in calls] == [("1", "50"), ("2", "50"), ("3", "50")]
     assert len(emulator.journal()) == 3 and emulator.counts()["writes"] == 0
     with_cert = next(h for h in hostnames if h["hostname"] == "host010.customer.com")
-    assert set(with_cert) == {"id", "hostname", "status", "ssl"}
-    assert set(with_cert["ssl"]) == {"id", "status", "bundle_method", "certificates"}
+    assert set(with_cert) == {
+        "id",
+        "hostname",
+        "status",
+        "verification_errors",
+        "ownership_verification",
+        "ownership_verification_http",
+        "custom_metadata",
+        "custom_origin_server",
+        "custom_origin_sni",
+        "ssl",
+    }
+    assert set(with_cert["ssl"]) == {
+        "id",
+        "status",
+        "method",
+        "type",
+        "certificate_authority",
+        "bundle_method",
+        "wildcard",
+        "settings",
+        "validation_records",
+        "validation_errors",
+        "dcv_delegation_records",
+        "certificates",
+    }
     (cert,) = with_cert["ssl"]["certificates"]
     assert cert["key_type"] == "ecdsa" and cert["issuer"] == "Info CA" and cert["id"] and len(cert["fingerprint_sha256"]) == 64
     assert 9 <= cert["days_remaining"] <= 10 and cert["hosts"] == ["host010.customer.com"]
@@ -74,6 +98,10 @@ def test_filters(ansible, emulator):
     assert found[3] == ["host%03d.customer.com" % i for i in range(0, COUNT, 10)]
     assert found[4] == ["host010.customer.com"]
     assert found[5] == ["host005.customer.com", "host006.customer.com"]
+    # The stuck ones come with what their owner needs to fix validation (issue 11): the records and the CA's errors.
+    stuck = run.results[5]["result"]["custom_hostnames"][0]["ssl"]
+    assert stuck["status"] == "validation_timed_out" and stuck["validation_records"][0]["http_url"] and stuck["validation_errors"][0]["message"]
+    assert stuck["dcv_delegation_records"][0]["cname"] == "_acme-challenge.host005.customer.com" and stuck["certificates"] == []
     assert found[6] == ["host001.customer.com"]
     assert found[7] == ["host000.customer.com"]
     # `hostname` is one call with the API's filter; lists are read in bulk (3 calls each).

@@ -7,6 +7,9 @@ Rules (seeds 000 and 001, clarifications 5 and 7):
   unless custom_certificate/custom_key/custom_cert_bundle are sent; a one-item custom_cert_bundle
   is bundled with the existing certificate of the other key type, two items replace the pack;
   without custom certificates a PATCH (also one equal to the stored config) restarts validation;
+* custom_origin_server must be a hostname, custom_origin_sni a hostname or ':request_host_header:';
+* a hostname without custom certificates answers `dcv_delegation_records` (seed 001), and its
+  validation records while pending_validation or validation_timed_out;
 * a new set of custom certificates is pending_deployment for `delay` seconds, and until then the
   previous set is what the hostname serves (see history.py).
 """
@@ -48,6 +51,7 @@ CERTIFICATE_AUTHORITIES = ("digicert", "google", "lets_encrypt", "ssl_com")
 ON_OFF = ("on", "off")
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 EXTRA_FIELDS = ("custom_metadata", "custom_origin_server", "custom_origin_sni")
+REQUEST_HOST_HEADER = ":request_host_header:"  # custom_origin_sni: send the request's Host header as SNI (seed 001)
 
 
 class PackCert:
@@ -127,8 +131,12 @@ class CustomHostname:
             first = self.certs[0]
             ssl.update(cert_view(first.info), custom_certificate=first.info.pem, hosts=first.info.hosts, uploaded_on=iso(first.uploaded_on))
             ssl["certificates"] = [c.view() for c in self.certs]
-        elif status in ("pending_validation", "validation_timed_out"):
-            ssl["validation_records"] = [self._validation_record()]
+        else:
+            # DCV delegation: a CNAME the customer may publish once so that Cloudflare validates every renewal itself.
+            delegation = {"cname": "_acme-challenge." + self.hostname, "cname_target": "%s.%s.dcv.cloudflare.com" % (self.hostname, self.id)}
+            ssl["dcv_delegation_records"] = [dict(delegation, status="active" if status == "active" else "pending")]
+            if status in ("pending_validation", "validation_timed_out"):
+                ssl["validation_records"] = [self._validation_record()]
             if status == "validation_timed_out":
                 ssl["validation_errors"] = [{"message": "The validation record was not found before the validation timed out."}]
         host_status = self.hostname_status or stage(HOSTNAME_STAGES, 0, self.created_at, now, state.delay)
@@ -228,10 +236,19 @@ def upload(pairs: List[Tuple[str, str]], now: float) -> List[PackCert]:
 
 
 def parse_extra(body: Dict[str, Any]) -> Dict[str, Any]:
+    """custom_metadata, custom_origin_server and custom_origin_sni, refused when seed 001's prose says they are invalid.
+
+    custom_origin_server must be a valid hostname; custom_origin_sni a hostname or the string
+    ':request_host_header:'. That the origin server is a DNS record of the zone is not modelled.
+    """
     extra = {}
     for key in EXTRA_FIELDS:
         if key in body:
             extra[key] = check(body[key], key, "object" if key == "custom_metadata" else "string")
+    if "custom_origin_server" in extra:
+        extra["custom_origin_server"] = hostname(extra["custom_origin_server"], "custom_origin_server")
+    if extra.get("custom_origin_sni") not in (None, REQUEST_HOST_HEADER):
+        extra["custom_origin_sni"] = hostname(extra["custom_origin_sni"], "custom_origin_sni")
     return extra
 
 

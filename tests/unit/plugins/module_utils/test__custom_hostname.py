@@ -8,7 +8,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from emulator.testcerts import make_ca, make_leaf
 
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
+    check_not_stuck,
+    hostname_view,
+    is_live,
     load_local_certificates,
     remote_certificates,
     ssl_config,
@@ -163,8 +167,32 @@ def test_view_has_facts_only_and_sorts_rsa_first():
         },
     }
     view = view_of(current)
-    assert set(view) == {"id", "hostname", "status", "ssl"}
-    assert set(view["ssl"]) == {"id", "status", "bundle_method", "certificates"}
+    assert set(view) == {
+        "id",
+        "hostname",
+        "status",
+        "verification_errors",
+        "ownership_verification",
+        "ownership_verification_http",
+        "custom_metadata",
+        "custom_origin_server",
+        "custom_origin_sni",
+        "ssl",
+    }
+    assert set(view["ssl"]) == {
+        "id",
+        "status",
+        "method",
+        "type",
+        "certificate_authority",
+        "bundle_method",
+        "wildcard",
+        "settings",
+        "validation_records",
+        "validation_errors",
+        "dcv_delegation_records",
+        "certificates",
+    }
     assert [c["id"] for c in view["ssl"]["certificates"]] == ["r", "e"]
     ecdsa = view["ssl"]["certificates"][1]
     assert ecdsa["fingerprint_sha256"] == "abcd" and ecdsa["expires_on"] == "2030-01-01T00:00:00Z" and ecdsa["hosts"] is None
@@ -187,3 +215,50 @@ def test_ssl_config_sends_back_what_was_read():
     }
     assert ssl_config(current) == {"method": "txt", "type": "dv", "settings": {"min_tls_version": "1.2"}, "bundle_method": "force", "wildcard": False}
     assert ssl_config(current, "optimal")["bundle_method"] == "optimal"
+
+
+def test_hostname_view_without_certificates_holds_settings_and_records_to_publish():
+    record = {"status": "pending", "txt_name": "_acme-challenge." + HOST, "txt_value": "v"}
+    current = {
+        "id": "h1",
+        "hostname": HOST,
+        "status": "pending",
+        "created_at": "2026-01-01T00:00:00Z",
+        "ownership_verification": {"type": "txt", "name": "_cf-custom-hostname." + HOST, "value": "t"},
+        "custom_origin_sni": ":request_host_header:",
+        "ssl": {
+            "id": "p1",
+            "status": "pending_validation",
+            "method": "txt",
+            "type": "dv",
+            "settings": {"http2": "on", "ciphers": None},
+            "validation_records": [record],
+        },
+    }
+    view = hostname_view(current)
+    assert "certificates" not in view["ssl"] and "created_at" not in view
+    assert view["ownership_verification"]["value"] == "t" and view["custom_origin_sni"] == ":request_host_header:" and view["custom_metadata"] is None
+    assert view["verification_errors"] == [] and view["ssl"]["validation_errors"] == [] and view["ssl"]["dcv_delegation_records"] == []
+    assert view["ssl"]["validation_records"] == [record] and view["ssl"]["settings"] == {"http2": "on"} and view["ssl"]["certificate_authority"] is None
+
+
+@pytest.mark.parametrize(
+    "status, ssl_status, live, stuck",
+    [
+        ("active", "active", True, False),
+        ("pending", "active", False, False),
+        ("active", "pending_validation", False, False),
+        ("blocked", "active", False, True),
+        ("active", "validation_timed_out", False, True),
+        ("active", "issuance_timed_out", False, True),
+    ],
+)
+def test_live_needs_both_statuses_active_and_some_statuses_never_get_there(status, ssl_status, live, stuck):
+    current = {"hostname": HOST, "status": status, "ssl": {"status": ssl_status, "validation_errors": [{"message": "SERVFAIL looking up CAA"}]}}
+    assert is_live(current) is live
+    if stuck:
+        with pytest.raises(CloudflareError) as info:
+            check_not_stuck(current)
+        assert (status if status == "blocked" else ssl_status) in info.value.message and "SERVFAIL" in info.value.message
+    else:
+        check_not_stuck(current)
