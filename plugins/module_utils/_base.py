@@ -126,7 +126,7 @@ def check_inputs(module: AnsibleModule, spec: Dict[str, Any], values: Dict[str, 
         if value is None:
             continue
         label = where + name
-        if name.endswith("_id"):
+        if name == "id" or name.endswith("_id"):
             values[name] = _checked(value, check_id, label)
         elif name in HOSTNAME_OPTIONS:
             values[name] = _checked(value, check_hostname, label, name in wildcards)
@@ -257,6 +257,16 @@ class CloudflareResource:
     @property
     def zone_label(self) -> str:
         return self.params.get("zone_id") or self.params.get("zone") or ""
+
+    def answer_id(self, step_key: str, answer: Any, what: str) -> str:
+        """The id in a write's answer, checked like an id option; the error of unexpected_answer() otherwise."""
+        found = answer.get("id") if isinstance(answer, dict) else None
+        if not found or not isinstance(found, str):
+            raise self.unexpected_answer(step_key, "has no %s id" % what, answer)
+        try:
+            return check_id(found, "id")
+        except ValueError:
+            raise self.unexpected_answer(step_key, "has an id that is not a Cloudflare id", answer) from None
 
     def unexpected_answer(self, step_key: str, problem: str, answer: Any) -> CloudflareError:
         """The error for a write whose answer does not show it: what was sent, what came back, nothing secret."""

@@ -302,7 +302,6 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._cert_pack impo
     zone_name,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
-from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id
 
 
 class CertPack(CloudflareResource):
@@ -469,13 +468,7 @@ class CertPack(CloudflareResource):
             )
 
     def _check_order(self, key: str, answer: Any, state: Dict[str, Any]) -> Dict[str, Any]:
-        pack_id = answer.get("id") if isinstance(answer, dict) else None
-        if not pack_id or not isinstance(pack_id, str):
-            raise self.unexpected_answer(key, "has no certificate pack id", answer)
-        try:
-            check_id(pack_id, "id")
-        except ValueError:
-            raise self.unexpected_answer(key, "has an id that is not a Cloudflare id", answer) from None
+        pack_id = self.answer_id(key, answer, "certificate pack")
         if host_set(answer.get("hosts") or []) != host_set(self.hosts):
             raise self.unexpected_answer(key, "is a pack for other hosts", answer)
         self.managed_id = pack_id

@@ -152,7 +152,6 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert im
     same_priority,
     sorted_hosts,
 )
-from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id
 
 VIEW_KEYS = ("id", "hosts", "priority", "status", "expires_on")
 
@@ -176,12 +175,8 @@ class CertPriority(CloudflareResource):
 
     def validate(self) -> None:
         for index, entry in enumerate(self.params["certificates"]):
-            if entry.get("id") is not None:
-                try:
-                    entry["id"] = check_id(entry["id"], "certificates[%d].id" % index)
-                except ValueError as exc:
-                    raise InputError(str(exc)) from None
-            elif not entry.get("hosts"):
+            # ids are checked by build_module, as every `id` option
+            if entry.get("id") is None and not entry.get("hosts"):
                 raise InputError("certificates[%d]: hosts must name at least one hostname" % index)
 
     def lookup(self) -> List[Dict[str, Any]]:

@@ -327,7 +327,6 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert im
     same_priority,
     sorted_hosts,
 )
-from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import certificate_facts, check_certificate, load_certificates
 
 
@@ -493,11 +492,7 @@ class CustomCert(CloudflareResource):
 
         The id is always taken from the answer: an edited sni_custom certificate comes back under a new id.
         """
-        new_id = answer.get("id") if isinstance(answer, dict) else None
-        try:
-            check_id(new_id or "", "id")
-        except ValueError:
-            raise self.unexpected_answer(key, "has no certificate id", answer) from None
+        new_id = self.answer_id(key, answer, "certificate")
         if not is_identical(answer, self.facts):
             raise self.unexpected_answer(key, "is another certificate than the one sent", answer)
         if "bundle_method" in body and answer.get("bundle_method") != body["bundle_method"]:

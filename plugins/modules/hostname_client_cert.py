@@ -283,7 +283,6 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_clien
     live_associations,
     live_certificates,
 )
-from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     certificate_facts,
     check_certificate,
@@ -432,13 +431,7 @@ class HostnameClientCert(CloudflareResource):
 
     def _check_upload(self, key: str, answer: Any, state: Dict[str, Any]) -> Dict[str, Any]:
         """The upload's answer must be the certificate with its id; nothing goes on to the association PUT otherwise."""
-        cert_id = answer.get("id") if isinstance(answer, dict) else None
-        if not cert_id or not isinstance(cert_id, str):
-            raise self.unexpected_answer(key, "has no certificate id", answer)
-        try:
-            check_id(cert_id, "id")
-        except ValueError:
-            raise self.unexpected_answer(key, "has an id that is not a Cloudflare id", answer) from None
+        cert_id = self.answer_id(key, answer, "certificate")
         if (answer.get("certificate") or answer.get("serial_number")) and not is_same_certificate(answer, self.facts or {}):
             raise self.unexpected_answer(key, "is another certificate than the one uploaded", answer)
         self.cert_id, self.uploaded = cert_id, True
