@@ -12,6 +12,8 @@ Rules (seed 004, clarifications 9 and 15):
 * a lower priority number is used first, legacy_custom always before sni_custom; lists come in
   the order certificates are used; PUT prioritize leaves certificates it does not name unchanged;
 * a new or replaced certificate is pending for `delay` seconds, then active (expired once past expiry).
+* the history (history.py) records when each certificate is served; after a PATCH the previous
+  certificate is served until the new one is active (a guess, unverified against the live API).
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ def upload_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     cert = CustomCert(info, now, optional(body, "type", "string", choices=TYPES) or "legacy_custom")
     _options(cert, body)
     zone.custom_certs[cert.id] = cert
+    state.history.zone_cert(zone, cert, now + state.delay)  # served once pending is over
     return 200, success(cert.view(zone, now, state.delay))
 
 
@@ -134,6 +137,7 @@ def edit_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     if "type" in body and body["type"] != cert.type:
         raise invalid("the type of a custom certificate cannot be changed; upload a new one")  # guess
     pem, key = optional(body, "certificate", "string"), optional(body, "private_key", "string")
+    old_id = cert.id
     if pem is not None:
         info = parse_upload(pem, key, now)
         if key is None and info.public_key != cert.info.public_key:
@@ -149,12 +153,19 @@ def edit_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
         del zone.custom_certs[cert.id]
         cert.id, cert.priority, cert.uploaded_on = new_id(), DEFAULT_PRIORITY, now
         zone.custom_certs[cert.id] = cert
+    if old_id != cert.id or pem is not None:
+        # The previous certificate is served until the new one is deployed, as for custom hostnames (a guess).
+        at = max(now, cert.since + state.delay)
+        state.history.zone_cert_end(old_id, at)
+        if cert.frozen is None:
+            state.history.zone_cert(zone, cert, at)
     return 200, success(cert.view(zone, now, state.delay))
 
 
 def delete_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     cert = find(zone, req.params["custom_certificate_id"])
     del zone.custom_certs[cert.id]
+    state.history.zone_cert_end(cert.id, state.now())
     return 200, success({"id": cert.id})
 
 
@@ -165,9 +176,12 @@ def prioritize(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
         check(item, "certificates[]", "object")
         cert = find(zone, required(item, "id", "string", "certificates[].", max_len=32))
         changes.append((cert, required(item, "priority", "number", "certificates[].")))
-    for cert, priority in changes:
-        cert.priority = priority
     now = state.now()
+    for cert, priority in changes:
+        if cert.priority != priority:
+            cert.priority = priority
+            if cert.frozen is None:
+                state.history.zone_cert(zone, cert, now)
     items = [c.view(zone, now, state.delay) for c in in_use_order(zone)]
     return 200, success(items, whole(items))
 
@@ -183,6 +197,8 @@ def seed(state: "State", zone: "Zone", spec: Dict[str, Any]) -> CustomCert:
     elif status not in ("pending", "expired"):
         cert.frozen = status
     zone.custom_certs[cert.id] = cert
+    if cert.frozen is None:
+        state.history.zone_cert(zone, cert, cert.since + state.delay)
     return cert
 
 

@@ -8,6 +8,8 @@ Rules (seed 002, clarifications 6 and 17):
   removes one (pending_deletion, then gone); they go pending_deployment -> active;
 * a certificate a hostname still uses cannot be deleted: invalidate the hostname first;
 * the association list shows active ones unless asked for other statuses or `all`.
+* the history (history.py) records which certificate each hostname presents to the origin; a moved
+  association presents the previous certificate until the move is deployed (a guess, unverified).
 """
 
 from __future__ import annotations
@@ -175,10 +177,15 @@ def _apply(state: "State", zone: "Zone", name: str, cert_id: Optional[str], enab
         if live is None:  # nothing to remove
             return {"hostname": name, "cert_id": cert_id, "enabled": None, "status": "deleted"}
         live.enabled, live.removed_at, live.updated_at = None, now, now
+        state.history.unassociate(zone.id, name, now)
     elif live is None or live.cert_id != cert_id or live.enabled != enabled:
         live = live or Association(name, cert_id, enabled, now)
         live.cert_id, live.enabled, live.updated_at, live.frozen, live.start = cert_id, enabled, now, None, 0
         zone.associations[name] = live
+        if enabled:  # the previous certificate is presented until this one is deployed
+            state.history.associate(zone.id, name, cert_id, zone.client_certs[cert_id].info, now + state.delay)
+        else:
+            state.history.unassociate(zone.id, name, now)
     return live.view(zone, now, state.delay)
 
 
@@ -227,6 +234,8 @@ def seed_association(state: "State", zone: "Zone", spec: Dict[str, Any]) -> Asso
     else:
         assoc.frozen = status
     zone.associations[assoc.hostname] = assoc
+    if assoc.enabled and assoc.frozen is None:
+        state.history.associate(zone.id, assoc.hostname, found.id, found.info, state.now() + state.delay * (1 - assoc.start))
     return assoc
 
 
