@@ -19,5 +19,5 @@ def test_demo_previews_rotates_and_then_changes_nothing():
     assert "changed=2" in preview and "skipped=1" in preview  # the retirement waits for a real run
     assert "changed=3" in rotate and "failed=0" in rotate
     assert "changed=0" in rerun and "failed=0" in rerun
-    assert "Every custom hostname served a valid certificate throughout the rotation." in output
+    assert "Every hostname, client certificate association and zone custom certificate stayed valid throughout the rotation." in output
     assert "PRIVATE KEY" not in output
