@@ -121,36 +121,67 @@ class LocalCertificate:
         }
 
 
-def load_local_certificates(items: List[Dict[str, Any]], hostname: Optional[str], no_log_values: Any) -> List[LocalCertificate]:
+def load_local_certificates(
+    items: List[Dict[str, Any]], hostname: Optional[str], no_log_values: Any, cache: Optional[Dict[Any, Any]] = None
+) -> List[LocalCertificate]:
     """Check every certificate of the `certificates` option; raise CertificateError naming the first bad one.
 
     Each PEM must parse, each key match its certificate, no certificate be expired, each cover
     `hostname` (when known) and there be at most one certificate per key type.
+
+    With `cache` (the list form, whose items give paths), each certificate file is read and checked
+    once however many hostnames use it (a wildcard certificate): it is then named by its path, since
+    a message cached for one hostname is shown for all.
     """
     if len(items) > 2:
         raise CertificateError("certificates: a custom hostname holds at most two certificates (one RSA and one ECDSA); %d were given" % len(items))
     loaded: List[LocalCertificate] = []
     for index, item in enumerate(items):
-        name = "certificates[%d]" % index
-        if item.get("certificate_path"):
-            name += " (%s)" % item["certificate_path"]
-        cert_pem = read_file_option(item, "certificate", "certificate_path", "certificates[%d]" % index)
-        key_pem = read_file_option(item, "private_key", "private_key_path", "certificates[%d]" % index)
-        passphrase = item.get("private_key_passphrase")
-        facts, key_pem = check_certificate(cert_pem or "", key_pem or "", passphrase, hostname, name)
-        if passphrase:
-            # Decrypted by check_certificate; the clear key is what Cloudflare takes. It must never be shown either.
-            no_log_values.add(key_pem)
-        if facts["key_type"] not in KEY_TYPES:
-            raise CertificateError("%s: Cloudflare takes RSA or ECDSA certificates, this one has a %s key" % (name, facts["key_type"]))
+        where = "certificates[%d]" % index
+        if cache is not None:
+            name = "certificate %s" % item.get("certificate_path")
+            cert_pem, key_pem, facts = _load_cached(item, name, no_log_values, cache)
+            problem = coverage_problem(facts["hosts"], hostname) if hostname else None
+            if problem:
+                raise CertificateError("%s: %s" % (name, problem))
+        else:
+            name = where + (" (%s)" % item["certificate_path"] if item.get("certificate_path") else "")
+            cert_pem, key_pem, facts = _load_one(item, name, where, hostname, no_log_values)
         for other in loaded:
             if other.key_type == facts["key_type"]:
                 raise CertificateError(
                     "%s and %s are both %s certificates; a custom hostname holds at most one RSA and one ECDSA certificate"
                     % (other.name, name, facts["key_type"].upper())
                 )
-        loaded.append(LocalCertificate(name, normalize_pem(cert_pem or ""), (key_pem or "").strip() + "\n", facts))
+        loaded.append(LocalCertificate(name, cert_pem, key_pem, facts))
     return loaded
+
+
+def _load_one(item: Dict[str, Any], name: str, where: str, hostname: Optional[str], no_log_values: Any) -> Any:
+    """(certificate PEM, key PEM to upload, facts) of one item, checked."""
+    cert_pem = read_file_option(item, "certificate", "certificate_path", where)
+    key_pem = read_file_option(item, "private_key", "private_key_path", where)
+    passphrase = item.get("private_key_passphrase")
+    facts, key_pem = check_certificate(cert_pem or "", key_pem or "", passphrase, hostname, name)
+    if passphrase:
+        # Decrypted by check_certificate; the clear key is what Cloudflare takes. It must never be shown either.
+        no_log_values.add(key_pem)
+    if facts["key_type"] not in KEY_TYPES:
+        raise CertificateError("%s: Cloudflare takes RSA or ECDSA certificates, this one has a %s key" % (name, facts["key_type"]))
+    return normalize_pem(cert_pem or ""), (key_pem or "").strip() + "\n", facts
+
+
+def _load_cached(item: Dict[str, Any], name: str, no_log_values: Any, cache: Dict[Any, Any]) -> Any:
+    """_load_one without the hostname check, once per (certificate, key, passphrase); failures are cached too."""
+    key = (item.get("certificate_path"), item.get("private_key_path"), item.get("private_key_passphrase"))
+    if key not in cache:
+        try:
+            cache[key] = _load_one(item, name, "", None, no_log_values)
+        except ValueError as exc:  # InputError or CertificateError
+            cache[key] = exc
+    if isinstance(cache[key], ValueError):
+        raise cache[key]
+    return cache[key]
 
 
 def check_coverage(locals_: List[LocalCertificate], hostname: str) -> None:

@@ -42,12 +42,22 @@ description:
     the hostname again; when the change happened it carries on, otherwise it fails saying that a re-run is safe.
     A C(PUT) that the client sent again after a lost answer, and that finds the certificate it replaced gone, is
     settled the same way.
+  - The list form, O(hostname_certificates), rotates the certificates of many hostnames of a zone (tens of thousands)
+    in one task, one module process and one HTTP session. Each hostname is planned and written exactly as the single
+    form plans and writes it. The zone's custom hostnames are read by list pages of 50 (the API's largest), never one
+    call per hostname, so the task makes the list pages (ceil(hostnames in the zone / 50), plus one call to find the
+    zone when O(zone) is given) plus one write per changed hostname, and no read-back (the answer of each write is the
+    hostname's new state).
+  - In the list form every certificate file is checked before any API call, each file once however many hostnames
+    use it (a wildcard certificate); any bad entry fails the task before any call, naming every bad entry. Then a
+    hostname that fails (not in the zone, an API error) does not stop the others; the task carries on, then fails
+    naming each failed hostname and its reason, with C(changed=true) when anything was written. A re-run is safe.
 options:
   hostname:
     description:
       - The custom hostname whose certificates to manage, for example V(app.customer.com). Compared in lower case,
         without a trailing dot.
-      - Exactly one of O(hostname) and O(custom_hostname_id) is required.
+      - Exactly one of O(hostname), O(custom_hostname_id) and O(hostname_certificates) is required.
     type: str
   custom_hostname_id:
     description:
@@ -91,6 +101,47 @@ options:
         description:
           - Passphrase of an encrypted private key. The key is decrypted locally and the clear key is uploaded.
         type: str
+  hostname_certificates:
+    description:
+      - The list form. The certificates of many custom hostnames of the zone, one entry per hostname, instead of
+        O(hostname) (or O(custom_hostname_id)) and O(certificates). Each hostname is handled as the single form
+        handles it with O(certificates); O(exclusive), O(force) and O(bundle_method) apply to every entry.
+      - Only with O(state=present), and not with O(wait=true) (check the hostnames afterwards with
+        M(certops.cloudflare.custom_hostname_cert_info)).
+      - Takes file paths only, read where the module runs. Keeping thousands of keys out of the module's arguments
+        keeps Ansible's C(no_log) handling fast.
+      - The task returns RV(custom_hostnames) and RV(summary) instead of RV(custom_hostname).
+    type: list
+    elements: dict
+    version_added: 0.1.0
+    suboptions:
+      hostname:
+        description:
+          - A custom hostname of the zone. Compared in lower case, without a trailing dot. Each hostname may be
+            listed once.
+        type: str
+        required: true
+      certificates:
+        description:
+          - One certificate, or one RSA and one ECDSA certificate, for the hostname.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          certificate_path:
+            description:
+              - Path to a file holding the certificate in PEM format, leaf first, optionally followed by its chain.
+            type: path
+            required: true
+          private_key_path:
+            description:
+              - Path to a file holding the certificate's private key in PEM format.
+            type: path
+            required: true
+          private_key_passphrase:
+            description:
+              - Passphrase of an encrypted private key.
+            type: str
   bundle_method:
     description:
       - How Cloudflare builds the chain it serves. When not set, the hostname's current value is kept.
@@ -146,11 +197,13 @@ attributes:
   check_mode:
     support: full
     details:
-      - Predicts the result and sends no write.
+      - Predicts the result and sends no write. The list form predicts each hostname with the same planning.
   diff_mode:
     support: full
     details:
       - The diff shows certificates as facts (key type, serial number, fingerprint, issuer, expiry, hosts), never PEM or keys.
+      - The list form's diff is compact, for the changed hostnames only, each hostname mapping key types to SHA-256
+        fingerprints before and after.
   idempotent:
     support: full
 seealso:
@@ -215,6 +268,34 @@ EXAMPLES = r"""
   diff: true
   register: preview
 
+- name: Rotate the certificates of many hostnames in one task (list pages plus one write per changed hostname)
+  certops.cloudflare.custom_hostname_cert:
+    zone: example.com
+    hostname_certificates:
+      - hostname: shop.customer-a.com
+        certificates:
+          - certificate_path: /etc/pki/saas/customer-a/ecdsa.pem
+            private_key_path: /etc/pki/saas/customer-a/ecdsa.key
+      - hostname: app.customer-b.com  # an RSA and ECDSA pair
+        certificates:
+          - certificate_path: /etc/pki/saas/customer-b/rsa.pem
+            private_key_path: /etc/pki/saas/customer-b/rsa.key
+          - certificate_path: /etc/pki/saas/customer-b/ecdsa.pem
+            private_key_path: /etc/pki/saas/customer-b/ecdsa.key
+  register: rotation
+
+- name: Many hostnames sharing one wildcard certificate, from a variable (its files are read and checked once)
+  certops.cloudflare.custom_hostname_cert:
+    zone_id: 023e105f4ecef8ad9ca31a8372d0c353
+    hostname_certificates: "{{ saas_hostname_certificates }}"
+  vars:
+    wildcard: &wildcard
+      certificate_path: /etc/pki/saas/wildcard.customer.example.pem
+      private_key_path: /etc/pki/saas/wildcard.customer.example.key
+    saas_hostname_certificates:
+      - {hostname: h001.customer.example, certificates: [*wildcard]}
+      - {hostname: h002.customer.example, certificates: [*wildcard]}
+
 - name: Credentials and zone once for the whole collection
   module_defaults:
     group/certops.cloudflare.all:
@@ -231,12 +312,56 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+custom_hostnames:
+  description:
+    - With O(hostname_certificates) (the list form), one compact entry per hostname, in the order given, also
+      when the task fails. Predicted in check mode.
+  returned: with O(hostname_certificates)
+  type: list
+  elements: dict
+  contains:
+    hostname:
+      description: The custom hostname, as compared (lower case).
+      type: str
+      sample: h001.customer.example
+    id:
+      description: Id of the custom hostname; V(null) when it was not found in the zone.
+      type: str
+      sample: 0d89c70dad9f4843b99f6cc0252067e9
+    changed:
+      description: Whether the hostname's certificates were changed (would be, in check mode).
+      type: bool
+      sample: true
+    failed:
+      description: Whether this hostname failed; the task then fails too, naming it.
+      type: bool
+      sample: false
+    msg:
+      description: Why this hostname failed.
+      type: str
+      returned: when the hostname failed
+      sample: custom hostname h404.customer.example does not exist in zone example.com; create it first
+    certificates:
+      description:
+        - The hostname's custom certificates after the task, the RSA one first (before it, when it failed).
+      type: list
+      elements: dict
+      sample:
+        - key_type: ecdsa
+          fingerprint_sha256: 3f1c6a0e4b8a9d2f7c5e1b0a9d8c7b6a5f4e3d2c1b0a99887766554433221100
+          serial_number: "6743787633689793699141714808227354901"
+          expires_on: "2027-03-01T10:00:00Z"
+summary:
+  description: With O(hostname_certificates), how many hostnames were listed, changed, unchanged and failed.
+  returned: with O(hostname_certificates)
+  type: dict
+  sample: {"total": 200, "changed": 198, "unchanged": 0, "failed": 2}
 custom_hostname:
   description:
     - The custom hostname after the task (predicted in check mode), with the facts of its custom certificates.
       Never holds PEM or key material.
     - The same view as M(certops.cloudflare.custom_hostname) returns, with RV(custom_hostname.ssl.certificates) added.
-  returned: success
+  returned: success, without O(hostname_certificates)
   type: dict
   contains:
     id:
@@ -377,8 +502,8 @@ custom_hostname:
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, Step, build_module, poll
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import NotFoundError, OutcomeUnknownError
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, Step, build_module, error_handling, poll
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError, NotFoundError, OutcomeUnknownError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
     LocalCertificate,
     RemoteCertificate,
@@ -388,24 +513,31 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     get_by_id,
     hostname_view,
     hostnames_path,
+    list_hostnames,
     load_local_certificates,
     normalize_hostname,
     remote_certificates,
     ssl_config,
     view_of,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
 
 
 class CustomHostnameCert(CloudflareResource):
     RESULT_KEY = "custom_hostname"
     NOUN = "custom hostname certificates"
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, params: Optional[Dict[str, Any]] = None, locals_: Optional[List[LocalCertificate]] = None, shared: Any = None) -> None:
+        """The single form; or, with `params`, `locals_` (checked) and `shared` (the list form), one hostname of a list."""
         super().__init__(module)
-        self.locals: List[LocalCertificate] = []
-        self.hostname_id: Optional[str] = module.params.get("custom_hostname_id")
-        self.covered = False  # whether the certificates were checked against the hostname's name
-        self.force = module.params["force"]
+        if params is not None:
+            self.params = params
+        self.locals: List[LocalCertificate] = locals_ or []
+        self.hostname_id: Optional[str] = self.params.get("custom_hostname_id")
+        self.covered = locals_ is not None  # whether the certificates were checked against the hostname's name
+        self.force = self.params["force"]
+        if shared is not None:  # one HTTP session and one zone lookup for the whole list
+            self._client, self._zone_id = shared.client, shared.zone_id
 
     def describe(self) -> str:
         return "%s of %s in zone %s" % (self.NOUN, self.params.get("hostname") or self.hostname_id, self.zone_label)
@@ -578,6 +710,124 @@ class CustomHostnameCert(CloudflareResource):
             raise OutcomeUnknownError(exc.message, status=exc.status, errors=exc.errors, method=exc.method, path=exc.path) from None
 
 
+def compact_certificates(view: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The few facts of each certificate the list form returns (its results stay small at 10,000 hostnames)."""
+    certificates = ((view or {}).get("ssl") or {}).get("certificates") or []
+    return [{key: cert.get(key) for key in ("key_type", "fingerprint_sha256", "serial_number", "expires_on")} for cert in certificates]
+
+
+def fingerprints_of(certificates: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Key type to SHA-256 fingerprint: the list form's compact diff of a hostname."""
+    return {c["key_type"] or "unknown": c["fingerprint_sha256"] for c in certificates}
+
+
+def error_text(exc: Exception) -> str:
+    """An error of one hostname as the list form reports it: the message, the API's codes and the call."""
+    if not isinstance(exc, CloudflareError):
+        return str(exc)
+    text = exc.message + (" (code %s)" % ", ".join(str(c) for c in exc.codes) if exc.codes else "")
+    return text + (" [HTTP %s on %s %s]" % (exc.status, exc.method, exc.path) if exc.status else "")
+
+
+class CustomHostnameCertList(CloudflareResource):
+    """The list form: every hostname of `hostname_certificates` planned and written as the single form does,
+    from the zone's list pages, in one process and one HTTP session; a failed hostname does not stop the others."""
+
+    RESULT_KEY = "custom_hostnames"
+    NOUN = "custom hostname certificates"
+
+    def __init__(self, module: Any) -> None:
+        super().__init__(module)
+        self.entries: List[Tuple[str, List[LocalCertificate]]] = []
+
+    def describe(self) -> str:
+        return "%s of %d hostnames in zone %s" % (self.NOUN, len(self.params["hostname_certificates"]), self.zone_label)
+
+    def validate(self) -> None:
+        """Every entry checked locally before any API call; every bad one is named."""
+        p = self.params
+        if p["state"] != "present":
+            raise InputError("hostname_certificates takes state=present only; remove certificates one hostname at a time with hostname and state=absent")
+        if p["wait"]:
+            raise InputError(
+                "wait is not supported with hostname_certificates; set wait=false and check the hostnames afterwards "
+                "with certops.cloudflare.custom_hostname_cert_info (list pages)"
+            )
+        cache: Dict[Any, Any] = {}  # a certificate file shared by many hostnames (a wildcard) is checked once
+        seen: Dict[str, int] = {}
+        problems = []
+        for index, item in enumerate(p["hostname_certificates"]):
+            hostname = normalize_hostname(item["hostname"])
+            label = "hostname_certificates[%d] (%s)" % (index, hostname)
+            if hostname in seen:
+                problems.append("%s: listed already as hostname_certificates[%d]" % (label, seen[hostname]))
+                continue
+            seen[hostname] = index
+            try:
+                if not item["certificates"]:
+                    raise InputError("certificates must hold one or two certificates")
+                self.entries.append((hostname, load_local_certificates(item["certificates"], hostname, self.module.no_log_values, cache)))
+            except (InputError, CertificateError) as exc:
+                problems.append("%s: %s" % (label, exc))
+        if problems:
+            raise InputError(
+                "%d of %d entries of hostname_certificates are bad, so nothing was sent: %s"
+                % (len(problems), len(p["hostname_certificates"]), "; ".join(problems))
+            )
+
+    def written_briefly(self) -> List[str]:
+        """The writes for a message after an unexpected failure: a few, then a count (a list may make thousands)."""
+        return self.written[:5] + (["and %d more writes" % (len(self.written) - 5)] if len(self.written) > 5 else [])
+
+    def run(self) -> None:
+        with error_handling(self.module, lambda: "manage %s" % self.describe(), self.written_briefly):
+            self.client  # pylint: disable=pointless-statement  # bad credentials fail before anything else
+            self.validate()
+            # Every hostname of the zone by list pages: never a GET per hostname.
+            by_name = {normalize_hostname(str(h.get("hostname") or "")): h for h in list_hostnames(self.client, self.zone_id, self.zone_label)}
+            results, before, after = [], {}, {}
+            for hostname, locals_ in self.entries:
+                entry, old, new = self._one(hostname, locals_, by_name.get(hostname))
+                results.append(entry)
+                if entry["changed"]:
+                    before[hostname], after[hostname] = old, new
+            failed = [e for e in results if e["failed"]]
+            changed = sum(1 for e in results if e["changed"] and not e["failed"])
+            summary = {"total": len(results), "changed": changed, "unchanged": len(results) - changed - len(failed), "failed": len(failed)}
+            result: Dict[str, Any] = {"changed": bool(self.written) or changed > 0, self.RESULT_KEY: results, "summary": summary}
+            if self.module._diff:
+                result["diff"] = {"before": before, "after": after}
+            if failed:
+                msg = "%d of %d custom hostnames failed: %s" % (len(failed), len(results), "; ".join("%s: %s" % (e["hostname"], e["msg"]) for e in failed))
+                if result["changed"]:
+                    msg += ". The other hostnames were handled (%d changed); running the task again is safe" % changed
+                self.module.fail_json(msg=msg, **result)
+            self.module.exit_json(**result)
+
+    def _one(self, hostname: str, locals_: List[LocalCertificate], current: Optional[Dict[str, Any]]) -> Tuple[Dict[str, Any], Any, Any]:
+        """The result entry of one hostname, with its certificates before and after (key type to fingerprint) for the diff."""
+        entry: Dict[str, Any] = {"hostname": hostname, "id": None, "changed": False, "failed": False, "certificates": []}
+        if current is None:
+            entry.update(failed=True, msg="custom hostname %s does not exist in zone %s; create it first" % (hostname, self.zone_label))
+            return entry, None, None
+        entry["id"] = current["id"]
+        params = dict(self.params, hostname=hostname, custom_hostname_id=current["id"], certificates=None, hostname_certificates=None)
+        one = CustomHostnameCert(self.module, params, locals_, shared=self)
+        view = old_view = one.to_view(current)
+        try:
+            steps, predicted = one.plan(current)  # the single form's planning, as is
+            if steps:
+                view = predicted if self.module.check_mode else one.to_view(one.apply(steps, current))
+        except (InputError, CertificateError, CloudflareError) as exc:
+            entry.update(failed=True, changed=bool(one.written), msg=error_text(exc))
+            steps = []
+        finally:
+            self.written.extend("%s: %s" % (hostname, key) for key in one.written)
+        entry["changed"] = entry["changed"] or bool(steps)
+        entry["certificates"] = compact_certificates(view)
+        return entry, fingerprints_of(compact_certificates(old_view)), fingerprints_of(entry["certificates"])
+
+
 def main() -> None:
     certificate_spec = dict(
         certificate=dict(type="str"),
@@ -604,13 +854,33 @@ def main() -> None:
             force=dict(type="bool", default=False),
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=300),
+            hostname_certificates=dict(
+                type="list",
+                elements="dict",
+                options=dict(
+                    hostname=dict(type="str", required=True),
+                    certificates=dict(
+                        type="list",
+                        elements="dict",
+                        required=True,
+                        options=dict(
+                            certificate_path=dict(type="path", required=True),
+                            private_key_path=dict(type="path", required=True, no_log=False),
+                            private_key_passphrase=dict(type="str", no_log=True),
+                        ),
+                    ),
+                ),
+            ),
         ),
-        mutually_exclusive=[["hostname", "custom_hostname_id"]],
-        required_one_of=[["hostname", "custom_hostname_id"]],
-        required_if=[["state", "present", ["certificates"]], ["state", "absent", ["key_type"]]],
+        mutually_exclusive=[["hostname", "custom_hostname_id", "hostname_certificates"], ["certificates", "hostname_certificates"]],
+        required_one_of=[["hostname", "custom_hostname_id", "hostname_certificates"]],
+        required_if=[["state", "present", ["certificates", "hostname_certificates"], True], ["state", "absent", ["key_type"]]],
         wildcard_options=("hostname",),  # Cloudflare for SaaS takes wildcard custom hostnames (unverified against the live API)
     )
-    CustomHostnameCert(module).run()
+    if module.params["hostname_certificates"] is not None:
+        CustomHostnameCertList(module).run()
+    else:
+        CustomHostnameCert(module).run()
 
 
 if __name__ == "__main__":
