@@ -129,6 +129,7 @@ def cert_view(
         "policy": policy_of(cert),
         "issuer": cert.get("issuer") or facts.get("issuer"),
         "signature": cert.get("signature") or facts.get("signature_algorithm"),
+        "uploaded_on": cert.get("uploaded_on"),
         "expires_on": expires_on,
         "days_remaining": days_until(expires_on),
         "serial_number": facts.get("serial_number"),

@@ -25,9 +25,11 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     coverage_problem,
     days_until,
     isoformat,
+    load_certificates,
     normalize_fingerprint,
     normalize_hostname,
     normalize_pem,
+    not_valid_before,
     parse_time,
     serial_matches,
 )
@@ -117,6 +119,8 @@ class LocalCertificate:
             "issuer": facts["issuer"],
             "expires_on": facts["not_after"],
             "days_remaining": facts["days_remaining"],
+            "not_before": facts["not_before"],
+            "uploaded_on": None,
             "hosts": facts["hosts"],
         }
 
@@ -205,6 +209,8 @@ class RemoteCertificate:
         self.key_type: Optional[str] = entry.get("key_type") if entry.get("key_type") in KEY_TYPES else None
         self.local: Optional[LocalCertificate] = None
         self.hosts: Optional[List[str]] = None
+        self.not_before: Optional[str] = None
+        self.uploaded_on: Optional[str] = None
 
     def same_as(self, local: LocalCertificate) -> bool:
         """Identical leaf: same SHA-256 fingerprint, or when the API gives none, same serial number and issuer."""
@@ -223,6 +229,8 @@ class RemoteCertificate:
             "issuer": self.entry.get("issuer"),
             "expires_on": isoformat(parse_time(expires)) if expires else None,
             "days_remaining": days_until(expires, now),
+            "not_before": self.not_before or (self.local.facts["not_before"] if self.local else None),
+            "uploaded_on": self.uploaded_on,
             "hosts": self.hosts,
         }
 
@@ -264,7 +272,30 @@ def remote_certificates(current: Optional[Dict[str, Any]], locals_: Optional[Lis
                 cert.key_type = None
     if len(remote) == 1 and remote[0].hosts is None and ssl.get("hosts"):
         remote[0].hosts = [str(h).lower() for h in ssl["hosts"]]
+    _add_start(remote, ssl)
     return remote
+
+
+def _add_start(remote: List[RemoteCertificate], ssl: Dict[str, Any]) -> None:
+    """When each certificate's lifetime began, for renewal windows given as a share of the lifetime.
+
+    `ssl.uploaded_on` (one time for the pack's upload) for all of them, and the notBefore of the PEM in
+    `ssl.custom_certificate` for the certificate it is.
+    """
+    uploaded = ssl.get("uploaded_on")
+    for cert in remote:
+        cert.uploaded_on = uploaded if isinstance(uploaded, str) else None
+    pem = ssl.get("custom_certificate")
+    if not isinstance(pem, str) or not remote:
+        return
+    try:
+        leaf = load_certificates(pem, name="the served certificate")[0]
+    except CertificateError:
+        return  # untrusted text: no start date rather than a failure
+    serial = {"serial_number": str(leaf.serial_number), "serial_hex": "%x" % leaf.serial_number}
+    for cert in remote:
+        if serial_matches(cert.entry.get("serial_number"), serial):
+            cert.not_before = isoformat(not_valid_before(leaf))
 
 
 # -- the view -----------------------------------------------------------------------------------

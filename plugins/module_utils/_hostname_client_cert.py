@@ -18,11 +18,14 @@ from typing import Any, Dict, Iterable, List, Optional
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
+    certificate_hosts,
     days_until,
     fingerprint_sha256,
+    isoformat,
     load_certificates,
     normalize_fingerprint,
     normalize_hostname,
+    not_valid_before,
     serial_matches,
 )
 
@@ -71,15 +74,21 @@ def check_hostnames(values: Optional[Iterable[str]], option: str = "hostnames") 
     return result
 
 
-def api_fingerprint(cert: Dict[str, Any]) -> Optional[str]:
-    """SHA-256 fingerprint of the leaf in the API's `certificate` field, when it has one that parses."""
+def api_leaf(cert: Dict[str, Any]) -> Any:
+    """The leaf in the API's `certificate` field, when it has one that parses."""
     pem = cert.get("certificate")
     if not pem:
         return None
     try:
-        return fingerprint_sha256(load_certificates(pem)[0])
+        return load_certificates(pem)[0]
     except CertificateError:
         return None
+
+
+def api_fingerprint(cert: Dict[str, Any]) -> Optional[str]:
+    """SHA-256 fingerprint of the leaf in the API's `certificate` field, when it has one that parses."""
+    leaf = api_leaf(cert)
+    return fingerprint_sha256(leaf) if leaf is not None else None
 
 
 def is_same_certificate(cert: Dict[str, Any], facts: Dict[str, Any]) -> bool:
@@ -135,11 +144,14 @@ def certificate_view(cert: Dict[str, Any], associations: Dict[str, Dict[str, Any
     """
     facts = facts or {}
     expires_on = cert.get("expires_on") or facts.get("not_after")
+    leaf = api_leaf(cert)
     return {
         "id": cert.get("id"),
         "status": cert.get("status"),
         "serial_number": cert.get("serial_number") or facts.get("serial_number"),
-        "fingerprint_sha256": api_fingerprint(cert) or normalize_fingerprint(facts.get("fingerprint_sha256")),
+        "fingerprint_sha256": (fingerprint_sha256(leaf) if leaf is not None else None) or normalize_fingerprint(facts.get("fingerprint_sha256")),
+        "not_before": isoformat(not_valid_before(leaf)) if leaf is not None else facts.get("not_before"),
+        "hosts": certificate_hosts(leaf) if leaf is not None else facts.get("hosts"),
         "issuer": cert.get("issuer") or facts.get("issuer"),
         "signature": cert.get("signature") or facts.get("signature_algorithm"),
         "uploaded_on": cert.get("uploaded_on"),

@@ -141,6 +141,11 @@ quota:
   returned: success
   type: dict
   sample: {"advanced": {"allocated": 10, "used": 3}}
+zone_id:
+  description: The id of the zone, resolved once from O(zone) or given as O(zone_id), for the tasks that follow.
+  returned: success
+  type: str
+  sample: 023e105f4ecef8ad9ca31a8372d0c353
 """
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
@@ -168,7 +173,7 @@ def main() -> None:
         if within is not None:
             views = [v for v in views if expires_on_within(v["expires_on"], within)]
         views.sort(key=lambda v: (v["expires_on"] is None, v["expires_on"] or "", v["id"] or ""))
-        module.exit_json(changed=False, cert_packs=views, quota=get_quota(client, zone_id))
+        module.exit_json(changed=False, cert_packs=views, quota=get_quota(client, zone_id), zone_id=zone_id)
 
 
 if __name__ == "__main__":

@@ -296,6 +296,11 @@ custom_cert:
       type: int
       returned: success
       sample: 89
+    uploaded_on:
+      description: When the certificate was uploaded, as Cloudflare reports it.
+      type: str
+      returned: success
+      sample: "2026-12-01T10:05:00Z"
     serial_number:
       description: Serial number in decimal, from the PEM given to the task when it is this certificate; else V(null).
       type: str

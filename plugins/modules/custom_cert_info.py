@@ -128,6 +128,10 @@ custom_certs:
       description: Whole days until the certificate expires; negative once expired.
       type: int
       sample: 89
+    uploaded_on:
+      description: When the certificate was uploaded, as Cloudflare reports it.
+      type: str
+      sample: "2026-12-01T10:05:00Z"
     serial_number:
       description: Always V(null) here; the API returns no serial number.
       type: str
@@ -136,6 +140,11 @@ custom_certs:
       description: Always V(null) here; the API returns no fingerprint.
       type: str
       sample: null
+zone_id:
+  description: The id of the zone, resolved once from O(zone) or given as O(zone_id), for the tasks that follow.
+  returned: success
+  type: str
+  sample: 023e105f4ecef8ad9ca31a8372d0c353
 """
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
@@ -156,7 +165,8 @@ def main() -> None:
     zone_label = p.get("zone_id") or p.get("zone")
     with error_handling(module, lambda: "list the custom certificates of zone %s" % zone_label):
         client = client_from_module(module)
-        certs = list_custom_certs(client, resolve_zone_id(client, p), zone_label, include_deleted=p["status"] == "deleted")
+        zone_id = resolve_zone_id(client, p)
+        certs = list_custom_certs(client, zone_id, zone_label, include_deleted=p["status"] == "deleted")
         if p["hosts"]:
             certs = [c for c in certs if covers_any(c, p["hosts"])]
         if p["status"]:
@@ -164,7 +174,7 @@ def main() -> None:
         views = [cert_view(c) for c in certs]
         if p["expiring_within_days"] is not None:
             views = [v for v in views if expires_on_within(v["expires_on"], p["expiring_within_days"])]
-        module.exit_json(changed=False, custom_certs=views)
+        module.exit_json(changed=False, custom_certs=views, zone_id=zone_id)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,18 @@ options:
         description:
           - Passphrase of an encrypted private key. The key is decrypted locally and the clear key is uploaded.
         type: str
+  discovered_hostnames:
+    description:
+      - With O(hostname_certificates), the zone's custom hostnames as a read just before returned them, the
+        RV(certops.cloudflare.custom_hostname_cert_info#module:custom_hostnames) of
+        M(certops.cloudflare.custom_hostname_cert_info) without filters. The list form then plans from them and
+        makes no read of its own, only one write per hostname to change (the role C(certops.cloudflare.cert_rotation)
+        does this).
+      - Each hostname is planned and its C(ssl) settings sent back as that read saw them, so give a fresh read; a
+        hostname missing from it is reported as not found. The list is not repeated in the task's result.
+    type: list
+    elements: dict
+    version_added: 0.1.0
   hostname_certificates:
     description:
       - The list form. The certificates of many custom hostnames of the zone, one entry per hostname, instead of
@@ -491,6 +503,18 @@ custom_hostname:
               description: Whole days until the certificate expires.
               type: int
               sample: 364
+            not_before:
+              description:
+                - When the certificate became valid (UTC), from the PEM Cloudflare returns in C(ssl.custom_certificate) for the
+                  certificate it is, or from O(certificates); otherwise V(null).
+              type: str
+              sample: "2026-12-01T10:00:00Z"
+            uploaded_on:
+              description:
+                - When the hostname's custom certificates were uploaded, as Cloudflare reports it (C(ssl.uploaded_on));
+                  V(null) in check mode before an upload.
+              type: str
+              sample: "2026-12-01T10:05:00Z"
             hosts:
               description:
                 - The hostnames the certificate is for, when known (from O(certificates), or from the API for a
@@ -520,6 +544,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     ssl_config,
     view_of,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
 
 
@@ -710,6 +735,13 @@ class CustomHostnameCert(CloudflareResource):
             raise OutcomeUnknownError(exc.message, status=exc.status, errors=exc.errors, method=exc.method, path=exc.path) from None
 
 
+def is_id(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and check_id(value, "id") == value
+    except ValueError:
+        return False
+
+
 def compact_certificates(view: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The few facts of each certificate the list form returns (its results stay small at 10,000 hostnames)."""
     certificates = ((view or {}).get("ssl") or {}).get("certificates") or []
@@ -775,6 +807,16 @@ class CustomHostnameCertList(CloudflareResource):
                 % (len(problems), len(p["hostname_certificates"]), "; ".join(problems))
             )
 
+    def discovered(self) -> List[Dict[str, Any]]:
+        """The hostnames the caller read: only well-formed entries are used (the rest count as not found)."""
+        usable = []
+        for item in self.params["discovered_hostnames"]:
+            ssl = item.get("ssl")
+            if isinstance(item.get("hostname"), str) and is_id(item.get("id")) and isinstance(ssl, dict) and is_id(ssl.get("id")):
+                if isinstance(ssl.get("certificates") or [], list):
+                    usable.append(item)
+        return usable
+
     def written_briefly(self) -> List[str]:
         """The writes for a message after an unexpected failure: a few, then a count (a list may make thousands)."""
         return self.written[:5] + (["and %d more writes" % (len(self.written) - 5)] if len(self.written) > 5 else [])
@@ -783,8 +825,9 @@ class CustomHostnameCertList(CloudflareResource):
         with error_handling(self.module, lambda: "manage %s" % self.describe(), self.written_briefly):
             self.client  # pylint: disable=pointless-statement  # bad credentials fail before anything else
             self.validate()
-            # Every hostname of the zone by list pages: never a GET per hostname.
-            by_name = {normalize_hostname(str(h.get("hostname") or "")): h for h in list_hostnames(self.client, self.zone_id, self.zone_label)}
+            # Every hostname of the zone by list pages, or as the caller read them: never a GET per hostname.
+            found = self.discovered() if self.params["discovered_hostnames"] is not None else list_hostnames(self.client, self.zone_id, self.zone_label)
+            by_name = {normalize_hostname(str(h.get("hostname") or "")): h for h in found}
             results, before, after = [], {}, {}
             for hostname, locals_ in self.entries:
                 entry, old, new = self._one(hostname, locals_, by_name.get(hostname))
@@ -795,6 +838,9 @@ class CustomHostnameCertList(CloudflareResource):
             changed = sum(1 for e in results if e["changed"] and not e["failed"])
             summary = {"total": len(results), "changed": changed, "unchanged": len(results) - changed - len(failed), "failed": len(failed)}
             result: Dict[str, Any] = {"changed": bool(self.written) or changed > 0, self.RESULT_KEY: results, "summary": summary}
+            if self.params["discovered_hostnames"] is not None:
+                args = dict(self.params, discovered_hostnames="%d hostnames, not repeated here" % len(self.params["discovered_hostnames"]))
+                result["invocation"] = {"module_args": args}
             if self.module._diff:
                 result["diff"] = {"before": before, "after": after}
             if failed:
@@ -854,6 +900,7 @@ def main() -> None:
             force=dict(type="bool", default=False),
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=300),
+            discovered_hostnames=dict(type="list", elements="dict"),
             hostname_certificates=dict(
                 type="list",
                 elements="dict",

@@ -227,11 +227,26 @@ custom_hostnames:
               description: Whole days until the certificate expires.
               type: int
               sample: 29
+            not_before:
+              description:
+                - When the certificate became valid (UTC), from the PEM Cloudflare returns in C(ssl.custom_certificate) for the
+                  certificate it is; otherwise V(null).
+              type: str
+              sample: "2026-12-01T10:00:00Z"
+            uploaded_on:
+              description: When the hostname's custom certificates were uploaded, as Cloudflare reports it (C(ssl.uploaded_on)).
+              type: str
+              sample: "2026-12-01T10:05:00Z"
             hosts:
               description: The hostnames the certificate is for, when the API tells (a hostname with one certificate); otherwise V(null).
               type: list
               elements: str
               sample: [app.customer.com]
+zone_id:
+  description: The id of the zone, resolved once from O(zone) or given as O(zone_id), for the tasks that follow.
+  returned: success
+  type: str
+  sample: 023e105f4ecef8ad9ca31a8372d0c353
 """
 
 import datetime
@@ -286,7 +301,7 @@ def main() -> None:
             items = [found] if found else []
         else:
             items = list_hostnames(client, zone_id, zone_label)
-        module.exit_json(changed=False, custom_hostnames=select(items, p))
+        module.exit_json(changed=False, custom_hostnames=select(items, p), zone_id=zone_id)
 
 
 if __name__ == "__main__":

@@ -222,6 +222,17 @@ hostname_client_cert:
       type: str
       returned: success
       sample: ECDSAWithSHA256
+    hosts:
+      description: The names the certificate is for (its subject alternative names, else its common name), from its PEM.
+      type: list
+      elements: str
+      returned: success
+      sample: [origin-pull.example.com]
+    not_before:
+      description: When the certificate became valid (UTC), from the PEM the API returns (or the one given).
+      type: str
+      returned: success
+      sample: "2026-03-01T00:00:00Z"
     uploaded_on:
       description: When the certificate was uploaded; V(null) in check mode before an upload.
       type: str

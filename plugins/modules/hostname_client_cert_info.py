@@ -85,6 +85,15 @@ hostname_client_certs:
       description: The signature algorithm of the certificate.
       type: str
       sample: ECDSAWithSHA256
+    hosts:
+      description: The names the certificate is for (its subject alternative names, else its common name), from its PEM.
+      type: list
+      elements: str
+      sample: [origin-pull.example.com]
+    not_before:
+      description: When the certificate became valid (UTC), from the PEM the API returns (or the one given).
+      type: str
+      sample: "2026-03-01T00:00:00Z"
     uploaded_on:
       description: When the certificate was uploaded.
       type: str
@@ -115,6 +124,11 @@ hostname_client_certs:
           description: Status of the association.
           type: str
           sample: active
+zone_id:
+  description: The id of the zone, resolved once from O(zone) or given as O(zone_id), for the tasks that follow.
+  returned: success
+  type: str
+  sample: 023e105f4ecef8ad9ca31a8372d0c353
 """
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
@@ -140,7 +154,7 @@ def main() -> None:
         if within is not None:
             views = [v for v in views if expires_on_within(v["expires_on"], within)]
         views.sort(key=lambda v: (v["expires_on"] or "", v["id"] or ""))
-        module.exit_json(changed=False, hostname_client_certs=views)
+        module.exit_json(changed=False, hostname_client_certs=views, zone_id=zone_id)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ VIEW_KEYS = {
     "policy",
     "issuer",
     "signature",
+    "uploaded_on",
     "expires_on",
     "days_remaining",
     "serial_number",

@@ -28,7 +28,7 @@ SSL_CONFIG = {
     "certificate_authority": "google",
     "settings": {"min_tls_version": "1.2", "http2": "on"},
 }
-CERT_VIEW_KEYS = {"id", "key_type", "serial_number", "fingerprint_sha256", "issuer", "expires_on", "days_remaining", "hosts"}
+CERT_VIEW_KEYS = {"id", "key_type", "serial_number", "fingerprint_sha256", "issuer", "expires_on", "days_remaining", "not_before", "uploaded_on", "hosts"}
 
 
 @pytest.fixture(scope="module")

@@ -314,3 +314,37 @@ def test_certificate_files_are_read_once_per_path(pki, monkeypatch):
     with pytest.raises(_custom_hostname.CertificateError, match="does not cover other.example.net"):
         _custom_hostname.load_local_certificates([pki.files["new_ec"]], "other.example.net", set(), cache)
     assert Path(pki.files["new_ec"]["certificate_path"]).exists()
+
+
+def test_discovered_hostnames_mean_no_reads_of_its_own_and_one_write_per_hostname(ansible, emulator, pki):
+    ids = seed(emulator, pki, 20)
+    items = entries(pki, range(20))
+    changed_hosts = {name(i) for i in range(20)}  # none of the first twenty is UNCHANGED
+    tasks = [
+        {"name": "discover", "certops.cloudflare.custom_hostname_cert_info": {"zone": "example.com"}, "register": "found"},
+        # A forged entry (an id that is not one) counts as not found: it is never written to.
+        {"name": "forge", "ansible.builtin.set_fact": {"forged": [{"hostname": name(3), "id": "../zones", "ssl": {"id": "x", "certificates": []}}]}},
+        {
+            "name": "list form",
+            MOD: {
+                "zone_id": "{{ found.zone_id }}",
+                "hostname_certificates": items,
+                "discovered_hostnames": "{{ found.custom_hostnames | rejectattr('hostname', 'eq', '%s') | list + forged }}" % name(3),
+            },
+            "register": "applied",
+            "ignore_errors": True,
+        },
+    ]
+    run = ansible.run_tasks(tasks)
+    result = run.result(-1)
+    assert result["failed"] and "custom hostname %s does not exist" % name(3) in result["msg"]
+    assert result["summary"] == {"total": 20, "changed": 19, "unchanged": 0, "failed": 1}
+    # The journal: the discovery's zone lookup and list page, then only the PATCHes.
+    journal = emulator.journal()
+    assert [e["method"] for e in journal] == ["GET", "GET"] + ["PATCH"] * 19
+    assert sorted(p.rsplit("/", 1)[-1] for m, p in writes(emulator)) == sorted(ids[h] for h in changed_hosts - {name(3)})
+    # The discovered list is not echoed back in the result.
+    assert result["invocation"]["module_args"]["discovered_hostnames"] == "20 hostnames, not repeated here"
+    for host in result["custom_hostnames"]:
+        if host["hostname"] != name(3):
+            assert compact(host["certificates"]) == expected_facts(pki, int(host["hostname"][1:4]))

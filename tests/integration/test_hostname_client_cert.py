@@ -19,7 +19,20 @@ from emulator.testcerts import make_ca, make_leaf
 MOD = "certops.cloudflare.hostname_client_cert"
 INFO = "certops.cloudflare.hostname_client_cert_info"
 H1, H2, H3 = "app.example.com", "api.example.com", "static.example.com"
-VIEW_KEYS = {"id", "status", "serial_number", "fingerprint_sha256", "issuer", "signature", "uploaded_on", "expires_on", "days_remaining", "hostnames"}
+VIEW_KEYS = {
+    "id",
+    "status",
+    "serial_number",
+    "fingerprint_sha256",
+    "not_before",
+    "hosts",
+    "issuer",
+    "signature",
+    "uploaded_on",
+    "expires_on",
+    "days_remaining",
+    "hostnames",
+}
 
 
 @pytest.fixture(scope="module")
