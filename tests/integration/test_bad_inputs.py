@@ -34,6 +34,8 @@ BASE_ARGS: Dict[str, Dict[str, Any]] = {
     "custom_hostname_cert_info": {},
     "hostname_client_cert": {"certificate_path": "{cert}", "private_key_path": "{key}", "hostnames": ["app.example.com"]},
     "hostname_client_cert_info": {},
+    "rotation_plan": {"client_certs": [{"certificate_path": "{cert}", "private_key_path": "{key}", "hostnames": ["app.example.com"]}]},
+    "rotation_report": {"rows": [], "report_dir": "reports"},
 }
 BAD_IDS = ["../zones", "abc/def", "abc?per_page=1", "abc#x"]
 BAD_HOSTNAMES = ["bad_host!.example.com", "x" * 64 + ".example.com", "exa mple.com", "a..example.com"]
@@ -55,6 +57,7 @@ def module_spec(name: str, monkeypatch: pytest.MonkeyPatch) -> Tuple[Dict[str, A
     module = importlib.import_module("ansible_collections.certops.cloudflare.plugins.modules." + name)
     with monkeypatch.context() as patch:
         patch.setattr(_base, "AnsibleModule", capture)
+        patch.setattr(module, "AnsibleModule", capture, raising=False)  # modules without the auth options build their own
         with pytest.raises(Captured) as info:
             module.main()
     return info.value.spec, info.value.kwargs

@@ -1,0 +1,275 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The rotation report in JSON, Markdown and HTML (with an inline SVG expiry timeline), as pure functions.
+
+This is a private file: it may change in any release without notice.
+
+`build_report()` makes the one dict every format renders; the `render_*` functions return text. Every text
+from a row is escaped for its format, and any value that looks like a private key is replaced (defence in
+depth: rows never should hold one). The HTML page is self-contained: no script, no link, no URL.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import isoformat, parse_time
+
+OUTCOMES = (
+    "rotated",
+    "uploaded",
+    "up_to_date",
+    "skipped",
+    "failed",
+    "not_attempted",
+    "pending",
+    "restarted",
+    "revalidated",
+    "missing",
+    "planned",
+    "deploying",
+    "retired",
+)
+# Objects shown first on a capped timeline: something was (or would be) done to them, or it failed.
+CHANGED_OR_FAILED = frozenset(("rotated", "uploaded", "failed", "pending", "deploying", "restarted", "revalidated", "planned", "retired"))
+FILE_NAMES = {"json": "rotation-report.json", "markdown": "rotation-report.md", "html": "rotation-report.html"}
+TIMELINE_CAP = 500
+SOON_DAYS = 30
+REMOVED = "[removed]"
+COLUMNS = ("kind", "name", "action", "outcome", "old serial", "old expiry", "new serial", "new expiry", "reason/detail")
+
+
+def scrub(value: Any) -> Any:
+    """`value` with every string that holds a private key marker replaced, nested values included."""
+    if isinstance(value, str):
+        return REMOVED if "PRIVATE KEY" in value else value
+    if isinstance(value, dict):
+        return {k: scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value
+
+
+def summarize(rows: Sequence[Dict[str, Any]]) -> Dict[str, int]:
+    """Objects per outcome (every known outcome, zero included, so the shape never changes) plus `total`."""
+    summary = dict.fromkeys(OUTCOMES, 0)
+    for row in rows:
+        outcome = str(row.get("outcome") or "unknown")
+        summary[outcome] = summary.get(outcome, 0) + 1
+    summary["total"] = len(rows)
+    return summary
+
+
+def build_report(
+    rows: Sequence[Dict[str, Any]], zone: Optional[str] = None, failure: Optional[str] = None, now: Optional[datetime.datetime] = None
+) -> Dict[str, Any]:
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    clean = scrub(list(rows))
+    return {"zone": scrub(zone), "generated_at": isoformat(now), "failure": scrub(failure), "summary": summarize(clean), "rows": clean}
+
+
+def summary_line(summary: Dict[str, int]) -> str:
+    parts = ["%d %s" % (count, outcome.replace("_", " ")) for outcome, count in summary.items() if outcome != "total" and count]
+    total = summary.get("total", 0)
+    return "%d object%s%s" % (total, "" if total == 1 else "s", (": " + ", ".join(parts)) if parts else "")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _facts(row: Dict[str, Any], side: str) -> Dict[str, Any]:
+    facts = row.get(side)
+    return facts if isinstance(facts, dict) else {}
+
+
+def cells(row: Dict[str, Any]) -> List[str]:
+    """The table's cells of one row, as plain text (each format escapes them)."""
+    old, new = _facts(row, "old"), _facts(row, "new")
+    why = "; ".join(_text(v) for v in (row.get("reason"), row.get("detail")) if v not in (None, ""))
+    return [
+        _text(row.get("kind")),
+        _text(row.get("name")),
+        _text(row.get("action")),
+        _text(row.get("outcome")),
+        _text(old.get("serial_number")),
+        _text(old.get("expires_on")),
+        _text(new.get("serial_number")),
+        _text(new.get("expires_on")),
+        why,
+    ]
+
+
+def title(report: Dict[str, Any]) -> str:
+    return "Certificate rotation report" + (": %s" % report["zone"] if report.get("zone") else "")
+
+
+def render_json(report: Dict[str, Any]) -> str:
+    return json.dumps(report, sort_keys=True, indent=2, default=str) + "\n"
+
+
+def md_escape(value: str) -> str:
+    """Safe in a Markdown table cell: no HTML, no cell break, no line break."""
+    text = html.escape(value, quote=False).replace("\\", "\\\\").replace("|", "\\|")
+    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+
+
+def render_markdown(report: Dict[str, Any]) -> str:
+    lines = ["# " + md_escape(title(report)), "", "Generated %s. %s." % (report["generated_at"], summary_line(report["summary"])), ""]
+    if report.get("failure"):
+        lines += ["**Failed stage:** " + md_escape(report["failure"]), ""]
+    lines.append("| " + " | ".join(COLUMNS) + " |")
+    lines.append("|" + " --- |" * len(COLUMNS))
+    for row in report["rows"]:
+        lines.append("| " + " | ".join(md_escape(cell) for cell in cells(row)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def h(value: Any) -> str:
+    """HTML-escaped text; a URL in it stays readable but is no URL in the page's source."""
+    return html.escape(_text(value)).replace("://", "&#58;//")
+
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
+table { border-collapse: collapse; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; }
+.failure { background: #fde2e2; border: 1px solid #c62828; padding: 0.5em 1em; }
+.o-failed { color: #c62828; font-weight: bold; }
+.o-pending, .o-deploying, .o-not_attempted { color: #a05a00; }
+.o-rotated, .o-uploaded, .o-restarted, .o-revalidated { color: #1b7a2e; }
+.legend span { display: inline-block; width: 1.5em; height: 0.7em; margin: 0 0.3em 0 1em; }
+svg text { font-size: 11px; font-family: system-ui, sans-serif; }
+.note { font-size: 0.85em; color: #555; }
+"""
+OLD, OLD_DUE, NEW, GRID, NOW_LINE = "#9e9e9e", "#d32f2f", "#2e7d32", "#e0e0e0", "#1565c0"
+WIDTH, LABEL_WIDTH, TOP, ROW_HEIGHT, BAR_HEIGHT = 960, 260, 34, 18, 6
+
+
+def _when(facts: Dict[str, Any]) -> Optional[datetime.datetime]:
+    try:
+        return parse_time(facts["expires_on"]) if isinstance(facts.get("expires_on"), str) else None
+    except ValueError:
+        return None
+
+
+def timeline_rows(rows: Sequence[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+    """The rows the timeline draws and, when capped, the note that says so."""
+    dated = [row for row in rows if _when(_facts(row, "old")) or _when(_facts(row, "new"))]
+    if len(dated) <= TIMELINE_CAP:
+        return dated, None
+    picked = [row for row in dated if row.get("outcome") in CHANGED_OR_FAILED]
+    note = "The timeline shows the first %d of the %d objects that changed or failed (%d objects in all); the table below lists every object." % (
+        min(len(picked), TIMELINE_CAP),
+        len(picked),
+        len(rows),
+    )
+    return picked[:TIMELINE_CAP], note
+
+
+def _ticks(start: datetime.datetime, end: datetime.datetime) -> List[datetime.datetime]:
+    """First days of months between start and end, every 1, 3, 6 or 12 months so that about 24 fit."""
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    step = next((s for s in (1, 3, 6, 12) if months / s <= 24), 12 * (months // 288 + 1))
+    index = start.year * 12 + start.month  # the month after start's: its first day is inside the range
+    index += (-index) % step  # align to January for steps that divide a year
+    ticks = []
+    while True:
+        tick = datetime.datetime(index // 12, index % 12 + 1, 1, tzinfo=datetime.timezone.utc)
+        if tick > end:
+            return ticks
+        ticks.append(tick)
+        index += step
+
+
+def render_svg(rows: Sequence[Dict[str, Any]], now: datetime.datetime) -> str:
+    """Per object a grey bar from now to the old expiry (red when past or within SOON_DAYS) and a green one to the new."""
+    dates = [now] + [d for row in rows for d in (_when(_facts(row, "old")), _when(_facts(row, "new"))) if d]
+    start, end = min(dates), max(dates)
+    if end - start < datetime.timedelta(days=1):
+        end = start + datetime.timedelta(days=1)
+    left, right = LABEL_WIDTH + 10, WIDTH - 20
+    span = (end - start).total_seconds()
+
+    def x(moment: datetime.datetime) -> float:
+        return round(left + (moment - start).total_seconds() / span * (right - left), 1)
+
+    height = TOP + ROW_HEIGHT * max(len(rows), 1) + 10
+    out = ['<svg width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="Expiry timeline">' % (WIDTH, height, WIDTH, height)]
+    out.append("<title>Expiry timeline: old and new certificate per object</title>")
+    ticks, fmt = _ticks(start, end), "%Y-%m"
+    if not ticks:  # less than a month in view (short-lived certificates): label both ends by day
+        ticks, fmt = [start, end], "%Y-%m-%d"
+    for tick in ticks:
+        out.append('<line x1="%s" y1="%d" x2="%s" y2="%d" stroke="%s"/>' % (x(tick), TOP - 6, x(tick), height - 10, GRID))
+        out.append('<text x="%s" y="%d" text-anchor="middle">%s</text>' % (x(tick), TOP - 10, tick.strftime(fmt)))
+    soon = now + datetime.timedelta(days=SOON_DAYS)
+    for index, row in enumerate(rows):
+        y = TOP + index * ROW_HEIGHT
+        name = _text(row.get("name"))
+        label = name if len(name) <= 40 else name[:39] + "\u2026"
+        out.append("<g><title>%s %s: %s</title>" % (h(row.get("kind")), h(name), h(row.get("outcome"))))
+        out.append('<text x="%d" y="%d" text-anchor="end">%s</text></g>' % (LABEL_WIDTH, y + 11, h(label)))
+        for side, offset in (("old", 1), ("new", 1 + BAR_HEIGHT + 2)):
+            facts = _facts(row, side)
+            when = _when(facts)
+            if not when:
+                continue
+            color = (OLD_DUE if when <= soon else OLD) if side == "old" else (NEW if when > now else OLD_DUE)
+            x1, x2 = sorted((x(now), x(when)))
+            tip = "%s: %s certificate expires %s (serial %s)" % (name, side, isoformat(when), _text(facts.get("serial_number")) or "unknown")
+            out.append(
+                '<rect x="%s" y="%d" width="%s" height="%d" fill="%s"><title>%s</title></rect>'
+                % (x1, y + offset, round(max(x2 - x1, 1), 1), BAR_HEIGHT, color, h(tip))
+            )
+    out.append(
+        '<line x1="%s" y1="%d" x2="%s" y2="%d" stroke="%s" stroke-width="2"><title>now: %s</title></line>'
+        % (x(now), TOP - 6, x(now), height - 10, NOW_LINE, h(isoformat(now)))
+    )
+    out.append('<text x="%s" y="%d" fill="%s">now</text>' % (x(now) + 3, height - 1, NOW_LINE))
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def render_html(report: Dict[str, Any]) -> str:
+    now = parse_time(report["generated_at"])
+    drawn, note = timeline_rows(report["rows"])
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>%s</title>" % h(title(report)),
+        "<style>%s</style></head><body>" % CSS,
+        "<h1>%s</h1>" % h(title(report)),
+        "<p>Generated %s. %s.</p>" % (h(report["generated_at"]), h(summary_line(report["summary"]))),
+    ]
+    if report.get("failure"):
+        out.append('<p class="failure"><strong>Failed stage:</strong> %s</p>' % h(report["failure"]))
+    out.append("<h2>Expiry timeline</h2>")
+    out.append(
+        '<p class="legend"><span style="background:%s"></span>old certificate<span style="background:%s"></span>old, expired or expiring within %d days'
+        '<span style="background:%s"></span>new certificate<span style="background:%s"></span>now</p>' % (OLD, OLD_DUE, SOON_DAYS, NEW, NOW_LINE)
+    )
+    out.append(render_svg(drawn, now))
+    if note:
+        out.append('<p class="note">%s</p>' % h(note))
+    out.append("<h2>Objects</h2>")
+    out.append("<table><thead><tr>%s</tr></thead><tbody>" % "".join("<th>%s</th>" % h(c) for c in COLUMNS))
+    for row in report["rows"]:
+        outcome = row.get("outcome")
+        css = ' class="o-%s"' % outcome if outcome in OUTCOMES else ""  # only known words reach an attribute
+        values = cells(row)
+        out.append("<tr>%s</tr>" % "".join("<td%s>%s</td>" % (css if i == 3 else "", h(v)) for i, v in enumerate(values)))
+    out.append("</tbody></table></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def render_all(report: Dict[str, Any]) -> Dict[str, str]:
+    """Each format's text, by the keys of FILE_NAMES."""
+    return {"json": render_json(report), "markdown": render_markdown(report), "html": render_html(report)}

@@ -1,0 +1,393 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: rotation_plan
+short_description: Plan a certificate rotation of a Cloudflare zone from new material and the discovered state
+version_added: 0.1.0
+author: certops.cloudflare maintainers (@certops)
+description:
+  - Compares new certificates with the state the C(_info) modules discovered, checks everything
+    on the controller, and returns the plan the role C(certops.cloudflare.cert_rotation) applies. Each certificate and
+    key is a file (C(_path)) or content; content is written to O(material_dir) and the plan names the files. It makes no API call
+    and takes no credentials, so it is not in the action group C(certops.cloudflare.all).
+  - Every new certificate is checked, each file once. Its PEM must parse, its key must match it, it must not be expired
+    or not valid yet, an RSA key must have at least 2048 bits, it must cover its custom hostname, and it must expire after
+    the certificate it replaces (new material that would not outlive what is served is refused).
+  - The zone must leave a slot for each new client certificate (10 per zone; V(pending_deletion) ones count), each
+    O(zone_certs[].replaces) must name exactly one zone certificate, and each custom hostname must exist.
+  - Every problem is listed, not only the first. With any problem the task fails with RV(problems) and the full RV(plan).
+  - An object is rotated only when what is served differs from the new material and it is due (it expires within the
+    renewal window) or O(force=true). A custom hostname with no custom certificate yet, or a client certificate for
+    hostnames with none, gets a first upload. Identical material is up to date; anything else is skipped with the reason.
+  - The lifetime used by O(renew_before_percentage) starts at the served certificate's C(not_before) when the
+    discovered state holds it (custom hostnames and client certificates, from the PEM Cloudflare returns),
+    else at its C(uploaded_on) (zone custom certificates; unverified against the live API, and a certificate uploaded
+    long after its notBefore looks younger than it is). With neither, only O(renew_before_days) applies.
+  - Listed certificate packs that are not found are reported (action V(missing)), not a problem; the role never orders packs.
+options:
+  custom_hostnames:
+    description:
+      - The new certificates of custom hostnames, one entry per hostname.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      hostname:
+        description: The custom hostname.
+        type: str
+        required: true
+      certificates:
+        description: One certificate, or one RSA and one ECDSA certificate.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          certificate:
+            description:
+              - The certificate in PEM format, leaf first, then its chain, instead of O(custom_hostnames[].certificates[].certificate_path).
+              - Written to a file in O(material_dir) for the apply stage.
+            type: str
+          certificate_path:
+            description: Path to the certificate in PEM format, leaf first, then its chain.
+            type: path
+          private_key:
+            description:
+              - Its private key in PEM format, instead of O(custom_hostnames[].certificates[].private_key_path). Written to a file (0600) in O(material_dir).
+            type: str
+          private_key_path:
+            description: Path to its private key in PEM format.
+            type: path
+  client_certs:
+    description:
+      - New per-hostname authenticated origin pull client certificates, each with the hostnames it serves.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      certificate:
+        description:
+          - The certificate in PEM format, leaf first, then its chain, instead of O(client_certs[].certificate_path).
+          - Written to a file in O(material_dir) for the apply stage.
+        type: str
+      certificate_path:
+        description: Path to the certificate in PEM format, leaf first, then its chain.
+        type: path
+      private_key:
+        description:
+          - Its private key in PEM format, instead of O(client_certs[].private_key_path). Written to a file (0600) in O(material_dir).
+        type: str
+      private_key_path:
+        description: Path to its private key in PEM format.
+        type: path
+      hostnames:
+        description: The hostnames the certificate is associated with.
+        type: list
+        elements: str
+        required: true
+  zone_certs:
+    description:
+      - New zone custom certificates.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      certificate:
+        description:
+          - The certificate in PEM format, leaf first, then its chain, instead of O(zone_certs[].certificate_path).
+          - Written to a file in O(material_dir) for the apply stage.
+        type: str
+      certificate_path:
+        description: Path to the certificate in PEM format, leaf first, then its chain.
+        type: path
+      private_key:
+        description:
+          - Its private key in PEM format, instead of O(zone_certs[].private_key_path). Written to a file (0600) in O(material_dir).
+        type: str
+      private_key_path:
+        description: Path to its private key in PEM format.
+        type: path
+      type:
+        description: Type of a new upload (passed on to the apply step).
+        type: str
+        choices: [legacy_custom, sni_custom]
+      bundle_method:
+        description: How Cloudflare builds the chain (passed on to the apply step).
+        type: str
+        choices: [ubiquitous, optimal, force]
+      priority:
+        description: Priority of a new upload (passed on to the apply step).
+        type: int
+      replaces:
+        description:
+          - The zone certificate this one replaces, by id (a string) or by its hosts (a list). It must name exactly one.
+          - When not set, the zone certificate with the same hosts as the new certificate, if any.
+        type: raw
+  cert_packs:
+    description:
+      - Certificate packs to keep healthy, each a list of hosts. Timed-out ones are restarted.
+    type: list
+    elements: list
+    default: []
+  discovered:
+    description:
+      - The zone's state as the C(_info) modules return it, under their result keys C(custom_hostnames)
+        (M(certops.cloudflare.custom_hostname_cert_info)), C(hostname_client_certs) (M(certops.cloudflare.hostname_client_cert_info)),
+        C(custom_certs) (M(certops.cloudflare.custom_cert_info)) and C(cert_packs) (M(certops.cloudflare.cert_pack_info)).
+    type: dict
+    default: {}
+  renew_before_days:
+    description:
+      - Rotate a certificate that expires within this many days.
+      - With O(renew_before_percentage) too, the earlier moment wins. 30 days when neither is set.
+    type: int
+  renew_before_percentage:
+    description:
+      - Rotate a certificate once less than this share (in percent) of its lifetime remains, so short-lived
+        certificates renew in time.
+    type: int
+  force:
+    description: Rotate whatever differs from the new material, due or not.
+    type: bool
+    default: false
+  revalidate:
+    description: Plan to re-trigger validation of the custom hostnames whose SSL status is V(validation_timed_out).
+    type: bool
+    default: true
+  material_dir:
+    description:
+      - A private directory (mode 0700) where certificates and keys given as content are written, one file each (mode
+        0600), so the plan and the apply stage work on paths. Required when any is given as content.
+      - The role creates it as a temporary directory and removes it at the end.
+    type: path
+extends_documentation_fragment:
+  - certops.cloudflare.attributes
+  - certops.cloudflare.attributes.info_module
+notes:
+  - The module reads the certificate and key files where it runs (the controller, in the role). No key material appears
+    in its result.
+seealso:
+  - module: certops.cloudflare.custom_hostname_cert
+  - module: certops.cloudflare.custom_hostname_cert_info
+  - module: certops.cloudflare.hostname_client_cert_info
+  - module: certops.cloudflare.custom_cert_info
+  - module: certops.cloudflare.cert_pack_info
+"""
+
+EXAMPLES = r"""
+- name: Discover the zone's custom hostnames
+  certops.cloudflare.custom_hostname_cert_info:
+    zone: example.com
+  register: hostnames
+
+- name: Discover the zone's client certificates
+  certops.cloudflare.hostname_client_cert_info:
+    zone: example.com
+  register: client_certs
+
+- name: Plan the rotation
+  certops.cloudflare.rotation_plan:
+    custom_hostnames:
+      - hostname: app.customer.com
+        certificates:
+          - certificate_path: /secure/app.customer.com.pem
+            private_key_path: /secure/app.customer.com.key
+    client_certs:
+      - certificate_path: /secure/origin-client.pem
+        private_key_path: /secure/origin-client.key
+        hostnames: [app.example.com]
+    discovered:
+      custom_hostnames: "{{ hostnames.custom_hostnames }}"
+      hostname_client_certs: "{{ client_certs.hostname_client_certs }}"
+    renew_before_days: 30
+    renew_before_percentage: 33
+  register: rotation
+
+- name: Apply the custom hostname part with the list form
+  certops.cloudflare.custom_hostname_cert:
+    zone: example.com
+    hostname_certificates: "{{ rotation.plan.hostname_certificates }}"
+  when: rotation.plan.hostname_certificates | length > 0
+"""
+
+RETURN = r"""
+plan:
+  description: The plan, also returned when the task fails on problems.
+  returned: always
+  type: dict
+  contains:
+    objects:
+      description:
+        - One entry per object, each with C(kind) (V(custom_hostname), V(client_cert), V(zone_cert), V(cert_pack),
+          V(managed_hostname)), C(name), C(action) (V(rotate), V(upload), V(up_to_date), V(skipped), V(restart),
+          V(revalidate), V(missing), or V(retire) for a client certificate in place whose replaced one an earlier,
+          failed run left behind), C(reason), C(old) and C(new) (each C(serial_number), C(fingerprint_sha256),
+          C(expires_on), or V(null)).
+        - For a pair of certificates, C(old) and C(new) show the one that expires first.
+      type: list
+      elements: dict
+      sample: [{"kind": "custom_hostname", "name": "app.customer.com", "action": "skipped", "reason": "not due: expires in 60 days, window 30 days",
+                "old": {"serial_number": "12", "fingerprint_sha256": "3f1c", "expires_on": "2027-01-29T10:00:00Z"},
+                "new": {"serial_number": "13", "fingerprint_sha256": "9a2b", "expires_on": "2027-04-01T10:00:00Z"}, "key_types": ["ecdsa"]}]
+    changes:
+      description: One line per object to change, for people to read; the same facts as RV(plan.objects).
+      type: list
+      elements: str
+      sample: ["rotate custom hostname app.customer.com: due: expires on 2026-12-20T10:00:00Z [12 (2026-12-20T10:00:00Z) -> 13 (2027-03-01T10:00:00Z)]"]
+    hostname_certificates:
+      description: For O(certops.cloudflare.custom_hostname_cert#module:hostname_certificates), the hostnames to rotate or upload only.
+      type: list
+      elements: dict
+      sample: [{"hostname": "app.customer.com", "certificates": [{"certificate_path": "/secure/app.pem", "private_key_path": "/secure/app.key"}]}]
+    client_cert_steps:
+      description:
+        - Client certificates to apply, new before old, each with C(certificate_path), C(private_key_path), C(hostnames),
+          C(fingerprint_sha256), C(upload) (false when it is uploaded already) and C(retire) (ids to detach and delete afterwards).
+      type: list
+      elements: dict
+    zone_cert_steps:
+      description:
+        - Zone certificates to apply, each with C(certificate_path), C(private_key_path), C(type), C(bundle_method), C(priority)
+          and C(mode) V(edit) (with C(id), same hosts, edit in place), V(replace) (upload, prioritise above C(above), then
+          delete C(retire)) or V(upload).
+      type: list
+      elements: dict
+    retire_client_certs:
+      description:
+        - Ids of the client certificates to detach and delete once everything is switched, those the new ones replace
+          and those an earlier run switched away from but did not delete (same hosts, expiring sooner, unused).
+      type: list
+      elements: str
+    restart_cert_packs:
+      description: Ids of the listed certificate packs in a timed-out status.
+      type: list
+      elements: str
+    revalidate_hostnames:
+      description: Custom hostnames in V(validation_timed_out) (empty with O(revalidate=false)).
+      type: list
+      elements: str
+problems:
+  description: Every problem found, each naming its object. The task fails when there is any.
+  returned: always
+  type: list
+  elements: str
+  sample: ["custom hostname app.customer.com: /secure/app.pem: it expired on 2026-01-01T00:00:00Z"]
+summary:
+  description: Counts of objects per action, C(total) and C(problems).
+  returned: always
+  type: dict
+  sample: {"total": 22, "problems": 0, "rotate": 5, "upload": 1, "up_to_date": 14, "skipped": 2, "restart": 0, "revalidate": 0, "missing": 0}
+"""
+
+import os
+from typing import Any, Dict
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, check_inputs
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import plan_rotation
+
+# Each certificate comes as files or as content (clarification 19); content is written to material_dir.
+MATERIAL = dict(
+    certificate=dict(type="str"),
+    certificate_path=dict(type="path"),
+    private_key=dict(type="str", no_log=True),
+    private_key_path=dict(type="path"),
+)
+MATERIAL_RULES = dict(
+    mutually_exclusive=[("certificate", "certificate_path"), ("private_key", "private_key_path")],
+    required_one_of=[("certificate", "certificate_path"), ("private_key", "private_key_path")],
+)
+PATHS = dict(MATERIAL)
+
+
+def write_material(params: Dict[str, Any]) -> None:
+    """Replace inline certificates and keys by files (0600) in material_dir, so the apply stage works on paths."""
+    directory = params.get("material_dir")
+    items = [("client_certs", i, c) for i, c in enumerate(params["client_certs"])]
+    items += [("zone_certs", i, c) for i, c in enumerate(params["zone_certs"])]
+    for index, host in enumerate(params["custom_hostnames"]):
+        items += [("custom_hostnames-%d-certificates" % index, i, c) for i, c in enumerate(host["certificates"])]
+    for kind, index, item in items:
+        for content, path, suffix in (("certificate", "certificate_path", "pem"), ("private_key", "private_key_path", "key")):
+            if item.get(content) is None:
+                continue
+            if not directory:
+                raise InputError("%s[%d].%s is given as content: set material_dir to a private directory to write it to" % (kind, index, content))
+            target = os.path.join(directory, "%s-%d.%s" % (kind, index, suffix))
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(item.pop(content))
+            item[path] = target
+
+
+def main() -> None:
+    spec = dict(
+        custom_hostnames=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                hostname=dict(type="str", required=True),
+                certificates=dict(type="list", elements="dict", required=True, options=PATHS, **MATERIAL_RULES),
+            ),
+        ),
+        client_certs=dict(
+            type="list", elements="dict", default=[], options=dict(PATHS, hostnames=dict(type="list", elements="str", required=True)), **MATERIAL_RULES
+        ),
+        zone_certs=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                PATHS,
+                type=dict(type="str", choices=["legacy_custom", "sni_custom"]),
+                bundle_method=dict(type="str", choices=["ubiquitous", "optimal", "force"]),
+                priority=dict(type="int"),
+                replaces=dict(type="raw"),
+            ),
+            **MATERIAL_RULES,
+        ),
+        cert_packs=dict(type="list", elements="list", default=[]),
+        discovered=dict(type="dict", default={}),
+        renew_before_days=dict(type="int"),
+        renew_before_percentage=dict(type="int"),
+        force=dict(type="bool", default=False),
+        revalidate=dict(type="bool", default=True),
+        material_dir=dict(type="path"),
+    )
+    # No API call and no credentials: a plain AnsibleModule (build_module would add the auth options).
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
+    p = module.params
+    try:
+        check_inputs(module, spec, p, frozenset(("hostname", "hostnames")))
+        if p["renew_before_days"] is not None and p["renew_before_days"] < 0:
+            raise InputError("renew_before_days must be 0 or more days, not %s" % p["renew_before_days"])
+        if p["renew_before_percentage"] is not None and not 0 < p["renew_before_percentage"] < 100:
+            raise InputError("renew_before_percentage must be between 1 and 99 (percent of the lifetime), not %s" % p["renew_before_percentage"])
+        replaces = [z["replaces"] for z in p["zone_certs"] if z.get("replaces") is not None]
+        for value in replaces:
+            if not (isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(h, str) for h in value))):
+                raise InputError("zone_certs[].replaces must be a zone certificate id or a list of its hosts, not %r" % (value,))
+        write_material(p)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    result = plan_rotation(p)
+    if result["problems"]:
+        count = len(result["problems"])
+        module.fail_json(
+            msg="Rotation planning found %d problem%s; nothing was written: %s" % (count, "" if count == 1 else "s", "; ".join(result["problems"])), **result
+        )
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

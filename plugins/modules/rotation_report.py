@@ -1,0 +1,157 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: rotation_report
+short_description: Write the report of a Cloudflare certificate rotation as JSON, Markdown and HTML
+version_added: 0.1.0
+author: certops.cloudflare maintainers (@certops)
+description:
+  - Writes C(rotation-report.json), C(rotation-report.md) and C(rotation-report.html) in O(report_dir), one row per object
+    with its old and new serial and expiry, the planned action, its outcome and why. It makes no API call and takes no
+    credentials, so it is not in the action group C(certops.cloudflare.all).
+  - The HTML page is self-contained (inline CSS, no JavaScript, no link or URL) and holds an expiry timeline drawn as
+    inline SVG, one line per object, with the old and the new certificate's expiry. With more than 500 objects the
+    timeline shows the first 500 that changed or failed and says so; the table always lists every object.
+  - Every text from the rows is escaped for its format. Any value holding C(PRIVATE KEY) is written as V([removed]).
+  - The files are written whole and then renamed into place, so a reader never sees half a report. O(report_dir) is
+    created with mode C(0700) when missing.
+  - The result holds only the file paths and the counts, never the rows, which may be tens of thousands.
+options:
+  rows:
+    description:
+      - One entry per object, as the role builds them from the plan M(certops.cloudflare.rotation_plan) returns and the
+        outcome of applying it.
+      - Each has C(kind), C(name), C(action), C(reason), C(outcome) (V(rotated), V(uploaded), V(up_to_date), V(skipped),
+        V(failed), V(not_attempted), V(pending), V(deploying), V(restarted), V(revalidated), V(retired), V(missing) or V(planned)), C(detail)
+        (why it failed, is pending or deploying, or V(null)), and C(old) and C(new) (each V(null) or a dict with C(serial_number),
+        C(fingerprint_sha256) and C(expires_on) in ISO 8601).
+      - Other keys (for example C(key_types) or C(id)) are kept in the JSON file.
+    type: list
+    elements: dict
+    required: true
+  zone:
+    description: The zone's name, shown in the title.
+    type: str
+  report_dir:
+    description: The directory the three files are written to.
+    type: path
+    required: true
+  failure:
+    description: The message of a stage that failed, shown at the top of every file.
+    type: str
+extends_documentation_fragment:
+  - certops.cloudflare.attributes
+  - certops.cloudflare.attributes.info_module
+notes:
+  - The task never reports a change; the report is an artifact, not managed state. In check mode it writes nothing and
+    returns the paths it would write.
+  - Run it where the report should land (the controller, in the role).
+seealso:
+  - module: certops.cloudflare.rotation_plan
+"""
+
+EXAMPLES = r"""
+- name: Write the rotation report
+  certops.cloudflare.rotation_report:
+    zone: example.com
+    report_dir: /var/lib/cert-rotation/example.com
+    rows:
+      - kind: custom_hostname
+        name: app.customer.com
+        action: rotate
+        reason: "due: expires in 10 days, window 30 days"
+        outcome: rotated
+        detail: null
+        old: {serial_number: "12", fingerprint_sha256: "3f1c", expires_on: "2027-01-29T10:00:00Z"}
+        new: {serial_number: "13", fingerprint_sha256: "9a2b", expires_on: "2027-04-01T10:00:00Z"}
+  register: report
+
+- name: Show where it is
+  ansible.builtin.debug:
+    msg: "{{ report.summary.total }} objects, {{ report.summary.failed }} failed: {{ report.files.html }}"
+"""
+
+RETURN = r"""
+files:
+  description: The path of each file, written or (in check mode) that would be written.
+  returned: always
+  type: dict
+  contains:
+    json:
+      description: The rows, the summary, the zone, the failure and the time, as JSON with sorted keys.
+      type: str
+    markdown:
+      description: The summary and a table of the rows.
+      type: str
+    html:
+      description: The summary, the expiry timeline and the table.
+      type: str
+  sample: {"json": "/reports/rotation-report.json", "markdown": "/reports/rotation-report.md", "html": "/reports/rotation-report.html"}
+summary:
+  description: The number of objects per outcome (every outcome, zero included) and C(total).
+  returned: always
+  type: dict
+  sample: {"total": 22, "rotated": 5, "uploaded": 1, "up_to_date": 14, "skipped": 2, "failed": 0, "not_attempted": 0, "pending": 0,
+           "restarted": 0, "revalidated": 0, "missing": 0, "planned": 0, "deploying": 0, "retired": 0}
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, check_inputs
+from ansible_collections.certops.cloudflare.plugins.module_utils._report import FILE_NAMES, build_report, render_all
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write a temporary file next to `path`, then rename it over `path`."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".rotation-report-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the report holds no secret
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main() -> None:
+    spec = dict(
+        rows=dict(type="list", elements="dict", required=True),
+        zone=dict(type="str"),
+        report_dir=dict(type="path", required=True),
+        failure=dict(type="str"),
+    )
+    # No API call and no credentials: a plain AnsibleModule (build_module would add the auth options).
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    try:
+        check_inputs(module, spec, p, frozenset())
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    report_dir = os.path.abspath(p["report_dir"])
+    files = {fmt: os.path.join(report_dir, name) for fmt, name in FILE_NAMES.items()}
+    report = build_report(p["rows"], zone=p["zone"], failure=p["failure"])
+    # Ansible echoes the arguments in the result; rows can be tens of thousands, so echo their number instead.
+    result = dict(files=files, summary=report["summary"], invocation={"module_args": dict(p, rows="%d rows, not repeated here" % len(p["rows"]))})
+    if not module.check_mode:
+        try:
+            os.makedirs(report_dir, mode=0o700, exist_ok=True)
+            for fmt, text in render_all(report).items():
+                write_atomically(files[fmt], text)
+        except OSError as exc:
+            module.fail_json(msg="Failed to write the rotation report in %s: %s" % (report_dir, to_native(exc)), **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
