@@ -80,11 +80,17 @@ build: copy
 	@for m in $$(ls plugins/modules/*.py 2>/dev/null | xargs -rn1 basename | sed 's/\.py$$//'); do \
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed ansible-doc certops.cloudflare.$$m > /dev/null || exit 1; \
 	  echo "ansible-doc renders certops.cloudflare.$$m"; done
+	@for f in $$(ls plugins/filter/*.yml 2>/dev/null | xargs -rn1 basename | sed 's/\.yml$$//'); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed ansible-doc -t filter certops.cloudflare.$$f > /dev/null || exit 1; \
+	  echo "ansible-doc renders the filter certops.cloudflare.$$f"; done
+	@for r in $$(ls roles); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed ansible-doc -t role certops.cloudflare.$$r > /dev/null || exit 1; \
+	  echo "ansible-doc renders the role certops.cloudflare.$$r"; done
 
 emulator: $(STAMP)
 	PYTHONPATH=tests $(PY) -m emulator
 
-# The tour: the emulator with the demo zone, then tests/demo/demo.yml previewed, applied and re-run.
+# The tour: the emulator with the demo zone, then the playbook certops.cloudflare.rotate previewed, run and re-run.
 demo: link
 	PYTHONPATH=tests $(PY) tests/demo/run_demo.py
 
