@@ -178,11 +178,17 @@ def test_seed_from_yaml_and_json_files_and_dump_round_trip(tmp_path, leaf):
 def test_minted_seed_certificates_and_demo(emulator_factory):
     emu = emulator_factory(seed="demo", delay=0)
     api = Api(emu)
-    hostnames = api.get(api.zone("custom_hostnames"))["result"]
-    assert {h["hostname"] for h in hostnames} == {"app.example.com", "shop.example.com", "legacy.example.com"}
+    hostnames = api.get(api.zone("custom_hostnames"), per_page=50)["result"]
+    names = {h["hostname"] for h in hostnames}
+    assert {"app.example.com", "shop.example.com", "legacy.example.com", "shop01.tenant.test", "shop21.tenant.test"} <= names and len(names) == 24
     app = next(h for h in hostnames if h["hostname"] == "app.example.com")
     assert app["ssl"]["issuer"] == "Certops Emulator" and app["ssl"]["hosts"] == ["app.example.com"]
+    pair = next(h for h in hostnames if h["hostname"] == "shop19.tenant.test")
+    assert sorted(c["key_type"] for c in pair["ssl"]["certificates"]) == ["ecdsa", "rsa"]
     assert api.get(api.zone("ssl/certificate_packs"), status="all")["result_info"]["total_count"] == 3
+    assert len(api.get(api.zone("origin_tls_client_auth/hostnames/certificates"))["result"]) == 3
+    assert [c["priority"] for c in api.get(api.zone("custom_certificates"))["result"]] == [1, 2]
+    assert emu.history.violations() == []
 
 
 def run_command_line(extra_env):
