@@ -42,21 +42,42 @@ options:
     default: 30
   api_rate_limit:
     description:
-      - The most API requests per second this controller sends with the same credentials and O(api_base_url),
-        shared by every task and fork that the same user runs on it.
+      - The average number of API requests per second this controller sends with the same credentials (or the same
+        O(api_rate_limit_key)) and O(api_base_url), shared by every task and fork that the same user runs on it.
+      - Cloudflare allows 1,200 requests per 5 minutes per user, and blocks a client that goes over for the rest of the
+        window. Pacing keeps a sliding window of 300 seconds, allowing C(floor(api_rate_limit * 300)) requests in any
+        trailing 300 seconds (V(3.8) allows 1,140), and never more than Cloudflare's 1,200 less 5 % headroom (1,140),
+        whatever the value; a higher value therefore changes nothing, a lower one lowers the count.
+      - Bursts use the whole window. While fewer requests than the count were sent in the last 300 seconds, a request
+        goes at once; otherwise it waits until the oldest of them leaves the window (one window at most per wait). So a
+        short run is not slowed down at all, and a long one settles at O(api_rate_limit) on average.
       - V(0) switches pacing off. Must not be negative.
-      - The shared schedule is a small file in a directory private to the user, C(<tmp>/certops-cloudflare-<uid>)
+      - The budget is shared only among the processes of one user on one controller. With AWX job slicing or several
+        controllers (or other tools) using the same Cloudflare user, give each of them its share, for example
+        O(api_rate_limit) divided by the number of slices or controllers, so that together they stay under the limit.
+        A request Cloudflare still answers with HTTP 429 is retried after C(Retry-After) (see the notes).
+      - The shared window is a small file in a directory private to the user, C(<tmp>/certops-cloudflare-<uid>)
         under the temporary directory, created with mode C(0700). The directory and the file are opened without
         following symlinks and must be owned by the user (and the directory must not be open to other users).
-        A schedule value that cannot be read, or that lies far ahead, delays a request by at most one interval.
-        Taking the file's lock times out after 5 seconds.
-      - When the shared schedule cannot be used (for example the directory belongs to someone else, or the lock
-        stays taken), pacing falls back to this module run alone, and the module logs why, once.
+        Times in the file that lie further ahead than one window (the clock stepped back) are dropped, so a clock step
+        never stalls requests. Taking the file's lock times out after 5 seconds.
+      - When the shared window cannot be used (for example the directory belongs to someone else, the lock stays taken,
+        or the file holds something this collection did not write), pacing falls back to this module run alone, and
+        the module logs why, once.
       - If not set, the value of the E(CLOUDFLARE_API_RATE_LIMIT) environment variable is used, and when that is
-        not set either, V(3.5), which keeps one controller under Cloudflare's limit of 1,200 requests per 5 minutes
-        with room for other tools.
-      - With AWX job slicing, divide the value by the number of slices.
+        not set either, V(3.8), what Cloudflare's window allows less 5 % headroom for the dashboard and other tools.
+      - For testing only, not for real accounts, the environment variables E(CERTOPS_RATE_WINDOW) (seconds, default
+        V(300)), E(CERTOPS_RATE_WINDOW_LIMIT) (requests per window, default V(1200)) and E(CERTOPS_RATE_HEADROOM)
+        (a share, default V(0.05)) change the window, so that a benchmark can scale it down to an emulator's.
     type: float
+  api_rate_limit_key:
+    description:
+      - A label naming the pacing budget to share, for several API tokens of the same Cloudflare user (the limit is per
+        user, not per token). Requests with the same label and O(api_base_url) share one window, whatever their
+        credentials; without a label the budget is per credential.
+      - It is a name, not a secret, and shows in the output. It is hashed into the name of the shared file.
+      - If not set, the value of the E(CLOUDFLARE_API_RATE_LIMIT_KEY) environment variable is used.
+    type: str
   validate_certs:
     description:
       - Whether to verify the TLS certificate of the API endpoint.

@@ -59,6 +59,8 @@ def auth_argument_spec() -> Dict[str, Any]:
         api_base_url=dict(type="str", fallback=(env_fallback, ["CLOUDFLARE_BASE_URL"])),
         api_timeout=dict(type="float", default=30.0),
         api_rate_limit=dict(type="float", fallback=(env_fallback, ["CLOUDFLARE_API_RATE_LIMIT"])),
+        # a label naming a shared budget, not a secret
+        api_rate_limit_key=dict(type="str", no_log=False, fallback=(env_fallback, ["CLOUDFLARE_API_RATE_LIMIT_KEY"])),
         validate_certs=dict(type="bool", default=True),
     )
 
@@ -161,6 +163,7 @@ def client_from_module(module: AnsibleModule) -> CloudflareClient:
         timeout=p.get("api_timeout") or 30.0,
         validate_certs=p.get("validate_certs", True),
         rate_limit=rate if rate is not None else DEFAULT_RATE_LIMIT,
+        rate_limit_key=p.get("api_rate_limit_key"),
         log=module.log,
     )
 

@@ -158,12 +158,15 @@ def test_env_fallbacks(monkeypatch):
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "from-env")
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", "http://127.0.0.1:1/client/v4")
     monkeypatch.setenv("CLOUDFLARE_API_RATE_LIMIT", "0")
+    monkeypatch.setenv("CLOUDFLARE_API_RATE_LIMIT_KEY", "team-a")
     with patch_module_args({"zone_id": "z"}):
         module = build_module({})
     client = _base.client_from_module(module)
     assert client.base_url == "http://127.0.0.1:1/client/v4"
     assert client.session.headers["Authorization"] == "Bearer from-env"
-    assert client.pacer.interval == 0
+    assert client.pacer.limit == 0
+    # a label, not a secret: it stays visible in the output
+    assert module.params["api_rate_limit_key"] == "team-a" and "team-a" not in module.no_log_values
     assert "from-env" in module.no_log_values
 
 

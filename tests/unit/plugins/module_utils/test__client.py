@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from ansible_collections.certops.cloudflare.plugins.module_utils import _client
+from ansible_collections.certops.cloudflare.plugins.module_utils import _client, _pacer
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import (
     USER_AGENT,
     CloudflareClient,
@@ -432,3 +432,96 @@ def test_tls_verification_failure_names_the_options_and_is_not_retried(client, s
     assert "TLS certificate verification of api.test failed" in str(info.value)
     assert "validate_certs" in str(info.value) and "api_base_url" in str(info.value)
     assert len(responses.calls) == 1 and sleeps == []
+
+
+# --- pacing: the client builds the shared sliding-window pacer ---
+
+
+@pytest.fixture
+def pacing_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(_pacer.tempfile, "gettempdir", lambda: str(tmp_path))
+    for name in (_client.RATE_WINDOW_ENV, _client.RATE_WINDOW_LIMIT_ENV, _client.RATE_HEADROOM_ENV):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_default_pacing_is_the_cloudflare_window_less_headroom(pacing_dir):
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE)
+    assert _client.DEFAULT_RATE_LIMIT == 3.8
+    assert client.pacer.window == 300.0 and client.pacer.limit == 1140
+    # a higher rate is capped at the window's limit less headroom; a lower one lowers the count
+    assert CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=10).pacer.limit == 1140
+    assert CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=1).pacer.limit == 300
+
+
+def test_rate_limit_zero_switches_pacing_off_and_ignores_the_testing_knobs(pacing_dir, monkeypatch):
+    monkeypatch.setenv(_client.RATE_WINDOW_ENV, "nonsense")
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0)
+    assert client.pacer.limit == 0 and client.pacer.path is None
+
+
+def test_testing_knobs_scale_the_window(pacing_dir, monkeypatch):
+    # the benchmark's scaled limit: 100 requests per 5 s, paced at 19/s
+    monkeypatch.setenv(_client.RATE_WINDOW_ENV, "5")
+    assert CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=19).pacer.limit == 95
+    monkeypatch.setenv(_client.RATE_WINDOW_LIMIT_ENV, "100")
+    pacer = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=50).pacer
+    assert pacer.window == 5.0 and pacer.limit == 95
+    monkeypatch.setenv(_client.RATE_HEADROOM_ENV, "0.2")
+    assert CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=50).pacer.limit == 80
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("CERTOPS_RATE_WINDOW", "0"),
+        ("CERTOPS_RATE_WINDOW", "soon"),
+        ("CERTOPS_RATE_WINDOW_LIMIT", "0.5"),
+        ("CERTOPS_RATE_HEADROOM", "1"),
+        ("CERTOPS_RATE_HEADROOM", "nan"),
+    ],
+)
+def test_bad_testing_knob_fails_naming_it(pacing_dir, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(CloudflareConfigError, match=name):
+        CloudflareClient(api_token=TOKEN, base_url=BASE)
+
+
+def test_rate_limit_key_makes_two_credentials_share_one_budget(pacing_dir):
+    first = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit_key="team-a")
+    second = CloudflareClient(api_token="other-" + TOKEN, base_url=BASE, rate_limit_key="team-a")
+    third = CloudflareClient(api_token="other-" + TOKEN, base_url=BASE)
+    fourth = CloudflareClient(api_email="ops@example.com", api_key=KEY, base_url=BASE, rate_limit_key="team-a")
+    assert first.pacer.path == second.pacer.path == fourth.pacer.path != third.pacer.path
+    # still one budget per API: the emulator's and Cloudflare's are different
+    assert CloudflareClient(api_token=TOKEN, base_url="http://127.0.0.1:1/client/v4", rate_limit_key="team-a").pacer.path != first.pacer.path
+    assert not any(s in first.pacer.path + third.pacer.path for s in (TOKEN, KEY, "team-a"))
+
+
+def test_rate_limit_key_shares_the_window_between_tokens(pacing_dir):
+    clock = [1_000_000.0]
+    sleeps = []
+    clients = [CloudflareClient(api_token=t, base_url=BASE, rate_limit=0.3, rate_limit_key="team-a", sleep=sleeps.append) for t in ("t1", "t2")]
+    for client in clients:
+        client.pacer.clock = lambda: clock[0]
+    for client in clients * 2:
+        client.pacer.wait()
+    # 0.3/s is 90 per 300 s: four requests fit in the window, with no sleep
+    assert sleeps == []
+    assert clients[0].pacer.limit == 90
+
+
+@responses.activate
+def test_requests_go_through_the_pacer_and_429_is_still_retried(pacing_dir, monkeypatch, sleeps, logged):
+    monkeypatch.setenv(_client.RATE_WINDOW_ENV, "10")
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": "2"}, json={"success": False, "errors": [{"code": 10429, "message": "rate limited"}]})
+    responses.get(BASE + "/zones", json=ok([]))
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0.3, log=logged.append, sleep=sleeps.append)
+    client.pacer.clock = lambda: 1_000_000.0
+    for _ in range(2):
+        client.get("zones")
+    # three requests fit the window of 3 per 10 s without pacing sleeps; the 429 waited as Retry-After asked
+    assert len(responses.calls) == 3 and sleeps == [2.0]
+    client.get("zones")
+    assert sleeps == [2.0, 10.0]
+    assert any("429" in line for line in logged)
