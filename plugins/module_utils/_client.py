@@ -54,6 +54,8 @@ RATE_HEADROOM_ENV = "CERTOPS_RATE_HEADROOM"
 
 RETRY_AFTER_MIN = 1.0
 RETRY_AFTER_MAX = 60.0
+# A bound on the pages of one list: 10,000 pages of 50 is 500,000 objects.
+MAX_PAGES = 10000
 IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "DELETE"))
 # The API strips these from responses by contract; we strip them again in case it does not.
 SECRET_RESPONSE_FIELDS = frozenset(("custom_key", "private_key"))
@@ -86,6 +88,11 @@ AUTH_HINT = "Use either api_token (CLOUDFLARE_API_TOKEN) or api_email plus api_k
 
 class CloudflareConfigError(ValueError):
     """The client was configured in a way that cannot work (credentials, base URL)."""
+
+
+def _item_key(item: Any) -> str:
+    """The identity of a listed item: its id, else its whole text."""
+    return str(item.get("id", json.dumps(item, sort_keys=True))) if isinstance(item, dict) else repr(item)
 
 
 class CloudflareError(Exception):
@@ -341,7 +348,7 @@ class CloudflareClient:
         for _attempt in range(max_passes):
             total = None
             for item, total in self._pages(path, params, per_page):
-                seen[item.get("id", json.dumps(item, sort_keys=True)) if isinstance(item, dict) else repr(item)] = item
+                seen[_item_key(item)] = item
             if total is None or total == len(seen):
                 break
             self.log("list %s: %d unique items but total_count %s; reading it again" % (path, len(seen), total))
@@ -349,12 +356,23 @@ class CloudflareClient:
 
     def _pages(self, path: str, params: Optional[Dict[str, Any]], per_page: int) -> Iterator[Tuple[Any, Optional[int]]]:
         page = 1
+        keys: set = set()
         while True:
             query = dict(params or {}, page=page, per_page=per_page)
             result, info = self.request("GET", path, params=query, expect=list)
             items = result or []
             info = info or {}
             total = info.get("total_count")
+            new = {_item_key(item) for item in items} - keys
+            if items and not new or page > MAX_PAGES:
+                # An answer that keeps announcing more pages would be read forever.
+                raise CloudflareError(
+                    "listing %s: page %d %s while the API says more pages follow; stopped reading this inconsistent list"
+                    % (path, page, "repeats only items already read" if not new else "is beyond %d pages" % MAX_PAGES),
+                    method="GET",
+                    path=path,
+                )
+            keys |= new
             for item in items:
                 yield item, total
             total_pages = info.get("total_pages")
@@ -477,14 +495,14 @@ class CloudflareClient:
                 )
             return "TLS handshake with %s failed; check api_base_url (%s) and validate_certs" % (host, self.base_url), False, False
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return "connection to the API timed out", False, True
+            return "connection to the API at %s timed out; check api_base_url (%s)" % (host, self.base_url), False, True
         if isinstance(exc, requests.exceptions.ReadTimeout):
             return "the API did not answer in time (read time-out)", True, True
         if isinstance(exc, requests.exceptions.ConnectionError):
             if any(sign in text for sign in _DNS_FAILURES):
                 return "cannot resolve the API host %s; check api_base_url (%s) and the controller's DNS" % (host, self.base_url), False, False
             if "refused" in text.lower() or "NewConnectionError" in text:
-                return "connection to the API refused", False, True
+                return "connection to the API at %s refused; check api_base_url (%s)" % (host, self.base_url), False, True
             return "connection to the API was reset", True, True
         return "request failed: %s" % type(exc).__name__, True, True
 

@@ -59,10 +59,24 @@ def check_hostname(value: Any, option: str, wildcard: bool = False) -> str:
             raise ValueError(
                 "%s: %s is not a valid hostname: label %r may hold only letters, digits and inner hyphens" % (option, _short(prefix + text), _short(label))
             )
+        if label.startswith("xn--") and not _valid_a_label(label):
+            raise ValueError("%s: %s is not a valid hostname: label %r is not a valid IDNA A-label (xn--)" % (option, _short(prefix + text), _short(label)))
     name = prefix + ascii_name
     if len(name) > MAX_HOSTNAME_LENGTH:
         raise ValueError("%s: %s is %d characters long; at most %d are allowed" % (option, _short(name), len(name), MAX_HOSTNAME_LENGTH))
     return name
+
+
+def _valid_a_label(label: str) -> bool:
+    """Whether an `xn--` label decodes to a valid internationalized label."""
+    try:
+        if _idna is not None:
+            _idna.decode(label)
+        else:  # pragma: no cover
+            label.encode("ascii").decode("idna")
+        return True
+    except (UnicodeError, ValueError):
+        return False
 
 
 def _to_ascii(text: str, option: str) -> str:

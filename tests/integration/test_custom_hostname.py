@@ -321,7 +321,8 @@ def test_onboarding_as_in_the_examples(ansible, emulator):
     """The EXAMPLES' onboarding play, with debug standing in for the DNS module: create, read until the
     records are listed, publish them with a loop; then, once validation goes on, wait until live."""
     defaults = {"module_defaults": {"group/certops.cloudflare.all": {"zone_id": emulator.zone_id}}}
-    created = ansible.run_tasks([{"name": "create", MOD: {"hostname": HOST, "ssl": {"method": "txt"}, "custom_metadata": {"customer": "acme"}}}], play_extra=defaults)
+    create = {"name": "create", MOD: {"hostname": HOST, "ssl": {"method": "txt"}, "custom_metadata": {"customer": "acme"}}}
+    created = ansible.run_tasks([create], play_extra=defaults)
     assert created.rc == 0 and created.result()["changed"], created.output
     hold_status(emulator, HOST, "pending_validation")  # as long as the records are not published
     tasks = [

@@ -285,6 +285,7 @@ def test_a_failure_after_a_write_reports_changed_and_what_was_changed():
         ({"zone": "*.example.com"}, "zone: *.example.com is a wildcard"),
         ({"zone_id": "z", "api_timeout": 0}, "api_timeout must be a positive number"),
         ({"zone_id": "z", "api_rate_limit": -1}, "api_rate_limit must be 0"),
+        ({"zone": "xn--zz.example.com"}, "label 'xn--zz' is not a valid IDNA A-label"),
     ],
 )
 def test_shared_inputs_are_checked_by_name(args, message):

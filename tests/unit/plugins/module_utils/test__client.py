@@ -518,10 +518,41 @@ def test_requests_go_through_the_pacer_and_429_is_still_retried(pacing_dir, monk
     responses.get(BASE + "/zones", json=ok([]))
     client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0.3, log=logged.append, sleep=sleeps.append)
     client.pacer.clock = lambda: 1_000_000.0
-    for _ in range(2):
+    for _index in range(2):
         client.get("zones")
     # three requests fit the window of 3 per 10 s without pacing sleeps; the 429 waited as Retry-After asked
     assert len(responses.calls) == 3 and sleeps == [2.0]
     client.get("zones")
     assert sleeps == [2.0, 10.0]
     assert any("429" in line for line in logged)
+
+
+@responses.activate
+def test_pagination_stops_on_a_list_that_repeats_itself_forever(client):
+    # Every answer is page 1 again, claiming one page more: reading on would never end.
+    for page in range(1, 4):
+        info = {"page": page, "per_page": 2, "count": 2, "total_count": 2 * page + 2, "total_pages": page + 1}
+        responses.get(BASE + "/" + ZONE + "/custom_certificates", json=ok([{"id": "a"}, {"id": "b"}], result_info=info))
+    with pytest.raises(_client.CloudflareError, match="custom_certificates: page 2 repeats only items already read"):
+        client.paginate(ZONE + "/custom_certificates", per_page=2)
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_pagination_stops_beyond_the_page_bound(client, monkeypatch):
+    monkeypatch.setattr(_client, "MAX_PAGES", 2)
+    for page in range(1, 5):
+        info = {"page": page, "per_page": 1, "count": 1, "total_count": 99, "total_pages": 99}
+        responses.get(BASE + "/zones", json=ok([{"id": "z%d" % page}], result_info=info))
+    with pytest.raises(_client.CloudflareError, match="page 3 is beyond 2 pages"):
+        client.paginate("zones", per_page=1)
+
+
+@responses.activate
+def test_a_refused_connection_names_the_host_and_api_base_url(client):
+    url = BASE + "/zones"
+    for _index in range(6):
+        responses.get(url, body=requests.exceptions.ConnectionError("NewConnectionError: [Errno 111] Connection refused"))
+    with pytest.raises(_client.CloudflareError) as caught:
+        client.get("zones")
+    assert "refused; check api_base_url (%s)" % BASE in str(caught.value)

@@ -165,7 +165,7 @@ def test_two_pacers_with_the_same_key_share_one_budget(private_dir):
 
 def test_pacers_sharing_a_log_never_exceed_the_window_count(private_dir):
     clock = Clock()
-    pacers = [make(private_dir, rate=0.5, clock=clock)[0] for _ in range(3)]
+    pacers = [make(private_dir, rate=0.5, clock=clock)[0] for _index in range(3)]
     times = []
     for i in range(200):
         pacers[(i * 7) % 3].wait()
@@ -180,7 +180,7 @@ def test_more_waiters_than_a_window_holds_queue_without_overflowing(private_dir)
     # a frozen clock while five processes each ask at once: reservations go one window ahead at most,
     # and whoever finds the queue deeper sleeps at most one window and asks again
     clock = Clock()
-    pacers = [make(private_dir, rate=0.2, clock=clock)[0] for _ in range(5)]  # 2 per 10 s
+    pacers = [make(private_dir, rate=0.2, clock=clock)[0] for _index in range(5)]  # 2 per 10 s
     times = []
     for pacer in pacers * 2:
         pacer.wait()
@@ -194,7 +194,7 @@ def _process_requests(directory, count, queue):
     sleeps = []
     pacer = Pacer(0.6, KEY, sleep=sleeps.append, log=sleeps.append, directory=directory, clock=lambda: NOW, window=WINDOW)
     sent = []
-    for _ in range(count):
+    for _index in range(count):
         before = len(sleeps)
         pacer.wait()
         sent.append(NOW + sum(s for s in sleeps[before:] if isinstance(s, float)))
@@ -205,10 +205,10 @@ def test_two_processes_share_one_budget(private_dir):
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     # 6 per 10 s: two processes asking 6 each at the same frozen instant get 6 slots now and 6 one window later
-    workers = [ctx.Process(target=_process_requests, args=(str(private_dir), 6, queue)) for _ in range(2)]
+    workers = [ctx.Process(target=_process_requests, args=(str(private_dir), 6, queue)) for _index in range(2)]
     for worker in workers:
         worker.start()
-    results = [queue.get(timeout=30) for _ in workers]
+    results = [queue.get(timeout=30) for _index in workers]
     for worker in workers:
         worker.join(30)
         assert worker.exitcode == 0
