@@ -14,7 +14,7 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test compat units integration contract sanity lint docs-lint build demo emulator bench clean link copy
+.PHONY: test compat units integration contract sanity lint docs-lint build demo emulator bench reliability clean link copy
 
 test: units integration contract sanity lint docs-lint build
 	@echo "make test: all checks passed"
@@ -93,6 +93,15 @@ emulator: $(STAMP)
 # The tour: the emulator with the demo zone, then the playbook certops.cloudflare.rotate previewed, run and re-run.
 demo: link
 	PYTHONPATH=tests $(PY) tests/demo/run_demo.py
+
+# API calls, wall time against a plain requests loop, the scaled rate limit and memory at N custom hostnames
+# (docs/benchmarks.md). Exits non-zero when a count target is missed. make bench BENCH_ARGS="--sizes 100,1000"
+bench: link
+	PYTHONPATH=tests $(PY) tests/bench/run_bench.py $(BENCH_ARGS)
+
+# Faults, crashes, hostile input, secrets and check mode (docs/reliability.md): a CI leg after `make test`.
+reliability: link
+	$(PYTEST) -n 2 tests/reliability
 
 clean:
 	rm -rf .build tests/output
