@@ -179,6 +179,11 @@ class Planner:
             name = normalize_hostname(item["hostname"])
             label = "custom hostname %s" % name
             news = [self.material(c, label, [name]) for c in item["certificates"]]
+            kinds = [n["key_type"] for n in news if n is not None]
+            # A problem of the material alone is reported even when the hostname is missing too: every problem at once.
+            paired = len(set(kinds)) == len(kinds)
+            if not paired:
+                self.problems.append("%s: two new certificates of key type %s; give one certificate or one RSA and one ECDSA" % (label, kinds[0]))
             host = by_name.get(name)
             if host is None:
                 self.problems.append("%s: not found in the zone (create it with certops.cloudflare.custom_hostname first)" % label)
@@ -187,9 +192,7 @@ class Planner:
             if None in news:
                 self.entry("custom_hostname", name, "skipped", "the new material has problems (see problems)")
                 continue
-            kinds = [n["key_type"] for n in news]
-            if len(set(kinds)) != len(kinds):
-                self.problems.append("%s: two new certificates of key type %s; give one certificate or one RSA and one ECDSA" % (label, kinds[0]))
+            if not paired:
                 continue
             served_all = ((host.get("ssl") or {}).get("certificates")) or []
             # A served certificate of an unknown key type is compared with every new one.
@@ -281,6 +284,15 @@ class Planner:
                 found.append(cert["id"])
         return sorted(found)
 
+    @staticmethod
+    def same_zone_cert(cert: Dict[str, Any], new: Dict[str, Any]) -> bool:
+        """Whether a zone certificate is the new material (clarification 15: hosts, issuer and expiry)."""
+        return (
+            host_set(cert.get("hosts")) == host_set(new["hosts"])
+            and _time(cert.get("expires_on")) == _time(new["not_after"])
+            and cert.get("issuer") == new["issuer"]
+        )
+
     def zone_certs(self, items: List[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Returns the zone certificate steps: edit in place when the hosts match, else upload, prioritise above the old, retire."""
         live = [c for c in discovered if c.get("status") not in GONE]
@@ -303,17 +315,15 @@ class Planner:
                     continue
             else:
                 matches = [c for c in live if (c.get("id") == replaces if isinstance(replaces, str) else host_set(c.get("hosts")) == host_set(replaces))]
+                if not matches:
+                    # A re-run after the replacement: the one it replaced is gone and the new material is what is there.
+                    matches = [c for c in live if self.same_zone_cert(c, new)]
                 if len(matches) != 1:
                     found = ", ".join(c["id"] for c in matches) or "none"
                     self.problems.append("%s: replaces %s must name exactly one zone certificate, found %s" % (label, replaces, found))
                     continue
             old = matches[0] if matches else None
-            identical = (
-                old is not None
-                and host_set(old.get("hosts")) == hosts
-                and _time(old.get("expires_on")) == _time(new["not_after"])
-                and old.get("issuer") == new["issuer"]
-            )
+            identical = old is not None and self.same_zone_cert(old, new)
             action, reason = self.decide(old, identical, "zone certificate for these hosts")
             if action == "rotate" and not self.outlives(label, new, [old]):
                 action, reason = "skipped", "the new material would not outlive what is served"

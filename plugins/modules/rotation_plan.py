@@ -310,17 +310,21 @@ PATHS = dict(MATERIAL)
 def write_material(params: Dict[str, Any]) -> None:
     """Replace inline certificates and keys by files (0600) in material_dir, so the apply stage works on paths."""
     directory = params.get("material_dir")
-    items = [("client_certs", i, c) for i, c in enumerate(params["client_certs"])]
-    items += [("zone_certs", i, c) for i, c in enumerate(params["zone_certs"])]
+    # (file name stem, option label for messages, item)
+    items = [("client_certs-%d" % i, "client_certs[%d]" % i, c) for i, c in enumerate(params["client_certs"])]
+    items += [("zone_certs-%d" % i, "zone_certs[%d]" % i, c) for i, c in enumerate(params["zone_certs"])]
     for index, host in enumerate(params["custom_hostnames"]):
-        items += [("custom_hostnames-%d-certificates" % index, i, c) for i, c in enumerate(host["certificates"])]
-    for kind, index, item in items:
+        items += [
+            ("custom_hostnames-%d-certificates-%d" % (index, i), "custom_hostnames[%d].certificates[%d]" % (index, i), c)
+            for i, c in enumerate(host["certificates"])
+        ]
+    for stem, label, item in items:
         for content, path, suffix in (("certificate", "certificate_path", "pem"), ("private_key", "private_key_path", "key")):
             if item.get(content) is None:
                 continue
             if not directory:
-                raise InputError("%s[%d].%s is given as content: set material_dir to a private directory to write it to" % (kind, index, content))
-            target = os.path.join(directory, "%s-%d.%s" % (kind, index, suffix))
+                raise InputError("%s.%s is given as content: set material_dir to a private directory to write it to" % (label, content))
+            target = os.path.join(directory, "%s.%s" % (stem, suffix))
             descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(item.pop(content))
@@ -381,6 +385,10 @@ def main() -> None:
     except InputError as exc:
         module.fail_json(msg=str(exc))
     result = plan_rotation(p)
+    # The discovered state and the material lists can hold 10,000 entries: not echoed back, so the result stays small.
+    result["invocation"] = {
+        "module_args": dict(p, discovered="not repeated here", custom_hostnames="%d entries, not repeated here" % len(p["custom_hostnames"]))
+    }
     if result["problems"]:
         count = len(result["problems"])
         module.fail_json(

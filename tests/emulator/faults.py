@@ -11,7 +11,8 @@ and three that answer without processing the request:
 * "unapplied": a success that changed nothing. `answer` "stale" (default): status 200 and what a
   GET of the same path answers right now (the object unchanged; `{"result": {}}` in the success
   envelope for a POST, which creates an object, and when that GET does not exist or fails); "empty": 200 with `"result": null`;
-  "no_result": 200 with an envelope that has no `result` key at all.
+  "no_result": 200 with an envelope that has no `result` key at all; "not_json": 200 with an HTML
+  page instead of JSON, as a proxy or captive portal in the way would answer.
 * "redirect": `status` (301, 302, 303, 307 or 308; default 307) with `Location: <location>`
   (required, an absolute http(s) URL) and the body `{}`.
 * "echo": 400 with a failure envelope echoing the raw request body (at most 20000 characters),
@@ -21,6 +22,12 @@ and three that answer without processing the request:
   "list" with the body JSON-encoded once more (newlines appear as `\\n`).
 
 `answer` applies only to "unapplied" and "echo", `status` and `location` only to "redirect".
+
+And one for paging: "endless_pages" answers a list GET with its first page (the request's other
+query parameters kept) under `result_info` claiming one page more than the one asked for (page N of
+N+1, `total_count` to match), as a server whose paging is broken; other requests are processed
+normally. It fires for `count` requests like any rule: use `count=None` only with a client that
+gives up on its own.
 """
 
 from __future__ import annotations
@@ -34,8 +41,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-KINDS = ("429", "500", "502", "503", "reset_before", "reset_after", "slow", "unapplied", "redirect", "echo")
-ANSWERS = {"unapplied": ("stale", "empty", "no_result"), "echo": ("list", "string", "escaped")}
+KINDS = ("429", "500", "502", "503", "reset_before", "reset_after", "slow", "unapplied", "redirect", "echo", "endless_pages")
+ANSWERS = {"unapplied": ("stale", "empty", "no_result", "not_json"), "echo": ("list", "string", "escaped")}
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 ECHO_LIMIT = 20000  # characters of the request body an "echo" fault sends back
 
@@ -48,7 +55,7 @@ class FaultRule:
     count: Optional[int] = 1
     probability: Optional[float] = None
     seed: Optional[int] = None
-    retry_after: float = 1.0
+    retry_after: Optional[float] = 1.0  # None: a 429 without Retry-After
     delay: float = 1.0
     answer: Optional[str] = None
     status: Optional[int] = None
@@ -88,7 +95,7 @@ class Faults:
         count: Optional[int] = 1,
         probability: Optional[float] = None,
         seed: Optional[int] = None,
-        retry_after: float = 1.0,
+        retry_after: Optional[float] = 1.0,
         delay: float = 1.0,
         answer: Optional[str] = None,
         status: Optional[int] = None,

@@ -13,7 +13,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple, Union
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import admin
 from .api import ApiError, Codes, Query, Request, Route, failure
@@ -122,6 +122,8 @@ class Handler(BaseHTTPRequestHandler):
             status, body, headers = _fault_answer(fault.kind, fault.retry_after)
         elif fault and fault.kind in ("unapplied", "redirect", "echo"):
             status, body, headers = self._unprocessed_answer(emu, fault, path, query, text, entry)
+        elif fault and fault.kind == "endless_pages":
+            status, body, headers = self._endless_page(emu, path, query, text, entry)
         else:
             retry_after = emu.rate_limit.check(emu.credentials.identity(self.headers), time.time())
             if retry_after is not None:
@@ -163,12 +165,28 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"success": True, "errors": [], "messages": [], "result": None}, {}
         if fault.answer == "no_result":
             return 200, {"success": True, "errors": [], "messages": []}, {}
+        if fault.answer == "not_json":
+            return 200, "<html><head><title>Welcome</title></head><body><p>Please sign in to continue.</p></body></html>", {}
         # "stale": what a GET of the same path answers now (the object unchanged), through the usual path.
         status, body, _headers = self._process(emu, path, query, "", entry, method="GET")
         # A POST creates an object: the collection's list is no answer to it, an empty object is.
         if self.command != "POST" and 200 <= status < 300 and isinstance(body, dict) and body.get("success") is True:
             return 200, body, {}
         return 200, {"success": True, "errors": [], "messages": [], "result": {}}, {}
+
+    def _endless_page(self, emu: "Emulator", path: str, query: str, text: str, entry: Dict[str, Any]) -> Tuple[int, Any, Dict[str, str]]:
+        """The answer of an "endless_pages" fault: a list GET gets its first page, presented as page N of N+1."""
+        if self.command != "GET":
+            return self._process(emu, path, query, text, entry)
+        params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        asked = params.get("page", "1")
+        page = int(asked) if asked.isdigit() and int(asked) >= 1 else 1
+        status, body, headers = self._process(emu, path, urlencode(dict(params, page="1")), "", entry)
+        if 200 <= status < 300 and isinstance(body, dict) and isinstance(body.get("result"), list):
+            info = body.get("result_info") or {}
+            per_page = int(info.get("per_page") or len(body["result"]) or 1)
+            body = dict(body, result_info=dict(info, page=page, count=len(body["result"]), total_count=per_page * (page + 1), total_pages=page + 1))
+        return status, body, headers
 
     def _process(
         self, emu: "Emulator", path: str, query: str, text: str, entry: Dict[str, Any], method: Optional[str] = None
@@ -238,10 +256,11 @@ def _ms(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 2)
 
 
-def _fault_answer(kind: str, retry_after: float) -> Tuple[int, Any, Dict[str, str]]:
+def _fault_answer(kind: str, retry_after: Optional[float]) -> Tuple[int, Any, Dict[str, str]]:
     if kind == "429":
-        seconds = str(max(1, int(retry_after)))
-        return 429, failure([{"code": Codes.RATE_LIMITED, "message": "Please wait and consider throttling your request speed"}]), {"Retry-After": seconds}
+        # retry_after None: no Retry-After header at all (the client must pick its own wait).
+        headers = {} if retry_after is None else {"Retry-After": str(max(1, int(retry_after)))}
+        return 429, failure([{"code": Codes.RATE_LIMITED, "message": "Please wait and consider throttling your request speed"}]), headers
     if kind == "500":
         return 500, failure([{"code": Codes.INTERNAL, "message": "Internal server error"}]), {}
     # Cloudflare's edge answers 502 and 503 with an HTML page, not an envelope.
@@ -402,7 +421,7 @@ class Emulator:
         count: Optional[int] = 1,
         probability: Optional[float] = None,
         seed: Optional[int] = None,
-        retry_after: float = 1.0,
+        retry_after: Optional[float] = 1.0,
         delay: float = 1.0,
         answer: Optional[str] = None,
         status: Optional[int] = None,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import isoformat
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import cloudflare_issuer, isoformat
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import Planner, plan_rotation
 from emulator.testcerts import make_ca, make_leaf
 
@@ -177,6 +177,26 @@ def test_zone_certificates_edit_in_place_replace_and_ambiguous_replaces(tmp_path
     assert len(out["problems"]) == 1 and "exactly one" in out["problems"][0] and "z2, z3" in out["problems"][0]
 
 
+def test_zone_certificate_replaces_is_up_to_date_on_a_rerun_after_the_replacement(tmp_path):
+    """A re-run (or a resume after a crash) once the replaced certificate is gone: nothing to do, not a problem."""
+    new = make_leaf(CA, ["example.com", "www.example.com"])
+    item = dict(files(tmp_path, "zone", new), replaces=["example.com"])
+    there = {
+        "id": "z9",
+        "hosts": ["www.example.com", "example.com"],
+        "status": "active",
+        "priority": 1,
+        "expires_on": isoformat(new.cert.not_valid_after_utc),
+        "issuer": cloudflare_issuer(new.cert),
+    }
+    out = plan_rotation({"zone_certs": [item], "discovered": {"custom_certs": [there]}}, now=NOW)
+    assert out["problems"] == [] and out["plan"]["zone_cert_steps"] == []
+    assert [(o["action"], o["id"]) for o in out["plan"]["objects"]] == [("up_to_date", "z9")]
+    # Neither the replaced one nor the new one there: still a problem.
+    out = plan_rotation({"zone_certs": [item], "discovered": {"custom_certs": [dict(there, expires_on=at(5))]}}, now=NOW)
+    assert len(out["problems"]) == 1 and "found none" in out["problems"][0]
+
+
 def test_packs_missing_is_reported_not_a_problem_and_revalidation_only_timed_out():
     packs = [
         {"id": "p1", "hosts": ["example.com", "www.example.com"], "status": "validation_timed_out"},
@@ -217,3 +237,17 @@ def test_ninety_day_certificate_is_not_rotated_on_every_run(tmp_path, pct):
             dict(params, custom_hostnames=[{"hostname": "a.example.com", "certificates": [new]}], discovered={"custom_hostnames": [host]}), now=NOW
         )
         assert out["plan"]["objects"][0]["action"] == "skipped", params
+
+
+def test_two_certificates_of_one_key_type_are_a_problem_even_for_a_missing_hostname(tmp_path):
+    first = files(tmp_path, "first", make_leaf(CA, ["*.example.com"], key_type="rsa"))
+    second = files(tmp_path, "second", make_leaf(CA, ["*.example.com"], key_type="rsa"))
+    served = make_leaf(CA, ["*.example.com"], days=20)
+    items = [{"hostname": name, "certificates": [first, second]} for name in ("h0.example.com", "gone.example.com")]
+    out = plan_rotation({"custom_hostnames": items, "discovered": {"custom_hostnames": [hostname("h0.example.com", served)]}}, now=NOW)
+    assert out["problems"] == [
+        "custom hostname h0.example.com: two new certificates of key type rsa; give one certificate or one RSA and one ECDSA",
+        "custom hostname gone.example.com: two new certificates of key type rsa; give one certificate or one RSA and one ECDSA",
+        "custom hostname gone.example.com: not found in the zone (create it with certops.cloudflare.custom_hostname first)",
+    ]
+    assert out["plan"]["hostname_certificates"] == []
