@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -120,3 +120,13 @@ def make_leaf(
     ]
     cert = _build(_name(hosts[0], None), key, ca, days, not_before_days, extensions)
     return Issued(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=_pem(cert) + ca.chain_pem, cert=cert, key=key)
+
+
+def write_files(root: Any, leaves: Dict[str, Issued]) -> Dict[str, Dict[str, str]]:
+    """Each leaf's chain and key as `<label>.pem` and `<label>.key` under `root` (a pathlib.Path), as the modules' path options take them."""
+    files = {}
+    for label, leaf in leaves.items():
+        (root / (label + ".pem")).write_text(leaf.chain_pem)
+        (root / (label + ".key")).write_text(leaf.key_pem)
+        files[label] = {"certificate_path": str(root / (label + ".pem")), "private_key_path": str(root / (label + ".key"))}
+    return files

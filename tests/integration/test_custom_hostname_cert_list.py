@@ -17,7 +17,7 @@ from typing import Any, Dict, List
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from emulator.testcerts import make_ca, make_leaf
+from emulator.testcerts import make_ca, make_leaf, write_files
 
 MOD = "certops.cloudflare.custom_hostname_cert"
 N = 200
@@ -46,11 +46,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         other=make_leaf(ca, ["other.example.net"]),
     )
     root = tmp_path_factory.mktemp("pki")
-    files = {}
-    for label, leaf in leaves.items():
-        (root / (label + ".pem")).write_text(leaf.chain_pem)
-        (root / (label + ".key")).write_text(leaf.key_pem)
-        files[label] = {"certificate_path": str(root / (label + ".pem")), "private_key_path": str(root / (label + ".key"))}
+    files = write_files(root, leaves)
     return SimpleNamespace(root=root, files=files, **leaves)
 
 

@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from emulator.testcerts import make_ca, make_leaf
+from emulator.testcerts import make_ca, make_leaf, write_files
 
 N = 20
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -38,11 +38,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         zone_new=make_leaf(ca, ZONE_HOSTS, key_type="rsa", days=90),
     )
     root = tmp_path_factory.mktemp("plan-pki")
-    files = {}
-    for label, leaf in leaves.items():
-        (root / (label + ".pem")).write_text(leaf.chain_pem)
-        (root / (label + ".key")).write_text(leaf.key_pem)
-        files[label] = {"certificate_path": str(root / (label + ".pem")), "private_key_path": str(root / (label + ".key"))}
+    files = write_files(root, leaves)
     return SimpleNamespace(files=files, **leaves)
 
 

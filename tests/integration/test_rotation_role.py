@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from emulator.testcerts import make_ca, make_leaf
+from emulator.testcerts import make_ca, make_leaf, write_files
 
 N = 20
 DUE = range(0, 6)  # served certificates expire in 10 days
@@ -52,11 +52,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         short_young=make_leaf(ca, hosts, days=8, not_before_days=-1),
     )
     root = tmp_path_factory.mktemp("role-pki")
-    files = {}
-    for label, leaf in leaves.items():
-        (root / (label + ".pem")).write_text(leaf.chain_pem)
-        (root / (label + ".key")).write_text(leaf.key_pem)
-        files[label] = {"certificate_path": str(root / (label + ".pem")), "private_key_path": str(root / (label + ".key"))}
+    files = write_files(root, leaves)
     return SimpleNamespace(files=files, leaves=leaves, **leaves)
 
 
