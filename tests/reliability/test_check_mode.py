@@ -68,7 +68,7 @@ def changed_objects(before: Dict[Any, Any], after: Dict[Any, Any], objects: Dict
     for key, fingerprint in after.items():
         if before.get(key, fingerprint) == fingerprint:
             continue
-        kind, host, _ = key
+        kind, host, _key_type = key
         if kind == "custom_hostname":
             found.add(("custom_hostname", host))
         else:
@@ -95,7 +95,7 @@ def test_check_mode_predicts_the_real_run_of_the_demo_zone(ansible, emulator, tm
     (plan_entry,) = [r for r in check.results if r["task"].endswith(PLAN_TASK)]
     objects = {(o["kind"], o["name"]): o for o in plan_entry["result"]["plan"]["objects"]}
     # The demo zone has something of each kind to do (docs of tests/emulator/demo.py).
-    assert {kind for kind, _ in prediction} == {"custom_hostname", "client_cert", "zone_cert", "cert_pack", "managed_hostname"}, prediction
+    assert {kind for kind, _name in prediction} == {"custom_hostname", "client_cert", "zone_cert", "cert_pack", "managed_hostname"}, prediction
     assert served(emulator) == before
 
     # 2. The real run does what was predicted, no more, no less.
