@@ -13,8 +13,9 @@ replaced by a certificate for one host more), all due.
   polled from the test while the playbook runs.
 
 After each kill no process of the run lives on: not the playbook's process group, nor ansible-core's task workers,
-which detach into sessions of their own (so a kill of the group alone would leave the worker and its module running). The re-run may meet every leftover (an upload not yet
-associated or prioritised, a hostname mid-deployment, the private material directory of the killed run).
+which detach into sessions of their own (so a kill of the group alone would leave the worker and its module
+running). The re-run may meet every leftover (an upload not yet associated or prioritised, a hostname
+mid-deployment, the private material directory of the killed run).
 """
 
 from __future__ import annotations
