@@ -150,7 +150,7 @@ class Pacer:
         if slot <= now + self.window:
             live.append(slot)
             live.sort()
-        return live[-self.keep :], slot
+        return live[-int(self.keep) :], slot
 
     def _reserve(self) -> Tuple[float, float]:
         if self._fallback is None:
