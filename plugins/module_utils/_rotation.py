@@ -18,6 +18,7 @@ import datetime
 from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_file_option
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import sorted_hosts
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
     check_certificate,
@@ -67,7 +68,7 @@ def host_set(hosts: Any) -> List[str]:
         hosts = hosts.get("hosts") or []
     if isinstance(hosts, str):
         hosts = [hosts]
-    return sorted({normalize_hostname(str(h)) for h in hosts or []})
+    return sorted_hosts(hosts)
 
 
 class Planner:
