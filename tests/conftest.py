@@ -49,6 +49,7 @@ DEFAULT_DELAY = 0.05
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emulator(**kwargs): keyword arguments for the emulator fixture's Emulator(...)")
+    config.addinivalue_line("markers", "cut_requests: the test kills the collection mid-request, so its journal is not kept for the contract check")
 
 
 def write_journal(emu: Emulator, test_id: str) -> None:
@@ -78,7 +79,9 @@ def emulator_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., E
     yield factory
     for emu in started:
         emu.stop()
-        write_journal(emu, request.node.nodeid)
+        # A request cut off by a kill arrives without its body: not what the collection sends, so not checked.
+        if not request.node.get_closest_marker("cut_requests"):
+            write_journal(emu, request.node.nodeid)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.errors import NoLogError
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import (
     DEFAULT_RATE_LIMIT,
@@ -70,6 +71,22 @@ def zone_argument_spec() -> Dict[str, Any]:
     return dict(zone_id=dict(type="str"), zone=dict(type="str"))
 
 
+class NamingModule(AnsibleModule):
+    """AnsibleModule whose argument errors name the option.
+
+    ansible-core shows only the first validation error. For a list-of-dicts option with no_log suboptions given a
+    string, that is the no_log scan's, which does not name the option ("dictionary requested, could not parse JSON or
+    key=value"); the type error that follows does. Show that one instead.
+    """
+
+    def fail_json(self, msg: Any = None, **kwargs: Any) -> None:  # pylint: disable=arguments-differ
+        # Its `errors` has no len(): test the plain list behind it.
+        errors = getattr(getattr(getattr(self, "validation_result", None), "errors", None), "errors", None) or []
+        if errors and isinstance(errors[0], NoLogError) and msg == errors[0].msg:
+            msg = next((error.msg for error in errors if not isinstance(error, NoLogError)), msg)
+        super().fail_json(msg=msg, **kwargs)
+
+
 def build_module(argument_spec: Dict[str, Any], zone_scoped: bool = True, wildcard_options: Tuple[str, ...] = (), **kwargs: Any) -> AnsibleModule:
     """An AnsibleModule with the auth (and zone) options merged into the module's own, its inputs checked.
 
@@ -86,7 +103,7 @@ def build_module(argument_spec: Dict[str, Any], zone_scoped: bool = True, wildca
     for name in constraints:
         kwargs[name] = constraints[name] + list(kwargs.get(name) or [])
     kwargs.setdefault("supports_check_mode", True)
-    module = AnsibleModule(argument_spec=spec, **kwargs)
+    module = NamingModule(argument_spec=spec, **kwargs)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
     if not HAS_CRYPTOGRAPHY:

@@ -102,6 +102,11 @@ def load_certificates(text: str, name: str = "certificate") -> List[Any]:
     return certs
 
 
+def is_encrypted_key(match: Any) -> bool:
+    """Whether a PEM key block (a match of _KEY_RE) is encrypted: PKCS#8 or traditional OpenSSL encryption."""
+    return "ENCRYPTED" in match.group(1) or "Proc-Type: 4,ENCRYPTED" in match.group(0)
+
+
 def load_private_key(text: str, passphrase: Optional[str] = None, name: str = "private key") -> Any:
     """An RSA or EC private key from PEM (PKCS#1, PKCS#8 or SEC1)."""
     if not HAS_CRYPTOGRAPHY:
@@ -110,10 +115,10 @@ def load_private_key(text: str, passphrase: Optional[str] = None, name: str = "p
     if not match:
         raise CertificateError("%s: no PEM private key found (expected a -----BEGIN ... PRIVATE KEY----- block)" % name)
     data = match.group(0).encode("ascii", "replace")
-    encrypted = "ENCRYPTED" in match.group(1) or "Proc-Type: 4,ENCRYPTED" in match.group(0)
+    encrypted = is_encrypted_key(match)
     if encrypted and not passphrase:
         raise CertificateError("%s is encrypted; give its passphrase (private_key_passphrase)" % name)
-    password = passphrase.encode("utf-8") if passphrase else None
+    password = passphrase.encode("utf-8") if passphrase and encrypted else None  # a clear key ignores a passphrase
     try:
         # Full RSA validation costs ~40 ms a key; the match check compares public keys instead.
         key = serialization.load_pem_private_key(data, password=password, unsafe_skip_rsa_key_validation=True)
@@ -128,9 +133,10 @@ def load_private_key(text: str, passphrase: Optional[str] = None, name: str = "p
     return key
 
 
-def private_key_to_pem(key: Any) -> str:
-    """The key in clear PKCS#8 PEM (used to upload a key decrypted locally)."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode("ascii")
+def private_key_to_pem(key: Any, passphrase: Optional[str] = None) -> str:
+    """The key in PKCS#8 PEM: clear (to upload a key decrypted locally), or encrypted with `passphrase`."""
+    encryption = serialization.BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode("ascii")
 
 
 def key_type(public_key: Any) -> str:
@@ -355,7 +361,8 @@ def check_certificate(
         key = load_private_key(key_pem, passphrase, name="%s private key" % name)
         if not key_matches(leaf, key):
             problems.append("the private key does not belong to this certificate")
-        upload_key = private_key_to_pem(key) if passphrase else key_pem
+        match = _KEY_RE.search(key_pem)
+        upload_key = private_key_to_pem(key) if passphrase and match and is_encrypted_key(match) else key_pem
     if is_expired(leaf, now):
         problems.append("it expired on %s" % isoformat(not_valid_after(leaf)))
     if is_not_yet_valid(leaf, now):

@@ -79,6 +79,7 @@ class Planner:
         force: bool = False,
         revalidate: bool = True,
         now: Optional[datetime.datetime] = None,
+        passphrase: Optional[str] = None,
     ) -> None:
         if renew_before_days is None and renew_before_percentage is None:
             renew_before_days = DEFAULT_RENEW_BEFORE_DAYS  # clarification 34: only when neither is set
@@ -91,6 +92,7 @@ class Planner:
         self.retire_client: List[str] = []  # replaced client certificates no hostname uses any more
         self.objects: List[Dict[str, Any]] = []
         self._checked: Dict[Any, Any] = {}
+        self.passphrase = passphrase
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -101,7 +103,8 @@ class Planner:
             try:
                 cert = read_file_option(item, "certificate", "certificate_path")
                 private_key = read_file_option(item, "private_key", "private_key_path")
-                facts, _key = check_certificate(cert, private_key, name=item.get("certificate_path") or "certificate", now=self.now)
+                passphrase = self.passphrase if item.get("material_sealed") else None  # a key given as content, sealed for the run
+                facts, _key = check_certificate(cert, private_key, passphrase, name=item.get("certificate_path") or "certificate", now=self.now)
                 self._checked[key] = facts
             except (InputError, CertificateError) as exc:
                 self._checked[key] = str(exc)
@@ -388,7 +391,14 @@ def change_line(obj: Dict[str, Any]) -> str:
 
 def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = None) -> Dict[str, Any]:
     """The whole plan for the module's params: {plan, problems, summary}."""
-    planner = Planner(params.get("renew_before_days"), params.get("renew_before_percentage"), bool(params.get("force")), params.get("revalidate", True), now)
+    planner = Planner(
+        params.get("renew_before_days"),
+        params.get("renew_before_percentage"),
+        bool(params.get("force")),
+        params.get("revalidate", True),
+        now,
+        params.get("material_passphrase"),
+    )
     found = params.get("discovered") or {}
     hostnames = found.get("custom_hostnames") or []
     plan: Dict[str, Any] = {}

@@ -152,8 +152,15 @@ options:
             required: true
           private_key_passphrase:
             description:
-              - Passphrase of an encrypted private key.
+              - Passphrase of an encrypted private key. Defaults to O(private_key_passphrase).
             type: str
+  private_key_passphrase:
+    description:
+      - With O(hostname_certificates), the passphrase of every encrypted key whose entry sets none of its own (the role
+        C(certops.cloudflare.cert_rotation) seals the keys it was given as content with one passphrase per run). Keys
+        that are not encrypted are used as they are.
+    type: str
+    version_added: 0.1.0
   bundle_method:
     description:
       - How Cloudflare builds the chain it serves. When not set, the hostname's current value is kept.
@@ -795,6 +802,9 @@ class CustomHostnameCertList(CloudflareResource):
                 problems.append("%s: listed already as hostname_certificates[%d]" % (label, seen[hostname]))
                 continue
             seen[hostname] = index
+            for certificate in item["certificates"]:
+                if certificate.get("private_key_passphrase") is None:
+                    certificate["private_key_passphrase"] = p["private_key_passphrase"]
             try:
                 if not item["certificates"]:
                     raise InputError("certificates must hold one or two certificates")
@@ -901,6 +911,7 @@ def main() -> None:
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=300),
             discovered_hostnames=dict(type="list", elements="dict"),
+            private_key_passphrase=dict(type="str", no_log=True),
             hostname_certificates=dict(
                 type="list",
                 elements="dict",
@@ -922,6 +933,7 @@ def main() -> None:
         mutually_exclusive=[["hostname", "custom_hostname_id", "hostname_certificates"], ["certificates", "hostname_certificates"]],
         required_one_of=[["hostname", "custom_hostname_id", "hostname_certificates"]],
         required_if=[["state", "present", ["certificates", "hostname_certificates"], True], ["state", "absent", ["key_type"]]],
+        required_by={"private_key_passphrase": "hostname_certificates"},  # the single form takes it per certificate
         wildcard_options=("hostname",),  # Cloudflare for SaaS takes wildcard custom hostnames (unverified against the live API)
     )
     if module.params["hostname_certificates"] is not None:

@@ -165,6 +165,13 @@ options:
         0600), so the plan and the apply stage work on paths. Required when any is given as content.
       - The role creates it as a temporary directory and removes it at the end.
     type: path
+  material_passphrase:
+    description:
+      - Private keys given as content are written encrypted (PKCS#8) with this passphrase, so a run killed before it
+        can remove O(material_dir) leaves no key in clear behind. The apply stage passes the same passphrase.
+      - The role makes a random one per run and keeps it only in memory.
+      - Without it, keys given as content are written in clear (mode 0600).
+    type: str
 extends_documentation_fragment:
   - certops.cloudflare.attributes
   - certops.cloudflare.attributes.info_module
@@ -285,12 +292,18 @@ summary:
 """
 
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, check_inputs
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
+    CertificateError,
+    load_private_key,
+    private_key_to_pem,
+)
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import plan_rotation
 
 # Each certificate comes as files or as content (clarification 19); content is written to material_dir.
@@ -309,7 +322,7 @@ PATHS = dict(MATERIAL)
 
 def write_material(params: Dict[str, Any]) -> None:
     """Replace inline certificates and keys by files (0600) in material_dir, so the apply stage works on paths."""
-    directory = params.get("material_dir")
+    directory, passphrase = params.get("material_dir"), params.get("material_passphrase")
     # (file name stem, option label for messages, item)
     items = [("client_certs-%d" % i, "client_certs[%d]" % i, c) for i, c in enumerate(params["client_certs"])]
     items += [("zone_certs-%d" % i, "zone_certs[%d]" % i, c) for i, c in enumerate(params["zone_certs"])]
@@ -325,10 +338,23 @@ def write_material(params: Dict[str, Any]) -> None:
             if not directory:
                 raise InputError("%s.%s is given as content: set material_dir to a private directory to write it to" % (label, content))
             target = os.path.join(directory, "%s.%s" % (stem, suffix))
+            text = item.pop(content)
+            if content == "private_key" and passphrase:
+                text, item["material_sealed"] = seal_key(text, passphrase)
             descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(item.pop(content))
+                handle.write(text)
             item[path] = target
+
+
+def seal_key(text: str, passphrase: str) -> Tuple[str, bool]:
+    """The key encrypted with the run's passphrase, and whether it was; one that does not load stays as given, for the
+    plan to refuse with its own message (it is no usable key, or is encrypted already)."""
+    try:
+        key = load_private_key(text)
+    except CertificateError:
+        return text, False
+    return private_key_to_pem(key, passphrase), True
 
 
 def main() -> None:
@@ -365,9 +391,10 @@ def main() -> None:
         force=dict(type="bool", default=False),
         revalidate=dict(type="bool", default=True),
         material_dir=dict(type="path"),
+        material_passphrase=dict(type="str", no_log=True),
     )
-    # No API call and no credentials: a plain AnsibleModule (build_module would add the auth options).
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    # No API call and no credentials: no build_module (it would add the auth options).
+    module = NamingModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
     p = module.params

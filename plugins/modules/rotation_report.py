@@ -104,10 +104,9 @@ summary:
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, check_inputs
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
 from ansible_collections.certops.cloudflare.plugins.module_utils._report import FILE_NAMES, build_report, render_all
 
 
@@ -131,8 +130,8 @@ def main() -> None:
         report_dir=dict(type="path", required=True),
         failure=dict(type="str"),
     )
-    # No API call and no credentials: a plain AnsibleModule (build_module would add the auth options).
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    # No API call and no credentials: no build_module (it would add the auth options).
+    module = NamingModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     try:
         check_inputs(module, spec, p, frozenset())

@@ -275,14 +275,27 @@ def test_private_key_appears_nowhere_at_vvvv(ansible, emulator, pki, tmp_path):
         dict(pki.files["new_rsa"], private_key_path=str(tmp_path / "rsa-encrypted.key"), private_key_passphrase="pass phrase"),
         pki.files["new_ec"],
     ]
-    result = run_list(ansible, emulator, items, diff=True, verbosity=4)
+    # An entry without a passphrase of its own takes the task's (the role seals inline keys so); clear keys ignore it.
+    items[3]["certificates"] = [dict(pki.files["new_rsa"], private_key_path=str(tmp_path / "rsa-encrypted.key")), pki.files["new_ec"]]
+    result = ansible.run_module(MOD, {"zone": "example.com", "hostname_certificates": items, "private_key_passphrase": "pass phrase"}, diff=True, verbosity=4)
     assert not result.failed and result.changed, result.msg
     assert compact(result.result["custom_hostnames"][2]["certificates"]) == expected_facts(pki, 195)
+    assert compact(result.result["custom_hostnames"][3]["certificates"]) == expected_facts(pki, 195)
     output = result.output + json.dumps(result.result) + json.dumps(emulator.dump_state()) + json.dumps(emulator.journal())
     for pem in (pki.new_rsa.key_pem, pki.new_ec.key_pem, encrypted):
         for line in _key_body(pem):
             assert line not in output
     assert "pass phrase" not in result.output
+
+
+def test_a_task_passphrase_needs_the_list_form(ansible, emulator, pki):
+    seed(emulator, pki, 1)
+    emulator.reset_journal()
+    args = {"zone": "example.com", "hostname": name(0), "certificates": wanted(pki, 0), "private_key_passphrase": "pass phrase"}
+    result = ansible.run_module(MOD, args)
+    assert result.failed and "missing parameter(s) required by 'private_key_passphrase': hostname_certificates" in result.msg, result.msg
+    assert "pass phrase" not in result.output
+    assert emulator.journal() == []
 
 
 def _key_body(pem: str) -> List[str]:

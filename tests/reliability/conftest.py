@@ -1,4 +1,4 @@
-"""`make reliability`: suites of faults, crashes, hostile input, secrets and check mode (docs/reliability.md).
+"""`make reliability`: suites of faults, crashes, hostile input, secrets, check mode and concurrency (docs/reliability.md).
 
 The `ansible` fixture is the integration harness's (real ansible-playbook runs against the `emulator`
 fixture). Each test file is a suite; at the end one line per suite gives the cases tried, passed and failed.

@@ -14,8 +14,7 @@ It extends tests/integration/test_bad_inputs.py (every id, hostname and timeout 
 and tests/integration/test_hardening.py (redirects, echoes, not-yet-valid certificates of the two custom hostname
 modules) and does not repeat them. The cases run as tasks of a few playbooks (one per batch of about a dozen, run
 once per pytest run and shared by the xdist workers); each case is still its own parametrised test, so each counts in
-the suite's summary line. A case with a `defect` shows a known defect in a file this suite may not change: it is a
-strict xfail, so the fix makes it fail until the mark is removed.
+the suite's summary line.
 """
 
 from __future__ import annotations
@@ -62,7 +61,6 @@ class Case:
     words: Tuple[str, ...]
     batch: str = "main"
     fault: Optional[Dict[str, Any]] = None
-    defect: Optional[str] = None  # a known defect outside this suite's reach: the case is a strict xfail until fixed
 
 
 def chc(**args: Any) -> Dict[str, Any]:
@@ -99,13 +97,6 @@ def role(**extra: Any) -> Dict[str, Any]:
 
 def info(**args: Any) -> Dict[str, Any]:
     return dict({"zone_id": "{zone_id}"}, **args)
-
-
-NOLOG_FIRST = (
-    "defect (report of suite 3): for a list-of-dicts option with no_log suboptions given a string, ansible-core's first "
-    "validation error is a NoLogError without the option's name, and AnsibleModule shows only the first error; "
-    "fix in _base.build_module (not editable by this suite)"
-)
 
 
 HOSTILE_PEM = [
@@ -259,14 +250,13 @@ HOSTNAMES_AND_TYPES = [
     Case("ch-ssl-method", "custom_hostname", info(hostname=HOST, ssl={"method": "dns"}), ("method", "dns")),
     Case("ch-metadata-type", "custom_hostname", info(hostname=HOST, custom_metadata=["customer", "acme"]), ("custom_metadata", "dict")),
     Case("chc-wait-timeout-type", "custom_hostname_cert", chc(certificates=[pair()], wait_timeout="soon"), ("wait_timeout", "int")),
-    Case("chc-certificates-type", "custom_hostname_cert", chc(certificates="{good.pem}"), ("certificates", "dict"), defect=NOLOG_FIRST),
+    Case("chc-certificates-type", "custom_hostname_cert", chc(certificates="{good.pem}"), ("certificates", "dict")),
     Case("list-overlong-hostname", "custom_hostname_cert", listed(pair(), hostname=LONG_HOST), ("hostname_certificates[0].hostname", "characters long")),
     Case(
         "list-entries-type",
         "custom_hostname_cert",
         {"zone_id": "{zone_id}", "hostname_certificates": "app.example.com"},
         ("hostname_certificates", "dict"),
-        defect=NOLOG_FIRST,
     ),
     Case("hcc-overlong-hostname", "hostname_client_cert", hcc(hostnames=[LONG_HOST]), ("hostnames", "characters long")),
     Case("hcc-enabled-type", "hostname_client_cert", hcc(enabled="maybe"), ("enabled", "bool")),
@@ -625,11 +615,7 @@ def failure_text(result: Dict[str, Any]) -> str:
     return str(result.get("msg", ""))
 
 
-def params(cases: List[Any]) -> List[Any]:
-    return [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.defect)] if getattr(c, "defect", None) else []) for c in cases]
-
-
-@pytest.mark.parametrize("case", params(CASES))
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile_input_fails_before_any_write_with_a_clear_message(batches, case):
     batch = batches(case.batch)
     assert case.id in batch["results"], "case %s left no result:\n%s" % (case.id, batch["output"][-4000:])
@@ -649,7 +635,7 @@ def test_hostile_input_fails_before_any_write_with_a_clear_message(batches, case
     assert not missing, "case %s: the message lacks %s: %s" % (case.id, missing, msg)
 
 
-@pytest.mark.parametrize("case", params(NORMALISED))
+@pytest.mark.parametrize("case", NORMALISED, ids=[c.id for c in NORMALISED])
 def test_uppercase_and_idna_hostnames_succeed_and_reach_the_api_normalised(batches, case):
     batch = batches("normalised")
     result = batch["results"].get(case.id)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import Planner
 from ansible_collections.certops.cloudflare.plugins.modules import rotation_plan
+from emulator.testcerts import make_ca, make_leaf
 
 
 def params(directory=None):
@@ -40,3 +43,27 @@ def test_content_is_written_to_private_files_named_after_the_entry(tmp_path):
     }
     assert (tmp_path / "custom_hostnames-1-certificates-1.key").read_text() == "KEY"
     assert os.stat(tmp_path / "custom_hostnames-1-certificates-1.key").st_mode & 0o777 == 0o600
+
+
+def test_with_a_passphrase_keys_are_written_sealed_and_the_plan_opens_them(tmp_path):
+    leaf = make_leaf(make_ca("Certops Seal CA"), ["b.example.com"])
+    given = params(str(tmp_path))
+    given["custom_hostnames"][1]["certificates"][1] = {"certificate": leaf.chain_pem, "private_key": leaf.key_pem}
+    given["material_passphrase"] = "run passphrase"
+    rotation_plan.write_material(given)
+    item = given["custom_hostnames"][1]["certificates"][1]
+    written = Path(item["private_key_path"]).read_text()
+    assert written.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----") and item["material_sealed"] is True
+    body = "".join(leaf.key_pem.strip().splitlines()[1:-1])
+    assert body[40:80] not in written.replace("\n", "")
+    planner = Planner(None, None, False, True, passphrase="run passphrase")
+    assert planner.material(item, "custom hostname b.example.com", ["b.example.com"])["fingerprint_sha256"] == leaf.fingerprint_sha256
+    assert planner.problems == []
+
+
+def test_a_key_that_does_not_load_is_written_as_given_for_the_plan_to_refuse(tmp_path):
+    given = params(str(tmp_path))
+    given["material_passphrase"] = "run passphrase"
+    rotation_plan.write_material(given)
+    item = given["custom_hostnames"][1]["certificates"][1]
+    assert Path(item["private_key_path"]).read_text() == "KEY" and item["material_sealed"] is False
