@@ -43,6 +43,16 @@ TIMELINE_CAP = 500
 SOON_DAYS = 30
 REMOVED = "[removed]"
 COLUMNS = ("kind", "name", "action", "outcome", "old serial", "old expiry", "new serial", "new expiry", "reason/detail")
+EDGE_COLUMN = "edge"  # what the TLS edge serves (cert_rotation_verify_edge): shown only when some row was probed
+
+
+def with_edge(rows: Sequence[Dict[str, Any]]) -> bool:
+    return any(row.get("edge") is not None for row in rows)
+
+
+def columns(rows: Sequence[Dict[str, Any]]) -> Tuple[str, ...]:
+    """The table's columns; the edge column, before the last, only when the edge was probed."""
+    return COLUMNS[:-1] + (EDGE_COLUMN,) + COLUMNS[-1:] if with_edge(rows) else COLUMNS
 
 
 def scrub(value: Any) -> Any:
@@ -89,21 +99,24 @@ def _facts(row: Dict[str, Any], side: str) -> Dict[str, Any]:
     return facts if isinstance(facts, dict) else {}
 
 
-def cells(row: Dict[str, Any]) -> List[str]:
-    """The table's cells of one row, as plain text (each format escapes them)."""
+def cells(row: Dict[str, Any], edge: bool = False) -> List[str]:
+    """The table's cells of one row, as plain text (each format escapes them); `edge` adds the edge column."""
     old, new = _facts(row, "old"), _facts(row, "new")
     why = "; ".join(_text(v) for v in (row.get("reason"), row.get("detail")) if v not in (None, ""))
-    return [
-        _text(row.get("kind")),
-        _text(row.get("name")),
-        _text(row.get("action")),
-        _text(row.get("outcome")),
-        _text(old.get("serial_number")),
-        _text(old.get("expires_on")),
-        _text(new.get("serial_number")),
-        _text(new.get("expires_on")),
-        why,
-    ]
+    return (
+        [
+            _text(row.get("kind")),
+            _text(row.get("name")),
+            _text(row.get("action")),
+            _text(row.get("outcome")),
+            _text(old.get("serial_number")),
+            _text(old.get("expires_on")),
+            _text(new.get("serial_number")),
+            _text(new.get("expires_on")),
+        ]
+        + ([_text(row.get("edge"))] if edge else [])
+        + [why]
+    )
 
 
 def title(report: Dict[str, Any]) -> str:
@@ -124,10 +137,11 @@ def render_markdown(report: Dict[str, Any]) -> str:
     lines = ["# " + md_escape(title(report)), "", "Generated %s. %s." % (report["generated_at"], summary_line(report["summary"])), ""]
     if report.get("failure"):
         lines += ["**Failed stage:** " + md_escape(report["failure"]), ""]
-    lines.append("| " + " | ".join(COLUMNS) + " |")
-    lines.append("|" + " --- |" * len(COLUMNS))
+    edge, heads = with_edge(report["rows"]), columns(report["rows"])
+    lines.append("| " + " | ".join(heads) + " |")
+    lines.append("|" + " --- |" * len(heads))
     for row in report["rows"]:
-        lines.append("| " + " | ".join(md_escape(cell) for cell in cells(row)) + " |")
+        lines.append("| " + " | ".join(md_escape(cell) for cell in cells(row, edge)) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -260,11 +274,12 @@ def render_html(report: Dict[str, Any]) -> str:
     if note:
         out.append('<p class="note">%s</p>' % h(note))
     out.append("<h2>Objects</h2>")
-    out.append("<table><thead><tr>%s</tr></thead><tbody>" % "".join("<th>%s</th>" % h(c) for c in COLUMNS))
+    edge = with_edge(report["rows"])
+    out.append("<table><thead><tr>%s</tr></thead><tbody>" % "".join("<th>%s</th>" % h(c) for c in columns(report["rows"])))
     for row in report["rows"]:
         outcome = row.get("outcome")
         css = ' class="o-%s"' % outcome if outcome in OUTCOMES else ""  # only known words reach an attribute
-        values = cells(row)
+        values = cells(row, edge)
         out.append("<tr>%s</tr>" % "".join("<td%s>%s</td>" % (css if i == 3 else "", h(v)) for i, v in enumerate(values)))
     out.append("</tbody></table></body></html>")
     return "\n".join(out) + "\n"

@@ -7,9 +7,11 @@
 4. Again: nothing left to change (changed=0).
 Then the rotation's report, the emulator's count of API calls and its check that no hostname, client
 certificate association or zone certificate ever lacked a valid certificate.
+The rotation ends with the role's edge stage (cert_rotation_verify_edge) against the emulator's TLS edge: every
+rotated custom hostname, per key type, must serve its new certificate in a real handshake.
 
 Environment: EMULATOR_DELAY (seconds per status step, 2), EMULATOR_PORT (0: a free port),
-DEMO_REPORT_COPY (where the report is kept, tests/output/demo-report).
+EMULATOR_EDGE_PORT (the TLS edge; 0: a free port), DEMO_REPORT_COPY (where the report is kept, tests/output/demo-report).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def due(spec: Dict[str, Any]) -> bool:
 def mint_material(directory: Path) -> Dict[str, Any]:
     """Mint new certificates for the demo zone into `directory`; return the role's variables."""
     ca = testcerts.make_ca("Demo Issuing CA", org="Certops Demo CA")
+    (directory / "demo-ca.pem").write_text(ca.cert_pem)  # what the edge stage validates the new certificates against
     zone = demo_seed()["zones"][0]
 
     # Every hostname with a custom certificate gets new material; the role rotates only those due.
@@ -87,7 +90,22 @@ def mint_material(directory: Path) -> Dict[str, Any]:
         "cert_rotation_report_dir": str(directory / "report"),
         "cert_rotation_wait_timeout": 60,
         "cert_rotation_poll_interval": 1,
+        "cert_rotation_edge_ca_path": str(directory / "demo-ca.pem"),
     }
+
+
+def edge_vars(emulator: Emulator) -> Dict[str, Any]:
+    """The role's edge stage, pointed at the emulator's TLS edge."""
+    return {"cert_rotation_verify_edge": True, "cert_rotation_edge_address": "127.0.0.1", "cert_rotation_edge_port": emulator.edge_port}
+
+
+def show_edge(report_dir: Path, emulator: Emulator) -> None:
+    """How many rotated hostnames the role saw serving their new certificate at the edge."""
+    rows = yaml.safe_load((report_dir / "rotation-report.json").read_text(encoding="utf-8"))["rows"]
+    verified = [r["name"] for r in rows if r.get("edge") == "verified"]
+    if not verified:
+        raise DemoError("the role verified no hostname at the edge")
+    print("At the TLS edge (127.0.0.1:%d) %d rotated hostnames served their new certificates, per key type." % (emulator.edge_port, len(verified)))
 
 
 def playbook(emulator: Emulator, vars_file: Path, *options: str) -> str:
@@ -133,14 +151,15 @@ def show_report(report_dir: Path, copy_to: Path) -> None:
     print("HTML report (open it in a browser): %s" % (copy_to / html.name))
 
 
-def run(demo_dir: Path, delay: float = 2.0, port: int = 0, report_copy: Path = REPORT_COPY) -> int:
+def run(demo_dir: Path, delay: float = 2.0, port: int = 0, report_copy: Path = REPORT_COPY, edge_port: int = 0) -> int:
     """The whole tour with the material in `demo_dir` (a private directory the caller removes)."""
     started = time.monotonic()
     emulator = Emulator(seed="demo", delay=delay)
-    emulator.start(port=port)
+    emulator.start(port=port, edge_port=edge_port)
     print("Cloudflare API emulator with the demo zone example.com on %s (status steps last %.1f s)" % (emulator.url, delay), flush=True)
+    print("Its TLS edge, answering each hostname with what the zone serves, on 127.0.0.1:%d" % emulator.edge_port, flush=True)
     try:
-        role_vars = mint_material(demo_dir)
+        role_vars = dict(mint_material(demo_dir), **edge_vars(emulator))
         vars_file = demo_dir / "rotate-vars.yml"
         vars_file.write_text(yaml.safe_dump(role_vars, sort_keys=False))
         print("New certificates from the demo CA and the role's variables are in %s" % vars_file)
@@ -157,6 +176,7 @@ def run(demo_dir: Path, delay: float = 2.0, port: int = 0, report_copy: Path = R
             raise DemoError("the second run changed something (see its PLAY RECAP)")
         print("\n===== The rotation's report =====", flush=True)
         show_report(Path(role_vars["cert_rotation_report_dir"]), report_copy)
+        show_edge(Path(role_vars["cert_rotation_report_dir"]), emulator)
         counts = emulator.counts()
         print("\nAPI calls: %d reads, %d writes." % (counts["reads"], counts["writes"]))
         emulator.history.assert_valid()
@@ -176,6 +196,7 @@ def main() -> int:
             Path(tmp),
             delay=float(os.environ.get("EMULATOR_DELAY", "2")),
             port=int(os.environ.get("EMULATOR_PORT", "0")),
+            edge_port=int(os.environ.get("EMULATOR_EDGE_PORT") or "0"),
             report_copy=Path(os.environ.get("DEMO_REPORT_COPY") or REPORT_COPY),
         )
 

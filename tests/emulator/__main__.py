@@ -1,7 +1,8 @@
 """Run the emulator in the foreground: PYTHONPATH=tests python -m emulator
 
 Environment: EMULATOR_PORT (8787), EMULATOR_TOKEN (an API token it accepts), EMULATOR_STATE (a YAML
-or JSON seed file; default: the demo zone example.com), EMULATOR_DELAY (seconds per status step; 3).
+or JSON seed file; default: the demo zone example.com), EMULATOR_DELAY (seconds per status step; 3),
+EMULATOR_EDGE_PORT (when set, the TLS edge listens there on 127.0.0.1; unset: no edge).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .server import DEFAULT_TOKEN, Emulator
 
 def main() -> None:
     port = int(os.environ.get("EMULATOR_PORT", "8787"))
+    edge_port = int(os.environ["EMULATOR_EDGE_PORT"]) if os.environ.get("EMULATOR_EDGE_PORT") else None
     emu = Emulator(
         seed=os.environ.get("EMULATOR_STATE") or "demo",
         delay=float(os.environ.get("EMULATOR_DELAY", "3")),
@@ -25,9 +27,11 @@ def main() -> None:
     print("Global API key: X-Auth-Email %s, X-Auth-Key %s" % (emu.api_email, emu.api_key))
     for zone in emu.state.zones.values():
         print("zone %s id %s" % (zone.name, zone.id))
+    if edge_port is not None:
+        print("TLS edge on 127.0.0.1:%d (SNI picks the hostname; CA: %s/edge)" % (edge_port, base + "/__emulator"))
     print("status steps last %.1f s; Ctrl-C stops" % emu.delay, flush=True)
     try:
-        emu.serve_forever(port)
+        emu.serve_forever(port, edge_port)
     except KeyboardInterrupt:
         pass
 

@@ -59,6 +59,21 @@ def _history_get(emu: "Emulator", body: Any) -> Any:
     return {"segments": emu.history.segments(), "violations": emu.history.violations()}
 
 
+def _edge_get(emu: "Emulator", body: Any) -> Any:
+    return {"port": emu.edge_port, "held": sorted(emu.edge.held()), "ca": emu.edge.ca_pem}
+
+
+def _edge_post(emu: "Emulator", body: Any) -> Any:
+    """{"hold": [hostnames]} keeps serving them what they serve now; {"release": [hostnames] or null} undoes it."""
+    if "hold" in body:
+        emu.edge_hold(list(body["hold"]))
+    if "release" in body:
+        emu.edge_release(None if body["release"] is None else list(body["release"]))
+    if not {"hold", "release"} & set(body):
+        raise ValueError("give hold (a list of hostnames) or release (a list, or null for all)")
+    return _edge_get(emu, body)
+
+
 ROUTES: Dict[Tuple[str, str], Callable[["Emulator", Any], Any]] = {
     ("GET", "journal"): _journal_get,
     ("DELETE", "journal"): _journal_delete,
@@ -73,6 +88,8 @@ ROUTES: Dict[Tuple[str, str], Callable[["Emulator", Any], Any]] = {
     ("POST", "credentials"): _credentials_post,
     ("POST", "delay"): _delay_post,
     ("GET", "history"): _history_get,
+    ("GET", "edge"): _edge_get,
+    ("POST", "edge"): _edge_post,
 }
 
 

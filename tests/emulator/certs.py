@@ -35,7 +35,10 @@ def parse_iso(text: str) -> float:
 
 @dataclass
 class CertInfo:
-    """What the emulator keeps of an uploaded certificate (never the private key)."""
+    """What the emulator keeps of an uploaded certificate.
+
+    `private_key` is kept in memory only, for the TLS edge (edge.py): no view, dump or journal entry holds it.
+    """
 
     pem: str  # the whole upload: leaf first, then any intermediates
     leaf_pem: str
@@ -48,6 +51,7 @@ class CertInfo:
     fingerprint_sha256: str
     key_type: str  # "rsa" or "ecdsa"
     public_key: bytes = field(repr=False)
+    private_key: Optional[str] = field(default=None, repr=False, compare=False)
 
     def covers(self, hostname: str) -> bool:
         return covers(self.hosts, hostname)
@@ -163,6 +167,7 @@ def parse_upload(cert_pem: str, key_pem: Optional[str], now: float) -> CertInfo:
     info = parse_certificate(cert_pem)
     if key_pem is not None:
         check_key(info, key_pem)
+        info.private_key = key_pem
     if info.not_after <= now:
         raise ApiError(400, Codes.CERT_EXPIRED, "The certificate has expired.")
     return info

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from . import admin
 from .api import ApiError, Codes, Query, Request, Route, failure
 from .auth import Credentials, check_permission
+from .edge import Edge
 from .faults import ECHO_LIMIT, FaultRule, Faults, RateLimiter
 from .history import History
 from .journal import REDACTED, Journal, redact
@@ -322,25 +323,51 @@ class Emulator:
         self.verbose = verbose
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
+        self.edge = Edge(self.state)
 
     # -- life cycle --------------------------------------------------------------------------
 
-    def start(self, port: int = 0) -> str:
-        """Serve in a background thread; return the API base URL."""
+    def start(self, port: int = 0, edge_port: Optional[int] = None) -> str:
+        """Serve in a background thread; return the API base URL. `edge_port` (0: a free one) also opens the TLS edge."""
         self._server = _Server(("127.0.0.1", port), self)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="cloudflare-emulator", daemon=True)
         self._thread.start()
+        if edge_port is not None:
+            self.start_edge(edge_port)
         return self.url
 
-    def serve_forever(self, port: int = 8787) -> None:
-        """Serve in the calling thread until interrupted."""
+    def serve_forever(self, port: int = 8787, edge_port: Optional[int] = None) -> None:
+        """Serve in the calling thread until interrupted; `edge_port` also opens the TLS edge (in its own thread)."""
         self._server = _Server(("127.0.0.1", port), self)
+        if edge_port is not None:
+            self.start_edge(edge_port)
         try:
             self._server.serve_forever()
         finally:
             self._server.server_close()
+            self.edge.stop()
+
+    def start_edge(self, port: int = 0) -> int:
+        """Open the TLS edge on 127.0.0.1:`port` (0: a free one); return its port. Stopped by stop()."""
+        if not self.edge.running:
+            self.edge.start(port)
+        return self.edge.port
+
+    @property
+    def edge_port(self) -> Optional[int]:
+        """The TLS edge's port, None while it is closed."""
+        return self.edge.port if self.edge.running else None
+
+    def edge_hold(self, hostnames: List[str]) -> Dict[str, float]:
+        """Keep serving `hostnames` at the edge what they serve now, whatever changes (an edge that missed a rotation)."""
+        return self.edge.hold(hostnames)
+
+    def edge_release(self, hostnames: Optional[List[str]] = None) -> Dict[str, float]:
+        """Serve `hostnames` (all if None) what the state says again."""
+        return self.edge.release(hostnames)
 
     def stop(self) -> None:
+        self.edge.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

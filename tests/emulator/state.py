@@ -119,10 +119,14 @@ class State:
             hosts = mint.pop("hosts", None) or default_hosts
             if not hosts:
                 raise ValueError("a minted seed certificate needs hosts")
-            return parse_certificate(make_leaf(self.ca, hosts, **mint).chain_pem)
+            minted = make_leaf(self.ca, hosts, **mint)
+            info = parse_certificate(minted.chain_pem)
+            info.private_key = minted.key_pem  # for the TLS edge only; never dumped
+            return info
         info = parse_certificate(spec["certificate"])
         if spec.get("private_key"):
             check_key(info, spec["private_key"])
+            info.private_key = spec["private_key"]
         return info
 
     @property

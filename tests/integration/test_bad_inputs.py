@@ -32,6 +32,7 @@ BASE_ARGS: Dict[str, Dict[str, Any]] = {
     "custom_hostname": {"hostname": "app.example.com"},
     "custom_hostname_cert": {"hostname": "app.example.com", "certificates": [{"certificate_path": "{cert}", "private_key_path": "{key}"}]},
     "custom_hostname_cert_info": {},
+    "edge_cert_info": {"hostnames": ["app.example.com"], "address": "127.0.0.1", "port": 9, "timeout": 1},
     "hostname_client_cert": {"certificate_path": "{cert}", "private_key_path": "{key}", "hostnames": ["app.example.com"]},
     "hostname_client_cert_info": {},
     "rotation_plan": {"client_certs": [{"certificate_path": "{cert}", "private_key_path": "{key}", "hostnames": ["app.example.com"]}]},
@@ -56,8 +57,9 @@ def module_spec(name: str, monkeypatch: pytest.MonkeyPatch) -> Tuple[Dict[str, A
 
     module = importlib.import_module("ansible_collections.certops.cloudflare.plugins.modules." + name)
     with monkeypatch.context() as patch:
-        patch.setattr(_base, "AnsibleModule", capture)
-        patch.setattr(module, "AnsibleModule", capture, raising=False)  # modules without the auth options build their own
+        patch.setattr(_base, "NamingModule", capture)
+        patch.setattr(module, "NamingModule", capture, raising=False)  # modules without the auth options build their own
+        patch.setattr(module, "AnsibleModule", capture, raising=False)
         with pytest.raises(Captured) as info:
             module.main()
     return info.value.spec, info.value.kwargs

@@ -21,6 +21,14 @@ def test_action_group_all_lists_every_module_alphabetically():
     assert group == modules, "meta/runtime.yml action_groups.all must list exactly the modules of plugins/modules that take the auth options, sorted"
 
 
+def test_modules_without_credentials_stay_out_of_the_action_group():
+    # module_defaults for group/certops.cloudflare.all hands out api_token, zone...: a module without them would fail on them.
+    group = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["all"]
+    for module in ("edge_cert_info", "rotation_plan", "rotation_report"):
+        text = (ROOT / "plugins" / "modules" / (module + ".py")).read_text()
+        assert module not in group and "certops.cloudflare.auth" not in text and "action_group" not in text, module
+
+
 def test_user_agent_version_matches_galaxy():
     from ansible_collections.certops.cloudflare.plugins.module_utils._client import COLLECTION_VERSION
 

@@ -142,6 +142,7 @@ def edit_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
         info = parse_upload(pem, key, now)
         if key is None and info.public_key != cert.info.public_key:
             raise ApiError(400, Codes.KEY_MISMATCH, "The new certificate does not match the stored private key; send private_key too.")
+        info.private_key = info.private_key or cert.info.private_key  # the same key pair: the edge keeps serving with it
         cert.info, cert.since, cert.frozen = info, now, None
     elif key is not None:
         check_key(cert.info, key)

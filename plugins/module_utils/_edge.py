@@ -1,0 +1,340 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What an edge serves for a hostname, read by TLS handshake: the backend of the edge_cert_info module.
+
+This is a private file: it may change in any release without notice.
+No Ansible import. No credentials: a handshake is all a browser has too.
+
+A key type is chosen the way a client can choose it: a TLS 1.2 handshake offering only the cipher suites
+of that key type (ECDHE-ECDSA-* or ECDHE-RSA-*). TLS 1.3 negotiates the key type by signature algorithms,
+which Python cannot restrict, so a server that accepts only TLS 1.3 is read with a plain TLS 1.3 handshake
+and the entry says `key_type_selected: false`.
+
+The chain as served is read from the TLS 1.2 Certificate message, which travels in clear; under TLS 1.3
+it is encrypted and Python before 3.13 gives the leaf only.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import HAS_CRYPTOGRAPHY, certificate_facts, normalize_fingerprint
+
+if HAS_CRYPTOGRAPHY:
+    from cryptography import x509
+
+KEY_TYPES = ("rsa", "ecdsa")
+# OpenSSL cipher strings: the TLS 1.2 suites a certificate of that key type can serve.
+SUITES = {"rsa": "aRSA", "ecdsa": "aECDSA"}
+# Alerts and errors meaning "not this protocol version": the server wants TLS 1.3.
+_VERSION_REFUSALS = ("TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "WRONG_VERSION_NUMBER")
+_CHANGE_CIPHER_SPEC, _HANDSHAKE, _CERTIFICATE = 20, 22, 11
+
+
+class EdgeError(Exception):
+    """A probe that got no certificate: connection refused, time-out, or a failed handshake."""
+
+
+class CaStoreError(ValueError):
+    """ca_path cannot be used."""
+
+
+# -- contexts ---------------------------------------------------------------------------------------
+
+
+def load_trust(context: ssl.SSLContext, ca_path: Optional[str]) -> None:
+    """Trust `ca_path` (a PEM file, or a directory of PEM files), or the system store when None."""
+    if ca_path is None:
+        context.load_default_certs()
+        return
+    if os.path.isdir(ca_path):
+        texts = [_read(os.path.join(ca_path, name)) for name in sorted(os.listdir(ca_path)) if os.path.isfile(os.path.join(ca_path, name))]
+    elif os.path.isfile(ca_path):
+        texts = [_read(ca_path)]
+    else:
+        raise CaStoreError("ca_path %s is neither a file nor a directory" % ca_path)
+    texts = [t for t in texts if "-----BEGIN CERTIFICATE-----" in t]
+    if not texts:
+        raise CaStoreError("ca_path %s holds no PEM certificate" % ca_path)
+    for text in texts:
+        try:
+            context.load_verify_locations(cadata=text)
+        except ssl.SSLError as exc:
+            raise CaStoreError("ca_path %s: a certificate could not be loaded (%s)" % (ca_path, exc.reason or exc)) from None
+
+
+def _read(path: str) -> str:
+    with open(path, "r", encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def client_context(key_type: Optional[str], verify: bool, ca_path: Optional[str]) -> ssl.SSLContext:
+    """A client context offering only `key_type`'s TLS 1.2 suites (any version and suite when None)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if key_type is not None:
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers(SUITES[key_type])
+    if verify:
+        load_trust(context, ca_path)
+    else:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Contexts:
+    """The client contexts a run needs, made once and shared by the workers (SSLContext is thread-safe)."""
+
+    def __init__(self, ca_path: Optional[str]) -> None:
+        modes = [None, *KEY_TYPES]
+        self.verifying = {k: client_context(k, True, ca_path) for k in modes}
+        self.trusting = {k: client_context(k, False, ca_path) for k in modes}
+
+
+# -- one handshake ----------------------------------------------------------------------------------
+
+
+def handshake(context: ssl.SSLContext, hostname: str, address: str, port: int, timeout: float) -> Tuple[ssl.SSLObject, bytes]:
+    """Handshake with SNI `hostname` at `address`:`port`; the TLS object and every byte the server sent."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=hostname)
+    received = bytearray()
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((address, port), timeout=timeout) as sock:
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                sock.sendall(outgoing.read())
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                data = sock.recv(65536)
+                if not data:
+                    raise EdgeError("the server closed the connection during the handshake") from None
+                received += data
+                incoming.write(data)
+        try:
+            sock.sendall(outgoing.read())  # the client's last handshake message: a clean end for the server
+        except OSError:
+            pass  # the server already closed; what it served is read
+    return tls, bytes(received)
+
+
+def tls12_chain(received: bytes) -> List[bytes]:
+    """The DER certificates of the TLS 1.2 Certificate message in the server's bytes (empty when absent)."""
+    messages, pos = bytearray(), 0
+    while pos + 5 <= len(received):
+        content_type, length = received[pos], int.from_bytes(received[pos + 3 : pos + 5], "big")
+        if content_type == _CHANGE_CIPHER_SPEC:
+            break  # what follows is encrypted
+        if content_type == _HANDSHAKE:
+            messages += received[pos + 5 : pos + 5 + length]
+        pos += 5 + length
+    pos = 0
+    while pos + 4 <= len(messages):
+        kind, length = messages[pos], int.from_bytes(messages[pos + 1 : pos + 4], "big")
+        body = bytes(messages[pos + 4 : pos + 4 + length])
+        if kind == _CERTIFICATE:
+            return _certificate_list(body)
+        pos += 4 + length
+    return []
+
+
+def _certificate_list(body: bytes) -> List[bytes]:
+    end, pos, certs = 3 + int.from_bytes(body[:3], "big"), 3, []
+    while pos + 3 <= min(end, len(body)):
+        length = int.from_bytes(body[pos : pos + 3], "big")
+        certs.append(body[pos + 3 : pos + 3 + length])
+        pos += 3 + length
+    return certs
+
+
+def served_chain(tls: ssl.SSLObject, received: bytes) -> List[bytes]:
+    """The chain as served, leaf first (the leaf alone when TLS 1.3 hides the rest from this Python)."""
+    if tls.version() != "TLSv1.3":
+        chain = tls12_chain(received)
+        if chain:
+            return chain
+    unverified = getattr(tls, "get_unverified_chain", None)  # Python 3.13+
+    chain = [c for c in unverified() if isinstance(c, bytes)] if unverified is not None else []  # DER bytes
+    return chain or [tls.getpeercert(binary_form=True)]
+
+
+# -- one probe --------------------------------------------------------------------------------------
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ssl.SSLError):
+        return "TLS handshake failed: %s" % (error.reason or error.strerror or error)
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return "timed out"
+    if isinstance(error, OSError):
+        return "connection failed: %s" % (error.strerror or error)
+    return str(error)
+
+
+def _is_version_refusal(error: BaseException) -> bool:
+    return isinstance(error, ssl.SSLError) and not isinstance(error, ssl.SSLCertVerificationError) and (error.reason or "") in _VERSION_REFUSALS
+
+
+def _attempt(contexts: Contexts, key_type: Optional[str], target: Dict[str, Any], timeout: float) -> Dict[str, Any]:
+    """A verifying handshake; when verification fails, an unverified one to read what is served anyway."""
+    args = (target["hostname"], target["address"], target["port"], timeout)
+    try:
+        tls, received = handshake(contexts.verifying[key_type], *args)
+        return {"tls": tls, "received": received, "validates": True, "validation_error": None}
+    except ssl.SSLCertVerificationError as exc:
+        problem = exc.verify_message or exc.reason or str(exc)
+    tls, received = handshake(contexts.trusting[key_type], *args)
+    return {"tls": tls, "received": received, "validates": False, "validation_error": problem}
+
+
+def probe(contexts: Contexts, target: Dict[str, Any], key_type: str, timeout: float) -> Dict[str, Any]:
+    """One entry of the result: what `target` serves to a client offering only `key_type`."""
+    entry = blank_entry(target, key_type)
+    try:
+        try:
+            outcome = _attempt(contexts, key_type, target, timeout)
+        except (ssl.SSLError, OSError, EdgeError) as exc:
+            if not _is_version_refusal(exc):
+                raise
+            outcome = _attempt(contexts, None, target, timeout)  # TLS 1.3 only: read what it serves, unselected
+            entry["key_type_selected"] = False
+    except (ssl.SSLError, OSError, EdgeError) as exc:
+        entry["error"] = _describe(exc)
+        return entry
+    tls = outcome["tls"]
+    chain = [x509.load_der_x509_certificate(der) for der in served_chain(tls, outcome["received"])]
+    facts = certificate_facts(chain[0])
+    entry.update({k: facts[k] for k in ("fingerprint_sha256", "serial_number", "issuer", "subject", "sans", "not_before", "not_after", "days_remaining")})
+    entry.update(
+        key_type=facts["key_type"],
+        issuer_dn=facts["issuer_dn"],
+        tls_version=tls.version(),
+        cipher=(tls.cipher() or (None,))[0],
+        chain=[chain_link(c) for c in chain],
+        validates=outcome["validates"],
+        validation_error=outcome["validation_error"],
+    )
+    return entry
+
+
+def chain_link(cert: Any) -> Dict[str, Any]:
+    facts = certificate_facts(cert)
+    return {k: facts[k] for k in ("subject", "issuer_dn", "fingerprint_sha256", "serial_number", "not_after")}
+
+
+def blank_entry(target: Dict[str, Any], key_type: str) -> Dict[str, Any]:
+    keys = ("fingerprint_sha256", "serial_number", "issuer", "issuer_dn", "subject", "not_before", "not_after", "days_remaining", "key_type")
+    entry: Dict[str, Any] = {"hostname": target["hostname"], "address": target["address"], "port": target["port"], "requested_key_type": key_type}
+    entry.update({k: None for k in keys})
+    entry.update(key_type_selected=True, sans=[], chain=[], tls_version=None, cipher=None, validates=None, validation_error=None, error=None, matches=None)
+    return entry
+
+
+# -- many probes, and what was expected ----------------------------------------------------------------
+
+
+def probe_all(
+    targets: Sequence[Dict[str, Any]],
+    key_types: Sequence[str],
+    contexts: Contexts,
+    timeout: float,
+    workers: int,
+    probe_one: Optional[Callable[..., Any]] = None,
+) -> List[Dict[str, Any]]:
+    """Every (target, key type) probed by at most `workers` threads; entries in the order of the targets, then key types."""
+    probe_one = probe_one or probe
+    jobs = [(t, k) for t in targets for k in key_types]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs) or 1))) as pool:
+        return list(pool.map(lambda job: probe_one(contexts, job[0], job[1], timeout), jobs))
+
+
+def normalize_expect(expect: Optional[Dict[str, Any]], hostnames: Sequence[str], normalize_host: Callable[[str, str], str]) -> Dict[str, Dict[str, List[str]]]:
+    """{hostname: {key_type: [fingerprints any of which may be served]}}; a value for a hostname (not a dict) applies
+    to every key type. ValueError on bad input."""
+    found: Dict[str, Dict[str, List[str]]] = {}
+    for name, wanted in (expect or {}).items():
+        host = normalize_host(name, "expect")
+        if host not in hostnames:
+            raise ValueError("expect: %s is not one of hostnames" % host)
+        if isinstance(wanted, (str, list)):
+            found[host] = {k: _fingerprints(wanted, host) for k in KEY_TYPES}
+        elif isinstance(wanted, dict) and wanted and set(wanted) <= set(KEY_TYPES):
+            found[host] = {k: _fingerprints(v, host) for k, v in wanted.items()}
+        else:
+            raise ValueError("expect: %s must map to a fingerprint or to {rsa: fingerprint, ecdsa: fingerprint}" % host)
+    return found
+
+
+def _fingerprints(value: Any, host: str) -> List[str]:
+    values = value if isinstance(value, list) else [value]
+    normal = [normalize_fingerprint(str(v)) if v else None for v in values]
+    bad = [v for v, n in zip(values, normal) if not n or len(n) != 64]
+    if bad or not values:
+        raise ValueError("expect: %s: %r is not a SHA-256 fingerprint (64 hex digits, colons allowed)" % (host, bad[0] if bad else value))
+    return [n for n in normal if n]
+
+
+def apply_expect(entries: List[Dict[str, Any]], expected: Dict[str, Dict[str, List[str]]]) -> List[str]:
+    """Set `matches` on each entry something is expected of; return one line per entry that differs."""
+    problems = []
+    for entry in entries:
+        wanted = expected.get(entry["hostname"], {}).get(entry["requested_key_type"])
+        if wanted is None:
+            continue
+        entry["matches"] = entry["fingerprint_sha256"] in wanted
+        if not entry["matches"]:
+            served = entry["error"] or "served %s" % entry["fingerprint_sha256"]
+            problems.append("%s (%s): %s, expected %s" % (entry["hostname"], entry["requested_key_type"], served, " or ".join(wanted)))
+    return problems
+
+
+# -- the rotation role's edge stage (filters rotation_edge_targets and rotation_edge) ----------------------
+
+# Outcomes after which a custom hostname must serve its new certificates (the others changed nothing at the edge).
+SWITCHED = ("rotated", "uploaded")
+EDGE_VERIFIED = "verified"
+
+
+def edge_targets(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[str]]:
+    """What to probe after a rotation, as edge_cert_info takes it: every custom hostname switched to new certificates."""
+    switched = [r for r in rows if r.get("kind") == "custom_hostname" and r.get("outcome") in SWITCHED]
+    key_types = {k for r in switched for k in r.get("key_types") or KEY_TYPES}
+    # Per key type of the new certificates, any new one: a client offering only that key type can only get its own.
+    expect = {str(r["name"]): {k: list(r.get("new_fingerprints") or []) for k in r.get("key_types") or KEY_TYPES} for r in switched}
+    return {"hostnames": [str(r["name"]) for r in switched], "key_types": [k for k in KEY_TYPES if k in key_types], "expect": expect}
+
+
+def _edge_verdict(row: Dict[str, Any], entries: Dict[Tuple[str, str], Dict[str, Any]]) -> str:
+    """`verified` when each key type of the row serves one of its new certificates; else what is served instead."""
+    wanted = set(row.get("new_fingerprints") or [])
+    problems = []
+    for key_type in row.get("key_types") or KEY_TYPES:
+        entry = entries.get((str(row["name"]), key_type))
+        if entry is None:
+            problems.append("%s not probed" % key_type)
+        elif entry.get("error"):
+            problems.append("%s: %s" % (key_type, entry["error"]))
+        elif entry.get("fingerprint_sha256") not in wanted or entry.get("key_type") != key_type:
+            problems.append("%s: serves %s, not the new certificate" % (key_type, str(entry.get("fingerprint_sha256"))[:16]))
+    return EDGE_VERIFIED if not problems else "not verified (%s)" % "; ".join(problems)
+
+
+def edge_outcomes(rows: Sequence[Dict[str, Any]], edge_certs: Optional[Sequence[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """The rows with an `edge` column: the verdict for each switched custom hostname probed, None for the others."""
+    entries = {(str(e.get("hostname")), str(e.get("requested_key_type"))): e for e in edge_certs or []}
+    probed = {name for name, _key_type in entries}
+    out = []
+    for row in rows:
+        switched = row.get("kind") == "custom_hostname" and row.get("outcome") in SWITCHED and str(row.get("name")) in probed
+        out.append(dict(row, edge=_edge_verdict(row, entries) if switched else None))
+    return out
