@@ -14,7 +14,8 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test compat units integration contract sanity lint docs-lint build demo emulator bench reliability clean link copy
+.PHONY: test compat units integration contract sanity lint docs-lint build demo emulator bench reliability clean link copy \
+	sanity-distro sanity-run no-sanity-ignores ee galaxy-import docs docs-site changelog
 
 test: units integration contract sanity lint docs-lint build
 	@echo "make test: all checks passed"
@@ -57,12 +58,34 @@ integration: link
 contract: link
 	CERTOPS_REQUIRE_JOURNAL=1 $(PYTEST) tests/contract -rs
 
-sanity: copy sanity-run
+sanity: no-sanity-ignores copy sanity-run
 
-# ansible-test of the venv that $(PY) belongs to, with the offline pip bootstrap in its cache.
+# ansible-test sanity passes with no ignore files (STYLE.md section 10): fix a finding rather than ignore it.
+no-sanity-ignores:
+	@if ls tests/sanity/ignore-*.txt 2>/dev/null; then echo "sanity ignore files are not allowed: fix the findings"; exit 1; fi
+
+# `make sanity` where ansible-test runs on a distribution's Python whose ensurepip bundles no pip wheel (Debian's
+# /usr/bin/python3): a venv of that Python holding only ansible-core, then the same sanity run. A CI leg after `make test`.
+DISTRO_PYTHON ?= /usr/bin/python3
+DISTRO_VENV := .venv-distro
+$(DISTRO_VENV)/.installed: requirements-dev.txt
+	$(DISTRO_PYTHON) -m venv $(DISTRO_VENV)
+	$(DISTRO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$$(grep '^ansible-core' requirements-dev.txt)"
+	touch $@
+
+sanity-distro: no-sanity-ignores $(DISTRO_VENV)/.installed copy
+	DISTRO_PYTHON=$(DISTRO_PYTHON) $(PYTEST) .ci/test_get_pip_offline.py
+	@$(DISTRO_VENV)/bin/python -c 'import sys; print("sanity on", sys.executable, "->", sys._base_executable)'
+	$(MAKE) --no-print-directory sanity-run PY=$(DISTRO_VENV)/bin/python
+
+# ansible-test of the venv that $(PY) belongs to, with the offline pip bootstrap in its cache; the bootstrap falls back
+# to the dev venv's pip (named in get_pip_offline.pip_dir) where the interpreter has no pip wheel (.ci/get_pip_offline.py).
+ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 sanity-run:
-	@for v in $$($(PY) .ci/ansible_test_pip_versions.py); do \
-	  mkdir -p ~/.ansible/test/cache; cp .ci/get_pip_offline.py ~/.ansible/test/cache/get_pip_$${v//./_}.py; done
+	@mkdir -p $(ANSIBLE_TEST_CACHE)
+	@$(CURDIR)/$(VENV)/bin/python -c 'import os, pip; print(os.path.dirname(os.path.dirname(pip.__file__)))' \
+	  > $(ANSIBLE_TEST_CACHE)/get_pip_offline.pip_dir
+	@for v in $$($(PY) .ci/ansible_test_pip_versions.py); do cp .ci/get_pip_offline.py $(ANSIBLE_TEST_CACHE)/get_pip_$${v//./_}.py; done
 	cd $(COPY) && $(CURDIR)/$(dir $(PY))ansible-test sanity --venv --python 3.11 --color no
 
 lint: link
@@ -87,8 +110,68 @@ build: copy
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed ansible-doc -t role certops.cloudflare.$$r > /dev/null || exit 1; \
 	  echo "ansible-doc renders the role certops.cloudflare.$$r"; done
 
+# Release tooling in its own venv: galaxy-importer pins packages (attrs, flake8) the dev venv does not share.
+TOOLS_VENV := .venv-tools
+$(TOOLS_VENV)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
+# The build context of docs/examples/execution-environment.yml with the built tarball, then the context's own galaxy
+# and introspection steps run here (.ci/check_ee_context.py): building the image needs podman or docker, CI has neither.
+EE_DIR := .build/ee
+ee: $(TOOLS_VENV)/.installed build
+	rm -rf $(EE_DIR) && mkdir -p $(EE_DIR)
+	cp docs/examples/execution-environment.yml $(EE_DIR)/
+	cp .build/dist/certops-cloudflare-*.tar.gz $(EE_DIR)/certops-cloudflare.tar.gz
+	cd $(EE_DIR) && $(CURDIR)/$(TOOLS_VENV)/bin/ansible-builder create -f execution-environment.yml -c context
+	$(TOOLS_VENV)/bin/python .ci/check_ee_context.py $(EE_DIR)/context
+
+# galaxy-importer, the checks Galaxy runs on upload, on the built tarball in its local mode (.ci/galaxy-importer.cfg
+# says which part needs a container and is off). Any error or warning it logs fails the target.
+GALAXY_IMPORT_DIR := .build/galaxy-import
+galaxy-import: $(TOOLS_VENV)/.installed build
+	rm -rf $(GALAXY_IMPORT_DIR) && mkdir -p $(GALAXY_IMPORT_DIR)
+	set -o pipefail; cd $(GALAXY_IMPORT_DIR) && PATH=$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(CURDIR)/.ci/galaxy-importer.cfg \
+	  $(CURDIR)/$(TOOLS_VENV)/bin/python -m galaxy_importer.main $(CURDIR)/.build/dist/certops-cloudflare-*.tar.gz 2>&1 | tee import.log
+	@if grep -E '^(ERROR|WARNING|CRITICAL)' $(GALAXY_IMPORT_DIR)/import.log; then echo "galaxy-importer: fix the lines above"; exit 1; fi
+	@grep -q '^Importer processing completed successfully' $(GALAXY_IMPORT_DIR)/import.log
+
+# The static docs site in .build/docsite/build/html, offline: antsibull-docs sphinx-init and collection on the collection
+# installed from the tarball (every module, the filter and the role), each Markdown guide docs/<name>.md put in place of
+# its pointer page docs/docsite/rst/guide_<name>.rst (MyST), then sphinx-build with warnings as errors.
+DOCSITE := .build/docsite
+DOCS_STAMP := $(VENV)/.docs-installed
+DOCS_COLLECTIONS ?= $(CURDIR)/.build/installed
+$(DOCS_STAMP): requirements-docs.txt $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt
+	touch $@
+
+docs: $(DOCS_STAMP) build docs-site
+
+docs-site:
+	rm -rf $(DOCSITE) && mkdir -p $(DOCSITE)/rst && chmod 700 $(DOCSITE) $(DOCSITE)/rst
+	cd $(DOCSITE) && ANSIBLE_COLLECTIONS_PATH=$(DOCS_COLLECTIONS) antsibull-docs sphinx-init --use-current --squash-hierarchy \
+	  --fail-on-error --dest-dir . --project certops.cloudflare --title certops.cloudflare --html-short-title certops.cloudflare \
+	  --copyright "certops.cloudflare maintainers" certops.cloudflare > /dev/null
+	cat .ci/docsite_conf.py >> $(DOCSITE)/conf.py
+	$(PY) .ci/ansible_docs_inventory.py $(DOCSITE)/ansible_devel.inv
+	cd $(DOCSITE) && ANSIBLE_COLLECTIONS_PATH=$(DOCS_COLLECTIONS) antsibull-docs --config-file antsibull-docs.cfg collection \
+	  --cleanup everything --fail-on-error --use-current --squash-hierarchy --dest-dir rst certops.cloudflare
+	$(PY) .ci/docsite_guides.py $(DOCSITE)/rst
+	cd $(DOCSITE) && sphinx-build -M html rst build -c . -W --keep-going -q
+	@echo "docs site: $(DOCSITE)/build/html/index.html"
+
+# CHANGELOG.md and CHANGELOG.rst for the version in galaxy.yml from every fragment and plugin. Fragments are kept
+# (changelogs/config.yaml), so this re-runs until the release: new fragments and modules join it, edited ones are
+# refreshed, removed ones leave. At the release, run it with the day's date: make changelog CHANGELOG_ARGS="--date ..."
+changelog: link
+	cd $(LINK) && antsibull-changelog release --version $$($(PY) -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])') \
+	  --update-existing --refresh --reload-plugins $(CHANGELOG_ARGS)
+
+# EMULATOR_EDGE_PORT=8443 also opens the TLS edge on 127.0.0.1 (what each hostname serves; tests/emulator/README.md).
 emulator: $(STAMP)
-	PYTHONPATH=tests $(PY) -m emulator
+	$(if $(EMULATOR_EDGE_PORT),EMULATOR_EDGE_PORT=$(EMULATOR_EDGE_PORT)) PYTHONPATH=tests $(PY) -m emulator
 
 # The tour: the emulator with the demo zone, then the playbook certops.cloudflare.rotate previewed, run and re-run.
 demo: link
@@ -102,6 +185,12 @@ bench: link
 # Faults, crashes, hostile input, secrets and check mode (docs/reliability.md): a CI leg after `make test`.
 reliability: link
 	$(PYTEST) -n 2 tests/reliability
+
+# edge_cert_info probing 1,000 hostnames at the emulator's TLS edge with the default workers: a CI leg after `make test`
+# (which skips it); the time is printed, not asserted.
+.PHONY: edge-scale
+edge-scale: link
+	CERTOPS_EDGE_SCALE=1 $(PYTEST) -s tests/integration/test_edge_cert_info.py -k one_thousand
 
 clean:
 	rm -rf .build tests/output

@@ -1,0 +1,65 @@
+"""Put the Markdown guides in place of their pointer pages in the docs site: usage `docsite_guides.py RST_DIR`.
+
+Each docs/docsite/rst/guide_<name>.rst is a pointer to docs/<name>.md (one copy of the text). In the generated site
+(RST_DIR/docsite), this replaces guide_<name>.rst by guide_<name>.md: the pointer's label as a MyST target, then the
+guide, with links to another guide (`rotation.md#inputs`) pointed at its page and links to other files of the
+repository pointed at GitHub. Run from the repository root.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+
+GUIDES = "docs"
+POINTERS = os.path.join("docs", "docsite", "rst")
+REPOSITORY_URL = "https://github.com/certops/cloudflare/blob/main/"
+LABEL = re.compile(r"^\.\. _(ansible_collections\.[^:]+):", re.MULTILINE)
+RELATIVE_LINK = re.compile(r"\]\((?!https?://|#|mailto:)([^)#\s]+)(#[^)\s]*)?\)")
+
+
+def guide_name(pointer: str) -> str:
+    """`.../guide_rotation.rst` -> `rotation`."""
+    return os.path.basename(pointer)[len("guide_") : -len(".rst")]
+
+
+def rewrite_link(match: re.Match, guides: set[str]) -> str:
+    target, anchor = match.group(1), match.group(2) or ""
+    if os.path.dirname(target) == "" and target.endswith(".md") and target[:-3] in guides:
+        return "](guide_%s.md%s)" % (target[:-3], anchor)
+    path = os.path.normpath(os.path.join(GUIDES, target))
+    return "](%s%s%s)" % (REPOSITORY_URL, path, anchor)
+
+
+def page_text(pointer: str, guides: set[str]) -> str:
+    """The Markdown page that takes the pointer's place."""
+    with open(pointer, encoding="utf-8") as handle:
+        label = LABEL.search(handle.read())
+    if not label:
+        raise SystemExit("%s has no ansible_collections label" % pointer)
+    guide = os.path.join(GUIDES, guide_name(pointer) + ".md")
+    if not os.path.isfile(guide):
+        raise SystemExit("%s points at %s, which does not exist" % (pointer, guide))
+    with open(guide, encoding="utf-8") as handle:
+        text = RELATIVE_LINK.sub(lambda match: rewrite_link(match, guides), handle.read())
+    return "(%s)=\n\n%s" % (label.group(1), text)
+
+
+def main() -> int:
+    site_docsite = os.path.join(sys.argv[1], "docsite")
+    pointers = sorted(glob.glob(os.path.join(POINTERS, "guide_*.rst")))
+    guides = {guide_name(pointer) for pointer in pointers}
+    for pointer in pointers:
+        name = os.path.basename(pointer)[: -len(".rst")]
+        text = page_text(pointer, guides)
+        os.remove(os.path.join(site_docsite, name + ".rst"))
+        with open(os.path.join(site_docsite, name + ".md"), "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print("docs site: docs/%s.md as docsite/%s" % (guide_name(pointer), name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The README's ad-hoc commands, run exactly as written against the emulator.
+
+The lines come from the shell block of the README section "Ad-hoc use"; each is run through bash with the
+credentials only in the CLOUDFLARE_* environment, as the README says. There must be one line per info module that
+reads the Cloudflare API (those of the action group in meta/runtime.yml; edge_cert_info makes TLS handshakes instead)
+and one change in check mode, and no line may send a write (the emulator's journal).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Dict, List
+
+import pytest
+import yaml
+
+from emulator.testcerts import make_ca, make_leaf
+
+ROOT = Path(__file__).resolve().parents[2]
+SECTION = "## Ad-hoc use"
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CHECK_MODE = "--check --diff"
+# What each README line must list from the seeded zone (its filter leaves the other object of each kind out).
+LISTED = {
+    "custom_hostname_cert_info": ("custom_hostnames", "hostname", {"shop.customer-a.com"}),
+    "hostname_client_cert_info": ("hostname_client_certs", "hostnames", {("app.example.com",)}),
+    "custom_cert_info": ("custom_certs", "hosts", {("example.com", "www.example.com")}),
+    "cert_pack_info": ("cert_packs", "hosts", {("example.com", "shop.example.com")}),
+}
+
+
+def readme_lines() -> List[str]:
+    """The `ansible` command lines of the shell blocks in the README section on ad-hoc use."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split(SECTION + "\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    return [line for block in blocks for line in block.splitlines() if line.startswith("ansible ")]
+
+
+def api_info_modules() -> List[str]:
+    """The info modules that call the API: those in the action group, which module_defaults hands credentials to."""
+    group = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["all"]
+    return sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*_info.py") if p.stem in group)
+
+
+def module_of(line: str) -> str:
+    return re.search(r"-m certops\.cloudflare\.(\w+)", line).group(1)
+
+
+@pytest.fixture(scope="module")
+def pki() -> SimpleNamespace:
+    ca = make_ca("Certops Ad-hoc CA")
+    return SimpleNamespace(
+        due=make_leaf(ca, ["shop.customer-a.com"], days=10, not_before_days=-80),
+        fresh=make_leaf(ca, ["www.customer-b.com"], days=80, not_before_days=-10),
+        client_due=make_leaf(ca, ["origin-client.example.com"], days=10, not_before_days=-80),
+        client_fresh=make_leaf(ca, ["origin-client.example.com"], days=300),
+        zone=make_leaf(ca, ["example.com", "www.example.com"], days=60),
+    )
+
+
+def seed(emulator: Any, pki: SimpleNamespace) -> None:
+    """Each kind once inside the README lines' filters and once outside them."""
+    zone, ssl = emulator.zone_id, {"method": "txt", "type": "dv"}
+    emulator.state.add_custom_hostname(zone, "shop.customer-a.com", ssl=ssl, certificates=[{"certificate": pki.due.chain_pem}])
+    emulator.state.add_custom_hostname(zone, "www.customer-b.com", ssl=ssl, certificates=[{"certificate": pki.fresh.chain_pem}])
+    due_client = emulator.state.add_client_cert(zone, certificate=pki.client_due.chain_pem, status="active").id
+    emulator.state.add_association(zone, "app.example.com", due_client)
+    emulator.state.add_client_cert(zone, certificate=pki.client_fresh.chain_pem, status="active")
+    emulator.state.add_custom_certificate(zone, certificate=pki.zone.chain_pem)
+    emulator.state.add_cert_pack(zone, ["example.com", "shop.example.com"], status="validation_timed_out")
+    emulator.state.add_cert_pack(zone, ["example.com", "api.example.com"])
+
+
+def run_line(ansible: Any, line: str) -> subprocess.CompletedProcess:
+    env = ansible.base_env()  # the emulator's token and URL as CLOUDFLARE_*, the collection from the working tree
+    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+    return subprocess.run(["bash", "-c", line], env=env, cwd=str(ansible.tmp_path), capture_output=True, text=True, timeout=300, check=False)
+
+
+def result_of(output: str, status: str) -> Dict[str, Any]:
+    """The JSON result Ansible's ad-hoc output prints after `localhost | <STATUS> =>`."""
+    marker = "localhost | %s => " % status
+    assert marker in output, output[-2000:]
+    return json.JSONDecoder().raw_decode(output.split(marker, 1)[1])[0]
+
+
+def identity(value: Any) -> Any:
+    """A listed object's name: a string, or its sorted hosts (hostname entries are dicts with a `hostname`)."""
+    if isinstance(value, list):
+        return tuple(sorted(v["hostname"] if isinstance(v, dict) else v for v in value))
+    return value
+
+
+def listed(result: Dict[str, Any], key: str, field: str) -> set:
+    return {identity(item[field]) for item in result[key]}
+
+
+def writes(emulator: Any) -> List[Any]:
+    return [(e["method"], e["path"]) for e in emulator.journal() if e["method"] in WRITE_METHODS]
+
+
+def test_the_readme_has_a_line_per_info_module_and_one_check_mode_change() -> None:
+    lines = readme_lines()
+    reads = [line for line in lines if CHECK_MODE not in line]
+    changes = [line for line in lines if CHECK_MODE in line]
+    assert sorted(module_of(line) for line in reads) == api_info_modules()
+    assert len(changes) == 1 and not module_of(changes[0]).endswith("_info")
+
+
+def test_the_readme_info_lines_list_what_the_zone_holds(ansible, emulator, pki) -> None:
+    seed(emulator, pki)
+    for line in [line for line in readme_lines() if CHECK_MODE not in line]:
+        proc = run_line(ansible, line)
+        assert proc.returncode == 0, line + "\n" + proc.stdout[-2000:] + proc.stderr[-2000:]
+        key, field, expected = LISTED[module_of(line)]
+        assert listed(result_of(proc.stdout, "SUCCESS"), key, field) == expected, line
+        assert emulator.token not in proc.stdout + proc.stderr
+    assert writes(emulator) == []
+
+
+def test_the_readme_check_mode_line_shows_the_change_and_writes_nothing(ansible, emulator, pki) -> None:
+    seed(emulator, pki)
+    before = emulator.dump_state()
+    (line,) = [line for line in readme_lines() if CHECK_MODE in line]
+    proc = run_line(ansible, line)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert re.search(r'^\+\s+"min_tls_version": "1\.2"', proc.stdout, re.M), proc.stdout[-2000:]  # the diff
+    result = result_of(proc.stdout, "CHANGED")
+    assert result["changed"] and result["custom_hostname"]["ssl"]["settings"] == {"min_tls_version": "1.2"}
+    assert writes(emulator) == [] and emulator.dump_state() == before
+    assert emulator.token not in proc.stdout + proc.stderr
