@@ -54,6 +54,7 @@ SSL_FIELDS = ("method", "type", "settings", "bundle_method", "wildcard")  # what
 
 # The rate-limited row: Cloudflare's 1,200 per 300 s scaled down to 100 per 5 s, and the pacer scaled to match.
 RATE_LIMIT, RATE_WINDOW, HEADROOM = 100, 5.0, 0.05
+EDGE_MAX = 1000  # the largest N verified at the emulator's TLS edge with edge_cert_info
 PACED_RATE = RATE_LIMIT * (1 - HEADROOM) / RATE_WINDOW  # 19 requests per second
 
 # Count targets (a miss fails the run) and timing targets (printed only), from issue 13.
@@ -81,6 +82,7 @@ class Material:
     cert_path: Path
     key_path: Path
     directory: Path
+    new_fingerprint: str = ""
 
     def item(self, hostname: str) -> Dict[str, Any]:
         return {"hostname": hostname, "certificates": [{"certificate_path": str(self.cert_path), "private_key_path": str(self.key_path)}]}
@@ -94,7 +96,7 @@ def mint(directory: Path) -> Material:
     cert_path.write_text(new.chain_pem)
     with os.fdopen(os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
         handle.write(new.key_pem)
-    return Material(due.chain_pem, cert_path, key_path, directory)
+    return Material(due.chain_pem, cert_path, key_path, directory, new.fingerprint_sha256)
 
 
 def hostnames(n: int) -> List[str]:
@@ -234,6 +236,15 @@ def role_run(emu: Emulator, material: Material, n: int, workdir: Path, label: st
     return playbook(["certops.cloudflare.rotate", "-e", "@%s" % vars_file], env, workdir, label)
 
 
+def edge_run(emu: Emulator, material: Material, n: int, workdir: Path, label: str) -> Run:
+    """edge_cert_info over every hostname at the emulator's TLS edge (default workers), expecting the new certificate."""
+    names = hostnames(n)
+    args = {"hostnames": names, "address": "127.0.0.1", "port": emu.edge_port, "key_types": ["ecdsa"], "expect": {h: material.new_fingerprint for h in names}}
+    play = workdir / ("%s.json" % label)
+    play.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "edge", "certops.cloudflare.edge_cert_info": args}]}]))
+    return playbook([str(play)], ansible_env(emu), workdir, label)
+
+
 def list_form_run(emu: Emulator, material: Material, n: int, workdir: Path, label: str) -> Run:
     """One task of custom_hostname_cert with hostname_certificates: it reads the list pages itself."""
     task = {
@@ -369,6 +380,11 @@ def measure_size(material: Material, n: int, delay: float, workdir: Path, idempo
             require(rerun, "the role's re-run at N=%d" % n)
             row["rerun"] = dict(calls(emu, rerun), wall=rerun.wall)
         row["violations"] = len(emu.history.violations())
+        if n <= EDGE_MAX:  # issue 16: verified at the edge after the rotation; timing reported, not a target
+            emu.start_edge(0)
+            edge = edge_run(emu, material, n, workdir, "edge-%d" % n)
+            require(edge, "edge_cert_info over %d hostnames" % n)
+            row["edge"] = dict(wall=edge.wall, task_seconds=task_seconds(edge))
     finally:
         emu.stop()
 
@@ -553,6 +569,7 @@ def table(result: Dict[str, Any]) -> str:
                 ["  requests floor"] + [fmt(r["floor"]["wall"], 2) for r in rows],
                 ["  role / floor"] + [fmt(r["rotation"]["wall"] / r["floor"]["wall"], 1) for r in rows],
                 ["  list form / floor"] + [fmt(r["list_form"]["wall"] / r["floor"]["wall"], 1) for r in rows],
+                ["  edge_cert_info after the rotation (8 workers)"] + [fmt(r["edge"]["wall"], 1) if "edge" in r else "-" for r in rows],
                 ["Client CPU time (s)"] + sizes,
                 ["  role rotation"] + [fmt(r["rotation"]["cpu"], 1) for r in rows],
                 ["  list form alone"] + [fmt(r["list_form"]["cpu"], 1) for r in rows],
