@@ -288,6 +288,15 @@ def test_private_key_appears_nowhere_at_vvvv(ansible, emulator, pki, tmp_path):
     assert "pass phrase" not in result.output
 
 
+@pytest.mark.parametrize("value", ["not json at all", '{"hostname": "x"}', "[1, 2]"], ids=["text", "a dict", "not dicts"])
+def test_discovered_hostnames_that_are_no_list_of_hostnames_fail_before_any_write(ansible, emulator, pki, value):
+    seed(emulator, pki, 2)
+    emulator.reset_journal()
+    result = ansible.run_module(MOD, {"zone_id": emulator.zone_id, "hostname_certificates": entries(pki, range(2)), "discovered_hostnames": value})
+    assert result.failed and "discovered_hostnames" in result.msg and "custom_hostname_cert_info" in result.msg, result.msg
+    assert [e for e in emulator.journal() if e["method"] in WRITE_METHODS] == []
+
+
 def test_a_task_passphrase_needs_the_list_form(ansible, emulator, pki):
     seed(emulator, pki, 1)
     emulator.reset_journal()
@@ -325,7 +334,8 @@ def test_certificate_files_are_read_once_per_path(pki, monkeypatch):
     assert Path(pki.files["new_ec"]["certificate_path"]).exists()
 
 
-def test_discovered_hostnames_mean_no_reads_of_its_own_and_one_write_per_hostname(ansible, emulator, pki):
+@pytest.mark.parametrize("as_json", [False, True], ids=["list", "json_text"])
+def test_discovered_hostnames_mean_no_reads_of_its_own_and_one_write_per_hostname(ansible, emulator, pki, as_json):
     ids = seed(emulator, pki, 20)
     items = entries(pki, range(20))
     changed_hosts = {name(i) for i in range(20)}  # none of the first twenty is UNCHANGED
@@ -338,7 +348,8 @@ def test_discovered_hostnames_mean_no_reads_of_its_own_and_one_write_per_hostnam
             MOD: {
                 "zone_id": "{{ found.zone_id }}",
                 "hostname_certificates": items,
-                "discovered_hostnames": "{{ found.custom_hostnames | rejectattr('hostname', 'eq', '%s') | list + forged }}" % name(3),
+                "discovered_hostnames": "{{ (found.custom_hostnames | rejectattr('hostname', 'eq', '%s') | list + forged)%s }}"
+                % (name(3), " | to_json" if as_json else ""),
             },
             "register": "applied",
             "ignore_errors": True,
