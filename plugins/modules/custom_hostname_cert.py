@@ -110,7 +110,7 @@ options:
         does this).
       - Each hostname is planned and its C(ssl) settings sent back as that read saw them, so give a fresh read; a
         hostname missing from it is reported as not found. The list is not repeated in the task's result.
-      - Also taken as the JSON text of that list (C({{ ... | to_json }})): for thousands of hostnames that is much
+      - Also taken as the JSON text of that list (C({{ ... | to_json }})). For thousands of hostnames that is much
         faster, since Ansible then copies and checks one string instead of every dictionary (the role passes it so).
     type: raw
     version_added: 0.1.0

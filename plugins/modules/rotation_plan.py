@@ -139,7 +139,7 @@ options:
       - The zone's state as the C(_info) modules return it, under their result keys C(custom_hostnames)
         (M(certops.cloudflare.custom_hostname_cert_info)), C(hostname_client_certs) (M(certops.cloudflare.hostname_client_cert_info)),
         C(custom_certs) (M(certops.cloudflare.custom_cert_info)) and C(cert_packs) (M(certops.cloudflare.cert_pack_info)).
-      - Also taken as JSON text (C({{ ... | to_json }})): for a zone of thousands of hostnames that is much faster, since
+      - Also taken as JSON text (C({{ ... | to_json }})). For a zone of thousands of hostnames that is much faster, since
         Ansible then copies and checks one string instead of every dictionary of the list (the role passes it so).
     type: dict
     default: {}
