@@ -64,7 +64,7 @@ options:
       - When an entry serves another certificate, or none, the task fails naming them; the entries are returned anyway.
     type: dict
   workers:
-    description: How many handshakes may run at the same time.
+    description: How many handshakes may run at the same time, from 1 to 256 (one thread each).
     type: int
     default: 8
   timeout:
@@ -247,6 +247,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
 
 ECHO_LIMIT = 100  # hostnames echoed back in the result's invocation
+MAX_WORKERS = 256  # threads: more would not make a controller's handshakes faster, only its memory larger
 
 ARGUMENT_SPEC = dict(
     hostnames=dict(type="list", elements="str", required=True),
@@ -270,8 +271,8 @@ def check_params(module: AnsibleModule) -> Dict[str, Dict[str, List[str]]]:
         raise InputError("key_types must name rsa, ecdsa or both")
     if not 0 < p["port"] < 65536:
         raise InputError("port must be between 1 and 65535, not %s" % p["port"])
-    if p["workers"] < 1:
-        raise InputError("workers must be at least 1, not %s" % p["workers"])
+    if not 1 <= p["workers"] <= MAX_WORKERS:
+        raise InputError("workers must be from 1 to %d (one thread each), not %s" % (MAX_WORKERS, p["workers"]))
     p["key_types"] = list(dict.fromkeys(p["key_types"]))
     p["hostnames"] = list(dict.fromkeys(p["hostnames"]))
     try:

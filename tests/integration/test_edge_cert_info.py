@@ -149,7 +149,8 @@ def test_bad_inputs_fail_before_any_connection(ansible, edge, tmp_path):
         ({"expect": {"other.example.com": "ab" * 32}}, "expect: other.example.com is not one of hostnames"),
         ({"expect": {HOST: "not-a-fingerprint"}}, "is not a SHA-256 fingerprint"),
         ({"expect": {HOST: {"dsa": "ab" * 32}}}, "must map to a fingerprint"),
-        ({"workers": 0}, "workers must be at least 1"),
+        ({"workers": 0}, "workers must be from 1 to 256"),
+        ({"workers": 100000}, "workers must be from 1 to 256"),
         ({"ca_path": str(tmp_path / "missing.pem")}, "neither a file nor a directory"),
     ]
     for extra, message in cases:
