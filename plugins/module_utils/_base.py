@@ -80,8 +80,8 @@ class NamingModule(AnsibleModule):
     """
 
     def fail_json(self, msg: Any = None, **kwargs: Any) -> None:  # pylint: disable=arguments-differ
-        # Its `errors` has no len(): test the plain list behind it.
-        errors = getattr(getattr(getattr(self, "validation_result", None), "errors", None), "errors", None) or []
+        result = getattr(self, "validation_result", None)  # not set yet when a failure comes before the validation
+        errors = result.errors.errors if result is not None else []  # the plain list behind AnsibleValidationErrorMultiple
         if errors and isinstance(errors[0], NoLogError) and msg == errors[0].msg:
             msg = next((error.msg for error in errors if not isinstance(error, NoLogError)), msg)
         super().fail_json(msg=msg, **kwargs)
