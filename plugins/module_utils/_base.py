@@ -15,6 +15,8 @@ read back, and exit with the result and a diff of facts. API failures become one
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -223,6 +225,42 @@ def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, 
         delay = min(delay * 2, 10.0)
 
 
+# -- files that carry long lists from one task to the next (the role's private directory) ----------------------------
+# Ansible copies, checks and templates every dictionary of a task's arguments and results; a path costs nothing.
+
+
+def write_atomically(path: str, text: str, mode: int = 0o600) -> None:
+    """Write a temporary file next to `path`, then rename it over `path`: a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".certops-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before the rename: after a crash, the old file or the new one
+        os.chmod(tmp, mode)  # mkstemp makes 0600
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_json_file(path: str, data: Any, option: str) -> None:
+    try:
+        write_atomically(path, json.dumps(data, separators=(",", ":")))
+    except (IOError, OSError) as exc:
+        raise InputError("%s: cannot write %s: %s" % (option, path, exc.strerror)) from None
+
+
+def read_json_file(path: str, option: str) -> Any:
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            return json.load(handle)
+    except (IOError, OSError) as exc:
+        raise InputError("%s: cannot read %s: %s" % (option, path, exc.strerror)) from None
+    except ValueError:  # also a file that is not UTF-8
+        raise InputError("%s: %s does not hold JSON; give the file the module named there wrote" % (option, path)) from None
+
+
 # What a step's call returns when it decided at run time not to write (for example, a replaced object kept
 # because its successor is not ready): not a write, nothing to check.
 SKIPPED = object()
@@ -423,7 +461,8 @@ class error_handling:
         extra: Dict[str, Any] = {"changed": True} if written else {}
         done = " Already changed before this failure: %s." % "; ".join(written) if written else ""
         if isinstance(exc, (InputError, CertificateError, CloudflareConfigError)):
-            self.module.fail_json(msg=str(exc) + done, **extra)
+            text = str(exc)
+            self.module.fail_json(msg=text + ("." if done and not text.endswith(".") else "") + done, **extra)
         if isinstance(exc, CloudflareError):
             codes = ", ".join(str(c) for c in exc.codes)
             msg = "Failed to %s: %s%s" % (self.action(), exc.message, " (code %s)" % codes if codes else "")

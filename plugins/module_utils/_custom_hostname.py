@@ -15,9 +15,11 @@ one secret-free view of a hostname they all return.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List, Optional
+import functools
+import json
+from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import read_file_option
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_file_option, read_json_file
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
@@ -286,16 +288,23 @@ def _add_start(remote: List[RemoteCertificate], ssl: Dict[str, Any]) -> None:
     for cert in remote:
         cert.uploaded_on = uploaded if isinstance(uploaded, str) else None
     pem = ssl.get("custom_certificate")
-    if not isinstance(pem, str) or not remote:
+    started = _leaf_start(pem) if isinstance(pem, str) and remote else None
+    if started is None:
         return
+    serial, not_before = started
+    for cert in remote:
+        if serial_matches(cert.entry.get("serial_number"), serial):
+            cert.not_before = not_before
+
+
+@functools.lru_cache(maxsize=64)
+def _leaf_start(pem: str) -> Optional[Tuple[Dict[str, str], str]]:
+    """The serial and notBefore of a served leaf, parsed once per PEM: a zone's hostnames often share one certificate."""
     try:
         leaf = load_certificates(pem, name="the served certificate")[0]
     except CertificateError:
-        return  # untrusted text: no start date rather than a failure
-    serial = {"serial_number": str(leaf.serial_number), "serial_hex": "%x" % leaf.serial_number}
-    for cert in remote:
-        if serial_matches(cert.entry.get("serial_number"), serial):
-            cert.not_before = isoformat(not_valid_before(leaf))
+        return None  # untrusted text: no start date rather than a failure
+    return {"serial_number": str(leaf.serial_number), "serial_hex": "%x" % leaf.serial_number}, isoformat(not_valid_before(leaf))
 
 
 # -- the view -----------------------------------------------------------------------------------
@@ -360,3 +369,23 @@ def ssl_config(current: Dict[str, Any], bundle_method: Optional[str] = None) -> 
     if bundle_method:
         config["bundle_method"] = bundle_method
     return config
+
+
+def read_hostnames(value: Any, option: str) -> List[Dict[str, Any]]:
+    """Custom hostnames as custom_hostname_cert_info returns them: the list, its JSON text, or the file its `dest` wrote."""
+    expected = "%s must be the list custom_hostname_cert_info returns as custom_hostnames, its JSON text, or the path of the file its dest wrote" % option
+    if isinstance(value, str) and value.lstrip().startswith(("[", "{")):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InputError("%s is text but not JSON: give custom_hostname_cert_info's custom_hostnames, or `| to_json` of it" % option) from None
+    elif isinstance(value, str):
+        try:
+            value = read_json_file(value, option)
+        except InputError as exc:
+            raise InputError("%s; %s" % (exc, expected)) from None
+    if isinstance(value, dict):  # what dest writes: the list with its zone
+        value = value.get("custom_hostnames")
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise InputError(expected)
+    return value

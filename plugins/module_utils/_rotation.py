@@ -410,6 +410,7 @@ def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = Non
     plan["revalidate_hostnames"] = planner.managed_hostnames(hostnames)
     plan["objects"] = planner.objects
     plan["changes"] = [change_line(o) for o in planner.objects if o["action"] in CHANGES]
+    plan["counts"] = {key: len(plan[key]) for key in ("objects", "hostname_certificates", "changes")}
     summary: Dict[str, int] = {"total": len(planner.objects), "problems": len(planner.problems)}
     for action in ("rotate", "upload", "up_to_date", "skipped", "restart", "revalidate", "missing"):
         summary[action] = sum(1 for o in planner.objects if o["action"] == action)

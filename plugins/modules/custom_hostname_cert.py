@@ -110,8 +110,9 @@ options:
         does this).
       - Each hostname is planned and its C(ssl) settings sent back as that read saw them, so give a fresh read; a
         hostname missing from it is reported as not found. The list is not repeated in the task's result.
-      - Also taken as the JSON text of that list (C({{ ... | to_json }})). For thousands of hostnames that is much
-        faster, since Ansible then copies and checks one string instead of every dictionary (the role passes it so).
+      - Also taken as the JSON text of that list (C({{ ... | to_json }})), or as the path of the file
+        O(certops.cloudflare.custom_hostname_cert_info#module:dest) wrote. For thousands of hostnames that is much
+        faster, since Ansible then copies and checks one string instead of every dictionary (the role passes a path).
     type: raw
     version_added: 0.1.0
   hostname_certificates:
@@ -119,8 +120,7 @@ options:
       - The list form. The certificates of many custom hostnames of the zone, one entry per hostname, instead of
         O(hostname) (or O(custom_hostname_id)) and O(certificates). Each hostname is handled as the single form
         handles it with O(certificates); O(exclusive), O(force) and O(bundle_method) apply to every entry.
-      - Only with O(state=present), and not with O(wait=true) (check the hostnames afterwards with
-        M(certops.cloudflare.custom_hostname_cert_info)).
+      - Only with O(state=present). With O(wait=true), waits by list pages (see O(wait)).
       - Takes file paths only, read where the module runs. Keeping thousands of keys out of the module's arguments
         keeps Ansible's C(no_log) handling fast.
       - The task returns RV(custom_hostnames) and RV(summary) instead of RV(custom_hostname).
@@ -155,9 +155,28 @@ options:
             description:
               - Passphrase of an encrypted private key. Defaults to O(private_key_passphrase).
             type: str
+  plan:
+    description:
+      - The list form, from a file. The path of the plan file M(certops.cloudflare.rotation_plan) wrote
+        (O(certops.cloudflare.rotation_plan#module:dest)). Its C(hostname_certificates), the hostnames due, are handled
+        as O(hostname_certificates) would be. Usually with O(discovered_hostnames) as the path of the read the plan
+        was made from.
+      - The role C(certops.cloudflare.cert_rotation) works so, keeping 10,000-entry lists out of Ansible's variables.
+    type: path
+    version_added: 0.1.0
+  dest:
+    description:
+      - With the list form, write every custom hostname of the zone as this task last saw it (read, answered by its
+        write, or predicted in check mode) to this file, as JSON in the shape
+        O(certops.cloudflare.custom_hostname_cert_info#module:dest) writes, with the result of each listed hostname
+        under C(results); mode C(0600), replaced whole. Written also when hostnames fail.
+      - RV(custom_hostnames) then lists only the hostnames that failed, so that the task's result stays small.
+      - M(certops.cloudflare.rotation_report) reads the file (O(certops.cloudflare.rotation_report#module:state)).
+    type: path
+    version_added: 0.1.0
   private_key_passphrase:
     description:
-      - With O(hostname_certificates), the passphrase of every encrypted key whose entry sets none of its own (the role
+      - With O(hostname_certificates) or O(plan), the passphrase of every encrypted key whose entry sets none of its own (the role
         C(certops.cloudflare.cert_rotation) seals the keys it was given as content with one passphrase per run). Keys
         that are not encrypted are used as they are.
     type: str
@@ -190,6 +209,9 @@ options:
       - Fails at once when the hostname reaches a status that waiting will not change (its SSL status
         V(validation_timed_out), V(deployment_timed_out), ..., or the hostname V(blocked), V(moved) or V(deleted)),
         naming the status and the validation errors Cloudflare gives.
+      - With the list form, waits after all the writes until every changed hostname is live (its status and its SSL
+        status V(active), when Cloudflare starts serving the new certificate), reading the zone's list pages, never a hostname at a time.
+        A hostname that reaches a status waiting will not change, or is not live after O(wait_timeout), fails alone.
       - Never waits in check mode.
     type: bool
     default: false
@@ -336,7 +358,7 @@ custom_hostnames:
   description:
     - With O(hostname_certificates) (the list form), one compact entry per hostname, in the order given, also
       when the task fails. Predicted in check mode.
-  returned: with O(hostname_certificates)
+  returned: with O(hostname_certificates) or O(plan); with O(dest), the failed hostnames only
   type: list
   elements: dict
   contains:
@@ -372,8 +394,8 @@ custom_hostnames:
           serial_number: "6743787633689793699141714808227354901"
           expires_on: "2027-03-01T10:00:00Z"
 summary:
-  description: With O(hostname_certificates), how many hostnames were listed, changed, unchanged and failed.
-  returned: with O(hostname_certificates)
+  description: With the list form, how many hostnames were listed, changed, unchanged and failed.
+  returned: with O(hostname_certificates) or O(plan)
   type: dict
   sample: {"total": 200, "changed": 198, "unchanged": 0, "failed": 2}
 custom_hostname:
@@ -532,10 +554,19 @@ custom_hostname:
               sample: [app.customer.com]
 """
 
-import json
+import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, Step, build_module, error_handling, poll
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
+    CloudflareResource,
+    InputError,
+    Step,
+    build_module,
+    error_handling,
+    poll,
+    read_json_file,
+    write_json_file,
+)
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError, NotFoundError, OutcomeUnknownError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
     LocalCertificate,
@@ -546,9 +577,11 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     get_by_id,
     hostname_view,
     hostnames_path,
+    is_live,
     list_hostnames,
     load_local_certificates,
     normalize_hostname,
+    read_hostnames,
     remote_certificates,
     ssl_config,
     view_of,
@@ -770,16 +803,22 @@ def error_text(exc: Exception) -> str:
     return text + (" [HTTP %s on %s %s]" % (exc.status, exc.method, exc.path) if exc.status else "")
 
 
-def read_discovered(value: Any) -> List[Dict[str, Any]]:
-    """discovered_hostnames as a list of dictionaries, given as one or as its JSON text."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise InputError("discovered_hostnames is text but not JSON: give custom_hostname_cert_info's custom_hostnames, or `| to_json` of it") from None
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise InputError("discovered_hostnames must be the list custom_hostname_cert_info returns as custom_hostnames (or its JSON text)")
-    return value
+def plan_entries(path: str) -> List[Dict[str, Any]]:
+    """The hostname_certificates of a plan file rotation_plan wrote, shape-checked (it is a file, so anything)."""
+    data = read_json_file(path, "plan")
+    entries = (data.get("plan") or {}).get("hostname_certificates") if isinstance(data, dict) and isinstance(data.get("plan"), dict) else None
+    if not isinstance(entries, list):
+        raise InputError("plan: %s is not a plan file of certops.cloudflare.rotation_plan (give the path its dest option wrote)" % path)
+    out = []
+    for index, entry in enumerate(entries):
+        certificates = entry.get("certificates") if isinstance(entry, dict) else None
+        if not (isinstance(entry.get("hostname") if isinstance(entry, dict) else None, str) and isinstance(certificates, list)) or not all(
+            isinstance(c, dict) and isinstance(c.get("certificate_path"), str) and isinstance(c.get("private_key_path"), str) for c in certificates
+        ):
+            raise InputError("plan: hostname_certificates[%d] of %s is not an entry rotation_plan writes; make the plan again" % (index, path))
+        paths = [{"certificate_path": c["certificate_path"], "private_key_path": c["private_key_path"], "private_key_passphrase": None} for c in certificates]
+        out.append({"hostname": entry["hostname"], "certificates": paths})
+    return out
 
 
 class CustomHostnameCertList(CloudflareResource):
@@ -792,22 +831,27 @@ class CustomHostnameCertList(CloudflareResource):
     def __init__(self, module: Any) -> None:
         super().__init__(module)
         self.entries: List[Tuple[str, List[LocalCertificate]]] = []
+        self.views: Dict[str, Optional[Dict[str, Any]]] = {}  # each listed hostname's view after the task
 
     def describe(self) -> str:
-        return "%s of %d hostnames in zone %s" % (self.NOUN, len(self.params["hostname_certificates"]), self.zone_label)
+        entries = self.params["hostname_certificates"]
+        what = "%d hostnames" % len(entries) if entries is not None else "the hostnames of plan %s" % self.params["plan"]
+        return "%s of %s in zone %s" % (self.NOUN, what, self.zone_label)
 
     def validate(self) -> None:
         """Every entry checked locally before any API call; every bad one is named."""
         p = self.params
         if p["state"] != "present":
             raise InputError("hostname_certificates takes state=present only; remove certificates one hostname at a time with hostname and state=absent")
-        if p["wait"]:
-            raise InputError(
-                "wait is not supported with hostname_certificates; set wait=false and check the hostnames afterwards "
-                "with certops.cloudflare.custom_hostname_cert_info (list pages)"
-            )
+        if p["wait"] and p["wait_timeout"] <= 0:
+            raise InputError("wait_timeout must be a positive number of seconds, not %s" % p["wait_timeout"])
         if p["discovered_hostnames"] is not None:
-            p["discovered_hostnames"] = read_discovered(p["discovered_hostnames"])
+            p["discovered_hostnames"] = read_hostnames(p["discovered_hostnames"], "discovered_hostnames")
+        if p["plan"] is not None:
+            p["hostname_certificates"] = plan_entries(p["plan"])
+        target = os.path.dirname(os.path.abspath(p["dest"])) if p["dest"] is not None else None
+        if target is not None and not (os.path.isdir(target) and os.access(target, os.W_OK | os.X_OK)):
+            raise InputError("dest: cannot write %s: its directory %s does not exist or is not writable" % (p["dest"], target))
         cache: Dict[Any, Any] = {}  # a certificate file shared by many hostnames (a wildcard) is checked once
         seen: Dict[str, int] = {}
         problems = []
@@ -860,13 +904,16 @@ class CustomHostnameCertList(CloudflareResource):
                 results.append(entry)
                 if entry["changed"]:
                     before[hostname], after[hostname] = old, new
+            if self.params["wait"] and not self.module.check_mode:
+                self.wait_live([e for e in results if e["changed"] and not e["failed"]], dict(self.entries))
             failed = [e for e in results if e["failed"]]
             changed = sum(1 for e in results if e["changed"] and not e["failed"])
             summary = {"total": len(results), "changed": changed, "unchanged": len(results) - changed - len(failed), "failed": len(failed)}
             result: Dict[str, Any] = {"changed": bool(self.written) or changed > 0, self.RESULT_KEY: results, "summary": summary}
-            if self.params["discovered_hostnames"] is not None:
-                args = dict(self.params, discovered_hostnames="%d hostnames, not repeated here" % len(self.params["discovered_hostnames"]))
-                result["invocation"] = {"module_args": args}
+            result["invocation"] = {"module_args": self.echoed_args()}
+            if self.params["dest"] is not None:
+                self.write_dest(found, results)
+                result[self.RESULT_KEY] = failed
             if self.module._diff:
                 result["diff"] = {"before": before, "after": after}
             if failed:
@@ -875,6 +922,63 @@ class CustomHostnameCertList(CloudflareResource):
                     msg += ". The other hostnames were handled (%d changed); running the task again is safe" % changed
                 self.module.fail_json(msg=msg, **result)
             self.module.exit_json(**result)
+
+    def echoed_args(self) -> Dict[str, Any]:
+        """The arguments Ansible echoes back, without the lists of thousands it would copy again."""
+        p = self.params
+        args = dict(p)
+        if p["discovered_hostnames"] is not None:
+            args["discovered_hostnames"] = "%d hostnames, not repeated here" % len(p["discovered_hostnames"])
+        if p["plan"] is not None:
+            args["hostname_certificates"] = None  # read from the plan file
+        return args
+
+    def wait_live(self, pending_entries: List[Dict[str, Any]], locals_by_name: Dict[str, List[LocalCertificate]]) -> None:
+        """Read list pages until every changed hostname is live; a stuck or late one fails alone (its entry says why)."""
+        pending = {e["hostname"]: e for e in pending_entries}
+        last: Dict[str, Dict[str, Any]] = {}
+
+        def done(found: List[Dict[str, Any]]) -> bool:
+            for host in found:
+                name = normalize_hostname(str(host.get("hostname") or ""))
+                entry = pending.get(name)
+                if entry is None:
+                    continue
+                last[name] = host
+                self.views[name] = view_of(host, locals_by_name[name])
+                entry["certificates"] = compact_certificates(self.views[name])
+                try:
+                    check_not_stuck(host)  # fails at once on a status that waiting will not change
+                except CloudflareError as exc:
+                    entry.update(failed=True, msg=str(exc))
+                if is_live(host) or entry["failed"]:
+                    del pending[name]
+            return not pending
+
+        if not pending:
+            return
+        try:
+            poll(lambda: list_hostnames(self.client, self.zone_id, self.zone_label), done, self.params["wait_timeout"], "custom hostnames to be live")
+        except CloudflareError as exc:
+            if "timed out" not in exc.message:
+                raise
+            for name, entry in pending.items():
+                host = last.get(name) or {}
+                entry.update(
+                    failed=True,
+                    msg="%s: custom hostname %s is not live yet (status %s, SSL status %s); Cloudflare keeps serving its old certificate until it is"
+                    % (exc.message, name, host.get("status"), (host.get("ssl") or {}).get("status")),
+                )
+
+    def write_dest(self, found: List[Dict[str, Any]], results: List[Dict[str, Any]]) -> None:
+        """Every hostname of the zone as last seen: the read (made a view when it was raw), then each listed hostname's own."""
+        listed = self.params["discovered_hostnames"] is None  # read here as raw API objects, not views
+        views = {}
+        for host in found:
+            name = normalize_hostname(str(host.get("hostname") or ""))
+            views[name] = self.views.get(name) or (view_of(host) if listed else host)
+        data = {"zone_id": self.zone_id, "custom_hostnames": [v for v in views.values() if v is not None], "results": results}
+        write_json_file(self.params["dest"], data, "dest")
 
     def _one(self, hostname: str, locals_: List[LocalCertificate], current: Optional[Dict[str, Any]]) -> Tuple[Dict[str, Any], Any, Any]:
         """The result entry of one hostname, with its certificates before and after (key type to fingerprint) for the diff."""
@@ -896,6 +1000,7 @@ class CustomHostnameCertList(CloudflareResource):
         finally:
             self.written.extend("%s: %s" % (hostname, key) for key in one.written)
         entry["changed"] = entry["changed"] or bool(steps)
+        self.views[hostname] = view
         entry["certificates"] = compact_certificates(view)
         return entry, fingerprints_of(compact_certificates(old_view)), fingerprints_of(entry["certificates"])
 
@@ -927,6 +1032,8 @@ def main() -> None:
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=300),
             discovered_hostnames=dict(type="raw"),
+            plan=dict(type="path"),
+            dest=dict(type="path"),
             private_key_passphrase=dict(type="str", no_log=True),
             hostname_certificates=dict(
                 type="list",
@@ -946,13 +1053,18 @@ def main() -> None:
                 ),
             ),
         ),
-        mutually_exclusive=[["hostname", "custom_hostname_id", "hostname_certificates"], ["certificates", "hostname_certificates"]],
-        required_one_of=[["hostname", "custom_hostname_id", "hostname_certificates"]],
-        required_if=[["state", "present", ["certificates", "hostname_certificates"], True], ["state", "absent", ["key_type"]]],
-        required_by={"private_key_passphrase": "hostname_certificates"},  # the single form takes it per certificate
+        mutually_exclusive=[["hostname", "custom_hostname_id", "hostname_certificates", "plan"], ["certificates", "hostname_certificates", "plan"]],
+        required_one_of=[["hostname", "custom_hostname_id", "hostname_certificates", "plan"]],
+        required_if=[["state", "present", ["certificates", "hostname_certificates", "plan"], True], ["state", "absent", ["key_type"]]],
         wildcard_options=("hostname",),  # Cloudflare for SaaS takes wildcard custom hostnames (unverified against the live API)
     )
-    if module.params["hostname_certificates"] is not None:
+    p = module.params
+    if p["hostname_certificates"] is None and p["plan"] is None:
+        # Options of the list form only: the single form takes its passphrase per certificate, and returns its hostname.
+        for name in ("private_key_passphrase", "discovered_hostnames", "dest"):
+            if p[name] is not None:
+                module.fail_json(msg="%s is an option of the list form: set hostname_certificates or plan with it" % name)
+    if p["hostname_certificates"] is not None or p["plan"] is not None:
         CustomHostnameCertList(module).run()
     else:
         CustomHostnameCert(module).run()

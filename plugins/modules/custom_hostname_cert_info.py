@@ -49,6 +49,18 @@ options:
       - Return only custom hostnames with a custom certificate that expires within this many days from now
         (an already expired certificate counts). Hostnames without custom certificates are left out.
     type: int
+  dest:
+    description:
+      - Write the custom hostnames that pass the filters to this file instead of returning them, as JSON (an object
+        with C(zone_id) and C(custom_hostnames)), mode C(0600), replaced whole. The task then returns RV(dest) and
+        RV(count) instead of RV(custom_hostnames).
+      - For thousands of hostnames. Ansible copies and checks every dictionary of a task's result, and templates
+        it again wherever a later task uses it, which takes seconds at 10,000 hostnames; a path costs nothing.
+        M(certops.cloudflare.custom_hostname_cert) (O(certops.cloudflare.custom_hostname_cert#module:discovered_hostnames))
+        and M(certops.cloudflare.rotation_plan) read the file (the role C(certops.cloudflare.cert_rotation) works so).
+      - Written in check mode too, since it is what the module reads, not a change to the zone. The directory must exist.
+    type: path
+    version_added: 0.1.0
 extends_documentation_fragment:
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone
@@ -73,6 +85,16 @@ EXAMPLES = r"""
 - name: Show its certificates
   ansible.builtin.debug:
     msg: "{{ info.custom_hostnames[0].ssl.certificates | map(attribute='expires_on') }}"
+
+- name: Every custom hostname of a large zone to a file, for tasks that take its path
+  certops.cloudflare.custom_hostname_cert_info:
+    zone: example.com
+    dest: /run/certops/custom-hostnames.json
+  register: found
+
+- name: How many there are
+  ansible.builtin.debug:
+    msg: "{{ found.count }} custom hostnames in {{ found.dest }}"
 
 - name: Custom hostnames whose custom certificate expires within 30 days
   certops.cloudflare.custom_hostname_cert_info:
@@ -99,7 +121,7 @@ custom_hostnames:
     - The custom hostnames that pass the filters, sorted by hostname, with the facts of their custom certificates.
       Never holds PEM or key material.
     - Each is the view M(certops.cloudflare.custom_hostname) returns, with RV(custom_hostnames[].ssl.certificates) added.
-  returned: success
+  returned: success, when O(dest) is not set
   type: list
   elements: dict
   contains:
@@ -242,6 +264,16 @@ custom_hostnames:
               type: list
               elements: str
               sample: [app.customer.com]
+dest:
+  description: The file the custom hostnames were written to.
+  returned: success, when O(dest) is set
+  type: str
+  sample: /run/certops/custom-hostnames.json
+count:
+  description: How many custom hostnames were written to O(dest).
+  returned: success, when O(dest) is set
+  type: int
+  sample: 10000
 zone_id:
   description: The id of the zone, resolved once from O(zone) or given as O(zone_id), for the tasks that follow.
   returned: success
@@ -252,7 +284,7 @@ zone_id:
 import datetime
 from typing import Any, Dict, List
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, build_module, client_from_module, error_handling, resolve_zone_id, write_json_file
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import find_by_hostname, list_hostnames, view_of
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within, normalize_hostname
 
@@ -287,6 +319,7 @@ def main() -> None:
             status=dict(type="list", elements="str"),
             ssl_status=dict(type="list", elements="str"),
             expiring_within_days=dict(type="int"),
+            dest=dict(type="path"),
         ),
         mutually_exclusive=[["hostname", "hostnames"]],
         wildcard_options=("hostname", "hostnames"),  # wildcard custom hostnames, as custom_hostname_cert takes them
@@ -301,7 +334,14 @@ def main() -> None:
             items = [found] if found else []
         else:
             items = list_hostnames(client, zone_id, zone_label)
-        module.exit_json(changed=False, custom_hostnames=select(items, p), zone_id=zone_id)
+        views = select(items, p)
+        if p["dest"] is None:
+            module.exit_json(changed=False, custom_hostnames=views, zone_id=zone_id)
+    try:
+        write_json_file(p["dest"], {"zone_id": zone_id, "custom_hostnames": views}, "dest")
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, dest=p["dest"], count=len(views), zone_id=zone_id)
 
 
 if __name__ == "__main__":

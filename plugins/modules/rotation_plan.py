@@ -140,9 +140,22 @@ options:
         (M(certops.cloudflare.custom_hostname_cert_info)), C(hostname_client_certs) (M(certops.cloudflare.hostname_client_cert_info)),
         C(custom_certs) (M(certops.cloudflare.custom_cert_info)) and C(cert_packs) (M(certops.cloudflare.cert_pack_info)).
       - Also taken as JSON text (C({{ ... | to_json }})). For a zone of thousands of hostnames that is much faster, since
-        Ansible then copies and checks one string instead of every dictionary of the list (the role passes it so).
+        Ansible then copies and checks one string instead of every dictionary of the list.
+      - C(custom_hostnames) may also be the path of the file
+        O(certops.cloudflare.custom_hostname_cert_info#module:dest) wrote, which costs nothing to pass (the role does so).
     type: dict
     default: {}
+  dest:
+    description:
+      - Also write the whole plan to this file, as JSON (an object with C(plan), C(problems) and C(summary)), mode
+        C(0600), replaced whole; M(certops.cloudflare.custom_hostname_cert) applies it
+        (O(certops.cloudflare.custom_hostname_cert#module:plan)) and M(certops.cloudflare.rotation_report) reports on it.
+      - The task's RV(plan) then holds only the first 200 entries of each list that grows with the zone,
+        RV(plan.objects), RV(plan.hostname_certificates) and RV(plan.changes); RV(plan.counts) says how many there are.
+        Ansible copies and checks every dictionary of a result, which takes seconds at 10,000 hostnames.
+      - Written in check mode too, and when the task fails on problems.
+    type: path
+    version_added: 0.1.0
   renew_before_days:
     description:
       - Rotate a certificate that expires within this many days.
@@ -238,21 +251,30 @@ plan:
           failed run left behind), C(reason), C(old) and C(new) (each C(serial_number), C(fingerprint_sha256),
           C(expires_on), or V(null)).
         - For a pair of certificates, C(old) and C(new) show the one that expires first.
+        - With O(dest), the first 200 only.
       type: list
       elements: dict
       sample: [{"kind": "custom_hostname", "name": "app.customer.com", "action": "skipped", "reason": "not due: expires in 60 days, window 30 days",
                 "old": {"serial_number": "12", "fingerprint_sha256": "3f1c", "expires_on": "2027-01-29T10:00:00Z"},
                 "new": {"serial_number": "13", "fingerprint_sha256": "9a2b", "expires_on": "2027-04-01T10:00:00Z"}, "key_types": ["ecdsa"]}]
     changes:
-      description: One line per object to change, for people to read; the same facts as RV(plan.objects).
+      description:
+        - One line per object to change, for people to read; the same facts as RV(plan.objects).
+        - With O(dest), the first 200 only.
       type: list
       elements: str
       sample: ["rotate custom hostname app.customer.com: due: expires on 2026-12-20T10:00:00Z [12 (2026-12-20T10:00:00Z) -> 13 (2027-03-01T10:00:00Z)]"]
     hostname_certificates:
-      description: For O(certops.cloudflare.custom_hostname_cert#module:hostname_certificates), the hostnames to rotate or upload only.
+      description:
+        - For O(certops.cloudflare.custom_hostname_cert#module:hostname_certificates), the hostnames to rotate or upload only.
+        - With O(dest), the first 200 only.
       type: list
       elements: dict
       sample: [{"hostname": "app.customer.com", "certificates": [{"certificate_path": "/secure/app.pem", "private_key_path": "/secure/app.key"}]}]
+    counts:
+      description: How many entries RV(plan.objects), RV(plan.hostname_certificates) and RV(plan.changes) have, also with O(dest).
+      type: dict
+      sample: {"objects": 10000, "hostname_certificates": 9800, "changes": 9800}
     client_cert_steps:
       description:
         - Client certificates to apply, new before old, each with C(certificate_path), C(private_key_path), C(hostnames),
@@ -298,7 +320,8 @@ from typing import Any, Dict, Tuple
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs, write_json_file
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import read_hostnames
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
@@ -349,6 +372,9 @@ def write_material(params: Dict[str, Any]) -> None:
             item[path] = target
 
 
+SHOWN = 200  # entries of each long list in the result with dest; the play shows the changes
+
+
 def seal_key(text: str, passphrase: str) -> Tuple[str, bool]:
     """The key encrypted with the run's passphrase, and whether it was; one that does not load stays as given, for the
     plan to refuse with its own message (it is no usable key, or is encrypted already)."""
@@ -357,6 +383,12 @@ def seal_key(text: str, passphrase: str) -> Tuple[str, bool]:
     except CertificateError:
         return text, False
     return private_key_to_pem(key, passphrase), True
+
+
+def trim(plan: Dict[str, Any]) -> None:
+    """The returned plan with the first entries of the lists that grow with the zone (they are whole in the file)."""
+    for key in plan["counts"]:
+        plan[key] = plan[key][:SHOWN]
 
 
 def main() -> None:
@@ -388,6 +420,7 @@ def main() -> None:
         ),
         cert_packs=dict(type="list", elements="list", default=[]),
         discovered=dict(type="dict", default={}),
+        dest=dict(type="path"),
         renew_before_days=dict(type="int"),
         renew_before_percentage=dict(type="int"),
         force=dict(type="bool", default=False),
@@ -411,9 +444,18 @@ def main() -> None:
             if not (isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(h, str) for h in value))):
                 raise InputError("zone_certs[].replaces must be a zone certificate id or a list of its hosts, not %r" % (value,))
         write_material(p)
+        found = p["discovered"]
+        if found.get("custom_hostnames") is not None:
+            found["custom_hostnames"] = read_hostnames(found["custom_hostnames"], "discovered.custom_hostnames")
+        for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
+            if not isinstance(found.get(key) or [], list) or not all(isinstance(item, dict) for item in found.get(key) or []):
+                raise InputError("discovered.%s must be the list the _info module returns as %s" % (key, key))
+        result = plan_rotation(p)
+        if p["dest"] is not None:
+            write_json_file(p["dest"], result, "dest")
+            trim(result["plan"])
     except InputError as exc:
         module.fail_json(msg=str(exc))
-    result = plan_rotation(p)
     # The discovered state and the material lists can hold 10,000 entries: not echoed back, so the result stays small.
     result["invocation"] = {
         "module_args": dict(p, discovered="not repeated here", custom_hostnames="%d entries, not repeated here" % len(p["custom_hostnames"]))

@@ -32,9 +32,34 @@ options:
         (why it failed, is pending or deploying, or V(null)), and C(old) and C(new) (each V(null) or a dict with C(serial_number),
         C(fingerprint_sha256) and C(expires_on) in ISO 8601).
       - Other keys (for example C(key_types) or C(id)) are kept in the JSON file.
+      - Or give O(plan) and O(state) instead, and the module builds the rows itself.
     type: list
     elements: dict
-    required: true
+  plan:
+    description:
+      - Instead of O(rows), the path of the plan file M(certops.cloudflare.rotation_plan) wrote
+        (O(certops.cloudflare.rotation_plan#module:dest)). Each planned object is compared with O(state) to find its
+        outcome, as the filter C(certops.cloudflare.rotation_outcomes) does, and with O(edge_certs) for the edge column.
+      - In check mode every object to change gets the outcome V(planned).
+      - The role C(certops.cloudflare.cert_rotation) works so, keeping 10,000-entry lists out of Ansible's variables.
+    type: path
+    version_added: 0.1.0
+  state:
+    description:
+      - With O(plan), the zone's state read back after the rotation, as the C(_info) modules return it, under their
+        result keys C(custom_hostnames), C(hostname_client_certs), C(custom_certs) and C(cert_packs).
+      - C(custom_hostnames) may also be the path of a file written by
+        O(certops.cloudflare.custom_hostname_cert_info#module:dest) or O(certops.cloudflare.custom_hostname_cert#module:dest).
+    type: dict
+    default: {}
+    version_added: 0.1.0
+  edge_certs:
+    description:
+      - With O(plan), the RV(certops.cloudflare.edge_cert_info#module:edge_certs) of the probe after the rotation, for
+        the report's edge column (as the filter C(certops.cloudflare.rotation_edge) adds it).
+    type: list
+    elements: dict
+    version_added: 0.1.0
   zone:
     description: The zone's name, shown in the title.
     type: str
@@ -93,6 +118,12 @@ files:
       description: The summary, the expiry timeline and the table.
       type: str
   sample: {"json": "/reports/rotation-report.json", "markdown": "/reports/rotation-report.md", "html": "/reports/rotation-report.html"}
+unverified:
+  description: The names of the objects to change whose new certificate is not served (outcome V(failed) or V(deploying)).
+  returned: always
+  type: list
+  elements: str
+  sample: [app.customer.com]
 summary:
   description: The number of objects per outcome (every outcome, zero included) and C(total).
   returned: always
@@ -102,51 +133,66 @@ summary:
 """
 
 import os
-import tempfile
+from typing import Any, Dict, List
 
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs, read_json_file, write_atomically
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import read_hostnames
+from ansible_collections.certops.cloudflare.plugins.module_utils._edge import edge_outcomes
 from ansible_collections.certops.cloudflare.plugins.module_utils._report import FILE_NAMES, build_report, render_all
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import outcomes
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write a temporary file next to `path`, then rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".rotation-report-", suffix=".tmp")
+def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> List[Dict[str, Any]]:
+    """The rows for a plan file: each object against the state read back, and against the edge when probed."""
+    data = read_json_file(params["plan"], "plan")
+    plan = data.get("plan") if isinstance(data, dict) else None
+    if not isinstance(plan, dict) or not isinstance(plan.get("objects"), list) or not all(isinstance(o, dict) for o in plan["objects"]):
+        raise InputError("plan: %s is not a plan file of certops.cloudflare.rotation_plan (give the path its dest option wrote)" % params["plan"])
+    state = dict(params["state"])
+    for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
+        if not isinstance(state.get(key) or [], list):
+            raise InputError("state.%s must be the list the _info module returns" % key)
+    if state.get("custom_hostnames") is not None:
+        state["custom_hostnames"] = read_hostnames(state["custom_hostnames"], "state.custom_hostnames")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the report holds no secret
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        rows = outcomes(plan, state, params["failure"] or None, check_mode)
+    except (KeyError, TypeError, AttributeError) as exc:  # a hand-edited file: say so rather than crash
+        raise InputError("plan: %s holds an object without %s; make the plan again" % (params["plan"], exc)) from None
+    return edge_outcomes(rows, params["edge_certs"]) if params["edge_certs"] is not None else rows
 
 
 def main() -> None:
     spec = dict(
-        rows=dict(type="list", elements="dict", required=True),
+        rows=dict(type="list", elements="dict"),
+        plan=dict(type="path"),
+        state=dict(type="dict", default={}),
+        edge_certs=dict(type="list", elements="dict"),
         zone=dict(type="str"),
         report_dir=dict(type="path", required=True),
         failure=dict(type="str"),
     )
     # No API call and no credentials: no build_module (it would add the auth options).
-    module = NamingModule(argument_spec=spec, supports_check_mode=True)
+    module = NamingModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=[["rows", "plan"]], required_one_of=[["rows", "plan"]])
     p = module.params
     try:
         check_inputs(module, spec, p, frozenset())
+        rows = p["rows"] if p["rows"] is not None else rows_from_plan(p, module.check_mode)
     except InputError as exc:
         module.fail_json(msg=str(exc))
     report_dir = os.path.abspath(p["report_dir"])
     files = {fmt: os.path.join(report_dir, name) for fmt, name in FILE_NAMES.items()}
-    report = build_report(p["rows"], zone=p["zone"], failure=p["failure"])
+    report = build_report(rows, zone=p["zone"], failure=p["failure"])
+    unverified = [str(r.get("name")) for r in rows if r.get("outcome") in ("failed", "deploying")]
     # Ansible echoes the arguments in the result; rows can be tens of thousands, so echo their number instead.
-    result = dict(files=files, summary=report["summary"], invocation={"module_args": dict(p, rows="%d rows, not repeated here" % len(p["rows"]))})
+    echoed = dict(p, rows="%d rows, not repeated here" % len(rows), state="not repeated here", edge_certs="not repeated here")
+    result = dict(files=files, summary=report["summary"], unverified=unverified, invocation={"module_args": echoed})
     if not module.check_mode:
         try:
             os.makedirs(report_dir, mode=0o700, exist_ok=True)
             for fmt, text in render_all(report).items():
-                write_atomically(files[fmt], text)
+                write_atomically(files[fmt], text, 0o644)  # the report holds no secret
         except OSError as exc:
             module.fail_json(msg="Failed to write the rotation report in %s: %s" % (report_dir, to_native(exc)), **result)
     module.exit_json(changed=False, **result)

@@ -242,15 +242,15 @@ def test_a_bad_certificate_among_20_fails_before_any_call(ansible, emulator, pki
     "args, message",
     [
         ({"state": "absent", "key_type": "rsa"}, "hostname_certificates takes state=present only"),
-        ({"wait": True}, "wait is not supported with hostname_certificates"),
-        ({"hostname": name(1)}, "parameters are mutually exclusive: hostname|custom_hostname_id|hostname_certificates"),
-        ({"certificates": [{"certificate_path": "x", "private_key_path": "y"}]}, "mutually exclusive: certificates|hostname_certificates"),
+        ({"wait": True, "wait_timeout": 0}, "wait_timeout must be a positive number of seconds, not 0"),
+        ({"hostname": name(1)}, "parameters are mutually exclusive: hostname|custom_hostname_id|hostname_certificates|plan"),
+        ({"certificates": [{"certificate_path": "x", "private_key_path": "y"}]}, "mutually exclusive: certificates|hostname_certificates|plan"),
         ({"hostname_certificates": [{"hostname": "bad_host!.customer.example", "certificates": []}]}, "hostname_certificates[0].hostname"),
         ({"hostname_certificates": [{"hostname": name(1), "certificates": [{"certificate_path": "x"}]}]}, "private_key_path"),
         ({"hostname_certificates": [{"hostname": name(1), "certificates": []}]}, "certificates must hold one or two certificates"),
         ({"duplicate": True}, "hostname_certificates[1] (h000.customer.example): listed already as hostname_certificates[0]"),
     ],
-    ids=["absent", "wait", "with hostname", "with certificates", "bad hostname", "no key path", "no certificates", "duplicate"],
+    ids=["absent", "no wait time", "with hostname", "with certificates", "bad hostname", "no key path", "no certificates", "duplicate"],
 )
 def test_bad_arguments_fail_before_any_call(ansible, emulator, pki, args, message):
     seed(emulator, pki, 2)
@@ -302,7 +302,7 @@ def test_a_task_passphrase_needs_the_list_form(ansible, emulator, pki):
     emulator.reset_journal()
     args = {"zone": "example.com", "hostname": name(0), "certificates": wanted(pki, 0), "private_key_passphrase": "pass phrase"}
     result = ansible.run_module(MOD, args)
-    assert result.failed and "missing parameter(s) required by 'private_key_passphrase': hostname_certificates" in result.msg, result.msg
+    assert result.failed and "private_key_passphrase is an option of the list form: set hostname_certificates or plan with it" in result.msg, result.msg
     assert "pass phrase" not in result.output
     assert emulator.journal() == []
 

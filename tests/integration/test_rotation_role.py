@@ -171,7 +171,7 @@ def test_preview_rotate_report_and_rerun(ansible, emulator, pki, tmp_path):
     stats = [r for r in run.results if r["task"].endswith("Report | summary for AWX workflows and later plays")]
     assert stats and stats[0]["result"]["ansible_stats"]["data"]["cert_rotation"]["example.com"]["rotated"] == len(predicted)
     # Content given inline went to a private directory that is gone now.
-    (material,) = [r["result"]["path"] for r in run.results if r["task"].endswith("Plan | a private directory for material given as content")]
+    (material,) = [r["result"]["path"] for r in run.results if r["task"].endswith("Discover | a private directory for this run's files")]
     assert not Path(material).exists()
     assert_no_key(pki, run.output, preview.output, *(p.read_text() for p in report.iterdir()), json.dumps(emulator.journal()))
 
