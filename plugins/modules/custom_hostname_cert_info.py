@@ -284,7 +284,14 @@ zone_id:
 import datetime
 from typing import Any, Dict, List
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, build_module, client_from_module, error_handling, resolve_zone_id, write_json_file
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
+    InputError,
+    build_module,
+    client_from_module,
+    error_handling,
+    resolve_zone_id,
+    write_json_file,
+)
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import find_by_hostname, list_hostnames, view_of
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within, normalize_hostname
 

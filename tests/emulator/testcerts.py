@@ -122,6 +122,15 @@ def make_leaf(
     return Issued(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=_pem(cert) + ca.chain_pem, cert=cert, key=key)
 
 
+def generations(ca: CA, hosts: Sequence[str]) -> Dict[str, Issued]:
+    """The certificates of a rotation test for `hosts`: `due` (10 of 90 days left), `fresh` (60 left) and `new`."""
+    return dict(
+        due=make_leaf(ca, hosts, days=10, not_before_days=-80),
+        fresh=make_leaf(ca, hosts, days=60, not_before_days=-30),
+        new=make_leaf(ca, hosts, days=90),
+    )
+
+
 def write_files(root: Any, leaves: Dict[str, Issued]) -> Dict[str, Dict[str, str]]:
     """Each leaf's chain and key as `<label>.pem` and `<label>.key` under `root` (a pathlib.Path), as the modules' path options take them."""
     files = {}

@@ -13,9 +13,12 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import pytest
+
+from emulator.testcerts import generations, make_ca, write_files
 
 COLLECTIONS = Path(__file__).resolve().parents[2] / ".build" / "collections"  # linked by tests/conftest.py
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
@@ -122,3 +125,12 @@ class Ansible:
 @pytest.fixture
 def ansible(tmp_path: Path, emulator: Any) -> Ansible:
     return Ansible(tmp_path, emulator)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """One wildcard certificate per generation (due, fresh, new) for *.customer.example, written to files (the list
+    form takes paths). Test files that need other certificates define their own `pki`."""
+    leaves = generations(make_ca("Certops Wildcard CA"), ["*.customer.example"])
+    root = tmp_path_factory.mktemp("wildcard-pki")
+    return SimpleNamespace(root=root, files=write_files(root, leaves), **leaves)

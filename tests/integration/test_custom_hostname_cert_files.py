@@ -18,8 +18,6 @@ from typing import Any, Dict, List
 
 import pytest
 
-from emulator.testcerts import make_ca, make_leaf, write_files
-
 MOD = "certops.cloudflare.custom_hostname_cert"
 INFO = "certops.cloudflare.custom_hostname_cert_info"
 PLAN = "certops.cloudflare.rotation_plan"
@@ -30,20 +28,6 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def name(i: int) -> str:
     return "h%03d.customer.example" % i
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    """One wildcard certificate per generation, shared by every hostname, written to files (the list form takes paths)."""
-    ca = make_ca("Certops Files CA")
-    hosts = ["*.customer.example"]
-    leaves = dict(
-        due=make_leaf(ca, hosts, days=10, not_before_days=-80),
-        fresh=make_leaf(ca, hosts, days=60, not_before_days=-30),
-        new=make_leaf(ca, hosts, days=90),
-    )
-    root = tmp_path_factory.mktemp("files-pki")
-    return SimpleNamespace(root=root, files=write_files(root, leaves), **leaves)
 
 
 def seed(emulator: Any, pki: SimpleNamespace, count: int = N, **spec: Any) -> Dict[str, str]:

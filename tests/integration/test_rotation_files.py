@@ -16,7 +16,6 @@ from typing import Any, Dict, List
 
 import pytest
 
-from emulator.testcerts import make_ca, make_leaf, write_files
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._edge import edge_outcomes
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import outcomes
@@ -29,18 +28,6 @@ LONG_LISTS = ("objects", "hostname_certificates", "changes")
 
 def name(i: int) -> str:
     return "h%03d.customer.example" % i
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    ca = make_ca("Certops Files CA")
-    leaves = dict(
-        due=make_leaf(ca, ["*.customer.example"], days=10, not_before_days=-80),
-        fresh=make_leaf(ca, ["*.customer.example"], days=60, not_before_days=-30),
-        new=make_leaf(ca, ["*.customer.example"], days=90),
-    )
-    root = tmp_path_factory.mktemp("files-pki")
-    return SimpleNamespace(files=write_files(root, leaves), **leaves)
 
 
 def seed(emulator: Any, pki: SimpleNamespace, count: int, fresh: Any = ()) -> None:
@@ -160,6 +147,69 @@ def test_discovered_hostnames_as_a_path_plan_as_the_list(ansible, emulator, pki,
     nowhere = results["plan from_nowhere"]
     assert nowhere["failed"] and nowhere["msg"].startswith("discovered.custom_hostnames: cannot read %s" % (tmp_path / "nowhere.json"))
     assert writes(emulator) == []
+
+
+# -- rotation_plan custom_hostnames_file ------------------------------------------------------------------
+
+
+def test_custom_hostnames_file_in_json_or_yaml_plans_as_the_list(ansible, emulator, pki, tmp_path):
+    seed(emulator, pki, 6, fresh=(4, 5))
+    wanted = items(pki, [name(i) for i in range(6)])
+    as_json, as_yaml = tmp_path / "hostnames.json", tmp_path / "hostnames.yml"
+    as_json.write_text(json.dumps(wanted))
+    as_yaml.write_text(
+        "".join(
+            "- hostname: %s\n  certificates:\n    - certificate_path: %s\n      private_key_path: %s\n"
+            % (i["hostname"], i["certificates"][0]["certificate_path"], i["certificates"][0]["private_key_path"])
+            for i in wanted
+        )
+    )
+    args = {"renew_before_days": 30, "discovered": {"custom_hostnames": "{{ found.custom_hostnames }}"}}
+    run = ansible.run_tasks(
+        [
+            info_task("found"),
+            plan_task("from_list", dict(args, custom_hostnames=wanted)),
+            plan_task("from_json", dict(args, custom_hostnames_file=str(as_json))),
+            plan_task("from_yaml", dict(args, custom_hostnames_file=str(as_yaml))),
+        ]
+    )
+    results = by_task(run)
+    from_list = results["plan from_list"]
+    assert not from_list.get("failed"), from_list.get("msg")
+    for label in ("plan from_json", "plan from_yaml"):
+        assert not results[label].get("failed"), results[label].get("msg")
+        assert results[label]["plan"] == from_list["plan"] and results[label]["summary"] == from_list["summary"]
+    assert [o["action"] for o in from_list["plan"]["objects"]] == ["rotate"] * 4 + ["skipped"] * 2
+    # The entries are not echoed back: a count is.
+    assert results["plan from_json"]["invocation"]["module_args"]["custom_hostnames"] == "6 entries, not repeated here"
+
+
+@pytest.mark.parametrize(
+    "content, extra, message",
+    [
+        (None, {}, "custom_hostnames_file: cannot read"),
+        ("{not: [json, or yaml", {}, "is neither JSON nor YAML"),
+        ('{"hostname": "h000.customer.example"}', {}, "must hold a list of {hostname, certificates} entries"),
+        ('[{"hostname": "h000.customer.example"}]', {}, "missing required arguments: certificates"),
+        ('[{"hostname": "h000.customer.example", "certificates": [{"certificate_path": "/x.pem"}]}]', {}, "private_key_path"),
+        ('[{"hostname": "bad host!", "certificates": [{"certificate_path": "/x.pem", "private_key_path": "/x.key"}]}]', {}, "custom_hostnames[0].hostname"),
+        (
+            "[]",
+            {"custom_hostnames": [{"hostname": "h000.customer.example", "certificates": [{"certificate_path": "/x.pem", "private_key_path": "/x.key"}]}]},
+            "custom_hostnames and custom_hostnames_file are mutually exclusive",
+        ),
+    ],
+    ids=["missing", "not json or yaml", "not a list", "no certificates", "no key path", "bad hostname", "both"],
+)
+def test_custom_hostnames_file_problems_are_named(ansible, emulator, tmp_path, content, extra, message):
+    path = tmp_path / "hostnames.json"
+    if content is not None:
+        path.write_text(content)
+    run = ansible.run_tasks([plan_task("bad", dict(extra, custom_hostnames_file=str(path)))])
+    result = by_task(run)["plan bad"]
+    assert result["failed"] and message in result["msg"], result["msg"]
+    assert "Traceback" not in run.output
+    assert emulator.journal() == []
 
 
 # -- rotation_report plan, state and edge_certs -----------------------------------------------------------

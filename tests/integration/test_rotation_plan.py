@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from emulator.testcerts import make_ca, make_leaf, write_files
+from emulator.testcerts import generations, make_ca, make_leaf, write_files
 
 N = 20
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -28,9 +28,7 @@ def name(i: int) -> str:
 def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     ca = make_ca("Certops Plan CA")
     leaves = dict(
-        due=make_leaf(ca, ["*.customer.example"], days=10, not_before_days=-80),
-        fresh=make_leaf(ca, ["*.customer.example"], days=60, not_before_days=-30),
-        new=make_leaf(ca, ["*.customer.example"], days=90),
+        generations(ca, ["*.customer.example"]),
         expired=make_leaf(ca, ["*.customer.example"], days=-1, not_before_days=-90),
         client_old=make_leaf(ca, ["origin-client.example.com"], days=10, not_before_days=-80),
         client_new=make_leaf(ca, ["origin-client.example.com"], days=365),

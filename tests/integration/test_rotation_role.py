@@ -236,3 +236,36 @@ def test_short_lived_certificates_renew_by_the_percentage_window(ansible, emulat
     objects = {o["name"]: o for o in plan_of(run)["plan"]["objects"]}
     assert objects["young.customer.example"]["action"] == "skipped"
     assert emulator.history.violations() == []
+
+
+def test_the_hostnames_list_given_as_a_file(ansible, emulator, pki, tmp_path):
+    """cert_rotation_custom_hostnames_file: the same rotation as the variable, for zones too large to template."""
+    ssl = {"method": "txt", "type": "dv"}
+    ids = [
+        emulator.state.add_custom_hostname(emulator.zone_id, name(i), ssl=ssl, certificates=[{"certificate": (pki.due if i < 4 else pki.fresh).chain_pem}]).id
+        for i in range(6)
+    ]
+    listed = tmp_path / "hostnames.json"
+    listed.write_text(json.dumps([{"hostname": name(i), "certificates": [pki.files["new"]]} for i in range(6)]))
+    base = dict(cert_rotation_zone="example.com", cert_rotation_custom_hostnames_file=str(listed), cert_rotation_report_dir=str(tmp_path / "report"))
+
+    preview = ansible.run_tasks(ROLE, check=True, play_vars=base)
+    assert preview.rc == 0 and writes(emulator) == [], preview.output[-2000:]
+    assert {o["name"] for o in plan_of(preview)["plan"]["objects"] if o["action"] == "rotate"} == {name(i) for i in range(4)}
+
+    run = ansible.run_tasks(ROLE, play_vars=base)
+    assert run.rc == 0, run.output[-3000:]
+    # One PATCH per due hostname, nothing else.
+    assert sorted(writes(emulator)) == sorted(("PATCH", "/client/v4/zones/%s/custom_hostnames/%s" % (emulator.zone_id, i)) for i in ids[:4])
+    for i in range(6):
+        assert emulator.history.served(name(i), "ecdsa").fingerprint_sha256 == (pki.new if i < 4 else pki.fresh).fingerprint_sha256
+    rows = {r["name"]: r["outcome"] for r in json.loads((tmp_path / "report" / "rotation-report.json").read_text())["rows"]}
+    assert rows == {**{name(i): "rotated" for i in range(4)}, **{name(i): "skipped" for i in range(4, 6)}}
+
+    count = len(writes(emulator))
+    again = ansible.run_tasks(ROLE, play_vars=base)
+    assert again.rc == 0 and len(writes(emulator)) == count, again.output[-2000:]
+    # Both ways at once is refused before any write.
+    both = ansible.run_tasks(ROLE, play_vars=dict(base, cert_rotation_custom_hostnames=[{"hostname": name(0), "certificates": [pki.files["new"]]}]))
+    assert both.rc != 0 and "mutually exclusive" in both.output and len(writes(emulator)) == count
+    assert emulator.history.violations() == []
