@@ -211,6 +211,10 @@ def read_file_option(values: Dict[str, Any], content_option: str, path_option: s
     return text
 
 
+class WaitTimeoutError(CloudflareError):
+    """A wait ran out of time: the state may still get there (a caller may report it per object rather than fail)."""
+
+
 def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, what: str, sleep: Callable[[float], None] = time.sleep) -> Any:
     """Call `fetch` until `done(value)`, backing off up to 10 s between reads; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -220,7 +224,7 @@ def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, 
         if done(value):
             return value
         if time.monotonic() + delay > deadline:
-            raise CloudflareError("timed out after %ds waiting for %s" % (timeout, what))
+            raise WaitTimeoutError("timed out after %ds waiting for %s" % (timeout, what))
         sleep(delay)
         delay = min(delay * 2, 10.0)
 

@@ -561,6 +561,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
     CloudflareResource,
     InputError,
     Step,
+    WaitTimeoutError,
     build_module,
     error_handling,
     poll,
@@ -812,7 +813,8 @@ def plan_entries(path: str) -> List[Dict[str, Any]]:
     out = []
     for index, entry in enumerate(entries):
         certificates = entry.get("certificates") if isinstance(entry, dict) else None
-        if not (isinstance(entry.get("hostname") if isinstance(entry, dict) else None, str) and isinstance(certificates, list)) or not all(
+        well_formed = isinstance(certificates, list) and isinstance(entry.get("hostname"), str)
+        if not well_formed or not all(
             isinstance(c, dict) and isinstance(c.get("certificate_path"), str) and isinstance(c.get("private_key_path"), str) for c in certificates
         ):
             raise InputError("plan: hostname_certificates[%d] of %s is not an entry rotation_plan writes; make the plan again" % (index, path))
@@ -959,9 +961,7 @@ class CustomHostnameCertList(CloudflareResource):
             return
         try:
             poll(lambda: list_hostnames(self.client, self.zone_id, self.zone_label), done, self.params["wait_timeout"], "custom hostnames to be live")
-        except CloudflareError as exc:
-            if "timed out" not in exc.message:
-                raise
+        except WaitTimeoutError as exc:
             for name, entry in pending.items():
                 host = last.get(name) or {}
                 entry.update(
