@@ -389,3 +389,13 @@ def read_hostnames(value: Any, option: str) -> List[Dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise InputError(expected)
     return value
+
+
+def path_entry_spec(**certificate_options: Any) -> Dict[str, Any]:
+    """The argument spec of a {hostname, certificates} entry whose certificates are files: the list form's
+    hostname_certificates, and rotation_plan's custom_hostnames_file. Paths only, so no key passes in the arguments."""
+    paths = dict(certificate_path=dict(type="path", required=True), private_key_path=dict(type="path", required=True, no_log=False))
+    return dict(
+        hostname=dict(type="str", required=True),
+        certificates=dict(type="list", elements="dict", required=True, options=dict(paths, **certificate_options)),
+    )

@@ -582,6 +582,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     list_hostnames,
     load_local_certificates,
     normalize_hostname,
+    path_entry_spec,
     read_hostnames,
     remote_certificates,
     ssl_config,
@@ -1035,23 +1036,7 @@ def main() -> None:
             plan=dict(type="path"),
             dest=dict(type="path"),
             private_key_passphrase=dict(type="str", no_log=True),
-            hostname_certificates=dict(
-                type="list",
-                elements="dict",
-                options=dict(
-                    hostname=dict(type="str", required=True),
-                    certificates=dict(
-                        type="list",
-                        elements="dict",
-                        required=True,
-                        options=dict(
-                            certificate_path=dict(type="path", required=True),
-                            private_key_path=dict(type="path", required=True, no_log=False),
-                            private_key_passphrase=dict(type="str", no_log=True),
-                        ),
-                    ),
-                ),
-            ),
+            hostname_certificates=dict(type="list", elements="dict", options=path_entry_spec(private_key_passphrase=dict(type="str", no_log=True))),
         ),
         mutually_exclusive=[["hostname", "custom_hostname_id", "hostname_certificates", "plan"], ["certificates", "hostname_certificates", "plan"]],
         required_one_of=[["hostname", "custom_hostname_id", "hostname_certificates", "plan"]],

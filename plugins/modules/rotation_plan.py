@@ -333,7 +333,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs, write_json_file
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import read_hostnames
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import path_entry_spec, read_hostnames
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
@@ -356,15 +356,7 @@ MATERIAL_RULES = dict(
 )
 PATHS = dict(MATERIAL)
 # An entry of custom_hostnames_file: paths only, so the file holds no key and needs no no_log handling.
-FILE_ENTRY = dict(
-    hostname=dict(type="str", required=True),
-    certificates=dict(
-        type="list",
-        elements="dict",
-        required=True,
-        options=dict(certificate_path=dict(type="path", required=True), private_key_path=dict(type="path", required=True, no_log=False)),
-    ),
-)
+FILE_ENTRY = path_entry_spec()
 
 
 def read_entries_file(path: str) -> List[Dict[str, Any]]:
