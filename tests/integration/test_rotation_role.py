@@ -269,3 +269,30 @@ def test_the_hostnames_list_given_as_a_file(ansible, emulator, pki, tmp_path):
     both = ansible.run_tasks(ROLE, play_vars=dict(base, cert_rotation_custom_hostnames=[{"hostname": name(0), "certificates": [pki.files["new"]]}]))
     assert both.rc != 0 and "mutually exclusive" in both.output and len(writes(emulator)) == count
     assert emulator.history.violations() == []
+
+
+def test_a_second_run_in_one_play_does_not_inherit_the_first_ones_failure(ansible, emulator, pki, tmp_path):
+    """Facts outlive a role's run: a failed run for a host, rescued, must not fail or colour the next run for it."""
+    emulator.state.add_custom_hostname(emulator.zone_id, name(0), ssl={"method": "txt", "type": "dv"}, certificates=[{"certificate": pki.due.chain_pem}])
+    good = dict(
+        cert_rotation_zone="example.com",
+        cert_rotation_custom_hostnames=[{"hostname": name(0), "certificates": [pki.files["new"]]}],
+        cert_rotation_report_dir=str(tmp_path / "report"),
+    )
+    include = "ansible.builtin.include_role"
+    tasks = [
+        {
+            "name": "a run that fails",
+            "block": [
+                {"name": "unknown zone", include: {"name": "certops.cloudflare.cert_rotation"}, "vars": dict(good, cert_rotation_zone="nowhere.example")}
+            ],
+            "rescue": [{"name": "rescued", "ansible.builtin.debug": {"msg": "the first run failed"}}],
+        },
+        {"name": "a run that succeeds", include: {"name": "certops.cloudflare.cert_rotation"}, "vars": good},
+    ]
+    run = ansible.run_tasks(tasks)
+    assert run.rc == 0, run.output[-3000:]
+    assert "the first run failed" in run.output and "nowhere.example" in run.output
+    assert emulator.history.served(name(0), "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
+    report = json.loads((tmp_path / "report" / "rotation-report.json").read_text())
+    assert report["failure"] is None and [r["outcome"] for r in report["rows"]] == ["rotated"], report
