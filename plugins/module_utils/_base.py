@@ -187,6 +187,17 @@ def client_from_module(module: AnsibleModule) -> CloudflareClient:
     )
 
 
+def read_text_file(path: str, label: str, not_text: str = "is not a UTF-8 text file") -> str:
+    """The text of the file at `path`; an InputError naming `label` when it cannot be read or is not text (`not_text`)."""
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        raise InputError("%s: cannot read %s: %s" % (label, path, exc.strerror)) from None
+    except UnicodeDecodeError:
+        raise InputError("%s: %s %s" % (label, path, not_text)) from None
+
+
 def read_file_option(values: Dict[str, Any], content_option: str, path_option: str, where: str = "") -> Optional[str]:
     """`values[content_option]`, or the text of the file `values[path_option]` names.
 
@@ -198,13 +209,7 @@ def read_file_option(values: Dict[str, Any], content_option: str, path_option: s
     if path is None:
         return None
     label = (where + "." if where else "") + path_option
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            text = handle.read()
-    except (IOError, OSError) as exc:
-        raise InputError("%s: cannot read %s: %s" % (label, path, exc.strerror)) from None
-    except UnicodeDecodeError:
-        raise InputError("%s: %s is not a PEM text file" % (label, path)) from None
+    text = read_text_file(path, label, "is not a PEM text file")
     if is_certificate_option(content_option) and holds_private_key(text):
         # A combined file: its key would be sent as part of the certificate.
         raise InputError("%s: %s holds a private key; give a file with only the certificate (and its chain), and the key in the key option" % (label, path))
@@ -256,13 +261,12 @@ def write_json_file(path: str, data: Any, option: str) -> None:
 
 
 def read_json_file(path: str, option: str) -> Any:
+    not_json = "does not hold JSON; give the file the module named there wrote"
+    text = read_text_file(path, option, not_json)
     try:
-        with open(path, "r", encoding="utf-8") as handle:
-            return json.load(handle)
-    except (IOError, OSError) as exc:
-        raise InputError("%s: cannot read %s: %s" % (option, path, exc.strerror)) from None
-    except ValueError:  # also a file that is not UTF-8
-        raise InputError("%s: %s does not hold JSON; give the file the module named there wrote" % (option, path)) from None
+        return json.loads(text)
+    except ValueError:
+        raise InputError("%s: %s %s" % (option, path, not_json)) from None
 
 
 # What a step's call returns when it decided at run time not to write (for example, a replaced object kept

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_file_option
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import sorted_hosts
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import read_hostnames
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
     check_certificate,
@@ -497,3 +498,15 @@ def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Opt
             detail = detail + (" (kept: an earlier stage failed)" if failure else "")
         rows.append(dict(obj, outcome=outcome, detail=detail))
     return rows
+
+
+def read_zone_state(state: Dict[str, Any], option: str) -> Dict[str, Any]:
+    """The zone's state as the _info modules return it (the planner's `discovered`, the report's `state`), checked:
+    `custom_hostnames` as a list, its JSON text or the file a `dest` wrote, and the other kinds as lists of dicts."""
+    state = dict(state)
+    if state.get("custom_hostnames") is not None:
+        state["custom_hostnames"] = read_hostnames(state["custom_hostnames"], "%s.custom_hostnames" % option)
+    for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
+        if not isinstance(state.get(key) or [], list) or not all(isinstance(item, dict) for item in state.get(key) or []):
+            raise InputError("%s.%s must be the list the _info module returns as %s" % (option, key, key))
+    return state

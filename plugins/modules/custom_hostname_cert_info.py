@@ -285,7 +285,6 @@ import datetime
 from typing import Any, Dict, List
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
-    InputError,
     build_module,
     client_from_module,
     error_handling,
@@ -344,10 +343,7 @@ def main() -> None:
         views = select(items, p)
         if p["dest"] is None:
             module.exit_json(changed=False, custom_hostnames=views, zone_id=zone_id)
-    try:
         write_json_file(p["dest"], {"zone_id": zone_id, "custom_hostnames": views}, "dest")
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(changed=False, dest=p["dest"], count=len(views), zone_id=zone_id)
 
 

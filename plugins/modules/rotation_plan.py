@@ -332,8 +332,8 @@ from typing import Any, Dict, List, Tuple
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs, write_json_file
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import path_entry_spec, read_hostnames
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs, read_text_file, write_json_file
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import path_entry_spec
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
@@ -341,7 +341,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     load_private_key,
     private_key_to_pem,
 )
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import plan_rotation
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import plan_rotation, read_zone_state
 
 # Each certificate comes as files or as content (clarification 19); content is written to material_dir.
 MATERIAL = dict(
@@ -361,13 +361,7 @@ FILE_ENTRY = path_entry_spec()
 
 def read_entries_file(path: str) -> List[Dict[str, Any]]:
     """custom_hostnames_file: a JSON or YAML list, each entry checked as the option custom_hostnames would be."""
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            text = handle.read()
-    except (IOError, OSError) as exc:
-        raise InputError("custom_hostnames_file: cannot read %s: %s" % (path, exc.strerror)) from None
-    except UnicodeDecodeError:
-        raise InputError("custom_hostnames_file: %s is not a UTF-8 text file" % path) from None
+    text = read_text_file(path, "custom_hostnames_file")
     try:
         data = json.loads(text)
     except ValueError:
@@ -495,12 +489,7 @@ def main() -> None:
             if not (isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(h, str) for h in value))):
                 raise InputError("zone_certs[].replaces must be a zone certificate id or a list of its hosts, not %r" % (value,))
         write_material(p)
-        found = p["discovered"]
-        if found.get("custom_hostnames") is not None:
-            found["custom_hostnames"] = read_hostnames(found["custom_hostnames"], "discovered.custom_hostnames")
-        for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
-            if not isinstance(found.get(key) or [], list) or not all(isinstance(item, dict) for item in found.get(key) or []):
-                raise InputError("discovered.%s must be the list the _info module returns as %s" % (key, key))
+        p["discovered"] = read_zone_state(p["discovered"], "discovered")
         result = plan_rotation(p)
         if p["dest"] is not None:
             write_json_file(p["dest"], result, "dest")

@@ -138,10 +138,9 @@ from typing import Any, Dict, List
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs, read_json_file, write_atomically
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import read_hostnames
 from ansible_collections.certops.cloudflare.plugins.module_utils._edge import edge_outcomes
 from ansible_collections.certops.cloudflare.plugins.module_utils._report import FILE_NAMES, build_report, render_all
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import outcomes
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import outcomes, read_zone_state
 
 
 def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> List[Dict[str, Any]]:
@@ -150,12 +149,7 @@ def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> List[Dict[str, A
     plan = data.get("plan") if isinstance(data, dict) else None
     if not isinstance(plan, dict) or not isinstance(plan.get("objects"), list) or not all(isinstance(o, dict) for o in plan["objects"]):
         raise InputError("plan: %s is not a plan file of certops.cloudflare.rotation_plan (give the path its dest option wrote)" % params["plan"])
-    state = dict(params["state"])
-    for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
-        if not isinstance(state.get(key) or [], list):
-            raise InputError("state.%s must be the list the _info module returns" % key)
-    if state.get("custom_hostnames") is not None:
-        state["custom_hostnames"] = read_hostnames(state["custom_hostnames"], "state.custom_hostnames")
+    state = read_zone_state(params["state"], "state")
     try:
         rows = outcomes(plan, state, params["failure"] or None, check_mode)
     except (KeyError, TypeError, AttributeError) as exc:  # a hand-edited file: say so rather than crash

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from emulator.testcerts import make_ca, make_leaf, write_files
+from emulator.testcerts import generations, make_ca, make_leaf, write_files
 
 N = 20
 DUE = range(0, 6)  # served certificates expire in 10 days
@@ -37,10 +37,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     ca = make_ca("Certops Role CA")
     hosts = ["*.customer.example"]
     leaves = dict(
-        due=make_leaf(ca, hosts, days=10, not_before_days=-80),
-        fresh=make_leaf(ca, hosts, days=60, not_before_days=-30),
+        generations(ca, hosts),
         due_rsa=make_leaf(ca, hosts, key_type="rsa", days=10, not_before_days=-80),
-        new=make_leaf(ca, hosts, days=90),
         new_rsa=make_leaf(ca, hosts, key_type="rsa", days=90),
         expired=make_leaf(ca, hosts, days=-1, not_before_days=-90),
         client_old=make_leaf(ca, ["origin-client.example.com"], days=10, not_before_days=-80),
