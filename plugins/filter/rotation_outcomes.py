@@ -11,8 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._edge import edge_outcomes, edge_targets
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import outcomes
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_outcomes, edge_targets, outcomes
 
 
 def rotation_outcomes(plan: Any, after: Any = None, failure: Optional[str] = None, check_mode: bool = False) -> List[Dict[str, Any]]:

@@ -15,9 +15,6 @@ read back, and exit with the result and a diff of facts. API failures become one
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-import time
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -37,6 +34,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._client import 
     strip_secrets,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_hostname, check_id
+from ansible_collections.certops.cloudflare.plugins.module_utils._wait import WaitTimeoutError
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
@@ -71,6 +69,33 @@ def auth_argument_spec() -> Dict[str, Any]:
 def zone_argument_spec() -> Dict[str, Any]:
     """Options of the certops.cloudflare.zone doc fragment."""
     return dict(zone_id=dict(type="str"), zone=dict(type="str"))
+
+
+# A certificate and its key, each as content or as a path read where the module runs (the certops.cloudflare.material
+# doc fragment); `private_key_path` is a path, not a secret, so no_log=False says so to Ansible's no_log heuristics.
+MATERIAL_OPTIONS = dict(
+    certificate=dict(type="str"),
+    certificate_path=dict(type="path"),
+    private_key=dict(type="str", no_log=True),
+    private_key_path=dict(type="path", no_log=False),
+)
+MATERIAL_RULES = dict(
+    mutually_exclusive=[["certificate", "certificate_path"], ["private_key", "private_key_path"]],
+    required_one_of=[["certificate", "certificate_path"], ["private_key", "private_key_path"]],
+)
+
+
+def material_argument_spec(passphrase: bool = True) -> Dict[str, Any]:
+    """The certificate and key options, with `private_key_passphrase` unless the caller seals keys itself."""
+    spec = dict(MATERIAL_OPTIONS)
+    if passphrase:
+        spec["private_key_passphrase"] = dict(type="str", no_log=True)
+    return spec
+
+
+def wait_argument_spec(timeout: int = 300) -> Dict[str, Any]:
+    """`wait` and `wait_timeout` (the certops.cloudflare.wait doc fragment)."""
+    return dict(wait=dict(type="bool", default=False), wait_timeout=dict(type="int", default=timeout))
 
 
 class NamingModule(AnsibleModule):
@@ -214,59 +239,6 @@ def read_file_option(values: Dict[str, Any], content_option: str, path_option: s
         # A combined file: its key would be sent as part of the certificate.
         raise InputError("%s: %s holds a private key; give a file with only the certificate (and its chain), and the key in the key option" % (label, path))
     return text
-
-
-class WaitTimeoutError(CloudflareError):
-    """A wait ran out of time: the state may still get there (a caller may report it per object rather than fail)."""
-
-
-def poll(fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float, what: str, sleep: Callable[[float], None] = time.sleep) -> Any:
-    """Call `fetch` until `done(value)`, backing off up to 10 s between reads; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.25
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        if time.monotonic() + delay > deadline:
-            raise WaitTimeoutError("timed out after %ds waiting for %s" % (timeout, what))
-        sleep(delay)
-        delay = min(delay * 2, 10.0)
-
-
-# -- files that carry long lists from one task to the next (the role's private directory) ----------------------------
-# Ansible copies, checks and templates every dictionary of a task's arguments and results; a path costs nothing.
-
-
-def write_atomically(path: str, text: str, mode: int = 0o600) -> None:
-    """Write a temporary file next to `path`, then rename it over `path`: a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".certops-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())  # on disk before the rename: after a crash, the old file or the new one
-        os.chmod(tmp, mode)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def write_json_file(path: str, data: Any, option: str) -> None:
-    try:
-        write_atomically(path, json.dumps(data, separators=(",", ":")))
-    except (IOError, OSError) as exc:
-        raise InputError("%s: cannot write %s: %s" % (option, path, exc.strerror)) from None
-
-
-def read_json_file(path: str, option: str) -> Any:
-    not_json = "does not hold JSON; give the file the module named there wrote"
-    text = read_text_file(path, option, not_json)
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise InputError("%s: %s %s" % (option, path, not_json)) from None
 
 
 # What a step's call returns when it decided at run time not to write (for example, a replaced object kept
@@ -419,12 +391,9 @@ class CloudflareResource:
                 state = self.lookup()
                 replanned, _predicted = self.plan(state)
                 if any(s.key == step.key for s in replanned):
-                    raise CloudflareError(
+                    raise exc.with_message(
                         "%s; reading the state again shows it was not applied. Nothing was re-sent; running the task again is safe" % exc.message,
-                        status=exc.status,
-                        errors=exc.errors,
-                        method=exc.method,
-                        path=exc.path,
+                        CloudflareError,
                     ) from None
                 self.written.append(step.key)
                 pending = replanned
@@ -471,11 +440,10 @@ class error_handling:
         if isinstance(exc, (InputError, CertificateError, CloudflareConfigError)):
             text = str(exc)
             self.module.fail_json(msg=text + ("." if done and not text.endswith(".") else "") + done, **extra)
+        if isinstance(exc, WaitTimeoutError):
+            # A flag to test in a playbook (failed_when), never the message.
+            extra["timed_out"] = True
         if isinstance(exc, CloudflareError):
-            codes = ", ".join(str(c) for c in exc.codes)
-            msg = "Failed to %s: %s%s" % (self.action(), exc.message, " (code %s)" % codes if codes else "")
-            if exc.status:
-                msg += " [HTTP %s on %s %s]" % (exc.status, exc.method, exc.path)
-            self.module.fail_json(msg=msg + done, **dict(exc.to_dict(), **extra))
+            self.module.fail_json(msg="Failed to %s: %s%s" % (self.action(), exc.detail(), done), **dict(exc.to_dict(), **extra))
         self.module.fail_json(msg="Unexpected error: %s: %s%s" % (type(exc).__name__, exc, done), exception=traceback.format_exc(), **extra)
         return True  # pragma: no cover - fail_json exits

@@ -17,7 +17,10 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import days_until, normalize_hostname, parse_time
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set, normalize_hostname
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import days_until, parse_time
+from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import ENDED_STATUSES, PACK_STUCK_STATUSES
+from ansible_collections.certops.cloudflare.plugins.module_utils._wait import poll
 
 # The document: a pack holds 1 to 50 hosts, the zone apex among them.
 MAX_HOSTS = 50
@@ -27,10 +30,6 @@ VALIDITY_DAYS = (14, 30, 90, 365)
 CERTIFICATE_AUTHORITIES = ("google", "lets_encrypt", "ssl_com")
 # Fields fixed at order time: a different value needs a new pack (replace: true).
 IMMUTABLE_FIELDS = ("validation_method", "validity_days", "certificate_authority")
-# Packs in these statuses are going or gone: they are not the resource a task manages (clarification 35).
-ENDED_STATUSES = frozenset(("deleted", "pending_deletion"))
-# Statuses that waiting will not turn into `active`.
-STUCK_STATUSES = frozenset(("initializing_timed_out", "validation_timed_out", "issuance_timed_out", "deployment_timed_out", "deletion_timed_out", "expired"))
 # Keys of the view the diff shows: what a task can change, and the status.
 DIFF_KEYS = ("id", "type", "hosts", "status", "validation_method", "validity_days", "certificate_authority", "cloudflare_branding")
 
@@ -61,19 +60,15 @@ def zone_name(client: CloudflareClient, zone_id: str) -> str:
     return normalize_hostname(str(name))
 
 
-def host_set(hosts: Iterable[Any]) -> frozenset:
-    """Hosts compare as a set: order, case and a trailing dot do not matter."""
-    return frozenset(normalize_hostname(str(h)) for h in hosts or [])
-
-
-def is_live(pack: Dict[str, Any]) -> bool:
+def not_ended(pack: Dict[str, Any]) -> bool:
+    """A pack deleted or pending deletion is gone for identity (statuses of GET .../certificate_packs?status=all)."""
     return pack.get("status") not in ENDED_STATUSES
 
 
 def same_hosts(packs: Iterable[Dict[str, Any]], hosts: Iterable[str]) -> List[Dict[str, Any]]:
     """The live advanced packs whose host set is `hosts`."""
     wanted = host_set(hosts)
-    return [p for p in packs if p.get("type") == "advanced" and is_live(p) and host_set(p.get("hosts") or []) == wanted]
+    return [p for p in packs if p.get("type") == "advanced" and not_ended(p) and host_set(p.get("hosts") or []) == wanted]
 
 
 def host_problems(hosts: List[str], zone: Optional[str]) -> List[str]:
@@ -160,34 +155,26 @@ def validation_errors_text(pack: Dict[str, Any]) -> str:
     return "; validation errors: %s" % "; ".join(errors) if errors else ""
 
 
-class PackWaitTimeout(CloudflareError):
-    """The pack did not become active in time (it may still: validation can wait for published records)."""
+def wait_active(fetch: Callable[[], Dict[str, Any]], timeout: float, pack_id: str, sleep: Callable[[float], None] = time.sleep) -> Dict[str, Any]:
+    """Read the pack until it is active (the one wait, _wait.poll).
 
-
-def wait_active(
-    fetch: Callable[[], Dict[str, Any]], timeout: float, pack_id: str, sleep: Callable[[float], None] = time.sleep, cap: float = 10.0
-) -> Dict[str, Any]:
-    """Read the pack with backoff (capped at `cap` seconds) until it is active.
-
-    A status that waiting will not change fails at once; a time-out fails with the last status seen.
+    A status that waiting will not change fails at once; a time-out (WaitTimeoutError) names the last status seen.
     Both messages carry the validation errors the API reports.
     """
-    deadline = time.monotonic() + timeout
-    delay = 0.25
-    while True:
+
+    def read() -> Dict[str, Any]:
         try:
-            pack = fetch()
+            return fetch()
         except NotFoundError:
             raise CloudflareError("certificate pack %s disappeared while waiting for it to be active" % pack_id) from None
+
+    def active(pack: Dict[str, Any]) -> bool:
         status = pack.get("status")
-        if status == "active":
-            return pack
-        if status in STUCK_STATUSES or status in ENDED_STATUSES:
+        if status in PACK_STUCK_STATUSES or status in ENDED_STATUSES:
             raise CloudflareError("certificate pack %s is %s, which waiting will not make active%s" % (pack_id, status, validation_errors_text(pack)))
-        if time.monotonic() + delay > deadline:
-            raise PackWaitTimeout(
-                "timed out after %ss waiting for certificate pack %s to be active; its last status was %s%s"
-                % (timeout, pack_id, status, validation_errors_text(pack))
-            )
-        sleep(delay)
-        delay = min(delay * 2, cap)
+        return status == "active"
+
+    def last_seen(pack: Dict[str, Any]) -> str:
+        return "its last status was %s%s" % (pack.get("status"), validation_errors_text(pack))
+
+    return poll(read, active, timeout, "certificate pack %s to be active" % pack_id, sleep, last_seen)

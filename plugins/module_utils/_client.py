@@ -127,6 +127,21 @@ class CloudflareError(Exception):
     def to_dict(self) -> Dict[str, Any]:
         return {"status": self.status, "cloudflare_errors": self.errors, "method": self.method, "path": self.path}
 
+    def with_message(self, message: str, kind: Optional[type] = None) -> "CloudflareError":
+        """The same failure (status, errors, call) told with another message, as `kind` (this error's type by default)."""
+        return (kind or type(self))(message, status=self.status, errors=self.errors, method=self.method, path=self.path)
+
+    def detail(self) -> str:
+        """The message, the API's codes and the call, as a failure shows them."""
+        codes = ", ".join(str(c) for c in self.codes)
+        text = self.message + (" (code %s)" % codes if codes else "")
+        return text + (" [HTTP %s on %s %s]" % (self.status, self.method, self.path) if self.status else "")
+
+
+def zone_not_found(zone_label: str, exc: CloudflareError) -> CloudflareError:
+    """The error for a zone-scoped read answered 404: the zone is missing or the credentials cannot read it."""
+    return exc.with_message("zone %s was not found or these credentials cannot read it (%s)" % (zone_label, exc.message), CloudflareError)
+
 
 class OutcomeUnknownError(CloudflareError):
     """A POST or PATCH failed in a way that leaves unknown whether the API applied it.

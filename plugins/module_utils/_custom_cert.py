@@ -9,15 +9,16 @@ This is a private file: it may change in any release without notice.
 
 Shared by custom_cert, cert_priority and custom_cert_info. The API's certificate object has no
 serial number, fingerprint or type, so a certificate is identified by its sorted hosts, issuer,
-expiry and signature, computed from the local PEM (clarification 15 of the project).
+expiry and signature, computed from the local PEM (is_identical).
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import days_until, host_matches, isoformat, parse_time
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, NotFoundError, zone_not_found
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import days_until, host_matches, isoformat, issuer_matches, parse_time
 
 # The document's largest page size for GET zones/{zone_id}/custom_certificates.
 PER_PAGE = 50
@@ -42,21 +43,11 @@ def list_custom_certs(client: CloudflareClient, zone_id: str, zone_label: str, i
     try:
         certs = client.paginate(certs_path(zone_id), per_page=PER_PAGE)
     except NotFoundError as exc:
-        raise CloudflareError(
-            "zone %s was not found or these credentials cannot read it (%s)" % (zone_label, exc.message),
-            status=exc.status,
-            errors=exc.errors,
-            method=exc.method,
-            path=exc.path,
-        ) from None
+        raise zone_not_found(zone_label, exc) from None
     return [c for c in certs if isinstance(c, dict) and (include_deleted or c.get("status") != "deleted")]
 
 
-def sorted_hosts(hosts: Optional[Iterable[Any]]) -> List[str]:
-    return sorted({str(h).strip().rstrip(".").lower() for h in hosts or []})
-
-
-def _time(value: Optional[str]) -> Optional[str]:
+def _iso_time(value: Optional[str]) -> Optional[str]:
     try:
         return isoformat(parse_time(value)) if value else None
     except ValueError:
@@ -64,18 +55,29 @@ def _time(value: Optional[str]) -> Optional[str]:
 
 
 def is_identical(cert: Dict[str, Any], facts: Dict[str, Any]) -> bool:
-    """Whether the API's `cert` is the local certificate whose facts are `facts` (clarification 15).
+    """Whether the zone certificate `cert` (as the API or its view gives it) is the local certificate whose facts are
+    `facts`: the one identity rule for zone custom certificates, used by custom_cert, the planner and the outcomes.
 
-    Sorted hosts, issuer and expiry must be equal; the signature algorithm too when the API gives one.
+    The API gives a zone custom certificate no serial number or fingerprint (GET zones/{zone_id}/custom_certificates),
+    so: the same hosts, issuer (as a name or a DN, in any case) and expiry, and the same signature algorithm when the API
+    gives one.
     """
-    if sorted_hosts(cert.get("hosts")) != sorted_hosts(facts["hosts"]):
+    if host_set(cert.get("hosts")) != host_set(facts["hosts"]):
         return False
-    if str(cert.get("issuer") or "").strip().lower() not in (facts["issuer"].lower(), facts["issuer_dn"].lower()):
+    if not issuer_matches(cert.get("issuer"), facts):
         return False
-    if _time(cert.get("expires_on")) != facts["not_after"]:
+    if _iso_time(cert.get("expires_on")) != _iso_time(facts["not_after"]):
         return False
     signature = str(cert.get("signature") or "").lower()
     return not signature or signature == str(facts["signature_algorithm"]).lower()
+
+
+# What is_identical compares; a plan entry keeps these of the new certificate, so the outcome can apply the same rule.
+IDENTITY_KEYS = ("hosts", "issuer", "issuer_dn", "not_after", "signature_algorithm")
+
+
+def identity_of(facts: Dict[str, Any]) -> Dict[str, Any]:
+    return {key: facts[key] for key in IDENTITY_KEYS}
 
 
 def geo_label(cert: Dict[str, Any]) -> Optional[str]:
@@ -90,7 +92,7 @@ def policy_of(cert: Dict[str, Any]) -> Optional[str]:
 
 def describe_certs(certs: Iterable[Dict[str, Any]]) -> str:
     """Certificates as `id (hosts, priority n)` for messages."""
-    return "; ".join("%s (%s, priority %s)" % (c.get("id"), ", ".join(sorted_hosts(c.get("hosts"))), plain_number(c.get("priority"))) for c in certs)
+    return "; ".join("%s (%s, priority %s)" % (c.get("id"), ", ".join(host_set(c.get("hosts"))), plain_number(c.get("priority"))) for c in certs)
 
 
 def plain_number(value: Any) -> Any:
@@ -116,11 +118,11 @@ def cert_view(
     fingerprint, which the API does not return; `cert_type` is the type the module sent, the API returns none.
     """
     facts = facts or {}
-    expires_on = _time(cert.get("expires_on")) or facts.get("not_after")
+    expires_on = _iso_time(cert.get("expires_on")) or facts.get("not_after")
     return {
         "id": cert.get("id"),
         "previous_id": previous_id,
-        "hosts": sorted_hosts(cert.get("hosts") or facts.get("hosts")),
+        "hosts": host_set(cert.get("hosts") or facts.get("hosts")),
         "status": cert.get("status"),
         "priority": plain_number(cert.get("priority")),
         "type": cert_type,
@@ -139,5 +141,5 @@ def cert_view(
 
 def covers_any(cert: Dict[str, Any], hostnames: Iterable[str]) -> bool:
     """Whether the certificate serves one of `hostnames` (its wildcards cover one label; equal names match too)."""
-    hosts = sorted_hosts(cert.get("hosts"))
+    hosts = host_set(cert.get("hosts"))
     return any(h == name or host_matches(h, name) for name in hostnames for h in hosts)

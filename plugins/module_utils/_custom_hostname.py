@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_file_option, read_json_file
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import read_file_option
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError, zone_not_found
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    KEY_TYPES,
     CertificateError,
     check_certificate,
     coverage_problem,
@@ -29,16 +30,15 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     isoformat,
     load_certificates,
     normalize_fingerprint,
-    normalize_hostname,
     normalize_pem,
     not_valid_before,
     parse_time,
+    same_leaf,
     serial_matches,
 )
 
 # The document's largest page size for GET zones/{zone_id}/custom_hostnames.
 PER_PAGE = 50
-KEY_TYPES = ("rsa", "ecdsa")
 # What a PATCH of `ssl` replaces: sent back as read so that nothing but the certificates changes.
 SSL_CONFIG_FIELDS = ("method", "type", "settings", "bundle_method", "wildcard", "certificate_authority")
 # SSL statuses from which waiting for `active` is pointless.
@@ -54,16 +54,6 @@ EXTRA_FIELDS = ("custom_metadata", "custom_origin_server", "custom_origin_sni")
 def hostnames_path(zone_id: str, hostname_id: Optional[str] = None) -> str:
     path = "zones/%s/custom_hostnames" % zone_id
     return path + "/" + hostname_id if hostname_id else path
-
-
-def zone_not_found(zone_label: str, exc: CloudflareError) -> CloudflareError:
-    return CloudflareError(
-        "zone %s was not found or these credentials cannot read it (%s)" % (zone_label, exc.message),
-        status=exc.status,
-        errors=exc.errors,
-        method=exc.method,
-        path=exc.path,
-    )
 
 
 def find_by_hostname(client: CloudflareClient, zone_id: str, hostname: str, zone_label: str) -> Optional[Dict[str, Any]]:
@@ -201,6 +191,14 @@ def check_coverage(locals_: List[LocalCertificate], hostname: str) -> None:
 # -- certificates the API reports ---------------------------------------------------------------
 
 
+def is_same_certificate(entry: Dict[str, Any], facts: Dict[str, Any]) -> bool:
+    """Whether a custom certificate of a hostname, as the API lists it in `ssl.certificates` (cloudflare-go's
+    `CustomHostnameSSLCertificates`) or as a view shows it, is the local certificate whose facts (or leaf_identity) are
+    `facts`: the one identity rule for custom hostname certificates, used by custom_hostname_cert, the planner and the
+    outcomes. The same SHA-256 fingerprint when the API gives one; else the same serial number and issuer."""
+    return same_leaf(entry.get("fingerprint_sha256"), entry.get("serial_number"), entry.get("issuer"), facts)
+
+
 class RemoteCertificate:
     """One custom certificate of a hostname's certificate pack, as the API reports it."""
 
@@ -215,11 +213,7 @@ class RemoteCertificate:
         self.uploaded_on: Optional[str] = None
 
     def same_as(self, local: LocalCertificate) -> bool:
-        """Identical leaf: same SHA-256 fingerprint, or when the API gives none, same serial number and issuer."""
-        if self.fingerprint:
-            return self.fingerprint == local.fingerprint
-        serial, issuer = self.entry.get("serial_number"), self.entry.get("issuer")
-        return serial_matches(serial, local.facts) and issuer == local.facts["issuer"]
+        return is_same_certificate(self.entry, local.facts)
 
     def view(self, now: Optional[datetime.datetime] = None) -> Dict[str, Any]:
         expires = self.entry.get("expires_on")
@@ -335,7 +329,7 @@ def hostname_view(current: Dict[str, Any], certificates: Optional[List[Dict[str,
 
 
 def is_live(current: Dict[str, Any]) -> bool:
-    """Live means both the hostname and its SSL are active (clarification 33); either alone is not."""
+    """Live means both the hostname and its SSL are active; either alone is not (the hostname's `status` and `ssl.status`)."""
     return current.get("status") == "active" and (current.get("ssl") or {}).get("status") == "active"
 
 
@@ -369,33 +363,3 @@ def ssl_config(current: Dict[str, Any], bundle_method: Optional[str] = None) -> 
     if bundle_method:
         config["bundle_method"] = bundle_method
     return config
-
-
-def read_hostnames(value: Any, option: str) -> List[Dict[str, Any]]:
-    """Custom hostnames as custom_hostname_cert_info returns them: the list, its JSON text, or the file its `dest` wrote."""
-    expected = "%s must be the list custom_hostname_cert_info returns as custom_hostnames, its JSON text, or the path of the file its dest wrote" % option
-    if isinstance(value, str) and value.lstrip().startswith(("[", "{")):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise InputError("%s is text but not JSON: give custom_hostname_cert_info's custom_hostnames, or `| to_json` of it" % option) from None
-    elif isinstance(value, str):
-        try:
-            value = read_json_file(value, option)
-        except InputError as exc:
-            raise InputError("%s; %s" % (exc, expected)) from None
-    if isinstance(value, dict):  # what dest writes: the list with its zone
-        value = value.get("custom_hostnames")
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise InputError(expected)
-    return value
-
-
-def path_entry_spec(**certificate_options: Any) -> Dict[str, Any]:
-    """The argument spec of a {hostname, certificates} entry whose certificates are files: the list form's
-    hostname_certificates, and rotation_plan's custom_hostnames_file. Paths only, so no key passes in the arguments."""
-    paths = dict(certificate_path=dict(type="path", required=True), private_key_path=dict(type="path", required=True, no_log=False))
-    return dict(
-        hostname=dict(type="str", required=True),
-        certificates=dict(type="list", elements="dict", required=True, options=dict(paths, **certificate_options)),
-    )

@@ -26,12 +26,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import HAS_CRYPTOGRAPHY, certificate_facts, normalize_fingerprint
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import HAS_CRYPTOGRAPHY, KEY_TYPES, certificate_facts, normalize_fingerprint
 
 if HAS_CRYPTOGRAPHY:
     from cryptography import x509
 
-KEY_TYPES = ("rsa", "ecdsa")
 # OpenSSL cipher strings: the TLS 1.2 suites a certificate of that key type can serve.
 SUITES = {"rsa": "aRSA", "ecdsa": "aECDSA"}
 # Alerts and errors meaning "not this protocol version": the server wants TLS 1.3.
@@ -296,45 +295,3 @@ def apply_expect(entries: List[Dict[str, Any]], expected: Dict[str, Dict[str, Li
             served = entry["error"] or "served %s" % entry["fingerprint_sha256"]
             problems.append("%s (%s): %s, expected %s" % (entry["hostname"], entry["requested_key_type"], served, " or ".join(wanted)))
     return problems
-
-
-# -- the rotation role's edge stage (filters rotation_edge_targets and rotation_edge) ----------------------
-
-# Outcomes after which a custom hostname must serve its new certificates (the others changed nothing at the edge).
-SWITCHED = ("rotated", "uploaded")
-EDGE_VERIFIED = "verified"
-
-
-def edge_targets(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[str]]:
-    """What to probe after a rotation, as edge_cert_info takes it: every custom hostname switched to new certificates."""
-    switched = [r for r in rows if r.get("kind") == "custom_hostname" and r.get("outcome") in SWITCHED]
-    key_types = {k for r in switched for k in r.get("key_types") or KEY_TYPES}
-    # Per key type of the new certificates, any new one: a client offering only that key type can only get its own.
-    expect = {str(r["name"]): {k: list(r.get("new_fingerprints") or []) for k in r.get("key_types") or KEY_TYPES} for r in switched}
-    return {"hostnames": [str(r["name"]) for r in switched], "key_types": [k for k in KEY_TYPES if k in key_types], "expect": expect}
-
-
-def _edge_verdict(row: Dict[str, Any], entries: Dict[Tuple[str, str], Dict[str, Any]]) -> str:
-    """`verified` when each key type of the row serves one of its new certificates; else what is served instead."""
-    wanted = set(row.get("new_fingerprints") or [])
-    problems = []
-    for key_type in row.get("key_types") or KEY_TYPES:
-        entry = entries.get((str(row["name"]), key_type))
-        if entry is None:
-            problems.append("%s not probed" % key_type)
-        elif entry.get("error"):
-            problems.append("%s: %s" % (key_type, entry["error"]))
-        elif entry.get("fingerprint_sha256") not in wanted or entry.get("key_type") != key_type:
-            problems.append("%s: serves %s, not the new certificate" % (key_type, str(entry.get("fingerprint_sha256"))[:16]))
-    return EDGE_VERIFIED if not problems else "not verified (%s)" % "; ".join(problems)
-
-
-def edge_outcomes(rows: Sequence[Dict[str, Any]], edge_certs: Optional[Sequence[Dict[str, Any]]]) -> List[Dict[str, Any]]:
-    """The rows with an `edge` column: the verdict for each switched custom hostname probed, None for the others."""
-    entries = {(str(e.get("hostname")), str(e.get("requested_key_type"))): e for e in edge_certs or []}
-    probed = {name for name, _key_type in entries}
-    out = []
-    for row in rows:
-        switched = row.get("kind") == "custom_hostname" and row.get("outcome") in SWITCHED and str(row.get("name")) in probed
-        out.append(dict(row, edge=_edge_verdict(row, entries) if switched else None))
-    return out

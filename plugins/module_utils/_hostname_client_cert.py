@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
     certificate_hosts,
@@ -24,22 +25,14 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     isoformat,
     load_certificates,
     normalize_fingerprint,
-    normalize_hostname,
     not_valid_before,
-    serial_matches,
+    same_leaf,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import CLIENT_CERT_GONE_STATUSES, ENDED_STATUSES
 
-# Cloudflare allows 10 client certificates per zone; certificates being deleted still count.
-QUOTA = 10
 # Associations: the document allows up to 1,000 a page.
 ASSOCIATIONS_PER_PAGE = 1000
 MAX_HOSTNAME_LENGTH = 255
-# Certificates that are gone for good: they neither count toward the quota nor identify anything.
-GONE_STATUSES = frozenset(("deleted",))
-# A certificate in these statuses is going away: it is no longer the resource a task manages.
-ENDED_CERTIFICATE_STATUSES = frozenset(("deleted", "pending_deletion"))
-# Associations in these statuses (or with `enabled: null`) no longer tie a hostname to a certificate.
-ENDED_ASSOCIATION_STATUSES = frozenset(("deleted", "pending_deletion"))
 
 
 def certificates_path(zone_id: str) -> str:
@@ -92,32 +85,28 @@ def api_fingerprint(cert: Dict[str, Any]) -> Optional[str]:
 
 
 def is_same_certificate(cert: Dict[str, Any], facts: Dict[str, Any]) -> bool:
-    """Whether the uploaded `cert` is the local certificate whose facts are `facts`.
-
-    By SHA-256 fingerprint when the API returns the PEM, else by serial number plus issuer.
-    """
-    fingerprint = api_fingerprint(cert)
-    if fingerprint:
-        return fingerprint == normalize_fingerprint(facts["fingerprint_sha256"])
-    issuer = str(cert.get("issuer") or "").strip().lower()
-    return serial_matches(cert.get("serial_number"), facts) and issuer in (facts["issuer"].lower(), facts["issuer_dn"].lower())
+    """Whether the client certificate `cert` (as the API or its view gives it) is the local certificate whose facts (or
+    leaf_identity) are `facts`: the one identity rule for client certificates, used by hostname_client_cert, the
+    planner and the outcomes. By SHA-256 fingerprint (of the API's PEM, else the view's), else serial and issuer."""
+    fingerprint = api_fingerprint(cert) or cert.get("fingerprint_sha256")
+    return same_leaf(fingerprint, cert.get("serial_number"), cert.get("issuer"), facts)
 
 
 def live_certificates(certs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Certificates that exist (pending deletion included: they still count toward the quota)."""
-    return [c for c in certs if c.get("status") not in GONE_STATUSES]
+    return [c for c in certs if c.get("status") not in CLIENT_CERT_GONE_STATUSES]
 
 
 def current_certificates(certs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Certificates that can be the managed resource: a certificate pending deletion is as good as gone."""
-    return [c for c in certs if c.get("status") not in ENDED_CERTIFICATE_STATUSES]
+    return [c for c in certs if c.get("status") not in ENDED_STATUSES]
 
 
 def live_associations(associations: Iterable[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     """The association in force for each hostname: not removed, not being removed; the latest wins."""
     live: Dict[str, Dict[str, Any]] = {}
     for assoc in associations:
-        if assoc.get("enabled") is None or assoc.get("status") in ENDED_ASSOCIATION_STATUSES or not assoc.get("hostname"):
+        if assoc.get("enabled") is None or assoc.get("status") in ENDED_STATUSES or not assoc.get("hostname"):
             continue
         name = normalize_hostname(assoc["hostname"])
         held = live.get(name)

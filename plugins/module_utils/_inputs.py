@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Checks of the values users give: hostnames and API identifiers.
+"""Checks of the values users give, and the one way hostnames compare: hostnames and API identifiers.
 
 This is a private file: it may change in any release without notice.
 No Ansible import: pure functions, raising ValueError with a message that names the option.
@@ -12,7 +12,7 @@ No Ansible import: pure functions, raising ValueError with a message that names 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterable, List, Optional
 
 try:  # IDNA 2008 with UTS 46 mapping, as browsers use; requests depends on it
     import idna as _idna
@@ -20,11 +20,23 @@ except ImportError:  # pragma: no cover - Python's own IDNA 2003 codec then
     _idna = None
 
 # Ids go into URL paths: anything beyond these characters could reach another route (`/`, `?`, `#`, `..`).
-# Their length is not checked (clarification 2 of the project).
+# Their length is not checked: the API's own ids vary (the document gives `ssl.id` 36 characters, others 32).
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 MAX_HOSTNAME_LENGTH = 253  # DNS: 255 octets on the wire, 253 characters written out
 MAX_LABEL_LENGTH = 63
+
+
+def normalize_hostname(value: str) -> str:
+    """Hostnames compare lower-cased, without surrounding blanks or a trailing dot."""
+    return value.strip().rstrip(".").lower()
+
+
+def host_set(hosts: Optional[Iterable[Any]]) -> List[str]:
+    """A certificate's or a pack's hosts as they compare: normalized, de-duplicated and sorted (order does not matter)."""
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    return sorted({normalize_hostname(str(h)) for h in hosts or []})
 
 
 def check_id(value: Any, option: str) -> str:
@@ -40,7 +52,7 @@ def check_hostname(value: Any, option: str, wildcard: bool = False) -> str:
 
     A leading `*.` is accepted only where the API takes wildcards (`wildcard`).
     """
-    text = str(value).strip().rstrip(".").lower()
+    text = normalize_hostname(str(value))
     if not text:
         raise ValueError("%s: empty hostname" % option)
     prefix = ""

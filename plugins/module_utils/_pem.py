@@ -139,6 +139,10 @@ def private_key_to_pem(key: Any, passphrase: Optional[str] = None) -> str:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode("ascii")
 
 
+# The key types Cloudflare takes for custom certificates: a custom hostname holds at most one of each.
+KEY_TYPES = ("rsa", "ecdsa")
+
+
 def key_type(public_key: Any) -> str:
     if isinstance(public_key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
         return "rsa"
@@ -233,15 +237,37 @@ def key_matches(cert: Any, key: Any) -> bool:
     return cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt)
 
 
-def normalize_hostname(value: str) -> str:
-    """Hostnames compare lower-cased, without surrounding blanks or a trailing dot."""
-    return value.strip().rstrip(".").lower()
-
-
 def serial_matches(api_serial: Any, facts: Dict[str, Any]) -> bool:
     """Whether a serial number as the API reports it (decimal, or hex with or without colons) is the one in `facts`."""
     text = str(api_serial or "").strip().lower().replace(":", "")
     return bool(text) and text in (facts["serial_number"], facts["serial_hex"], facts["serial_hex"].zfill(len(text)))
+
+
+# What identifies a leaf when the API gives no fingerprint; a plan entry keeps these of each new certificate.
+LEAF_IDENTITY_KEYS = ("fingerprint_sha256", "serial_number", "serial_hex", "issuer", "issuer_dn")
+
+
+def leaf_identity(facts: Dict[str, Any]) -> Dict[str, Any]:
+    """The facts `same_leaf` compares, from certificate_facts (nothing secret)."""
+    return {key: facts[key] for key in LEAF_IDENTITY_KEYS}
+
+
+def issuer_matches(api_issuer: Any, facts: Dict[str, Any]) -> bool:
+    """Whether an issuer as the API reports it, a name or a DN in any case, is the issuer in `facts`."""
+    text = str(api_issuer or "").strip().lower()
+    return bool(text) and text in (facts["issuer"].lower(), facts["issuer_dn"].lower())
+
+
+def same_leaf(api_fingerprint: Optional[str], api_serial: Any, api_issuer: Any, facts: Dict[str, Any]) -> bool:
+    """Whether a certificate the API reports is the leaf whose facts (or leaf_identity) are `facts`.
+
+    The same SHA-256 fingerprint when the API gives one (an identical leaf implies an identical key); else the same
+    serial number and the same issuer: a serial is unique per issuer only (RFC 5280, section 4.1.2.2).
+    """
+    fingerprint = normalize_fingerprint(api_fingerprint)
+    if fingerprint:
+        return fingerprint == normalize_fingerprint(facts["fingerprint_sha256"])
+    return serial_matches(api_serial, facts) and issuer_matches(api_issuer, facts)
 
 
 def days_until(expires_on: Optional[str], now: Optional[datetime.datetime] = None) -> Optional[int]:

@@ -280,20 +280,18 @@ cert_pack:
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import SKIPPED, CloudflareResource, InputError, Step, build_module
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import SKIPPED, CloudflareResource, InputError, Step, build_module, wait_argument_spec
 from ansible_collections.certops.cloudflare.plugins.module_utils._cert_pack import (
     CERTIFICATE_AUTHORITIES,
     DIFF_KEYS,
     IMMUTABLE_FIELDS,
     VALIDATION_METHODS,
-    PackWaitTimeout,
     VALIDITY_DAYS,
     describe_packs,
     get_quota,
     host_problems,
-    host_set,
-    is_live,
     list_packs,
+    not_ended,
     pack_path,
     pack_view,
     packs_path,
@@ -302,6 +300,8 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._cert_pack impo
     zone_name,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set
+from ansible_collections.certops.cloudflare.plugins.module_utils._wait import WaitTimeoutError
 
 
 class CertPack(CloudflareResource):
@@ -344,11 +344,12 @@ class CertPack(CloudflareResource):
         return {"packs": packs, "pack": pack, "old": old, "retired": []}
 
     def _identify(self, packs: List[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]]]:
-        """The managed pack, and the packs it replaces (clarification 18)."""
+        """The managed pack, and the packs it replaces: after an interrupted replacement two packs share the host set, and
+        the one whose order fields match the request is the managed one."""
         pack_id = self.params.get("certificate_pack_id")
         if pack_id:
             for pack in packs:
-                if pack.get("id") == pack_id and is_live(pack):
+                if pack.get("id") == pack_id and not_ended(pack):
                     if pack.get("type") != "advanced":
                         raise InputError("certificate pack %s is a %s pack; this module manages advanced packs only" % (pack_id, pack.get("type")))
                     return pack, []
@@ -395,7 +396,7 @@ class CertPack(CloudflareResource):
             gone = ([pack] if pack else []) + self.old
             return [self._delete_step(g["id"]) for g in gone], None
         if pack is None and p.get("certificate_pack_id"):
-            live = [x for x in current["packs"] if is_live(x)]
+            live = [x for x in current["packs"] if not_ended(x)]
             raise InputError(
                 "certificate_pack_id %s: no such live certificate pack in zone %s (it holds: %s)"
                 % (p["certificate_pack_id"], self.zone_label, describe_packs(live) or "none")
@@ -423,7 +424,7 @@ class CertPack(CloudflareResource):
             if body or restart:
                 steps.append(self._patch_step(pack, body, restart))
                 predicted.update(body)
-                if timed_out:  # a branding PATCH restarts a timed-out validation too (clarification 8)
+                if timed_out:  # a branding PATCH restarts a timed-out validation too (unverified against the live API)
                     predicted.update(status="pending_validation", validation_errors=[])
         if pack is not None and pack.get("status") == "active":
             self.new_active = pack
@@ -509,7 +510,7 @@ class CertPack(CloudflareResource):
     def _wait_new_active(self, old_id: str) -> bool:
         """Whether the new pack is active, so the replaced one may go (a wait when it is not yet).
 
-        A wait that times out is no failure (clarification 18): validation may need the records this
+        A wait that times out is no failure: validation may need the records this
         task returns to be published first. The old pack is kept and a later run deletes it.
         """
         if self.new_active is not None:
@@ -517,7 +518,7 @@ class CertPack(CloudflareResource):
         new_id = self.managed_id
         try:
             self.new_active = self._wait(new_id)
-        except PackWaitTimeout as exc:
+        except WaitTimeoutError as exc:
             self.module.warn(
                 "%s. The replaced certificate pack %s is kept; publish the validation records, and a later run with replace=true deletes it "
                 "once %s is active" % (exc.message, old_id, new_id)
@@ -572,8 +573,7 @@ def main() -> None:
             cloudflare_branding=dict(type="bool"),
             restart_validation=dict(type="bool", default=True),
             replace=dict(type="bool", default=False),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=300),
+            **wait_argument_spec(),
         ),
         wildcard_options=("hosts",),
         mutually_exclusive=[["hosts", "certificate_pack_id"]],

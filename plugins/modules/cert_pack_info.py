@@ -149,7 +149,8 @@ zone_id:
 """
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
-from ansible_collections.certops.cloudflare.plugins.module_utils._cert_pack import get_quota, host_set, list_packs, pack_view
+from ansible_collections.certops.cloudflare.plugins.module_utils._cert_pack import get_quota, list_packs, pack_view
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within
 
 
@@ -165,7 +166,7 @@ def main() -> None:
         views = [pack_view(pack) for pack in list_packs(client, zone_id)]
         if p.get("hosts"):
             wanted = host_set(p["hosts"])
-            views = [v for v in views if wanted <= host_set(v["hosts"])]
+            views = [v for v in views if set(wanted) <= set(host_set(v["hosts"]))]
         if p.get("status"):
             statuses = set(p["status"])
             views = [v for v in views if v["status"] in statuses]

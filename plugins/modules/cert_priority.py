@@ -150,8 +150,8 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert im
     list_custom_certs,
     plain_number,
     same_priority,
-    sorted_hosts,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set
 
 VIEW_KEYS = ("id", "hosts", "priority", "status", "expires_on")
 
@@ -191,8 +191,8 @@ class CertPriority(CloudflareResource):
             label = "certificates[%d] (id %s)" % (index, entry["id"])
             found = [c for c in certs if c.get("id") == entry["id"]]
         else:
-            label = "certificates[%d] (hosts %s)" % (index, ", ".join(sorted_hosts(entry["hosts"])))
-            found = [c for c in certs if sorted_hosts(c.get("hosts")) == sorted_hosts(entry["hosts"])]
+            label = "certificates[%d] (hosts %s)" % (index, ", ".join(host_set(entry["hosts"])))
+            found = [c for c in certs if host_set(c.get("hosts")) == host_set(entry["hosts"])]
         if len(found) == 1:
             return found[0]
         if not found:
@@ -235,7 +235,7 @@ class CertPriority(CloudflareResource):
 
     def diff(self, before: Any, after: Any, current: Any) -> Dict[str, Any]:
         """Each listed certificate's hosts and priority, before and after."""
-        hosts = {c["id"]: sorted_hosts(c.get("hosts")) for c in current}
+        hosts = {c["id"]: host_set(c.get("hosts")) for c in current}
         listed = self.listed
         return {
             "before": {i: {"hosts": hosts[i], "priority": old} for i, (old, _new) in listed.items()},

@@ -315,7 +315,15 @@ custom_cert:
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, Step, build_module, poll, read_file_option
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
+    CloudflareResource,
+    InputError,
+    Step,
+    build_module,
+    material_argument_spec,
+    read_file_option,
+    wait_argument_spec,
+)
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import (
     BUNDLE_METHODS,
@@ -330,9 +338,10 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert im
     list_custom_certs,
     policy_of,
     same_priority,
-    sorted_hosts,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import certificate_facts, check_certificate, load_certificates
+from ansible_collections.certops.cloudflare.plugins.module_utils._wait import poll
 
 
 class CustomCert(CloudflareResource):
@@ -383,7 +392,7 @@ class CustomCert(CloudflareResource):
         if by_id or identical:
             state["cert"] = (by_id or identical)[0]
         elif self.facts and not cert_id and self.params["state"] == "present" and self.params["match_hosts"]:
-            state["same_hosts"] = [c for c in certs if sorted_hosts(c.get("hosts")) == sorted_hosts(self.facts["hosts"])]
+            state["same_hosts"] = [c for c in certs if host_set(c.get("hosts")) == host_set(self.facts["hosts"])]
             if len(state["same_hosts"]) == 1:
                 state["cert"] = state["same_hosts"][0]
         return state
@@ -429,7 +438,7 @@ class CustomCert(CloudflareResource):
             raise InputError(
                 "%d custom certificates in zone %s have the hosts %s: %s; give custom_certificate_id to say which one to edit, "
                 "or match_hosts=false to upload beside them"
-                % (len(current["same_hosts"]), self.zone_label, ", ".join(sorted_hosts(self.facts["hosts"])), describe_certs(current["same_hosts"]))
+                % (len(current["same_hosts"]), self.zone_label, ", ".join(host_set(self.facts["hosts"])), describe_certs(current["same_hosts"]))
             )
         options = self._option_changes(cert)
         if cert is None:
@@ -546,11 +555,7 @@ class CustomCert(CloudflareResource):
 def main() -> None:
     module = build_module(
         dict(
-            certificate=dict(type="str"),
-            certificate_path=dict(type="path"),
-            private_key=dict(type="str", no_log=True),
-            private_key_path=dict(type="path", no_log=False),
-            private_key_passphrase=dict(type="str", no_log=True),
+            material_argument_spec(),
             custom_certificate_id=dict(type="str"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             type=dict(type="str", choices=list(TYPES)),
@@ -558,8 +563,7 @@ def main() -> None:
             geo_restrictions=dict(type="str", choices=list(GEO_LABELS)),
             policy=dict(type="str"),
             match_hosts=dict(type="bool", default=True),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=300),
+            **wait_argument_spec(),
         ),
         mutually_exclusive=[["certificate", "certificate_path"], ["private_key", "private_key_path"], ["geo_restrictions", "policy"]],
         required_if=[

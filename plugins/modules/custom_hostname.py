@@ -363,7 +363,7 @@ custom_hostname:
 import copy
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, Step, build_module, poll
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, Step, build_module, wait_argument_spec
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
     EXTRA_FIELDS,
     check_not_stuck,
@@ -374,6 +374,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     ssl_config,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_hostname
+from ansible_collections.certops.cloudflare.plugins.module_utils._wait import poll
 
 REQUEST_HOST_HEADER = ":request_host_header:"
 SSL_OPTIONS = ("method", "type", "certificate_authority", "wildcard", "bundle_method")
@@ -432,7 +433,8 @@ class CustomHostname(CloudflareResource):
             if current is None:
                 return [], None
             path = hostnames_path(self.zone_id, current["id"])
-            # The DELETE answers bare (clarification 5): no check, so the flow reads back and finds it gone.
+            # DELETE zones/{zone_id}/custom_hostnames/{id} answers a bare {"id": ...}, no envelope result: no check, so the flow
+            # reads back and finds it gone.
             return [Step("delete custom hostname %s" % current["id"], lambda: self.client.delete(path))], None
         if current is None:
             return self._plan_create()
@@ -489,7 +491,7 @@ class CustomHostname(CloudflareResource):
         return [step], hostname_view(predicted)
 
     def _wanted_ssl(self, current: Dict[str, Any], read: Dict[str, Any]) -> Dict[str, Any]:
-        """The SSL configuration as read with the options given applied: the API replaces it whole (clarification 7)."""
+        """The SSL configuration as read with the options given applied: the API replaces it whole (PATCH of `ssl`)."""
         given = self._given_ssl()
         wanted = dict(read, **{k: v for k, v in given.items() if k != "settings"})
         if "settings" in given:
@@ -545,8 +547,7 @@ def main() -> None:
             custom_origin_server=dict(type="str"),
             custom_origin_sni=dict(type="str"),
             refresh_validation=dict(type="bool", default=False),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=600),
+            **wait_argument_spec(600),
         ),
     )
     CustomHostname(module).run()

@@ -284,15 +284,11 @@ zone_id:
 import datetime
 from typing import Any, Dict, List
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
-    build_module,
-    client_from_module,
-    error_handling,
-    resolve_zone_id,
-    write_json_file,
-)
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import find_by_hostname, list_hostnames, view_of
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within, normalize_hostname
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import normalize_hostname
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import write_json_file
 
 
 def expiring(view: Dict[str, Any], days: int, now: datetime.datetime) -> bool:

@@ -276,12 +276,11 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
     InputError,
     Step,
     build_module,
-    poll,
+    material_argument_spec,
     read_file_option,
+    wait_argument_spec,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import (
-    ENDED_ASSOCIATION_STATUSES,
-    QUOTA,
     associations_path,
     certificate_view,
     certificates_path,
@@ -294,12 +293,10 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_clien
     live_associations,
     live_certificates,
 )
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
-    certificate_facts,
-    check_certificate,
-    load_certificates,
-    normalize_hostname,
-)
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import normalize_hostname
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import certificate_facts, check_certificate, load_certificates
+from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import CLIENT_CERT_QUOTA, ENDED_STATUSES
+from ansible_collections.certops.cloudflare.plugins.module_utils._wait import poll
 
 
 class HostnameClientCert(CloudflareResource):
@@ -431,7 +428,7 @@ class HostnameClientCert(CloudflareResource):
 
     def _check_quota(self, certs: List[Dict[str, Any]]) -> None:
         held = live_certificates(certs)
-        if len(held) >= QUOTA:
+        if len(held) >= CLIENT_CERT_QUOTA:
             raise InputError(
                 "zone %s already holds %d client certificates, the most Cloudflare allows (those pending deletion count too); "
                 "delete one before uploading another. Certificates: %s" % (self.zone_label, len(held), describe_certificates(held))
@@ -464,7 +461,7 @@ class HostnameClientCert(CloudflareResource):
         for entry in config:
             got = returned.get(entry["hostname"])
             if entry["enabled"] is None:
-                if got is not None and got.get("enabled") is not None and got.get("status") not in ENDED_ASSOCIATION_STATUSES:
+                if got is not None and got.get("enabled") is not None and got.get("status") not in ENDED_STATUSES:
                     raise self.unexpected_answer(key, "still shows %s associated" % entry["hostname"], answer)
                 associations.pop(entry["hostname"], None)
             elif got is None or got.get("cert_id") != self.cert_id or got.get("enabled") != entry["enabled"]:
@@ -514,19 +511,14 @@ def _deployed(view: Dict[str, Any]) -> bool:
 def main() -> None:
     module = build_module(
         dict(
-            certificate=dict(type="str"),
-            certificate_path=dict(type="path"),
-            private_key=dict(type="str", no_log=True),
-            private_key_path=dict(type="path", no_log=False),
-            private_key_passphrase=dict(type="str", no_log=True),
+            material_argument_spec(),
             certificate_id=dict(type="str"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             hostnames=dict(type="list", elements="str", default=[]),
             purge_hostnames=dict(type="bool", default=False),
             enabled=dict(type="bool", default=True),
             detach=dict(type="bool", default=False),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=300),
+            **wait_argument_spec(),
         ),
         mutually_exclusive=[
             ["certificate", "certificate_path", "certificate_id"],

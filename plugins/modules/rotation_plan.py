@@ -325,104 +325,20 @@ summary:
   sample: {"total": 22, "problems": 0, "rotate": 5, "upload": 1, "up_to_date": 14, "skipped": 2, "restart": 0, "revalidate": 0, "missing": 0}
 """
 
-import json
-import os
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs, read_text_file, write_json_file
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import path_entry_spec
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    HAS_CRYPTOGRAPHY,
-    CertificateError,
-    load_private_key,
-    private_key_to_pem,
-)
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import plan_rotation, read_zone_state
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import MATERIAL_RULES, InputError, NamingModule, check_inputs, material_argument_spec
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import read_entries_file, read_zone_state, write_json_file, write_material
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import plan_rotation
 
-# Each certificate comes as files or as content (clarification 19); content is written to material_dir.
-MATERIAL = dict(
-    certificate=dict(type="str"),
-    certificate_path=dict(type="path"),
-    private_key=dict(type="str", no_log=True),
-    private_key_path=dict(type="path"),
-)
-MATERIAL_RULES = dict(
-    mutually_exclusive=[("certificate", "certificate_path"), ("private_key", "private_key_path")],
-    required_one_of=[("certificate", "certificate_path"), ("private_key", "private_key_path")],
-)
-PATHS = dict(MATERIAL)
-# An entry of custom_hostnames_file: paths only, so the file holds no key and needs no no_log handling.
-FILE_ENTRY = path_entry_spec()
-
-
-def read_entries_file(path: str) -> List[Dict[str, Any]]:
-    """custom_hostnames_file: a JSON or YAML list, each entry checked as the option custom_hostnames would be."""
-    text = read_text_file(path, "custom_hostnames_file")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = load_yaml(text, path)
-    if not isinstance(data, list):
-        raise InputError("custom_hostnames_file: %s must hold a list of {hostname, certificates} entries, as custom_hostnames takes" % path)
-    checked = ArgumentSpecValidator({"custom_hostnames_file": dict(type="list", elements="dict", options=FILE_ENTRY)}).validate({"custom_hostnames_file": data})
-    if checked.error_messages:
-        raise InputError("custom_hostnames_file %s: %s" % (path, "; ".join(checked.error_messages[:20])))
-    return checked.validated_parameters["custom_hostnames_file"]
-
-
-def load_yaml(text: str, path: str) -> Any:
-    try:
-        import yaml  # pylint: disable=import-outside-toplevel  # ansible-core's own dependency, needed only for YAML files
-    except ImportError:
-        raise InputError("custom_hostnames_file: %s is not JSON, and PyYAML is missing to read it as YAML" % path) from None
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # nosec - a safe loader
-    except yaml.YAMLError as exc:
-        raise InputError("custom_hostnames_file: %s is neither JSON nor YAML: %s" % (path, str(exc).splitlines()[0])) from None
-
-
-def write_material(params: Dict[str, Any]) -> None:
-    """Replace inline certificates and keys by files (0600) in material_dir, so the apply stage works on paths."""
-    directory, passphrase = params.get("material_dir"), params.get("material_passphrase")
-    # (file name stem, option label for messages, item)
-    items = [("client_certs-%d" % i, "client_certs[%d]" % i, c) for i, c in enumerate(params["client_certs"])]
-    items += [("zone_certs-%d" % i, "zone_certs[%d]" % i, c) for i, c in enumerate(params["zone_certs"])]
-    for index, host in enumerate(params["custom_hostnames"]):
-        items += [
-            ("custom_hostnames-%d-certificates-%d" % (index, i), "custom_hostnames[%d].certificates[%d]" % (index, i), c)
-            for i, c in enumerate(host["certificates"])
-        ]
-    for stem, label, item in items:
-        for content, path, suffix in (("certificate", "certificate_path", "pem"), ("private_key", "private_key_path", "key")):
-            if item.get(content) is None:
-                continue
-            if not directory:
-                raise InputError("%s.%s is given as content: set material_dir to a private directory to write it to" % (label, content))
-            target = os.path.join(directory, "%s.%s" % (stem, suffix))
-            text = item.pop(content)
-            if content == "private_key" and passphrase:
-                text, item["material_sealed"] = seal_key(text, passphrase)
-            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            item[path] = target
-
+# Each certificate comes as files or as content; content is written to material_dir, and keys sealed with
+# material_passphrase, so the plan names files only. The run seals keys itself: no private_key_passphrase here.
+PATHS = material_argument_spec(passphrase=False)
 
 SHOWN = 200  # entries of each long list in the result with dest; the play shows the changes
-
-
-def seal_key(text: str, passphrase: str) -> Tuple[str, bool]:
-    """The key encrypted with the run's passphrase, and whether it was; one that does not load stays as given, for the
-    plan to refuse with its own message (it is no usable key, or is encrypted already)."""
-    try:
-        key = load_private_key(text)
-    except CertificateError:
-        return text, False
-    return private_key_to_pem(key, passphrase), True
 
 
 def trim(plan: Dict[str, Any]) -> None:

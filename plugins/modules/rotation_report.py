@@ -57,8 +57,9 @@ options:
     description:
       - With O(plan), the RV(certops.cloudflare.edge_cert_info#module:edge_certs) of the probe after the rotation, for
         the report's edge column (as the filter C(certops.cloudflare.rotation_edge) adds it).
-    type: list
-    elements: dict
+      - Either that list, or the path of the file the probe wrote with O(certops.cloudflare.edge_cert_info#module:dest),
+        which holds every entry (the role C(certops.cloudflare.cert_rotation) works so).
+    type: raw
     version_added: 0.1.0
   zone:
     description: The zone's name, shown in the title.
@@ -137,24 +138,35 @@ from typing import Any, Dict, List
 
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs, read_json_file, write_atomically
-from ansible_collections.certops.cloudflare.plugins.module_utils._edge import edge_outcomes
-from ansible_collections.certops.cloudflare.plugins.module_utils._report import FILE_NAMES, build_report, render_all
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import outcomes, read_zone_state
+from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import read_json_file, read_plan, read_zone_state, write_atomically
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_outcomes, outcomes
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.report import FILE_NAMES, build_report, render_all
 
 
 def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> List[Dict[str, Any]]:
     """The rows for a plan file: each object against the state read back, and against the edge when probed."""
-    data = read_json_file(params["plan"], "plan")
-    plan = data.get("plan") if isinstance(data, dict) else None
-    if not isinstance(plan, dict) or not isinstance(plan.get("objects"), list) or not all(isinstance(o, dict) for o in plan["objects"]):
-        raise InputError("plan: %s is not a plan file of certops.cloudflare.rotation_plan (give the path its dest option wrote)" % params["plan"])
+    plan = read_plan(params["plan"])
     state = read_zone_state(params["state"], "state")
     try:
         rows = outcomes(plan, state, params["failure"] or None, check_mode)
     except (KeyError, TypeError, AttributeError) as exc:  # a hand-edited file: say so rather than crash
         raise InputError("plan: %s holds an object without %s; make the plan again" % (params["plan"], exc)) from None
-    return edge_outcomes(rows, params["edge_certs"]) if params["edge_certs"] is not None else rows
+    return edge_outcomes(rows, read_edge_certs(params["edge_certs"])) if params["edge_certs"] is not None else rows
+
+
+def read_edge_certs(value: Any) -> List[Dict[str, Any]]:
+    """edge_certs as the list edge_cert_info returns, or the path of the file its dest wrote; shape-checked."""
+    hint = "edge_certs must be the edge_certs list of certops.cloudflare.edge_cert_info, or the path of the file its dest option wrote"
+    if isinstance(value, str):
+        path = value
+        data = read_json_file(path, "edge_certs")
+        value = data.get("edge_certs") if isinstance(data, dict) else None
+        if not isinstance(value, list):
+            raise InputError("edge_certs: %s holds no edge_certs list; give the path edge_cert_info's dest option wrote" % path)
+    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+        raise InputError(hint)
+    return value
 
 
 def main() -> None:
@@ -162,7 +174,7 @@ def main() -> None:
         rows=dict(type="list", elements="dict"),
         plan=dict(type="path"),
         state=dict(type="dict", default={}),
-        edge_certs=dict(type="list", elements="dict"),
+        edge_certs=dict(type="raw"),  # a list, or the path of edge_cert_info's dest file
         zone=dict(type="str"),
         report_dir=dict(type="path", required=True),
         failure=dict(type="str"),

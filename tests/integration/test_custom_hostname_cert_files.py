@@ -161,6 +161,7 @@ def test_pipeline_on_paths_rotates_the_due_hostnames_with_one_patch_each(ansible
     # With dest the result stays small: only failed hostnames, and the counts.
     assert applied["custom_hostnames"] == []
     assert applied["summary"] == {"total": len(DUE), "changed": len(DUE), "unchanged": 0, "failed": 0}
+    assert applied["switched_count"] == len(DUE)
     assert applied["invocation"]["module_args"]["discovered_hostnames"] == "%d hostnames, not repeated here" % N
 
     # The journal: discovery (zone lookup and one list page), one PATCH per due hostname, then list pages only (the wait).
@@ -180,7 +181,10 @@ def test_pipeline_on_paths_rotates_the_due_hostnames_with_one_patch_each(ansible
     # The state file: every hostname of the zone as last seen, in the shape the info module writes, plus the results.
     state = read_json(files.state)
     assert mode_of(files.state) == 0o600
-    assert set(state) == {"zone_id", "custom_hostnames", "results"} and state["zone_id"] == emulator.zone_id
+    assert set(state) == {"zone_id", "custom_hostnames", "results", "switched"}
+    assert state["zone_id"] == emulator.zone_id
+    # What the edge must now serve: each due hostname with the key type and fingerprint of its new certificate.
+    assert state["switched"] == [{"hostname": h, "key_types": ["ecdsa"], "fingerprints": [pki.new.fingerprint_sha256]} for h in due]
     by_name = {h["hostname"]: h for h in state["custom_hostnames"]}
     assert sorted(by_name) == [name(i) for i in range(N)]
     for i in range(N):
@@ -222,6 +226,7 @@ def test_plan_form_in_check_mode_predicts_into_dest_and_writes_nothing(ansible, 
     assert not applied.get("failed"), applied.get("msg")
     assert applied["changed"] is True
     assert applied["summary"] == {"total": len(DUE), "changed": len(DUE), "unchanged": 0, "failed": 0}
+    assert applied["switched"] == []  # nothing was written, so the edge has nothing new to serve
     assert writes(emulator) == [] and emulator.dump_state() == before
     # Never waits in check mode: the only list page is the discovery's.
     assert len([e for e in emulator.journal() if is_list_page(e, emulator)]) == 1

@@ -17,8 +17,7 @@ from typing import Any, Dict, List
 import pytest
 
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._edge import edge_outcomes
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import outcomes
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_outcomes, outcomes
 
 BIG = 230  # more than the 200 entries rotation_plan returns with dest
 SHOWN = 200

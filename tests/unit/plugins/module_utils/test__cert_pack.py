@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._cert_pack import host_problems, pack_view, same_hosts, wait_active
+from ansible_collections.certops.cloudflare.plugins.module_utils._wait import WaitTimeoutError
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError, NotFoundError
 
 
@@ -51,19 +52,29 @@ def test_view_reports_the_earliest_certificate_expiry():
     assert [c["id"] for c in view["certificates"]] == ["c1", "c2", "c3"] and view["certificates"][2]["days_remaining"] is None
 
 
-def test_wait_active_backs_off_with_a_cap_and_fails_at_once_on_a_stuck_status():
-    answers = iter([{"status": "initializing"}] * 6 + [{"status": "active", "id": "p"}])
+def test_wait_active_backs_off_doubling_up_to_ten_seconds():
+    answers = iter([{"status": "initializing"}] * 7 + [{"status": "active", "id": "p"}])
     slept = []
-    assert wait_active(lambda: next(answers), 3600, "p", sleep=slept.append, cap=1.0)["id"] == "p"
-    assert slept == [0.25, 0.5, 1.0, 1.0, 1.0, 1.0]
+    assert wait_active(lambda: next(answers), 3600, "p", sleep=slept.append)["id"] == "p"
+    assert slept == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0]
+
+
+def test_wait_active_fails_at_once_on_a_stuck_status_naming_the_validation_errors():
     stuck = {"status": "validation_timed_out", "validation_errors": [{"message": "no TXT record"}]}
+    slept = []
     with pytest.raises(CloudflareError, match="validation_timed_out, which waiting will not make active; validation errors: no TXT record"):
         wait_active(lambda: stuck, 3600, "p", sleep=slept.append)
-    with pytest.raises(CloudflareError, match="last status was pending_validation"):
+    assert slept == []
+
+
+def test_wait_active_times_out_with_the_one_timeout_error_naming_the_last_status():
+    with pytest.raises(WaitTimeoutError, match="last status was pending_validation"):
         wait_active(lambda: {"status": "pending_validation"}, 0.1, "p", sleep=lambda s: None)
 
+
+def test_wait_active_fails_when_the_pack_disappears():
     def gone():
         raise NotFoundError("not found", status=404)
 
     with pytest.raises(CloudflareError, match="disappeared"):
-        wait_active(gone, 10, "p", sleep=slept.append)
+        wait_active(gone, 10, "p", sleep=lambda s: None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pytest
 import requests
@@ -21,6 +22,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._client import 
 
 BASE = "https://api.test/client/v4"
 TOKEN = "tok-SECRET-0123456789"
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "all_proxy", "no_proxy")
 KEY = "key-SECRET-abcdef"
 ZONE = "zones/023e105f4ecef8ad9ca31a8372d0c353"
 
@@ -556,3 +558,63 @@ def test_a_refused_connection_names_the_host_and_api_base_url(client):
     with pytest.raises(_client.CloudflareError) as caught:
         client.get("zones")
     assert "refused; check api_base_url (%s)" % BASE in str(caught.value)
+
+
+# -- the session: the environment read once ----------------------------------------------------
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in PROXY_VARIABLES + ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def session_client(**kwargs: Any) -> CloudflareClient:
+    return CloudflareClient(api_token=TOKEN, base_url=kwargs.pop("base_url", BASE), rate_limit=0, **kwargs)
+
+
+def test_the_session_takes_the_proxy_for_the_api_once_and_then_ignores_the_environment(clean_env):
+    clean_env.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    made = session_client()
+    assert made.session.proxies.get("https") == "http://proxy.test:3128"
+    assert made.session.trust_env is False
+    # What requests would merge in per request: nothing from the environment, whatever it holds by then.
+    clean_env.setenv("HTTPS_PROXY", "http://other.test:8080")
+    settings = made.session.merge_environment_settings(BASE + "/zones", {}, None, made.verify, None)
+    assert settings["proxies"].get("https") == "http://proxy.test:3128"
+
+
+@pytest.mark.parametrize("no_proxy", ["api.test", ".test", "localhost,api.test"])
+def test_no_proxy_covering_the_api_host_leaves_the_session_without_a_proxy(clean_env, no_proxy):
+    clean_env.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    clean_env.setenv("NO_PROXY", no_proxy)
+    made = session_client()
+    assert dict(made.session.proxies) == {}
+    assert made.session.trust_env is False
+
+
+def test_no_proxy_for_another_host_keeps_the_proxy(clean_env):
+    clean_env.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    clean_env.setenv("NO_PROXY", "elsewhere.example")
+    assert session_client().session.proxies.get("https") == "http://proxy.test:3128"
+
+
+def test_the_proxy_follows_the_scheme_of_the_base_url(clean_env):
+    clean_env.setenv("HTTP_PROXY", "http://plain-proxy.test:3128")
+    assert session_client().session.proxies.get("https") is None  # an https API does not take the http proxy
+    assert session_client(base_url="http://127.0.0.1:9/client/v4").session.proxies.get("http") == "http://plain-proxy.test:3128"
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_a_ca_bundle_from_the_environment_becomes_verify_only_when_validating(clean_env, tmp_path, variable):
+    bundle = str(tmp_path / "ca.pem")
+    clean_env.setenv(variable, bundle)
+    assert session_client().verify == bundle
+    assert session_client(validate_certs=False).verify is False  # never turns validation back on
+
+
+def test_without_a_ca_bundle_verify_stays_true(clean_env):
+    made = session_client()
+    assert made.verify is True and made.session.trust_env is False
+    assert isinstance(made.session, requests.Session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -10,6 +11,7 @@ from emulator.testcerts import make_ca, make_leaf
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
+    _leaf_start,
     check_not_stuck,
     hostname_view,
     is_live,
@@ -19,7 +21,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     view_of,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError, isoformat
 
 HOST = "app.customer.com"
 
@@ -262,3 +264,47 @@ def test_live_needs_both_statuses_active_and_some_statuses_never_get_there(statu
         assert (status if status == "blocked" else ssl_status) in info.value.message and "SERVFAIL" in info.value.message
     else:
         check_not_stuck(current)
+
+
+# -- _leaf_start: the served leaf parsed once per PEM ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served() -> Any:
+    return make_leaf(make_ca("Handoff Unit CA"), ["*.customer.example"], days=10, not_before_days=-80)
+
+
+def hostname(served_pem: str, serial: str, uploaded_on: str = "2026-01-01T00:00:00Z") -> Dict[str, Any]:
+    certificates = [{"id": "c1", "serial_number": serial, "fingerprint_sha256": "ab" * 32, "expires_on": "2026-12-01T00:00:00Z"}]
+    return {"hostname": "x", "ssl": {"custom_certificate": served_pem, "uploaded_on": uploaded_on, "certificates": certificates}}
+
+
+def test_hostnames_sharing_one_served_pem_parse_it_once(served):
+    _leaf_start.cache_clear()
+    serial_hex = "%x" % served.cert.serial_number  # as Cloudflare reports serials
+    first = remote_certificates(hostname(served.chain_pem, serial_hex))
+    second = remote_certificates(hostname(served.chain_pem, serial_hex))
+    info = _leaf_start.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    expected = isoformat(served.cert.not_valid_before_utc)
+    assert first[0].not_before == expected and second[0].not_before == expected
+    # The cache must not carry one hostname's answer to a certificate it does not match.
+    other = remote_certificates(hostname(served.chain_pem, "1234"))
+    assert other[0].not_before is None and _leaf_start.cache_info().hits == 2
+
+
+@pytest.mark.parametrize(
+    "pem",
+    [
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+        "no PEM here",
+        "-----BEGIN CERTIFICATE-----\nÿÿ\n-----END CERTIFICATE-----\n",
+    ],
+    ids=["not-der", "no-block", "not-ascii"],
+)
+def test_a_bad_served_pem_gives_no_start_date_and_no_exception(pem):
+    _leaf_start.cache_clear()
+    (cert,) = remote_certificates(hostname(pem, "12"))
+    assert cert.not_before is None
+    assert cert.uploaded_on == "2026-01-01T00:00:00Z"  # the rest of the facts still come through
+    assert _leaf_start(pem) is None

@@ -193,7 +193,6 @@ def test_api_facts_helpers():
     assert _pem.days_until(in_ten_days) == 10 and _pem.days_until(None) is None and _pem.days_until("soon") is None
     assert _pem.expires_on_within(in_ten_days, 11) and not _pem.expires_on_within(in_ten_days, 9)
     assert _pem.expires_on_within("2001-01-01T00:00:00Z", 0) and not _pem.expires_on_within(None, 30) and not _pem.expires_on_within("soon", 30)
-    assert _pem.normalize_hostname(" App.Example.COM. ") == "app.example.com"
 
 
 def test_api_times_parse():

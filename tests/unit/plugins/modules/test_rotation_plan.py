@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import Planner
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import Planner
 from ansible_collections.certops.cloudflare.plugins.modules import rotation_plan
 from emulator.testcerts import make_ca, make_leaf
 

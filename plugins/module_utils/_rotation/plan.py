@@ -3,13 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Planning of a certificate rotation: new material against the discovered state, no API calls.
+"""Planning of a certificate rotation: new material against the discovered state, no API calls (rotation_plan).
 
 This is a private file: it may change in any release without notice.
 
-`Planner` checks every new certificate (each file once), decides per object whether to rotate
-(clarification 22: what is served differs AND it is due, or `force`), and collects every problem
-instead of stopping at the first one. Nothing here holds or returns key material.
+`Planner` checks every new certificate (each file once), decides per object whether to rotate, and collects every
+problem instead of stopping at the first one. An object is rotated only when what is served is not the new material
+(by the identity rule of its kind, the one its module applies) and it is due (or `force`); an object with no custom
+certificate yet gets one; new material that would not outlive what is served is refused. Nothing here holds or
+returns key material.
 """
 
 from __future__ import annotations
@@ -18,58 +20,45 @@ import datetime
 from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_file_option
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import sorted_hosts
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import read_hostnames
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
-    CertificateError,
-    check_certificate,
-    coverage_problem,
-    normalize_fingerprint,
-    normalize_hostname,
-    parse_time,
-    serial_matches,
-)
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import identity_of, is_identical
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import is_same_certificate as same_hostname_certificate
+from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import is_same_certificate as same_client_certificate
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set, normalize_hostname
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError, check_certificate, coverage_problem, leaf_identity, parse_time
+from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import CLIENT_CERT_QUOTA, ENDED_STATUSES, PACK_RESTARTABLE_STATUSES
 
 DEFAULT_RENEW_BEFORE_DAYS = 30
-CLIENT_CERT_QUOTA = 10
-GONE = ("deleted", "pending_deletion")
-# Pack statuses a restart can cure (clarification 26: only timed-out ones; deletion_timed_out is not one of them).
-RESTARTABLE = ("initializing_timed_out", "validation_timed_out", "issuance_timed_out", "deployment_timed_out")
-FACT_KEYS = ("serial_number", "fingerprint_sha256", "expires_on")
+SHOWN_KEYS = ("serial_number", "fingerprint_sha256", "expires_on")
 CHANGES = ("rotate", "upload", "restart", "revalidate", "retire")  # actions that write
 
 
-def _facts(obj: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """The identity shown in the plan: serial, fingerprint and expiry (from the API view or from the PEM's facts)."""
+def shown_facts(obj: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """What the plan shows of a certificate: serial, fingerprint and expiry (from the API view or from the PEM's facts)."""
     if not obj:
         return None
-    out = {key: obj.get(key) for key in FACT_KEYS}
+    out = {key: obj.get(key) for key in SHOWN_KEYS}
     if out["expires_on"] is None:
         out["expires_on"] = obj.get("not_after")
     return out
 
 
-def _time(value: Optional[str]) -> Optional[datetime.datetime]:
+def parsed_time(value: Optional[str]) -> Optional[datetime.datetime]:
+    """An API time as a datetime; None when it is missing or unreadable."""
     try:
         return parse_time(value) if value else None
     except ValueError:
         return None
 
 
-def same_certificate(new: Dict[str, Any], served: Dict[str, Any]) -> bool:
-    """Fingerprint when the API gives one, else serial number (the same facts custom_hostname_cert compares)."""
-    fingerprint = normalize_fingerprint(served.get("fingerprint_sha256"))
-    if fingerprint:
-        return fingerprint == new["fingerprint_sha256"]
-    return serial_matches(served.get("serial_number"), new)
+def days_text(days: float) -> str:
+    """Days as a person writes them: "1 day", "30 days", "1.5 days"."""
+    text = ("%d" % days) if days == int(days) else ("%.1f" % days)
+    return text + (" day" if text == "1" else " days")
 
 
-def host_set(hosts: Any) -> List[str]:
-    if isinstance(hosts, dict):
-        hosts = hosts.get("hosts") or []
-    if isinstance(hosts, str):
-        hosts = [hosts]
-    return sorted_hosts(hosts)
+def pack_hosts(item: Any) -> List[str]:
+    """The hosts of a listed pack: a list of hosts, or a pack as cert_pack_info returns it."""
+    return host_set(item.get("hosts") if isinstance(item, dict) else item)
 
 
 class Planner:
@@ -83,7 +72,7 @@ class Planner:
         passphrase: Optional[str] = None,
     ) -> None:
         if renew_before_days is None and renew_before_percentage is None:
-            renew_before_days = DEFAULT_RENEW_BEFORE_DAYS  # clarification 34: only when neither is set
+            renew_before_days = DEFAULT_RENEW_BEFORE_DAYS  # the default window, only when neither is set
         self.days = renew_before_days
         self.percentage = renew_before_percentage
         self.force = force
@@ -119,7 +108,7 @@ class Planner:
         return None if uncovered else facts
 
     def renewal_moment(self, expires: datetime.datetime, start: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
-        """When renewal is due: the earlier moment of the two windows (clarification 34)."""
+        """When renewal is due: the earlier moment of the two windows (days before expiry, a share of the lifetime)."""
         moments = []
         if self.days is not None:
             moments.append(expires - datetime.timedelta(days=self.days))
@@ -127,15 +116,15 @@ class Planner:
             moments.append(expires - (expires - start) * (self.percentage / 100.0))
         return min(moments) if moments else None
 
-    def due(self, served: Dict[str, Any]) -> Optional[str]:
-        """None when the served certificate is due for renewal (or `force`), else why not."""
+    def not_due_reason(self, served: Dict[str, Any]) -> Optional[str]:
+        """Why the served certificate is not due for renewal yet; None when it is due (or `force`)."""
         if self.force:
             return None
-        expires = _time(served.get("expires_on"))
+        expires = parsed_time(served.get("expires_on"))
         if expires is None:
             return None  # no expiry known: renewing is the safe side
         # Lifetime from notBefore when known, else from uploaded_on (unverified: it may differ from notBefore).
-        start = _time(served.get("not_before")) or _time(served.get("uploaded_on"))
+        start = parsed_time(served.get("not_before")) or parsed_time(served.get("uploaded_on"))
         moment = self.renewal_moment(expires, start)
         if moment is None:
             return "not due: the served certificate's lifetime is unknown, so renew_before_percentage cannot apply; set renew_before_days"
@@ -143,13 +132,13 @@ class Planner:
             return None
         left = (expires - self.now).total_seconds() / 86400
         window = (expires - moment).total_seconds() / 86400
-        return "not due: expires in %d days, window %s days" % (int(left), ("%d" % window) if window == int(window) else ("%.1f" % window))
+        return "not due: expires in %s, window %s" % (days_text(int(left)), days_text(window))
 
     def outlives(self, label: str, new: Dict[str, Any], served: Sequence[Dict[str, Any]]) -> bool:
-        """Clarification 22: new material that would not outlive what is served is refused."""
-        new_end = _time(new["not_after"])
+        """New material that would not outlive what is served is refused: a rotation must never shorten a lifetime."""
+        new_end = parsed_time(new["not_after"])
         for old in served:
-            old_end = _time(old.get("expires_on"))
+            old_end = parsed_time(old.get("expires_on"))
             if old_end is not None and new_end is not None and new_end <= old_end:
                 self.problems.append(
                     "%s: the new certificate (serial %s) expires on %s, not after the served one (expires %s); it would not outlive what is served"
@@ -159,17 +148,17 @@ class Planner:
         return True
 
     def entry(self, kind: str, name: str, action: str, reason: str, old: Any = None, new: Any = None, **extra: Any) -> Dict[str, Any]:
-        item = dict(kind=kind, name=name, action=action, reason=reason, old=_facts(old), new=_facts(new), **extra)
+        item = dict(kind=kind, name=name, action=action, reason=reason, old=shown_facts(old), new=shown_facts(new), **extra)
         self.objects.append(item)
         return item
 
     def decide(self, served: Optional[Dict[str, Any]], identical: bool, what: str) -> Any:
-        """(action, reason) from clarification 22."""
+        """(action, reason): up to date when identical, a first upload when nothing is served, else rotate when due."""
         if identical:
             return "up_to_date", "already serves the new certificate"
         if served is None:
             return "upload", "no %s yet: first upload" % what
-        not_due = self.due(served)
+        not_due = self.not_due_reason(served)
         if not_due:
             return "skipped", not_due
         return "rotate", "forced" if self.force else "due: expires on %s" % served.get("expires_on")
@@ -203,7 +192,7 @@ class Planner:
             # A served certificate of an unknown key type is compared with every new one.
             served = [s for s in served_all if s.get("key_type") in kinds or s.get("key_type") is None]
             soonest = min(served, key=lambda s: s.get("expires_on") or "") if served else None
-            identical = all(any(same_certificate(n, s) for s in served_all) for n in news)
+            identical = all(any(same_hostname_certificate(s, n) for s in served_all) for n in news)
             action, reason = self.decide(soonest, identical, "custom certificate")
             if action in ("rotate", "upload") and not self.outlives(label, min(news, key=lambda n: n["not_after"]), served):
                 action, reason = "skipped", "the new material would not outlive what is served"
@@ -216,6 +205,7 @@ class Planner:
                 min(news, key=lambda n: n["not_after"]),
                 key_types=kinds,
                 new_fingerprints=sorted(n["fingerprint_sha256"] for n in news),
+                new_certificates=[leaf_identity(n) for n in news],
             )
             if action in ("rotate", "upload"):
                 certs = [{k: c[k] for k in ("certificate_path", "private_key_path")} for c in item["certificates"]]
@@ -233,11 +223,11 @@ class Planner:
             if new is None:
                 self.entry("client_cert", name, "skipped", "the new material has problems (see problems)")
                 continue
-            uploaded = next((c for c in discovered if c.get("status") not in GONE and same_certificate(new, c)), None)
+            uploaded = next((c for c in discovered if c.get("status") not in ENDED_STATUSES and same_client_certificate(c, new)), None)
             associated = {
                 c.get("id"): c
                 for c in discovered
-                if c.get("status") not in GONE and any(a.get("hostname") in hostnames and a.get("enabled", True) for a in c.get("hostnames") or [])
+                if c.get("status") not in ENDED_STATUSES and any(a.get("hostname") in hostnames and a.get("enabled", True) for a in c.get("hostnames") or [])
             }
             olds = [c for cid, c in associated.items() if not uploaded or cid != uploaded.get("id")]
             # Only a certificate no other hostname uses is retired: the others keep theirs.
@@ -251,10 +241,10 @@ class Planner:
                 action, reason = "skipped", "the new material would not outlive what is served"
             leftovers = self.leftovers(new, uploaded, discovered) if action == "up_to_date" else []
             if leftovers:
-                # A run that failed after the switch retired nothing (clarification 25): this run finishes it.
+                # A run that failed after the switch retired nothing (nothing is retired after a failure): this run finishes it.
                 action, reason = "retire", "the certificate it replaced (%s) is no longer used: delete it" % ", ".join(leftovers)
                 self.retire_client += leftovers
-            self.entry("client_cert", name, action, reason, soonest, new, hostnames=hostnames, retire=leftovers)
+            self.entry("client_cert", name, action, reason, soonest, new, hostnames=hostnames, retire=leftovers, new_certificate=leaf_identity(new))
             if action in ("rotate", "upload"):
                 uploads += uploaded is None
                 steps.append(
@@ -267,7 +257,7 @@ class Planner:
                         "retire": sorted(c["id"] for c in retire if c.get("id")),
                     }
                 )
-        held = len(discovered)  # clarification 17/24: pending_deletion counts toward the quota
+        held = len(discovered)  # one pending deletion still counts toward the quota
         if uploads and held + uploads > CLIENT_CERT_QUOTA:
             self.problems.append(
                 "client certificate quota: the zone holds %d of %d client certificates (pending_deletion ones included) and the plan uploads %d more "
@@ -278,29 +268,20 @@ class Planner:
     @staticmethod
     def leftovers(new: Dict[str, Any], uploaded: Optional[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[str]:
         """Ids of client certificates for the same hosts as `new` that expire before it and no hostname uses."""
-        new_end = _time(new["not_after"])
+        new_end = parsed_time(new["not_after"])
         found = []
         for cert in discovered:
-            if cert.get("status") in GONE or not cert.get("id") or (uploaded and cert.get("id") == uploaded.get("id")):
+            if cert.get("status") in ENDED_STATUSES or not cert.get("id") or (uploaded and cert.get("id") == uploaded.get("id")):
                 continue
             in_use = any(a.get("enabled", True) for a in cert.get("hostnames") or [])
-            end = _time(cert.get("expires_on"))
+            end = parsed_time(cert.get("expires_on"))
             if not in_use and cert.get("hosts") and host_set(cert["hosts"]) == host_set(new["hosts"]) and end and new_end and end < new_end:
                 found.append(cert["id"])
         return sorted(found)
 
-    @staticmethod
-    def same_zone_cert(cert: Dict[str, Any], new: Dict[str, Any]) -> bool:
-        """Whether a zone certificate is the new material (clarification 15: hosts, issuer and expiry)."""
-        return (
-            host_set(cert.get("hosts")) == host_set(new["hosts"])
-            and _time(cert.get("expires_on")) == _time(new["not_after"])
-            and cert.get("issuer") == new["issuer"]
-        )
-
     def zone_certs(self, items: List[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Returns the zone certificate steps: edit in place when the hosts match, else upload, prioritise above the old, retire."""
-        live = [c for c in discovered if c.get("status") not in GONE]
+        live = [c for c in discovered if c.get("status") not in ENDED_STATUSES]
         steps = []
         for index, item in enumerate(items):
             label = "zone certificate %s" % (item.get("certificate_path") or index)
@@ -322,17 +303,17 @@ class Planner:
                 matches = [c for c in live if (c.get("id") == replaces if isinstance(replaces, str) else host_set(c.get("hosts")) == host_set(replaces))]
                 if not matches:
                     # A re-run after the replacement: the one it replaced is gone and the new material is what is there.
-                    matches = [c for c in live if self.same_zone_cert(c, new)]
+                    matches = [c for c in live if is_identical(c, new)]
                 if len(matches) != 1:
                     found = ", ".join(c["id"] for c in matches) or "none"
                     self.problems.append("%s: replaces %s must name exactly one zone certificate, found %s" % (label, replaces, found))
                     continue
             old = matches[0] if matches else None
-            identical = old is not None and self.same_zone_cert(old, new)
+            identical = old is not None and is_identical(old, new)
             action, reason = self.decide(old, identical, "zone certificate for these hosts")
             if action == "rotate" and not self.outlives(label, new, [old]):
                 action, reason = "skipped", "the new material would not outlive what is served"
-            self.entry("zone_cert", name, action, reason, old, new, id=old and old.get("id"))
+            self.entry("zone_cert", name, action, reason, old, new, id=old and old.get("id"), new_identity=identity_of(new))
             if action not in ("rotate", "upload"):
                 continue
             step = {k: item.get(k) for k in ("certificate_path", "private_key_path", "type", "bundle_method", "priority")}
@@ -346,18 +327,18 @@ class Planner:
         return steps
 
     def cert_packs(self, items: List[Any], discovered: List[Dict[str, Any]]) -> List[str]:
-        """Returns the ids of the listed packs to restart; a pack not found is reported, not a problem (clarification 24)."""
-        live = [p for p in discovered if p.get("status") not in GONE]
+        """Returns the ids of the listed packs to restart; a pack not found is reported, not a problem (the role never orders packs)."""
+        live = [p for p in discovered if p.get("status") not in ENDED_STATUSES]
         restart = []
         for item in items:
-            hosts = host_set(item)
+            hosts = pack_hosts(item)
             name = ", ".join(hosts)
             packs = [p for p in live if host_set(p.get("hosts")) == hosts]
             if not packs:
                 self.entry("cert_pack", name, "missing", "no certificate pack for these hosts (the role never orders packs)")
             for pack in packs:
                 status = pack.get("status")
-                if status in RESTARTABLE:
+                if status in PACK_RESTARTABLE_STATUSES:
                     restart.append(pack["id"])
                     self.entry("cert_pack", name, "restart", "status %s" % status, pack, None, id=pack["id"])
                 else:
@@ -365,7 +346,7 @@ class Planner:
         return restart
 
     def managed_hostnames(self, discovered: List[Dict[str, Any]]) -> List[str]:
-        """Hostnames whose validation timed out (clarification 26), when revalidation is on."""
+        """Hostnames whose validation timed out, when revalidation is on: only those, so a second run changes nothing."""
         if not self.revalidate:
             return []
         names = []
@@ -416,97 +397,3 @@ def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = Non
     for action in ("rotate", "upload", "up_to_date", "skipped", "restart", "revalidate", "missing"):
         summary[action] = sum(1 for o in planner.objects if o["action"] == action)
     return {"plan": plan, "problems": planner.problems, "summary": summary}
-
-
-# -- outcomes: the plan against the state read back after the apply stage ---------------------------
-
-
-def _hostname_outcome(obj: Dict[str, Any], hosts: Dict[str, Dict[str, Any]]) -> Any:
-    host = hosts.get(obj["name"]) or {}
-    ssl = host.get("ssl") or {}
-    served = {normalize_fingerprint(c.get("fingerprint_sha256")) for c in ssl.get("certificates") or []}
-    if not set(obj.get("new_fingerprints") or []) <= served:
-        return None, "still serves its old certificate"
-    if host.get("status") == "active" and ssl.get("status") == "active":  # clarification 33
-        return "done", None
-    return "deploying", "serves the new certificate once live: status %s, SSL status %s" % (host.get("status"), ssl.get("status"))
-
-
-def _client_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Any:
-    fingerprint = (obj.get("new") or {}).get("fingerprint_sha256")
-    cert = next((c for c in certs if normalize_fingerprint(c.get("fingerprint_sha256")) == fingerprint and c.get("status") not in GONE), None)
-    if cert is None:
-        return None, "the new certificate is not uploaded"
-    using = {a.get("hostname") for a in cert.get("hostnames") or [] if a.get("enabled", True)}
-    missing = sorted(set(obj.get("hostnames") or []) - using)
-    if missing:
-        return None, "not associated yet with %s" % ", ".join(missing)
-    return ("done", None) if cert.get("status") == "active" else ("deploying", "status %s" % cert.get("status"))
-
-
-def _zone_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Any:
-    new = obj.get("new") or {}
-    hosts = host_set(obj["name"].split(", "))
-    for cert in certs:
-        if cert.get("status") not in GONE and host_set(cert.get("hosts")) == hosts and _time(cert.get("expires_on")) == _time(new.get("expires_on")):
-            return ("done", None) if cert.get("status") == "active" else ("deploying", "status %s" % cert.get("status"))
-    return None, "the zone does not hold the new certificate"
-
-
-def _status_outcome(status: Optional[str]) -> Any:
-    # Packs and revalidated hostnames never fail the rotation: a validation still running is pending.
-    return ("done", None) if status == "active" else ("pending", "status %s" % status)
-
-
-def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Optional[str] = None, check_mode: bool = False) -> List[Dict[str, Any]]:
-    """One row per planned object: its plan entry plus `outcome` and `detail`.
-
-    Outcomes: the plan's own action for objects with nothing to do (up_to_date, skipped, missing); `planned` in check
-    mode; else from the state read back: rotated/uploaded/restarted/revalidated, `deploying` (the new certificate is
-    there, not live yet), `pending` (packs and revalidation still validating), and for an object still on its old
-    certificate `failed` or, after a failed stage, `not_attempted`.
-    """
-    after = after or {}
-    hosts = {normalize_hostname(str(h.get("hostname") or "")): h for h in after.get("custom_hostnames") or []}
-    packs = {p.get("id"): p for p in after.get("cert_packs") or []}
-    done_names = {"rotate": "rotated", "upload": "uploaded", "restart": "restarted", "revalidate": "revalidated", "retire": "retired"}
-    rows = []
-    for obj in plan.get("objects") or []:
-        action, kind = obj["action"], obj["kind"]
-        outcome, detail = None, None
-        if action not in CHANGES:
-            outcome = action
-        elif check_mode:
-            outcome = "planned"
-        elif kind == "custom_hostname":
-            outcome, detail = _hostname_outcome(obj, hosts)
-        elif kind == "client_cert":
-            outcome, detail = _client_outcome(obj, after.get("hostname_client_certs") or [])
-            kept = [c.get("id") for c in after.get("hostname_client_certs") or [] if c.get("id") in (obj.get("retire") or []) and c.get("status") not in GONE]
-            if outcome == "done" and kept:
-                outcome, detail = None, "the replaced certificate %s is still there" % ", ".join(kept)
-        elif kind == "zone_cert":
-            outcome, detail = _zone_outcome(obj, after.get("custom_certs") or [])
-        elif kind == "cert_pack":
-            outcome, detail = _status_outcome((packs.get(obj.get("id")) or {}).get("status"))
-        elif kind == "managed_hostname":
-            outcome, detail = _status_outcome(((hosts.get(obj["name"]) or {}).get("ssl") or {}).get("status"))
-        if outcome == "done":
-            outcome = done_names[action]
-        elif outcome is None:
-            outcome = "not_attempted" if failure else "failed"
-            detail = detail + (" (kept: an earlier stage failed)" if failure else "")
-        rows.append(dict(obj, outcome=outcome, detail=detail))
-    return rows
-
-
-def read_zone_state(state: Dict[str, Any], option: str) -> Dict[str, Any]:
-    """The zone's state as the _info modules return it (the planner's `discovered`, the report's `state`), checked:
-    `custom_hostnames` as a list, its JSON text or the file a `dest` wrote, and the other kinds as lists of dicts."""
-    state = dict(state)
-    if state.get("custom_hostnames") is not None:
-        state["custom_hostnames"] = read_hostnames(state["custom_hostnames"], "%s.custom_hostnames" % option)
-    for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
-        if not isinstance(state.get(key) or [], list) or not all(isinstance(item, dict) for item in state.get(key) or []):
-            raise InputError("%s.%s must be the list the _info module returns as %s" % (option, key, key))
-    return state

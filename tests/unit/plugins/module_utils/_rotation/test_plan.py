@@ -1,4 +1,10 @@
-"""Rotation planning: the decision per object (clarifications 22, 24, 26, 34) over real certificates minted here."""
+"""Rotation planning: the decision per object over real certificates minted here.
+
+An object is rotated only when what is served differs from the new material and it is due (within the renewal
+window, in days or as a share of its lifetime, the earlier winning) or forced; new material that would not outlive
+what is served is refused. Also: `replaces`, the client-certificate quota, certificate packs and revalidation of
+timed-out hostnames only.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import cloudflare_issuer, isoformat
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import Planner, plan_rotation
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import Planner, plan_rotation
 from emulator.testcerts import make_ca, make_leaf
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -46,27 +52,27 @@ SHORT = {"expires_on": at(1 + 22 / 24), "not_before": at(-4 - 2 / 24)}
 
 
 def test_short_lived_certificate_is_rotated_by_the_percentage_window_but_not_by_one_day():
-    assert Planner(renew_before_percentage=33, now=NOW).due(SHORT) is None
-    assert Planner(renew_before_days=1, now=NOW).due(SHORT) == "not due: expires in 1 days, window 1 days"
+    assert Planner(renew_before_percentage=33, now=NOW).not_due_reason(SHORT) is None
+    assert Planner(renew_before_days=1, now=NOW).not_due_reason(SHORT) == "not due: expires in 1 day, window 1 day"
 
 
 def test_both_windows_the_earlier_moment_wins():
-    assert Planner(renew_before_days=1, renew_before_percentage=33, now=NOW).due(SHORT) is None
+    assert Planner(renew_before_days=1, renew_before_percentage=33, now=NOW).not_due_reason(SHORT) is None
     # 90-day certificate, 60 days left: neither 30 days nor 33 % (29.7 days) is due.
     ninety = {"expires_on": at(60), "not_before": at(-30)}
-    assert Planner(renew_before_days=30, renew_before_percentage=33, now=NOW).due(ninety).startswith("not due: expires in 59 days, window 30 days")
+    assert Planner(renew_before_days=30, renew_before_percentage=33, now=NOW).not_due_reason(ninety).startswith("not due: expires in 59 days, window 30 days")
 
 
 def test_thirty_days_only_when_neither_is_set():
-    assert Planner(now=NOW).due({"expires_on": at(29)}) is None
-    assert Planner(now=NOW).due({"expires_on": at(31)}) == "not due: expires in 30 days, window 30 days"
+    assert Planner(now=NOW).not_due_reason({"expires_on": at(29)}) is None
+    assert Planner(now=NOW).not_due_reason({"expires_on": at(31)}) == "not due: expires in 30 days, window 30 days"
     # Only a percentage: 30 days does not apply (20 % of 100 days = 20 days).
-    assert Planner(renew_before_percentage=20, now=NOW).due({"expires_on": at(25), "uploaded_on": at(-75)}).startswith("not due")
+    assert Planner(renew_before_percentage=20, now=NOW).not_due_reason({"expires_on": at(25), "uploaded_on": at(-75)}).startswith("not due")
 
 
 def test_uploaded_on_stands_in_for_not_before_and_an_unknown_lifetime_is_said():
-    assert Planner(renew_before_percentage=33, now=NOW).due({"expires_on": at(1.9), "uploaded_on": at(-4.1)}) is None
-    reason = Planner(renew_before_percentage=33, now=NOW).due({"expires_on": at(1.9)})
+    assert Planner(renew_before_percentage=33, now=NOW).not_due_reason({"expires_on": at(1.9), "uploaded_on": at(-4.1)}) is None
+    reason = Planner(renew_before_percentage=33, now=NOW).not_due_reason({"expires_on": at(1.9)})
     assert "lifetime is unknown" in reason
 
 

@@ -55,14 +55,14 @@ def columns(rows: Sequence[Dict[str, Any]]) -> Tuple[str, ...]:
     return COLUMNS[:-1] + (EDGE_COLUMN,) + COLUMNS[-1:] if with_edge(rows) else COLUMNS
 
 
-def scrub(value: Any) -> Any:
+def without_key_strings(value: Any) -> Any:
     """`value` with every string that holds a private key marker replaced, nested values included."""
     if isinstance(value, str):
         return REMOVED if "PRIVATE KEY" in value else value
     if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
+        return {k: without_key_strings(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
+        return [without_key_strings(v) for v in value]
     return value
 
 
@@ -80,8 +80,8 @@ def build_report(
     rows: Sequence[Dict[str, Any]], zone: Optional[str] = None, failure: Optional[str] = None, now: Optional[datetime.datetime] = None
 ) -> Dict[str, Any]:
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    clean = scrub(list(rows))
-    return {"zone": scrub(zone), "generated_at": isoformat(now), "failure": scrub(failure), "summary": summarize(clean), "rows": clean}
+    clean = without_key_strings(list(rows))
+    return {"zone": without_key_strings(zone), "generated_at": isoformat(now), "failure": without_key_strings(failure), "summary": summarize(clean), "rows": clean}
 
 
 def summary_line(summary: Dict[str, int]) -> str:
@@ -94,14 +94,14 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _facts(row: Dict[str, Any], side: str) -> Dict[str, Any]:
+def _side_facts(row: Dict[str, Any], side: str) -> Dict[str, Any]:
     facts = row.get(side)
     return facts if isinstance(facts, dict) else {}
 
 
 def cells(row: Dict[str, Any], edge: bool = False) -> List[str]:
     """The table's cells of one row, as plain text (each format escapes them); `edge` adds the edge column."""
-    old, new = _facts(row, "old"), _facts(row, "new")
+    old, new = _side_facts(row, "old"), _side_facts(row, "new")
     why = "; ".join(_text(v) for v in (row.get("reason"), row.get("detail")) if v not in (None, ""))
     return (
         [
@@ -176,7 +176,7 @@ def _when(facts: Dict[str, Any]) -> Optional[datetime.datetime]:
 
 def timeline_rows(rows: Sequence[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Optional[str]]:
     """The rows the timeline draws and, when capped, the note that says so."""
-    dated = [row for row in rows if _when(_facts(row, "old")) or _when(_facts(row, "new"))]
+    dated = [row for row in rows if _when(_side_facts(row, "old")) or _when(_side_facts(row, "new"))]
     if len(dated) <= TIMELINE_CAP:
         return dated, None
     picked = [row for row in dated if row.get("outcome") in CHANGED_OR_FAILED]
@@ -205,7 +205,7 @@ def _ticks(start: datetime.datetime, end: datetime.datetime) -> List[datetime.da
 
 def render_svg(rows: Sequence[Dict[str, Any]], now: datetime.datetime) -> str:
     """Per object a grey bar from now to the old expiry (red when past or within SOON_DAYS) and a green one to the new."""
-    dates = [now] + [d for row in rows for d in (_when(_facts(row, "old")), _when(_facts(row, "new"))) if d]
+    dates = [now] + [d for row in rows for d in (_when(_side_facts(row, "old")), _when(_side_facts(row, "new"))) if d]
     start, end = min(dates), max(dates)
     if end - start < datetime.timedelta(days=1):
         end = start + datetime.timedelta(days=1)
@@ -232,7 +232,7 @@ def render_svg(rows: Sequence[Dict[str, Any]], now: datetime.datetime) -> str:
         out.append("<g><title>%s %s: %s</title>" % (h(row.get("kind")), h(name), h(row.get("outcome"))))
         out.append('<text x="%d" y="%d" text-anchor="end">%s</text></g>' % (LABEL_WIDTH, y + 11, h(label)))
         for side, offset in (("old", 1), ("new", 1 + BAR_HEIGHT + 2)):
-            facts = _facts(row, side)
+            facts = _side_facts(row, side)
             when = _when(facts)
             if not when:
                 continue

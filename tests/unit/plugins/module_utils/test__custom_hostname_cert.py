@@ -7,7 +7,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError
 from ansible_collections.certops.cloudflare.plugins.modules import custom_hostname_cert
-from ansible_collections.certops.cloudflare.plugins.modules.custom_hostname_cert import CustomHostnameCert
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname_cert import CustomHostnameCert
 
 ZONE = "0" * 32
 HOST = "app.customer.com"

@@ -7,7 +7,7 @@ import json
 from html.parser import HTMLParser
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import isoformat
-from ansible_collections.certops.cloudflare.plugins.module_utils._report import (
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.report import (
     TIMELINE_CAP,
     build_report,
     render_html,

@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, certops.cloudflare contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What a rotation achieved: each planned object against the state read back, and against what the edge serves.
+
+This is a private file: it may change in any release without notice.
+
+The one place outcomes are computed (rotation_report; the filters rotation_outcomes, rotation_edge_targets and
+rotation_edge wrap the same functions). A certificate counts as there by the identity rule of its kind, the one the
+planner and the modules apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import is_identical
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import is_live
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import is_same_certificate as same_hostname_certificate
+from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import is_same_certificate as same_client_certificate
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import normalize_hostname
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import KEY_TYPES, normalize_fingerprint
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import CHANGES
+from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import ENDED_STATUSES
+
+DONE_NAMES = {"rotate": "rotated", "upload": "uploaded", "restart": "restarted", "revalidate": "revalidated", "retire": "retired"}
+# Outcomes after which a custom hostname must serve its new certificates (the others changed nothing at the edge).
+SWITCHED = ("rotated", "uploaded")
+EDGE_VERIFIED = "verified"
+
+
+def _new_hostname_certificates(obj: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The identities of a custom hostname's new certificates; a plan without them names fingerprints only."""
+    return obj.get("new_certificates") or [{"fingerprint_sha256": f} for f in obj.get("new_fingerprints") or []]
+
+
+def _serves(entries: Sequence[Dict[str, Any]], identity: Dict[str, Any]) -> bool:
+    if "serial_number" in identity:
+        return any(same_hostname_certificate(entry, identity) for entry in entries)
+    return identity["fingerprint_sha256"] in {normalize_fingerprint(e.get("fingerprint_sha256")) for e in entries}
+
+
+def _hostname_outcome(obj: Dict[str, Any], hosts: Dict[str, Dict[str, Any]]) -> Tuple[Optional[str], Optional[str]]:
+    host = hosts.get(obj["name"]) or {}
+    entries = (host.get("ssl") or {}).get("certificates") or []
+    if not all(_serves(entries, identity) for identity in _new_hostname_certificates(obj)):
+        return None, "still serves its old certificate"
+    if is_live(host):
+        return "done", None
+    return "deploying", "serves the new certificate once live: status %s, SSL status %s" % (host.get("status"), (host.get("ssl") or {}).get("status"))
+
+
+def _client_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Tuple[Optional[str], Optional[str]]:
+    identity = obj.get("new_certificate") or {"fingerprint_sha256": (obj.get("new") or {}).get("fingerprint_sha256")}
+    live = [c for c in certs if c.get("status") not in ENDED_STATUSES]
+    if "serial_number" in identity:
+        cert = next((c for c in live if same_client_certificate(c, identity)), None)
+    else:
+        cert = next((c for c in live if normalize_fingerprint(c.get("fingerprint_sha256")) == identity["fingerprint_sha256"]), None)
+    if cert is None:
+        return None, "the new certificate is not uploaded"
+    using = {a.get("hostname") for a in cert.get("hostnames") or [] if a.get("enabled", True)}
+    missing = sorted(set(obj.get("hostnames") or []) - using)
+    if missing:
+        return None, "not associated yet with %s" % ", ".join(missing)
+    if cert.get("status") != "active":
+        return "deploying", "status %s" % cert.get("status")
+    kept = [c.get("id") for c in live if c.get("id") in (obj.get("retire") or [])]
+    if kept:
+        return None, "the replaced certificate %s is still there" % ", ".join(kept)
+    return "done", None
+
+
+def _zone_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Tuple[Optional[str], Optional[str]]:
+    identity = obj.get("new_identity")
+    for cert in certs:
+        if cert.get("status") not in ENDED_STATUSES and identity and is_identical(cert, identity):
+            return ("done", None) if cert.get("status") == "active" else ("deploying", "status %s" % cert.get("status"))
+    return None, "the zone does not hold the new certificate"
+
+
+def _status_outcome(status: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    # Packs and revalidated hostnames never fail the rotation: a validation still running is pending.
+    return ("done", None) if status == "active" else ("pending", "status %s" % status)
+
+
+def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Optional[str] = None, check_mode: bool = False) -> List[Dict[str, Any]]:
+    """One row per planned object: its plan entry plus `outcome` and `detail`.
+
+    Outcomes: the plan's own action for objects with nothing to do (up_to_date, skipped, missing); `planned` in check
+    mode; else from the state read back: rotated/uploaded/restarted/revalidated, `deploying` (the new certificate is
+    there, not live yet), `pending` (packs and revalidation still validating), and for an object still on its old
+    certificate `failed` or, after a failed stage, `not_attempted`.
+    """
+    after = after or {}
+    hosts = {normalize_hostname(str(h.get("hostname") or "")): h for h in after.get("custom_hostnames") or []}
+    packs = {p.get("id"): p for p in after.get("cert_packs") or []}
+    rows = []
+    for obj in plan.get("objects") or []:
+        action, kind = obj["action"], obj["kind"]
+        outcome: Optional[str] = None
+        detail: Optional[str] = None
+        if action not in CHANGES:
+            outcome = action
+        elif check_mode:
+            outcome = "planned"
+        elif kind == "custom_hostname":
+            outcome, detail = _hostname_outcome(obj, hosts)
+        elif kind == "client_cert":
+            outcome, detail = _client_outcome(obj, after.get("hostname_client_certs") or [])
+        elif kind == "zone_cert":
+            outcome, detail = _zone_outcome(obj, after.get("custom_certs") or [])
+        elif kind == "cert_pack":
+            outcome, detail = _status_outcome((packs.get(obj.get("id")) or {}).get("status"))
+        elif kind == "managed_hostname":
+            outcome, detail = _status_outcome(((hosts.get(obj["name"]) or {}).get("ssl") or {}).get("status"))
+        if outcome == "done":
+            outcome = DONE_NAMES[action]
+        elif outcome is None:
+            outcome = "not_attempted" if failure else "failed"
+            detail = (detail or "") + (" (kept: an earlier stage failed)" if failure else "")
+        rows.append(dict(obj, outcome=outcome, detail=detail))
+    return rows
+
+
+# -- the edge ------------------------------------------------------------------------------------------------------
+
+
+def edge_expectations(entries: Iterable[Tuple[str, Sequence[str], Sequence[str]]]) -> Dict[str, Any]:
+    """What to probe, as edge_cert_info takes it, for (hostname, key types, new fingerprints) entries: each hostname per
+    key type of its new certificates, expecting any of them (a client offering one key type only gets its own)."""
+    hostnames: List[str] = []
+    expect: Dict[str, Dict[str, List[str]]] = {}
+    wanted_types = set()
+    for hostname, key_types, fingerprints in entries:
+        types = list(key_types or KEY_TYPES)
+        hostnames.append(str(hostname))
+        expect[str(hostname)] = {key_type: list(fingerprints or []) for key_type in types}
+        wanted_types.update(types)
+    return {"hostnames": hostnames, "key_types": [k for k in KEY_TYPES if k in wanted_types], "expect": expect}
+
+
+def switched_rows(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [r for r in rows if r.get("kind") == "custom_hostname" and r.get("outcome") in SWITCHED]
+
+
+def edge_targets(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """What to probe after a rotation: every custom hostname the outcome rows say was switched to new certificates."""
+    return edge_expectations((r["name"], r.get("key_types") or (), r.get("new_fingerprints") or ()) for r in switched_rows(rows))
+
+
+def _edge_verdict(row: Dict[str, Any], entries: Dict[Tuple[str, str], Dict[str, Any]]) -> str:
+    """`verified` when each key type of the row serves one of its new certificates; else what is served instead."""
+    wanted = set(row.get("new_fingerprints") or [])
+    problems = []
+    for key_type in row.get("key_types") or KEY_TYPES:
+        entry = entries.get((str(row["name"]), key_type))
+        if entry is None:
+            problems.append("%s not probed" % key_type)
+        elif entry.get("error"):
+            problems.append("%s: %s" % (key_type, entry["error"]))
+        elif entry.get("fingerprint_sha256") not in wanted or entry.get("key_type") != key_type:
+            problems.append("%s: serves %s, not the new certificate" % (key_type, str(entry.get("fingerprint_sha256"))[:16]))
+    return EDGE_VERIFIED if not problems else "not verified (%s)" % "; ".join(problems)
+
+
+def edge_outcomes(rows: Sequence[Dict[str, Any]], edge_certs: Optional[Sequence[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """The rows with an `edge` column: the verdict for each switched custom hostname probed, None for the others."""
+    entries = {(str(e.get("hostname")), str(e.get("requested_key_type"))): e for e in edge_certs or []}
+    probed = {name for name, _key_type in entries}
+    switched = {id(r) for r in switched_rows(rows)}
+    return [dict(row, edge=_edge_verdict(row, entries) if id(row) in switched and str(row.get("name")) in probed else None) for row in rows]
