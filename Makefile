@@ -1,4 +1,4 @@
-# certops.cloudflare development tasks. `make test` is the gate CI runs; `make demo` the tour.
+# certops.cloudflare development tasks. `make test` is the gate CI runs; `make demo` the tour; `make help` lists them all.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -17,8 +17,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: test compat units integration contract sanity lint docs-lint build demo emulator bench reliability clean link copy \
 	sanity-distro sanity-run no-sanity-ignores ee galaxy-import docs docs-site changelog
 
-test: units integration contract sanity lint docs-lint build
+test: units integration contract sanity lint docs-lint build ## the gate CI runs: unit, integration, contract, sanity, lint, docs lint, build (the default goal)
 	@echo "make test: all checks passed"
+
+# One line per target, from the `## ` comment on its rule line.
+.PHONY: help
+help: ## this list
+	@echo "make TARGET (no target: test)"
+	@awk -F ':.*## ' '/^[a-zA-Z0-9_.-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The oldest supported ansible-core (meta/runtime.yml): integration and sanity again, in its own venv.
 # A slower CI leg after `make test` (see .ci/run), not part of the gate.
@@ -28,7 +34,7 @@ $(COMPAT_VENV)/.installed: requirements.txt requirements-compat.txt
 	$(COMPAT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-compat.txt
 	touch $@
 
-compat: $(COMPAT_VENV)/.installed link copy
+compat: $(COMPAT_VENV)/.installed link copy ## integration and sanity again on ansible-core 2.16, the oldest supported (.venv-2.16)
 	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider -n 2 tests/integration
 	$(MAKE) --no-print-directory sanity-run PY=$(COMPAT_VENV)/bin/python
 
@@ -37,31 +43,31 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-link: $(STAMP)
+link: $(STAMP) ## internal: the dev venv and the symlink under .build/collections the tools import the collection from
 	@mkdir -p $(dir $(LINK))
 	@[ -L $(LINK) ] || ln -s $(CURDIR) $(LINK)
 
-copy: $(STAMP)
+copy: $(STAMP) ## internal: a copy of the tree under .build/copy for ansible-test and antsibull-docs
 	@rm -rf $(COPY_ROOT) && mkdir -p $(COPY)
 	@git ls-files -co --exclude-standard -z | xargs -0 ls -d 2>/dev/null | tar -cf - -T - | tar -xf - -C $(COPY)
 	@# ansible-test lists files with git; the copy is its own repository so .gitignore here does not hide it.
 	@cd $(COPY) && git init -q && git add -A
 
-units: link
+units: graphviz link ## unit tests and the emulator's own tests
 	$(PYTEST) -n 2 tests/unit tests/emulator_tests
 
 # Exit code 5 means "no tests collected": fine while a suite is still empty.
-integration: link
+integration: link ## modules, role and playbook through ansible-playbook against the emulator
 	rm -rf tests/output/journal
 	$(PYTEST) -n 2 tests/integration || [ $$? -eq 5 ]
 
-contract: link
+contract: link ## the requests and answers the tests journaled, checked against Cloudflare's OpenAPI document
 	CERTOPS_REQUIRE_JOURNAL=1 $(PYTEST) tests/contract -rs
 
-sanity: no-sanity-ignores copy sanity-run
+sanity: no-sanity-ignores copy sanity-run ## ansible-test sanity --venv on the copy, with no ignore files
 
-# ansible-test sanity passes with no ignore files (STYLE.md section 10): fix a finding rather than ignore it.
-no-sanity-ignores:
+# ansible-test sanity passes with no ignore files: fix a finding rather than ignore it.
+no-sanity-ignores: ## internal: fails when a tests/sanity/ignore-*.txt exists
 	@if ls tests/sanity/ignore-*.txt 2>/dev/null; then echo "sanity ignore files are not allowed: fix the findings"; exit 1; fi
 
 # `make sanity` where ansible-test runs on a distribution's Python whose ensurepip bundles no pip wheel (Debian's
@@ -73,7 +79,7 @@ $(DISTRO_VENV)/.installed: requirements-dev.txt
 	$(DISTRO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$$(grep '^ansible-core' requirements-dev.txt)"
 	touch $@
 
-sanity-distro: no-sanity-ignores $(DISTRO_VENV)/.installed copy
+sanity-distro: no-sanity-ignores $(DISTRO_VENV)/.installed copy ## make sanity with ansible-test on a distribution Python (DISTRO_PYTHON, default /usr/bin/python3)
 	DISTRO_PYTHON=$(DISTRO_PYTHON) $(PYTEST) .ci/test_get_pip_offline.py
 	@$(DISTRO_VENV)/bin/python -c 'import sys; print("sanity on", sys.executable, "->", sys._base_executable)'
 	$(MAKE) --no-print-directory sanity-run PY=$(DISTRO_VENV)/bin/python
@@ -81,22 +87,22 @@ sanity-distro: no-sanity-ignores $(DISTRO_VENV)/.installed copy
 # ansible-test of the venv that $(PY) belongs to, with the offline pip bootstrap in its cache; the bootstrap falls back
 # to the dev venv's pip (named in get_pip_offline.pip_dir) where the interpreter has no pip wheel (.ci/get_pip_offline.py).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
-sanity-run:
+sanity-run: ## internal: ansible-test sanity of the venv PY belongs to, on the copy
 	@mkdir -p $(ANSIBLE_TEST_CACHE)
 	@$(CURDIR)/$(VENV)/bin/python -c 'import os, pip; print(os.path.dirname(os.path.dirname(pip.__file__)))' \
 	  > $(ANSIBLE_TEST_CACHE)/get_pip_offline.pip_dir
 	@for v in $$($(PY) .ci/ansible_test_pip_versions.py); do cp .ci/get_pip_offline.py $(ANSIBLE_TEST_CACHE)/get_pip_$${v//./_}.py; done
 	cd $(COPY) && $(CURDIR)/$(dir $(PY))ansible-test sanity --venv --python 3.11 --color no
 
-lint: link
+lint: link ## ansible-lint (production profile) and antsibull-changelog lint
 	ansible-lint
 	antsibull-changelog lint
 
-docs-lint: copy
+docs-lint: copy ## antsibull-docs lint-collection-docs on the plugin docs
 	cd $(COPY) && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
 
 # Build the tarball, install it into an empty collections path, and render every plugin's docs from there.
-build: copy
+build: copy ## the tarball, installed into an empty path, every plugin's and role's docs rendered with ansible-doc
 	rm -rf .build/dist .build/installed && mkdir -p .build/dist .build/installed
 	cd $(COPY) && ansible-galaxy collection build --output-path $(CURDIR)/.build/dist
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed ansible-galaxy collection install -p .build/installed .build/dist/certops-cloudflare-*.tar.gz
@@ -120,7 +126,7 @@ $(TOOLS_VENV)/.installed: requirements-tools.txt
 # The build context of docs/examples/execution-environment.yml with the built tarball, then the context's own galaxy
 # and introspection steps run here (.ci/check_ee_context.py): building the image needs podman or docker, CI has neither.
 EE_DIR := .build/ee
-ee: $(TOOLS_VENV)/.installed build
+ee: $(TOOLS_VENV)/.installed build ## the execution environment's build context, checked without a container engine
 	rm -rf $(EE_DIR) && mkdir -p $(EE_DIR)
 	cp docs/examples/execution-environment.yml $(EE_DIR)/
 	cp .build/dist/certops-cloudflare-*.tar.gz $(EE_DIR)/certops-cloudflare.tar.gz
@@ -130,7 +136,7 @@ ee: $(TOOLS_VENV)/.installed build
 # galaxy-importer, the checks Galaxy runs on upload, on the built tarball in its local mode (.ci/galaxy-importer.cfg
 # says which part needs a container and is off). Any error or warning it logs fails the target.
 GALAXY_IMPORT_DIR := .build/galaxy-import
-galaxy-import: $(TOOLS_VENV)/.installed build
+galaxy-import: $(TOOLS_VENV)/.installed build ## galaxy-importer, the checks Galaxy runs on upload, on the built tarball
 	rm -rf $(GALAXY_IMPORT_DIR) && mkdir -p $(GALAXY_IMPORT_DIR)
 	set -o pipefail; cd $(GALAXY_IMPORT_DIR) && PATH=$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(CURDIR)/.ci/galaxy-importer.cfg \
 	  $(CURDIR)/$(TOOLS_VENV)/bin/python -m galaxy_importer.main $(CURDIR)/.build/dist/certops-cloudflare-*.tar.gz 2>&1 | tee import.log
@@ -147,9 +153,9 @@ $(DOCS_STAMP): requirements-docs.txt $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt
 	touch $@
 
-docs: $(DOCS_STAMP) build docs-site
+docs: $(DOCS_STAMP) build docs-site ## the static docs site in .build/docsite/build/html (Sphinx with warnings as errors)
 
-docs-site:
+docs-site: ## internal: the docs site from the collection already installed in DOCS_COLLECTIONS
 	rm -rf $(DOCSITE) && mkdir -p $(DOCSITE)/rst && chmod 700 $(DOCSITE) $(DOCSITE)/rst
 	cd $(DOCSITE) && ANSIBLE_COLLECTIONS_PATH=$(DOCS_COLLECTIONS) antsibull-docs sphinx-init --use-current --squash-hierarchy \
 	  --fail-on-error --dest-dir . --project certops.cloudflare --title certops.cloudflare --html-short-title certops.cloudflare \
@@ -162,35 +168,47 @@ docs-site:
 	cd $(DOCSITE) && sphinx-build -M html rst build -c . -W --keep-going -q
 	@echo "docs site: $(DOCSITE)/build/html/index.html"
 
+# The diagrams of docs/: each docs/<name>.dot rendered by Graphviz to docs/<name>.svg, committed beside it for readers
+# of the repository (tests/unit/test_diagrams.py fails when one is not current). Graphviz comes from Debian:
+# .ci/apt_install.sh installs it when `dot` is missing and this runs as root, else says what to install.
+.PHONY: diagrams graphviz
+diagrams: ## render every docs/*.dot to the SVG beside it (installs Graphviz when missing and root)
+	@.ci/apt_install.sh dot:graphviz
+	@for f in docs/*.dot; do dot -Tsvg "$$f" -o "$${f%.dot}.svg" && echo "rendered $${f%.dot}.svg"; done
+
+# Before the unit tests: without Graphviz the diagram test skips, and under CI (CI=true) fails.
+graphviz: ## internal: Graphviz's dot, installed from Debian when missing and run as root
+	@.ci/apt_install.sh dot:graphviz || [ "$${CI:-}" != true ]
+
 # CHANGELOG.md and CHANGELOG.rst for the version in galaxy.yml from every fragment and plugin. Fragments are kept
 # (changelogs/config.yaml), so this re-runs until the release: new fragments and modules join it, edited ones are
 # refreshed, removed ones leave. At the release, run it with the day's date: make changelog CHANGELOG_ARGS="--date ..."
-changelog: link
+changelog: link ## CHANGELOG.md and CHANGELOG.rst from the fragments (CHANGELOG_ARGS="--date ..." at the release)
 	cd $(LINK) && antsibull-changelog release --version $$($(PY) -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])') \
 	  --update-existing --refresh --reload-plugins $(CHANGELOG_ARGS)
 
 # EMULATOR_EDGE_PORT=8443 also opens the TLS edge on 127.0.0.1 (what each hostname serves; tests/emulator/README.md).
-emulator: $(STAMP)
+emulator: $(STAMP) ## the Cloudflare API emulator in the foreground (EMULATOR_EDGE_PORT=8443 adds its TLS edge)
 	$(if $(EMULATOR_EDGE_PORT),EMULATOR_EDGE_PORT=$(EMULATOR_EDGE_PORT)) PYTHONPATH=tests $(PY) -m emulator
 
 # The tour: the emulator with the demo zone, then the playbook certops.cloudflare.rotate previewed, run and re-run.
-demo: link
+demo: link ## the tour: the emulator, then the rotate playbook previewed, run and re-run
 	PYTHONPATH=tests $(PY) tests/demo/run_demo.py
 
 # API calls, wall time against a plain requests loop, the scaled rate limit and memory at N custom hostnames
 # (docs/benchmarks.md). Exits non-zero when a count target is missed. make bench BENCH_ARGS="--sizes 100,1000"
-bench: link
+bench: link ## API calls, wall time, rate limit and memory at N custom hostnames (BENCH_ARGS=...)
 	PYTHONPATH=tests $(PY) tests/bench/run_bench.py $(BENCH_ARGS)
 
 # Faults, crashes, hostile input, secrets and check mode (docs/reliability.md): a CI leg after `make test`.
-reliability: link
+reliability: link ## faults, crashes, hostile input, secrets and check mode
 	$(PYTEST) -n 2 tests/reliability
 
 # edge_cert_info probing 1,000 hostnames at the emulator's TLS edge with the default workers: a CI leg after `make test`
 # (which skips it); the time is printed, not asserted.
 .PHONY: edge-scale
-edge-scale: link
+edge-scale: link ## edge_cert_info probing 1,000 hostnames at the emulator's TLS edge
 	CERTOPS_EDGE_SCALE=1 $(PYTEST) -s tests/integration/test_edge_cert_info.py -k one_thousand
 
-clean:
+clean: ## remove .build and tests/output
 	rm -rf .build tests/output

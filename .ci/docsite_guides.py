@@ -3,7 +3,8 @@
 Each docs/docsite/rst/guide_<name>.rst is a pointer to docs/<name>.md (one copy of the text). In the generated site
 (RST_DIR/docsite), this replaces guide_<name>.rst by guide_<name>.md: the pointer's label as a MyST target, then the
 guide, with links to another guide (`rotation.md#inputs`) pointed at its page and links to other files of the
-repository pointed at GitHub. Run from the repository root.
+repository pointed at GitHub. An image of docs/ (`![...](architecture.svg)`, a diagram `make diagrams` renders) is
+copied beside the page, so Sphinx finds it. Run from the repository root.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shutil
 import sys
 
 GUIDES = "docs"
 POINTERS = os.path.join("docs", "docsite", "rst")
 REPOSITORY_URL = "https://github.com/certops/cloudflare/blob/main/"
 LABEL = re.compile(r"^\.\. _(ansible_collections\.[^:]+):", re.MULTILINE)
-RELATIVE_LINK = re.compile(r"\]\((?!https?://|#|mailto:)([^)#\s]+)(#[^)\s]*)?\)")
+# A link or image to a file of the repository: `[text](target#anchor)`, `![alt](target)` (the image's `![alt` first).
+RELATIVE_LINK = re.compile(r"(!\[[^\]]*)?\]\((?!https?://|#|mailto:)([^)#\s]+)(#[^)\s]*)?\)")
 
 
 def guide_name(pointer: str) -> str:
@@ -25,16 +28,22 @@ def guide_name(pointer: str) -> str:
     return os.path.basename(pointer)[len("guide_") : -len(".rst")]
 
 
-def rewrite_link(match: re.Match, guides: set[str]) -> str:
-    target, anchor = match.group(1), match.group(2) or ""
+def rewrite_link(match: re.Match, guides: set[str], images: list[str]) -> str:
+    image, target, anchor = match.group(1), match.group(2), match.group(3) or ""
+    if image:
+        path = os.path.normpath(target)
+        if path.startswith("..") or os.path.isabs(path) or not os.path.isfile(os.path.join(GUIDES, path)):
+            raise SystemExit("image %s: not a file of %s/" % (target, GUIDES))
+        images.append(path)
+        return "%s](%s)" % (image, path)
     if os.path.dirname(target) == "" and target.endswith(".md") and target[:-3] in guides:
         return "](guide_%s.md%s)" % (target[:-3], anchor)
     path = os.path.normpath(os.path.join(GUIDES, target))
     return "](%s%s%s)" % (REPOSITORY_URL, path, anchor)
 
 
-def page_text(pointer: str, guides: set[str]) -> str:
-    """The Markdown page that takes the pointer's place."""
+def page_text(pointer: str, guides: set[str], images: list[str]) -> str:
+    """The Markdown page that takes the pointer's place; the images it shows (paths under docs/) go to `images`."""
     with open(pointer, encoding="utf-8") as handle:
         label = LABEL.search(handle.read())
     if not label:
@@ -43,7 +52,7 @@ def page_text(pointer: str, guides: set[str]) -> str:
     if not os.path.isfile(guide):
         raise SystemExit("%s points at %s, which does not exist" % (pointer, guide))
     with open(guide, encoding="utf-8") as handle:
-        text = RELATIVE_LINK.sub(lambda match: rewrite_link(match, guides), handle.read())
+        text = RELATIVE_LINK.sub(lambda match: rewrite_link(match, guides, images), handle.read())
     return "(%s)=\n\n%s" % (label.group(1), text)
 
 
@@ -53,11 +62,16 @@ def main() -> int:
     guides = {guide_name(pointer) for pointer in pointers}
     for pointer in pointers:
         name = os.path.basename(pointer)[: -len(".rst")]
-        text = page_text(pointer, guides)
+        images: list[str] = []
+        text = page_text(pointer, guides, images)
         os.remove(os.path.join(site_docsite, name + ".rst"))
         with open(os.path.join(site_docsite, name + ".md"), "w", encoding="utf-8") as handle:
             handle.write(text)
         print("docs site: docs/%s.md as docsite/%s" % (guide_name(pointer), name))
+        for image in images:
+            os.makedirs(os.path.dirname(os.path.join(site_docsite, image)), exist_ok=True)
+            shutil.copyfile(os.path.join(GUIDES, image), os.path.join(site_docsite, image))
+            print("docs site: docs/%s beside it" % image)
     return 0
 
 

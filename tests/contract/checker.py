@@ -1,13 +1,14 @@
 """Checks journaled requests and answers against Cloudflare's OpenAPI document with openapi-core.
 
 Requests: path, method, query and body of the operation. Answers: a 2xx against the operation's
-success schema; an error body against `api-response-common-failure` alone (clarification 3: the
-document's 4XX schemas cannot be satisfied). Injected faults and rate-limit answers are not
+success schema; an error body against `api-response-common-failure` alone (the document's 4XX
+schemas cannot be satisfied). Injected faults and rate-limit answers are not
 answers of the API, so only their requests are checked. Documented quirks, waived here:
 * a DELETE without a body: the document requires a schemaless body on every DELETE;
 * the `ssl` query parameter of GET .../custom_hostnames defaults to '0' while its enum is [0, 1],
   so an absent parameter fails; parameters the request did not send are not reported;
-* `ssl.id` is 32 hex characters (clarification 2) where the document says 36.
+* `ssl.id` is 32 hex characters, as every id the emulator hands out and the path ids' limit of 32,
+  where the document says 36.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def _shape(value: Any) -> Any:
 
 
 def _waive_ssl_id(value: Any) -> Any:
-    """Give every `ssl.id` the 36-character form the document asks for (clarification 2)."""
+    """Give every `ssl.id` the 36-character form the document asks for (ids here are 32 hex characters)."""
     if isinstance(value, list):
         return [_waive_ssl_id(v) for v in value]
     if not isinstance(value, dict):

@@ -210,7 +210,7 @@ def hostname(value: Any, name: str = "hostname", wildcard: bool = False) -> str:
 
 
 def new_id() -> str:
-    """Every id the emulator hands out: 32 lowercase hex characters (clarification 2)."""
+    """Every id the emulator hands out, `ssl.id` included: 32 lowercase hex characters (path ids are limited to 32)."""
     return uuid.uuid4().hex
 
 

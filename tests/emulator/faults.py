@@ -180,7 +180,7 @@ class RateLimiter:
     """At most `limit` requests per `window` seconds per credential; past that, 429 until the window ends.
 
     Cloudflare allows 1,200 requests per five minutes and then blocks for the rest of the window;
-    tests scale the window down (clarification 14).
+    tests scale the window down (1,200 requests per 30 s in the benchmark's rate-limited row).
     """
 
     def __init__(self) -> None:

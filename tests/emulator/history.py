@@ -1,7 +1,7 @@
 """What the edge served over time: one model, `served(hostname, key_type, at)`, and the check that it was always valid.
 
-Clarification 10: valid means the certificate served is unexpired and covers the host; while a new one is
-pending_deployment the old one is what is served. The history records timelines ("spans") of:
+Valid means the certificate served is unexpired and covers the host; while a new one is pending_deployment
+the old one is what is served. The history records timelines ("spans") of:
 
 * custom hostnames: from the first certificate served (a Cloudflare-managed one once its validation
   completes, or a custom one once deployed) until the hostname is deleted;
@@ -140,7 +140,7 @@ class History:
         A custom hostname's own certificates win (the one of that key type, else the other one it has; or
         its managed certificate); otherwise the zone custom certificates of the hostname's zone that cover
         it and are within their validity, legacy_custom before sni_custom, then lower priority first
-        (clarification 9), preferring the key type asked for.
+        (Cloudflare's "Certificate and hostname priority"), preferring the key type asked for.
         """
         with self._state.lock:
             now = self._state.settle_all()

@@ -246,7 +246,7 @@ def test_managed_hostname_answers_dcv_delegation_records(emulator_factory):
     [{"custom_origin_server": "not a hostname"}, {"custom_origin_server": "*.example.com"}, {"custom_origin_sni": "bad_sni!"}],
 )
 def test_bad_custom_origin_fields_are_refused(api, extra):
-    # Seed 001: the origin server is "a valid hostname"; the SNI a hostname or ':request_host_header:'.
+    # Cloudflare's "Edit Custom Hostname": the origin server is "a valid hostname"; the SNI a hostname or ':request_host_header:'.
     assert codes(create(api, expect=400, **extra)) == [1004]
     assert api.get(api.zone("custom_hostnames"))["result"] == []
 

@@ -86,7 +86,7 @@ def test_zone_custom_certificates_follow_the_priority_rules(edge, leaf):
     first_sni, second_sni, legacy = leaf(["*.example.com"]), leaf(["*.example.com"]), leaf(["*.example.com"])
     for cert, kind, priority in ((second_sni, "sni_custom", 2), (first_sni, "sni_custom", 1)):
         edge.state.add_custom_certificate(edge.zone_id, cert.chain_pem, private_key=cert.key_pem, type=kind, priority=priority)
-    assert fingerprint(edge.edge_port, "www.example.com") == first_sni.fingerprint_sha256  # clarification 9: the lower number first
+    assert fingerprint(edge.edge_port, "www.example.com") == first_sni.fingerprint_sha256  # the lower number first ("Certificate and hostname priority")
     edge.state.add_custom_certificate(edge.zone_id, legacy.chain_pem, private_key=legacy.key_pem, type="legacy_custom", priority=30)
     assert fingerprint(edge.edge_port, "www.example.com") == legacy.fingerprint_sha256  # legacy_custom before sni_custom
     assert fingerprint(edge.edge_port, "www.example.com") == edge.history.served("www.example.com", "ecdsa").fingerprint_sha256

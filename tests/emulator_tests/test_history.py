@@ -58,7 +58,7 @@ def test_custom_hostname_serves_the_old_certificate_of_each_key_type_while_the_n
     api.patch(api.zone("custom_hostnames/" + created.id), {"ssl": {"type": "dv", "custom_cert_bundle": bundle}})
     pending = clock.advance(DELAY / 2)
     assert api.get(api.zone("custom_hostnames/" + created.id))["result"]["ssl"]["status"] == "pending_deployment"
-    assert served(emu, HOST, "ecdsa").fingerprint_sha256 == old_ec.fingerprint_sha256  # clarification 10
+    assert served(emu, HOST, "ecdsa").fingerprint_sha256 == old_ec.fingerprint_sha256  # the old one is served while the new one is pending_deployment
     assert served(emu, HOST, "rsa").fingerprint_sha256 == rsa.fingerprint_sha256
     clock.advance(DELAY)
     now = served(emu, HOST, "ecdsa")
@@ -149,7 +149,7 @@ def test_zone_certificate_choice_type_priority_key_type_expiry_and_zone(emu, clo
     sni_ecdsa = add(emu.zone_id, mint={"hosts": ["*.example.com"], "key_type": "ecdsa", "days": 30}, type="sni_custom", priority=5)
     add(emu.zone_id, mint={"hosts": ["*.example.com"], "key_type": "rsa", "days": 30}, type="sni_custom", priority=3)
     add(emu.zone_id, mint={"hosts": ["other.test"], "days": 30}, type="sni_custom", priority=1)
-    assert served(emu, "www.example.com", "rsa").object_id == legacy.id  # legacy_custom before sni_custom (clarification 9)
+    assert served(emu, "www.example.com", "rsa").object_id == legacy.id  # legacy_custom before sni_custom ("Re-prioritize SSL Certificates")
     assert served(emu, "www.example.com", "ecdsa").object_id == sni_ecdsa.id  # the key type asked for, when there is one
     assert served(emu, "other.test", "rsa").source == "none"  # not a hostname of the zone
     assert served(emu, "a.b.example.com", "rsa").source == "none"  # a wildcard covers one label
@@ -166,7 +166,7 @@ def test_zone_certificate_patched_serves_the_old_one_until_the_new_one_is_deploy
     old_id, old_fingerprint = old.id, old.info.fingerprint_sha256  # the PATCH changes the object in place
     new_pem = leaf(ZONE_HOSTS)
     patched = api.patch(api.zone("custom_certificates/" + old_id), {"certificate": new_pem.chain_pem, "private_key": new_pem.key_pem})["result"]
-    assert (patched["id"] == old_id) == (cert_type == "legacy_custom")  # sni_custom gets a new id (clarification 32)
+    assert (patched["id"] == old_id) == (cert_type == "legacy_custom")  # sni_custom gets a new id (the document's PATCH description)
     clock.advance(DELAY / 2)
     assert served(emu, "example.com", "ecdsa").fingerprint_sha256 == old_fingerprint != new_pem.fingerprint_sha256
     clock.advance(DELAY)

@@ -17,7 +17,7 @@ from emulator.testcerts import make_ca, make_leaf
 MOD = "certops.cloudflare.custom_hostname"
 HOST = "app.customer.com"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# A non-default SSL configuration: every PATCH must send it back whole (clarification 7).
+# A non-default SSL configuration: every PATCH must send it back whole (a PATCH replaces the stored SSL configuration).
 SSL_CONFIG = {
     "method": "http",
     "type": "dv",

@@ -19,7 +19,7 @@ from emulator.testcerts import make_ca, make_leaf, new_key
 
 MOD = "certops.cloudflare.custom_hostname_cert"
 HOST = "app.customer.com"
-# A non-default SSL configuration: every PATCH must send it back unchanged (clarification 7).
+# A non-default SSL configuration: every PATCH must send it back unchanged (a PATCH replaces the stored SSL configuration).
 SSL_CONFIG = {
     "method": "txt",
     "type": "dv",

@@ -1,6 +1,8 @@
 """Certificate packs: Advanced Certificate Manager orders, quota, restart of validation.
 
-Rules (seed 003, clarifications 6 and 8):
+Rules (Cloudflare's API reference "Restart Validation or Update Advanced Certificate Manager Certificate Pack",
+operationId certificate-packs-restart-validation-for-advanced-certificate-manager-certificate-pack, and the
+list's `status` parameter in certificate-packs-list-certificate-packs):
 * an order has type advanced, 1 to 50 hosts including the zone apex, a validation_method,
   validity_days in 14/30/90/365 and a certificate_authority; it is refused once the quota is used;
 * statuses go initializing -> pending_validation -> pending_issuance -> pending_deployment -> active,

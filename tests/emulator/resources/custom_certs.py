@@ -1,6 +1,7 @@
 """Zone custom certificates (Custom SSL for a zone) and their priority.
 
-Rules (seed 004, clarifications 9 and 15):
+Rules (Cloudflare's API reference "Re-prioritize SSL Certificates", operationId
+custom-ssl-for-a-zone-re-prioritize-ssl-certificates, and "Certificate and hostname priority"):
 * upload takes certificate and private_key (both required by the document), type legacy_custom
   (default) or sni_custom, bundle_method, geo_restrictions and policy; `policy` is answered as
   `policy_restrictions`; facts come from the PEM;
@@ -8,7 +9,7 @@ Rules (seed 004, clarifications 9 and 15):
   returns a new id and deletes the previous one, as the document's PATCH description says (the new
   one gets the default priority and a new `uploaded_on`: a guess, unverified against the live API);
   a new certificate without a key must reuse the stored key; the type cannot change (guess);
-* `type` is stored but never answered: the document's certificate object has no `type` (clarification 32);
+* `type` is stored but never answered: the document's certificate object has no `type`;
 * a lower priority number is used first, legacy_custom always before sni_custom; lists come in
   the order certificates are used; PUT prioritize leaves certificates it does not name unchanged;
 * a new or replaced certificate is pending for `delay` seconds, then active (expired once past expiry).

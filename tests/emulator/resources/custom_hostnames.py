@@ -1,6 +1,8 @@
 """Custom hostnames and the custom certificates of their certificate pack (`ssl.id`).
 
-Rules (seeds 000 and 001, clarifications 5 and 7):
+Rules (Cloudflare's API reference pages "Replace Custom Certificate and Custom Key In Custom Hostname", "Delete Single
+Certificate And Key For Custom Hostname" and "Edit Custom Hostname", operationIds
+custom-hostname-for-a-zone-edit-custom-certificate-custom-hostname and custom-hostname-for-a-zone-edit-custom-hostname):
 * a pack holds at most one RSA and one ECDSA certificate; PUT replaces RSA only with RSA and
   ECDSA only with ECDSA; DELETE refuses to remove the last certificate;
 * PATCH replaces the stored SSL configuration with the one sent and keeps the custom certificates
@@ -8,7 +10,7 @@ Rules (seeds 000 and 001, clarifications 5 and 7):
   is bundled with the existing certificate of the other key type, two items replace the pack;
   without custom certificates a PATCH (also one equal to the stored config) restarts validation;
 * custom_origin_server must be a hostname, custom_origin_sni a hostname or ':request_host_header:';
-* a hostname without custom certificates answers `dcv_delegation_records` (seed 001), and its
+* a hostname without custom certificates answers `dcv_delegation_records` ("Edit Custom Hostname"), and its
   validation records while pending_validation or validation_timed_out;
 * a new set of custom certificates is pending_deployment for `delay` seconds, and until then the
   previous set is what the hostname serves (see history.py).
@@ -51,7 +53,7 @@ CERTIFICATE_AUTHORITIES = ("digicert", "google", "lets_encrypt", "ssl_com")
 ON_OFF = ("on", "off")
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 EXTRA_FIELDS = ("custom_metadata", "custom_origin_server", "custom_origin_sni")
-REQUEST_HOST_HEADER = ":request_host_header:"  # custom_origin_sni: send the request's Host header as SNI (seed 001)
+REQUEST_HOST_HEADER = ":request_host_header:"  # custom_origin_sni: send the request's Host header as SNI ("Edit Custom Hostname")
 
 
 class PackCert:
@@ -236,7 +238,7 @@ def upload(pairs: List[Tuple[str, str]], now: float) -> List[PackCert]:
 
 
 def parse_extra(body: Dict[str, Any]) -> Dict[str, Any]:
-    """custom_metadata, custom_origin_server and custom_origin_sni, refused when seed 001's prose says they are invalid.
+    """custom_metadata, custom_origin_server and custom_origin_sni, refused when "Edit Custom Hostname" says they are invalid.
 
     custom_origin_server must be a valid hostname; custom_origin_sni a hostname or the string
     ':request_host_header:'. That the origin server is a DNS record of the zone is not modelled.
@@ -326,7 +328,7 @@ def delete_hostname(state: "State", zone: "Zone", req: Request) -> Tuple[int, An
     found.settle(state, now)
     state.history.end(found.id, now)
     del zone.custom_hostnames[found.id]
-    return 200, {"id": found.id}  # bare answer (clarification 5)
+    return 200, {"id": found.id}  # bare answer: the document's 200 response of "Delete Custom Hostname" holds only the id
 
 
 def _pack_cert(zone: "Zone", req: Request) -> Tuple[CustomHostname, PackCert]:
@@ -357,7 +359,7 @@ def delete_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     if len(found.certs) == 1:
         raise ApiError(400, Codes.LAST_CERTIFICATE, "You cannot delete the only remaining certificate in the pack.")
     found.set_certs(state, [c for c in found.certs if c is not old], state.now(), new_pack=False)
-    return 202, {"id": old.id}  # bare answer, as in seed 000
+    return 202, {"id": old.id}  # bare answer, as "Delete Single Certificate And Key For Custom Hostname" shows
 
 
 # -- seeding --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Per-hostname authenticated origin pulls: client certificates and hostname associations.
 
-Rules (seed 002, clarifications 6 and 17):
+Rules (Cloudflare's API reference "List Certificates" of per-hostname authenticated origin pulls, operationId
+per-hostname-authenticated-origin-pull-list-certificates, and the association list's `status` parameter):
 * at most 10 certificates per zone, those in pending_deletion included;
 * certificates go initializing -> pending_deployment -> active, each for `delay` seconds;
   a deleted one is pending_deletion for `delay`, then gone;
