@@ -31,6 +31,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
+from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pacer import (
     CLOUDFLARE_WINDOW,
     CLOUDFLARE_WINDOW_LIMIT,
@@ -60,7 +61,8 @@ IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "DELETE"))
 # The API strips these from responses by contract; we strip them again in case it does not.
 SECRET_RESPONSE_FIELDS = frozenset(("custom_key", "private_key"))
 
-# The only operations that may answer without an envelope `result` (clarification 5).
+# The only operations that may answer without an envelope `result`: DELETE zones/{zone_id}/custom_hostnames/{id}
+# answers a bare {"id": ...}, and the certificate-pack certificate PUT and DELETE may answer 202 with no body.
 _BARE_RESPONSES = (
     ("DELETE", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+$")),
     ("PUT", re.compile(r"^zones/[^/]+/custom_hostnames/[^/]+/certificate_pack/[^/]+/certificates/[^/]+$")),
@@ -260,7 +262,7 @@ class _Budget:
 class CloudflareClient:
     """A small Cloudflare v4 client on a requests.Session.
 
-    Retry policy (clarification 11 of the project):
+    Retry policy (the request was processed or not, and whether sending it again is safe):
     * 429 and refused connections: retried for every method, honouring Retry-After, within
       `retry_budget` seconds; the request was not processed.
     * GET, PUT, DELETE: also retried on 5xx, connection reset and read time-out with jittered
@@ -579,7 +581,7 @@ class CloudflareClient:
 
 def find_zone_id(client: CloudflareClient, name: str) -> str:
     """The id of the zone called `name`; a clear error when there is none or more than one."""
-    wanted = name.strip().rstrip(".").lower()
+    wanted = normalize_hostname(name)
     zones = [z for z in client.paginate("zones", params={"name": wanted}) if str(z.get("name", "")).lower() == wanted]
     if not zones:
         raise CloudflareError("no zone named %r is visible to these credentials; check the name or give zone_id" % wanted, method="GET", path="zones")

@@ -26,8 +26,6 @@ TYPES = ("legacy_custom", "sni_custom")
 BUNDLE_METHODS = ("ubiquitous", "optimal", "force")
 GEO_LABELS = ("us", "eu", "highest_security")
 STATUSES = ("active", "expired", "deleted", "pending", "initializing")
-# Statuses from which waiting for `active` is pointless.
-FAILED_STATUSES = frozenset(("expired", "deleted"))
 
 
 def certs_path(zone_id: str, cert_id: Optional[str] = None) -> str:

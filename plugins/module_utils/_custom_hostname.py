@@ -36,17 +36,12 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     same_leaf,
     serial_matches,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import HOSTNAME_SSL_STUCK_STATUSES, HOSTNAME_STUCK_STATUSES
 
 # The document's largest page size for GET zones/{zone_id}/custom_hostnames.
 PER_PAGE = 50
 # What a PATCH of `ssl` replaces: sent back as read so that nothing but the certificates changes.
 SSL_CONFIG_FIELDS = ("method", "type", "settings", "bundle_method", "wildcard", "certificate_authority")
-# SSL statuses from which waiting for `active` is pointless.
-FAILED_SSL_STATUSES = frozenset(
-    ("expired", "deleted", "initializing_timed_out", "validation_timed_out", "issuance_timed_out", "deployment_timed_out", "deletion_timed_out", "inactive")
-)
-# Hostname statuses from which waiting for `active` is pointless.
-FAILED_HOSTNAME_STATUSES = frozenset(("blocked", "moved", "deleted"))
 # Top-level fields of a custom hostname that custom_hostname manages besides `ssl`.
 EXTRA_FIELDS = ("custom_metadata", "custom_origin_server", "custom_origin_sni")
 
@@ -336,9 +331,9 @@ def is_live(current: Dict[str, Any]) -> bool:
 def check_not_stuck(current: Dict[str, Any]) -> None:
     """Raise when the hostname is in a status that waiting will not change, naming it and the errors Cloudflare gives."""
     ssl = current.get("ssl") or {}
-    if current.get("status") in FAILED_HOSTNAME_STATUSES:
+    if current.get("status") in HOSTNAME_STUCK_STATUSES:
         problem = "the status of custom hostname %s is %s" % (current.get("hostname"), current.get("status"))
-    elif ssl.get("status") in FAILED_SSL_STATUSES:
+    elif ssl.get("status") in HOSTNAME_SSL_STUCK_STATUSES:
         problem = "the SSL status of custom hostname %s is %s" % (current.get("hostname"), ssl.get("status"))
     else:
         return

@@ -25,3 +25,12 @@ CLIENT_CERT_GONE_STATUSES = frozenset(("deleted",))
 PACK_RESTARTABLE_STATUSES = frozenset(("initializing_timed_out", "validation_timed_out", "issuance_timed_out", "deployment_timed_out"))
 # Statuses that waiting will not turn into `active`.
 PACK_STUCK_STATUSES = PACK_RESTARTABLE_STATUSES | frozenset(("deletion_timed_out", "expired"))
+
+# Custom hostnames: statuses of the hostname, and of its SSL, that waiting will not turn into `active`.
+HOSTNAME_STUCK_STATUSES = frozenset(("blocked", "moved", "deleted"))
+HOSTNAME_SSL_STUCK_STATUSES = frozenset(
+    ("expired", "deleted", "initializing_timed_out", "validation_timed_out", "issuance_timed_out", "deployment_timed_out", "deletion_timed_out", "inactive")
+)
+
+# Zone custom certificates: statuses that waiting will not turn into `active`.
+ZONE_CERT_STUCK_STATUSES = frozenset(("expired", "deleted"))

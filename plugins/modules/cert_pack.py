@@ -100,16 +100,12 @@ options:
         published first; order with O(wait=false), publish them, then wait (see the examples).
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait when O(wait=true); must be positive.
-    type: int
-    default: 300
 notes:
   - Before an order, the zone's quota of advanced packs is read; when it is used up the task fails before any write.
     M(certops.cloudflare.cert_pack_info) returns the quota.
   - Deleting a pack stops Cloudflare serving its certificates at once; order (and wait for) its replacement first.
 extends_documentation_fragment:
+  - certops.cloudflare.wait
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone
   - certops.cloudflare.attributes

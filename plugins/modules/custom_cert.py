@@ -40,24 +40,12 @@ options:
         certificate to delete instead of O(custom_certificate_id).
       - Mutually exclusive with O(certificate_path).
     type: str
-  certificate_path:
-    description:
-      - Path to a file holding the certificate, read on the host where the module runs.
-    type: path
   private_key:
     description:
       - The private key of the certificate in PEM format. It is sent to Cloudflare only when the certificate is
         uploaded or edited, and never appears in results, diffs or logs.
       - Needed only when the certificate has to be sent; a task that finds it already in the zone needs none.
       - Mutually exclusive with O(private_key_path).
-    type: str
-  private_key_path:
-    description:
-      - Path to a file holding the private key, read on the host where the module runs.
-    type: path
-  private_key_passphrase:
-    description:
-      - Passphrase of an encrypted private key. The key is decrypted locally and the clear key is uploaded.
     type: str
   custom_certificate_id:
     description:
@@ -115,12 +103,6 @@ options:
       - Never waits in check mode.
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait when O(wait=true); must be positive. When the wait times out after a change, the task fails
-        with C(changed=true) and says what was already changed.
-    type: int
-    default: 300
 notes:
   - Identity follows the API's fields. Two certificates with the same hosts, issuer, expiry and signature algorithm
     are taken as the same one.
@@ -131,6 +113,8 @@ notes:
     The id of an edited C(sni_custom) certificate cannot be predicted (the API returns no type), so check mode shows
     the current id.
 extends_documentation_fragment:
+  - certops.cloudflare.material
+  - certops.cloudflare.wait
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone
   - certops.cloudflare.attributes
@@ -327,7 +311,6 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import (
     BUNDLE_METHODS,
-    FAILED_STATUSES,
     GEO_LABELS,
     TYPES,
     cert_view,
@@ -341,6 +324,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert im
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import certificate_facts, check_certificate, load_certificates
+from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import ZONE_CERT_STUCK_STATUSES
 from ansible_collections.certops.cloudflare.plugins.module_utils._wait import poll
 
 
@@ -416,7 +400,7 @@ class CustomCert(CloudflareResource):
         def done(current: Optional[Dict[str, Any]]) -> bool:
             if current is None:
                 raise CloudflareError("custom certificate %s is gone from zone %s while waiting for it to be active" % (view["id"], self.zone_label))
-            if current["status"] in FAILED_STATUSES:
+            if current["status"] in ZONE_CERT_STUCK_STATUSES:
                 raise CloudflareError("custom certificate %s is %s; it will not become active by waiting" % (current["id"], current["status"]))
             return current["status"] == "active"
 

@@ -155,6 +155,7 @@ notes:
     certificate comes from Cloudflare's documentation of the edit operation; it is unverified against the live API
     beyond that text.
 extends_documentation_fragment:
+  - certops.cloudflare.wait
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone
   - certops.cloudflare.attributes
@@ -479,7 +480,7 @@ class CustomHostname(CloudflareResource):
         if "ssl" in body:
             predicted["ssl"] = dict({k: v for k, v in predicted["ssl"].items() if k not in read}, **wanted)
             if not (current.get("ssl") or {}).get("certificates") and not (current.get("ssl") or {}).get("custom_certificate"):
-                # A PATCH of `ssl` restarts validation of a managed certificate (seed 001); say so.
+                # A PATCH of `ssl` restarts validation of a managed certificate (Cloudflare's "Edit Custom Hostname"); say so.
                 predicted["ssl"]["status"] = "pending_validation"
                 key += " (restarts validation of the managed certificate)"
                 if not refresh:

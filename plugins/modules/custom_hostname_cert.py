@@ -215,12 +215,6 @@ options:
       - Never waits in check mode.
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait when O(wait=true); must be positive. When the wait times out after a change, the task fails with
-        C(changed=true) and says what was already changed.
-    type: int
-    default: 300
 notes:
   - Cloudflare's API does not document a key type for the certificates of a hostname. The module takes it from the
     API's C(key_type) when present, from the identical certificate in O(certificates), from the other certificate of
@@ -231,6 +225,7 @@ notes:
     one. Use O(wait=true) to return only once it is served.
   - In check mode, the result predicts the certificates with V(null) ids for those not uploaded yet.
 extends_documentation_fragment:
+  - certops.cloudflare.wait
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone
   - certops.cloudflare.attributes

@@ -33,24 +33,12 @@ options:
         certificate to delete (its private key is not needed then).
       - Mutually exclusive with O(certificate_path) and O(certificate_id).
     type: str
-  certificate_path:
-    description:
-      - Path to a file holding O(certificate), read on the host where the module runs.
-    type: path
   private_key:
     description:
       - The private key of O(certificate) in PEM format (RSA or ECDSA). Needed only when the certificate is not in
         the zone yet and must be uploaded; a certificate already uploaded needs no key. A key given is always checked.
       - It is sent to Cloudflare only when the certificate is uploaded, and never appears in results, diffs or logs.
       - Mutually exclusive with O(private_key_path).
-    type: str
-  private_key_path:
-    description:
-      - Path to a file holding O(private_key), read on the host where the module runs.
-    type: path
-  private_key_passphrase:
-    description:
-      - Passphrase of an encrypted O(private_key). The key is decrypted locally and the clear key is uploaded.
     type: str
   certificate_id:
     description:
@@ -102,12 +90,6 @@ options:
         never presents a certificate it is still deploying to their origins.
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait when O(wait=true); must be positive. When the wait times out after a change, the task fails with
-        C(changed=true) and says what was already changed.
-    type: int
-    default: 300
 notes:
   - Only the associations of O(hostnames) (and, with O(purge_hostnames=true), those of this certificate) are changed;
     the associations of other hostnames with other certificates are left alone.
@@ -117,6 +99,8 @@ notes:
   - In check mode, the result for a certificate not uploaded yet has RV(hostname_client_cert.id) and
     RV(hostname_client_cert.status) set to V(null), and predicted associations have status V(pending_deployment).
 extends_documentation_fragment:
+  - certops.cloudflare.material
+  - certops.cloudflare.wait
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone
   - certops.cloudflare.attributes
