@@ -9,6 +9,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.certops.cloudflare.plugins.module_utils import _base
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, Step, build_module
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError, OutcomeUnknownError
+from ansible_collections.certops.cloudflare.plugins.module_utils._wait import WaitTimeoutError
 
 
 class Exit(SystemExit):
@@ -131,6 +132,16 @@ def test_api_error_message_has_code_and_no_traceback():
     assert result["msg"].startswith("Failed to manage thing: Invalid custom hostname. (code 1406)")
     assert result["status"] == 400 and result["cloudflare_errors"] == [{"code": 1406, "message": "Invalid custom hostname."}]
     assert "exception" not in result
+
+
+def test_a_wait_that_runs_out_of_time_fails_with_the_timed_out_flag():
+    result = run({"value": "a"}, {}, fail_with=WaitTimeoutError("timed out after 5s waiting for the thing"))[0]
+    assert result["timed_out"] is True
+
+
+def test_other_api_errors_carry_no_timed_out_flag():
+    result = run({"value": "a"}, {}, fail_with=CloudflareError("Invalid custom hostname.", status=400))[0]
+    assert "timed_out" not in result
 
 
 def test_unexpected_error_has_traceback():
