@@ -81,7 +81,8 @@ def build_report(
 ) -> Dict[str, Any]:
     now = now or datetime.datetime.now(datetime.timezone.utc)
     clean = without_key_strings(list(rows))
-    return {"zone": without_key_strings(zone), "generated_at": isoformat(now), "failure": without_key_strings(failure), "summary": summarize(clean), "rows": clean}
+    zone, failure = without_key_strings(zone), without_key_strings(failure)
+    return {"zone": zone, "generated_at": isoformat(now), "failure": failure, "summary": summarize(clean), "rows": clean}
 
 
 def summary_line(summary: Dict[str, int]) -> str:
