@@ -15,13 +15,17 @@ description:
   - Connects to O(address) and O(port) with SNI set to each of O(hostnames) and returns what a browser gets, per hostname
     and per key type in O(key_types), the leaf certificate's facts, the chain as served, whether it validates for that
     hostname against O(ca_path), and any handshake error.
+  - Or, after a rotation, O(targets_file) names the hostnames and what each must serve, as the file the list form of
+    M(certops.cloudflare.custom_hostname_cert) wrote with O(certops.cloudflare.custom_hostname_cert#module:dest).
   - A key type is chosen as a client chooses it, with a TLS 1.2 handshake that offers only the cipher suites of that key
     type. So both certificates of an RSA and ECDSA pair show, where one C(openssl s_client) run shows only one of them.
   - A server that accepts only TLS 1.3 cannot be probed per key type from Python (TLS 1.3 picks the key type by signature
     algorithms, which Python cannot restrict). Such a hostname is read with a TLS 1.3 handshake and its entries say
     RV(edge_certs[].key_type_selected=false).
-  - With O(expect), each entry expected gets RV(edge_certs[].matches), and the task fails naming every hostname and key
-    type that serves something else (or nothing).
+  - With O(expect) or O(targets_file), each entry expected gets RV(edge_certs[].matches), and the task fails naming every
+    hostname and key type that serves something else (or nothing).
+  - For thousands of hostnames, O(dest) writes every entry to a file and the result keeps RV(summary) and a few entries
+    that do not match, so what Ansible holds stays small.
   - Makes no Cloudflare API call and takes no credentials, so it is not in the action group C(certops.cloudflare.all);
     C(module_defaults) for that group would hand it options it does not take.
   - Probes run in parallel, at most O(workers) at a time, each bounded by O(timeout), so 10,000 hostnames take minutes.
@@ -29,9 +33,31 @@ options:
   hostnames:
     description:
       - The hostnames to probe. Each is sent as SNI and checked against the certificate's names.
+      - Exactly one of O(hostnames) and O(targets_file) is required.
     type: list
     elements: str
-    required: true
+  targets_file:
+    description:
+      - Instead of O(hostnames), the path of the file the list form of M(certops.cloudflare.custom_hostname_cert) wrote
+        with its O(certops.cloudflare.custom_hostname_cert#module:dest) option. Read where the module runs.
+      - Every hostname in its C(switched) list, the hostnames that task switched to new certificates and saw live, is
+        probed per key type of its new certificates, expecting one of its new certificates (as O(expect) with a list
+        per key type does). O(key_types) and O(expect) do not go with it.
+      - A file without a C(switched) list fails the task before any connection, naming this option.
+      - The role C(certops.cloudflare.cert_rotation) works so, keeping the list of hostnames out of Ansible's variables.
+    type: path
+    version_added: 0.1.0
+  dest:
+    description:
+      - Write every entry to this file as JSON, an object whose C(edge_certs) lists them, mode C(0600), replaced whole
+        (written to a temporary file next to it, then renamed). Written also when the task fails because an entry does
+        not match.
+      - The result's RV(edge_certs) and RV(mismatches) then hold only the first 20 entries that do not match or got no
+        certificate, and the failure message names the first 20; RV(summary) counts them all.
+      - Its directory must exist; the task fails before any connection when it cannot be written.
+      - Written in check mode too, since a probe only reads what the edge serves.
+    type: path
+    version_added: 0.1.0
   address:
     description:
       - The host name or IP address to connect to, for example one edge address or the emulator's V(127.0.0.1).
@@ -44,6 +70,7 @@ options:
   key_types:
     description:
       - The key types to probe each hostname for; one entry per hostname and key type.
+      - With O(hostnames) only; with O(targets_file) each hostname is probed for the key types of its new certificates.
     type: list
     elements: str
     choices: [rsa, ecdsa]
@@ -60,7 +87,7 @@ options:
         or to a dict with V(rsa) and/or V(ecdsa) keys. Hex digits, upper or lower case, with or without colons.
       - Wherever a fingerprint goes, a list of fingerprints means any one of them, for example both certificates of a
         new pair when which is which does not matter (a client offering one key type only gets a certificate of that type).
-      - Every hostname named here must be in O(hostnames).
+      - Every hostname named here must be in O(hostnames). With O(hostnames) only.
       - When an entry serves another certificate, or none, the task fails naming them; the entries are returned anyway.
     type: dict
   workers:
@@ -118,6 +145,19 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ at_edge.edge_certs | rejectattr('error') | selectattr('days_remaining', 'lt', 14) | map(attribute='hostname') | list }}"
 
+- name: After the list form of custom_hostname_cert, probe what it switched; every entry to a file, the result small
+  certops.cloudflare.edge_cert_info:
+    targets_file: /run/rotation/applied-hostnames.json   # what custom_hostname_cert's dest wrote
+    dest: /run/rotation/edge-certs.json
+  register: edge
+  until: edge is not failed
+  retries: 24
+  delay: 5
+
+- name: Show the counts
+  ansible.builtin.debug:
+    msg: "{{ edge.summary.matched }} of {{ edge.summary.total }} entries serve the new certificates"
+
 - name: Against the bundled emulator's edge, trusting its CA
   certops.cloudflare.edge_cert_info:
     hostnames: [shop.example.com]
@@ -131,7 +171,9 @@ RETURN = r"""
 edge_certs:
   description:
     - One entry per hostname and key type, in the order of O(hostnames), then O(key_types). Never holds PEM or keys.
+    - With O(targets_file), in the order of the file's C(switched), each hostname with the key types of its new certificates.
     - The certificate facts are V(null) when the handshake failed (RV(edge_certs[].error)).
+    - With O(dest), only the first 20 entries that do not match or got no certificate; the file holds every entry.
   returned: always
   type: list
   elements: dict
@@ -230,27 +272,62 @@ edge_certs:
       type: bool
       sample: true
 mismatches:
-  description: One line per entry that does not serve what O(expect) names (the task then fails).
+  description:
+    - One line per entry that does not serve what O(expect) or O(targets_file) names (the task then fails).
+    - With O(dest), the first 20 lines; RV(summary) counts them all.
   returned: always
   type: list
   elements: str
   sample: ["app.customer.com (rsa): served 0a1b..., expected 5d3a..."]
+dest:
+  description: The file every entry was written to.
+  returned: when O(dest) is set
+  type: str
+  version_added: 0.1.0
+  sample: /run/rotation/edge-certs.json
+summary:
+  description:
+    - The number of entries (RV(summary.total)), of entries serving what was expected (RV(summary.matched)), of entries
+      serving another certificate than the one expected (RV(summary.mismatched)), and of entries that got no
+      certificate (RV(summary.errors), whether something was expected of them or not).
+  returned: always, once the inputs are checked
+  type: dict
+  version_added: 0.1.0
+  contains:
+    total:
+      description: Every entry, hostname and key type.
+      type: int
+    matched:
+      description: Entries with RV(edge_certs[].matches=true).
+      type: int
+    mismatched:
+      description: Entries that served a certificate other than the one expected.
+      type: int
+    errors:
+      description: Entries with a handshake error (RV(edge_certs[].error)).
+      type: int
+  sample: {"total": 20000, "matched": 19998, "mismatched": 1, "errors": 1}
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, check_inputs
 from ansible_collections.certops.cloudflare.plugins.module_utils._edge import CaStoreError, Contexts, apply_expect, normalize_expect, probe_all
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_hostname
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, KEY_TYPES, normalize_fingerprint
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import check_dest_dir, read_json_file, write_json_file
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_expectations
 
 ECHO_LIMIT = 100  # hostnames echoed back in the result's invocation
 MAX_WORKERS = 256  # threads: more would not make a controller's handshakes faster, only its memory larger
+KEPT = 20  # with dest: the entries that do not match kept in the result, and the mismatches the message names
 
 ARGUMENT_SPEC = dict(
-    hostnames=dict(type="list", elements="str", required=True),
+    hostnames=dict(type="list", elements="str"),
+    targets_file=dict(type="path"),
+    dest=dict(type="path"),
     address=dict(type="str"),
     port=dict(type="int", default=443),
     key_types=dict(type="list", elements="str", choices=["rsa", "ecdsa"], default=["rsa", "ecdsa"], no_log=False),
@@ -259,53 +336,136 @@ ARGUMENT_SPEC = dict(
     workers=dict(type="int", default=8),
     timeout=dict(type="float", default=10),
 )
+# Checked before the defaults are set, so key_types conflicts with targets_file only when the task sets it.
+RULES = dict(
+    required_one_of=[["hostnames", "targets_file"]],
+    mutually_exclusive=[["hostnames", "targets_file"], ["targets_file", "expect"], ["targets_file", "key_types"]],
+)
+TARGETS_FILE_HINT = "give the file the list form of certops.cloudflare.custom_hostname_cert wrote with its dest option"
 
 
-def check_params(module: AnsibleModule) -> Dict[str, Dict[str, List[str]]]:
-    """Local checks before any connection; the expected fingerprints, normalised."""
+def read_targets(path: str) -> Dict[str, Any]:
+    """The `switched` hostnames of a custom_hostname_cert dest file, as edge_expectations returns them; every bad entry named."""
+    data = read_json_file(path, "targets_file")
+    switched = data.get("switched") if isinstance(data, dict) else None
+    if not isinstance(switched, list):
+        raise InputError("targets_file: %s holds no `switched` list; %s" % (path, TARGETS_FILE_HINT))
+    entries: Dict[str, Tuple[str, List[str], List[str]]] = {}
+    problems = []
+    for index, item in enumerate(switched):
+        label = "targets_file: switched[%d]" % index
+        try:
+            entry = target_entry(item, label)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        entries.setdefault(entry[0], entry)  # a hostname listed twice is probed once
+    if problems:
+        raise InputError("%s: %d of %d entries are bad, so nothing was probed: %s" % (path, len(problems), len(switched), "; ".join(problems[:KEPT])))
+    return edge_expectations(entries.values())
+
+
+def target_entry(item: Any, label: str) -> Tuple[str, List[str], List[str]]:
+    """(hostname, key types, fingerprints) of one `switched` entry; ValueError naming `label` when it is not one."""
+    if not isinstance(item, dict):
+        raise ValueError("%s is not a dict with hostname, key_types and fingerprints" % label)
+    hostname = check_hostname(item.get("hostname") or "", label + ".hostname")
+    key_types, fingerprints = item.get("key_types"), item.get("fingerprints")
+    if not isinstance(key_types, list) or not key_types or not set(key_types) <= set(KEY_TYPES):
+        raise ValueError("%s (%s): key_types must list rsa, ecdsa or both, not %r" % (label, hostname, key_types))
+    normal = [normalize_fingerprint(f) if isinstance(f, str) else None for f in fingerprints] if isinstance(fingerprints, list) else []
+    if not normal or not all(f and len(f) == 64 for f in normal):
+        raise ValueError("%s (%s): fingerprints must list SHA-256 fingerprints (64 hex digits), not %r" % (label, hostname, fingerprints))
+    return hostname, [k for k in KEY_TYPES if k in key_types], [f for f in normal if f]
+
+
+def check_params(module: AnsibleModule) -> Tuple[List[str], Dict[str, Dict[str, List[str]]]]:
+    """Local checks before any connection: the hostnames, and what is expected of each (by key type, normalised)."""
     p = module.params
     check_inputs(module, ARGUMENT_SPEC, p, frozenset())
-    if not p["hostnames"]:
-        raise InputError("hostnames must name at least one hostname")
-    if not p["key_types"]:
-        raise InputError("key_types must name rsa, ecdsa or both")
     if not 0 < p["port"] < 65536:
         raise InputError("port must be between 1 and 65535, not %s" % p["port"])
     if not 1 <= p["workers"] <= MAX_WORKERS:
         raise InputError("workers must be from 1 to %d (one thread each), not %s" % (MAX_WORKERS, p["workers"]))
+    if p["dest"] is not None:
+        check_dest_dir(p["dest"])
+    if p["targets_file"] is not None:
+        targets = read_targets(p["targets_file"])
+        return targets["hostnames"], targets["expect"]
+    if not p["hostnames"]:
+        raise InputError("hostnames must name at least one hostname")
+    if not p["key_types"]:
+        raise InputError("key_types must name rsa, ecdsa or both")
     p["key_types"] = list(dict.fromkeys(p["key_types"]))
     p["hostnames"] = list(dict.fromkeys(p["hostnames"]))
     try:
-        return normalize_expect(p["expect"], p["hostnames"], check_hostname)
+        return p["hostnames"], normalize_expect(p["expect"], frozenset(p["hostnames"]), check_hostname)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
 
+def probe_each(targets: List[Dict[str, Any]], key_types: Dict[str, Sequence[str]], contexts: Contexts, timeout: float, workers: int) -> List[Dict[str, Any]]:
+    """Each target probed for its own key types; entries in the order of the targets, then of KEY_TYPES."""
+    groups: Dict[Tuple[str, ...], List[Dict[str, Any]]] = {}
+    for target in targets:
+        groups.setdefault(tuple(key_types[target["hostname"]]), []).append(target)
+    found = {}
+    for types, group in groups.items():  # one group when every hostname takes the same key types
+        for entry in probe_all(group, types, contexts, timeout, workers):
+            found[(entry["hostname"], entry["requested_key_type"])] = entry
+    return [found[(t["hostname"], k)] for t in targets for k in key_types[t["hostname"]]]
+
+
+def summarize(entries: List[Dict[str, Any]]) -> Dict[str, int]:
+    return {
+        "total": len(entries),
+        "matched": sum(1 for e in entries if e["matches"] is True),
+        "mismatched": sum(1 for e in entries if e["matches"] is False and not e["error"]),
+        "errors": sum(1 for e in entries if e["error"]),
+    }
+
+
+def echoed_args(p: Dict[str, Any]) -> Dict[str, Any]:
+    """The arguments Ansible echoes back, without the lists of thousands it would copy again: their number instead."""
+    args = dict(p)
+    if len(p["hostnames"] or []) > ECHO_LIMIT:
+        args["hostnames"] = "%d hostnames, not repeated here" % len(p["hostnames"])
+    if len(p["expect"] or {}) > ECHO_LIMIT:
+        args["expect"] = "%d hostnames, not repeated here" % len(p["expect"])
+    return args
+
+
 def main() -> None:
     # No API call and no credentials: a plain AnsibleModule (build_module would add the auth options).
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **RULES)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
     try:
-        expected = check_params(module)
+        hostnames, expected = check_params(module)
         contexts = Contexts(p["ca_path"])
     except (InputError, CaStoreError) as exc:
         module.fail_json(msg=str(exc))
-    targets: List[Dict[str, Any]] = [{"hostname": h, "address": p["address"] or h, "port": p["port"]} for h in p["hostnames"]]
-    entries = probe_all(targets, p["key_types"], contexts, p["timeout"], p["workers"])
+    key_types = {h: [k for k in KEY_TYPES if k in expected[h]] for h in hostnames} if p["targets_file"] else dict.fromkeys(hostnames, p["key_types"])
+    targets: List[Dict[str, Any]] = [{"hostname": h, "address": p["address"] or h, "port": p["port"]} for h in hostnames]
+    entries = probe_each(targets, key_types, contexts, p["timeout"], p["workers"])
     mismatches = apply_expect(entries, expected)
-    # Echoing thousands of hostnames back in the result would double its size: give their number.
-    many = len(p["hostnames"]) > ECHO_LIMIT
-    invocation = {"module_args": dict(p, hostnames="%d hostnames, not repeated here" % len(p["hostnames"])) if many else p}
+    result: Dict[str, Any] = dict(changed=False, edge_certs=entries, mismatches=mismatches, summary=summarize(entries))
+    result["invocation"] = {"module_args": echoed_args(p)}
+    named, more = mismatches, ""
+    if p["dest"] is not None:
+        # Every entry to the file (written in check mode too: probes are reads); the result keeps a few that do not match.
+        try:
+            write_json_file(p["dest"], {"edge_certs": entries}, "dest")
+        except InputError as exc:
+            module.fail_json(msg=str(exc), summary=result["summary"], invocation=result["invocation"])
+        named = mismatches[:KEPT]
+        more = "; and %d more (see %s)" % (len(mismatches) - KEPT, p["dest"]) if len(mismatches) > KEPT else ""
+        result.update(dest=p["dest"], mismatches=named, edge_certs=[e for e in entries if e["error"] or e["matches"] is False][:KEPT])
     if mismatches:
-        module.fail_json(
-            msg="The edge does not serve the expected certificate for %d of %d entries: %s" % (len(mismatches), len(entries), "; ".join(mismatches)),
-            edge_certs=entries,
-            mismatches=mismatches,
-            invocation=invocation,
-        )
-    module.exit_json(changed=False, edge_certs=entries, mismatches=[], invocation=invocation)
+        msg = "The edge does not serve the expected certificate for %d of %d entries: %s%s" % (len(mismatches), len(entries), "; ".join(named), more)
+        module.fail_json(msg=msg, **result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -160,8 +160,9 @@ options:
       - Also write the whole plan to this file, as JSON (an object with C(plan), C(problems) and C(summary)), mode
         C(0600), replaced whole; M(certops.cloudflare.custom_hostname_cert) applies it
         (O(certops.cloudflare.custom_hostname_cert#module:plan)) and M(certops.cloudflare.rotation_report) reports on it.
-      - The task's RV(plan) then holds only the first 200 entries of each list that grows with the zone,
+      - The task's RV(plan) then holds only the first 100 entries of each list that grows with the zone,
         RV(plan.objects), RV(plan.hostname_certificates) and RV(plan.changes); RV(plan.counts) says how many there are.
+        Its objects leave out the identity facts of the new certificates, which the file keeps for the report.
         Ansible copies and checks every dictionary of a result, which takes seconds at 10,000 hostnames.
       - Written in check mode too, and when the task fails on problems.
     type: path
@@ -261,7 +262,7 @@ plan:
           failed run left behind), C(reason), C(old) and C(new) (each C(serial_number), C(fingerprint_sha256),
           C(expires_on), or V(null)).
         - For a pair of certificates, C(old) and C(new) show the one that expires first.
-        - With O(dest), the first 200 only.
+        - With O(dest), the first 100 only.
       type: list
       elements: dict
       sample: [{"kind": "custom_hostname", "name": "app.customer.com", "action": "skipped", "reason": "not due: expires in 60 days, window 30 days",
@@ -270,14 +271,14 @@ plan:
     changes:
       description:
         - One line per object to change, for people to read; the same facts as RV(plan.objects).
-        - With O(dest), the first 200 only.
+        - With O(dest), the first 100 only.
       type: list
       elements: str
       sample: ["rotate custom hostname app.customer.com: due: expires on 2026-12-20T10:00:00Z [12 (2026-12-20T10:00:00Z) -> 13 (2027-03-01T10:00:00Z)]"]
     hostname_certificates:
       description:
         - For O(certops.cloudflare.custom_hostname_cert#module:hostname_certificates), the hostnames to rotate or upload only.
-        - With O(dest), the first 200 only.
+        - With O(dest), the first 100 only.
       type: list
       elements: dict
       sample: [{"hostname": "app.customer.com", "certificates": [{"certificate_path": "/secure/app.pem", "private_key_path": "/secure/app.key"}]}]
@@ -338,13 +339,17 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan 
 # material_passphrase, so the plan names files only. The run seals keys itself: no private_key_passphrase here.
 PATHS = material_argument_spec(passphrase=False)
 
-SHOWN = 200  # entries of each long list in the result with dest; the play shows the changes
+# Entries of each long list in the result with dest (the play shows the changes): a registered result stays far under
+# 200 KB at any zone size. The file holds every entry, and each object's identity facts, which the result leaves out.
+SHOWN = 100
+IDENTITY_KEYS = ("new_certificates", "new_certificate", "new_identity")
 
 
 def trim(plan: Dict[str, Any]) -> None:
     """The returned plan with the first entries of the lists that grow with the zone (they are whole in the file)."""
     for key in plan["counts"]:
         plan[key] = plan[key][:SHOWN]
+    plan["objects"] = [{k: v for k, v in obj.items() if k not in IDENTITY_KEYS} for obj in plan["objects"]]
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -134,3 +134,29 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     leaves = generations(make_ca("Certops Wildcard CA"), ["*.customer.example"])
     root = tmp_path_factory.mktemp("wildcard-pki")
     return SimpleNamespace(root=root, files=write_files(root, leaves), **leaves)
+
+
+@pytest.fixture(scope="module")
+def scenario_emulator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Tuple[Any, Ansible]]]:
+    """For a scenario run once and asserted on by several tests: `emulator, ansible = scenario_emulator(**kwargs)` starts a fresh
+    emulator (Emulator(delay=0.05, **kwargs), as the `emulator` fixture does) and an Ansible bound to it, both kept until the
+    test module is done. A module-scoped fixture calls it, runs the scenario's playbooks and returns what its tests assert on;
+    the tests only read, so their order does not matter. The journals are saved for the contract check, as for `emulator`.
+
+    Keep a scenario's tests in one class: `--dist loadscope` sends a class to one worker, so the scenario runs once. Under
+    the default `load` distribution a class's tests may land on both workers; each then runs the scenario with its own emulator."""
+    root_conftest = Path(__file__).resolve().parents[1] / "conftest.py"  # its write_journal and DEFAULT_DELAY
+    (root,) = [p for p in request.config.pluginmanager.get_plugins() if getattr(p, "__file__", None) and Path(p.__file__).resolve() == root_conftest]
+    started: List[Any] = []
+
+    def factory(**kwargs: Any) -> Tuple[Any, Ansible]:
+        kwargs.setdefault("delay", root.DEFAULT_DELAY)
+        emu = root.Emulator(**kwargs)
+        emu.start()
+        started.append(emu)
+        return emu, Ansible(tmp_path_factory.mktemp("scenario"), emu)
+
+    yield factory
+    for emu in started:
+        emu.stop()
+        root.write_journal(emu, request.node.nodeid)

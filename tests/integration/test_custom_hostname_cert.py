@@ -118,81 +118,178 @@ TRANSITIONS = {
 }
 
 
-@pytest.mark.parametrize("name", TRANSITIONS)
-def test_transition(ansible, emulator, pki, name):
+def parts(result: Dict[str, Any], *keys: str) -> Dict[str, Any]:
+    """Some fields of a result or view, to compare with the expected ones in one assert."""
+    return {k: result.get(k) for k in keys}
+
+
+def run_transition(scenario_emulator: Any, pki: SimpleNamespace, name: str) -> SimpleNamespace:
+    """One transition on a fresh emulator: the hostname seeded, then converge; with the emulator read back."""
+    emulator, ansible = scenario_emulator()
     seeded_names, wanted, extra, (method, what), final_names = TRANSITIONS[name]
-    seeded = [getattr(pki, n) for n in seeded_names]
-    final = [getattr(pki, n) for n in final_names]
-    hostname = seed(emulator, seeded)
-    cert_ids = {n: c.id for n, c in zip(seeded_names, hostname.certs)}
-    pack_path = "custom_hostnames/%s/certificate_pack/%s/certificates/" % (hostname.id, hostname.pack_id)
+    hostname = seed(emulator, [getattr(pki, n) for n in seeded_names])
+    cert_ids = {n: c.id for n, c in zip(seeded_names, hostname.certs)}  # before the change replaces them
     args = dict({"zone_id": emulator.zone_id, "hostname": HOST}, **extra)
     if wanted is not None:
         args["certificates"] = [item(getattr(pki, n)) for n in wanted]
-
     check, real, again = converge(ansible, args)
+    return SimpleNamespace(
+        seeded=[getattr(pki, n) for n in seeded_names],
+        final=[getattr(pki, n) for n in final_names],
+        method=method,
+        what=what,
+        hostname_id=hostname.id,
+        cert_ids=cert_ids,
+        pack_path="custom_hostnames/%s/certificate_pack/%s/certificates/" % (hostname.id, hostname.pack_id),
+        check=check,
+        real=real,
+        again=again,
+        writes=writes(emulator),
+        stored_fingerprints=sorted(c.info.fingerprint_sha256 for c in stored(emulator).certs),
+        stored_config=stored(emulator).config,
+    )
 
-    # The change, predicted in check mode, made for real, and nothing more on the re-runs.
-    assert check["changed"] and real["changed"]
-    assert not again["changed"]
-    assert facts(check["custom_hostname"]) == facts(real["custom_hostname"]) == leaf_facts(final)
-    assert facts(again["custom_hostname"]) == leaf_facts(final)
-    assert sorted(c.info.fingerprint_sha256 for c in stored(emulator).certs) == sorted(leaf.fingerprint_sha256 for leaf in final)
 
-    # Exactly one write in the whole play: check mode and the re-runs wrote nothing.
-    (sent,) = writes(emulator)
-    assert sent[0] == method
-    if method == "PATCH":
-        assert sent[1] == "custom_hostnames/%s" % hostname.id
-        ssl = sent[2]["ssl"]
+# Two halves, each its own class, so that `--dist loadscope` runs them on two workers.
+FROM_NONE_OR_ONE = [name for name in TRANSITIONS if not name.startswith("bundle")]
+FROM_A_BUNDLE = [name for name in TRANSITIONS if name.startswith("bundle")]
+
+
+@pytest.fixture(scope="module", params=FROM_NONE_OR_ONE)
+def transition_from_none_or_one(request, scenario_emulator, pki):
+    return run_transition(scenario_emulator, pki, request.param)
+
+
+@pytest.fixture(scope="module", params=FROM_A_BUNDLE)
+def transition_from_a_bundle(request, scenario_emulator, pki):
+    return run_transition(scenario_emulator, pki, request.param)
+
+
+class TransitionFacts:
+    """What every transition must show; a class's `t` fixture gives the transition's run. The change is predicted in check
+    mode, made for real, and nothing more on the re-runs."""
+
+    def test_check_mode_and_the_change_report_a_change(self, t):
+        assert (t.check["changed"], t.real["changed"]) == (True, True)
+
+    def test_a_re_run_changes_nothing(self, t):
+        assert not t.again["changed"]
+
+    def test_check_mode_predicts_the_certificates_wanted(self, t):
+        assert facts(t.check["custom_hostname"]) == leaf_facts(t.final)
+
+    def test_the_change_reports_the_certificates_wanted(self, t):
+        assert facts(t.real["custom_hostname"]) == leaf_facts(t.final)
+
+    def test_a_re_run_reports_the_certificates_wanted(self, t):
+        assert facts(t.again["custom_hostname"]) == leaf_facts(t.final)
+
+    def test_the_emulator_holds_the_certificates_wanted(self, t):
+        assert t.stored_fingerprints == sorted(leaf.fingerprint_sha256 for leaf in t.final)
+
+    def test_exactly_one_write_is_sent_where_the_transition_calls_for_it(self, t):
+        # check mode and the re-runs wrote nothing
+        (sent,) = t.writes
+        path = "custom_hostnames/%s" % t.hostname_id if t.method == "PATCH" else t.pack_path + t.cert_ids[t.what]
+        assert sent[:2] == (t.method, path)
+
+    def test_a_patch_sends_back_the_whole_ssl_configuration(self, t):
+        if t.method != "PATCH":
+            pytest.skip("this transition sends a %s" % t.method)
+        ssl = t.writes[0][2]["ssl"]
         assert {k: ssl[k] for k in SSL_CONFIG} == SSL_CONFIG, "the PATCH must send back the whole SSL configuration"
-        if what == "custom_certificate":
-            assert ssl["custom_key"] == "<redacted>" and "custom_cert_bundle" not in ssl
+
+    def test_a_patch_sends_one_certificate_with_its_key_redacted_or_a_bundle_of_the_size_called_for(self, t):
+        if t.method != "PATCH":
+            pytest.skip("this transition sends a %s" % t.method)
+        ssl = t.writes[0][2]["ssl"]
+        if t.what == "custom_certificate":
+            assert ssl["custom_key"] == "<redacted>"
+            assert "custom_cert_bundle" not in ssl
         else:
-            assert len(ssl["custom_cert_bundle"]) == int(what.split()[-1]) and "custom_certificate" not in ssl
-    else:
-        assert sent[1] == pack_path + cert_ids[what]
-    assert stored(emulator).config == dict(SSL_CONFIG, settings=SSL_CONFIG["settings"]), "the SSL configuration must not change"
+            assert len(ssl["custom_cert_bundle"]) == int(t.what.split()[-1])
+            assert "custom_certificate" not in ssl
+
+    def test_the_ssl_configuration_does_not_change(self, t):
+        assert t.stored_config == dict(SSL_CONFIG, settings=SSL_CONFIG["settings"])
 
     # The diff: before and after as facts, never PEM or keys.
-    for result in (check, real):
-        diff = result["diff"]
-        assert set(diff) == {"before", "after"}
-        assert facts(diff["before"]) == leaf_facts(seeded)
-        assert facts(diff["after"]) == leaf_facts(final)
+    @pytest.mark.parametrize("phase", ["check", "real"])
+    def test_the_diff_has_before_and_after(self, t, phase):
+        assert set(getattr(t, phase)["diff"]) == {"before", "after"}
+
+    @pytest.mark.parametrize("phase", ["check", "real"])
+    def test_the_diff_before_shows_the_seeded_certificates(self, t, phase):
+        assert facts(getattr(t, phase)["diff"]["before"]) == leaf_facts(t.seeded)
+
+    @pytest.mark.parametrize("phase", ["check", "real"])
+    def test_the_diff_after_shows_the_certificates_wanted(self, t, phase):
+        assert facts(getattr(t, phase)["diff"]["after"]) == leaf_facts(t.final)
+
+    @pytest.mark.parametrize("phase", ["check", "real"])
+    def test_the_diff_shows_each_certificate_by_its_facts(self, t, phase):
+        diff = getattr(t, phase)["diff"]
         for cert in diff["before"]["ssl"]["certificates"] + diff["after"]["ssl"]["certificates"]:
             assert set(cert) == CERT_VIEW_KEYS
-        assert "BEGIN" not in json.dumps(diff) and "BEGIN" not in json.dumps(result["custom_hostname"])
-    assert again["diff"]["before"] == again["diff"]["after"]
-    # Certificates not uploaded yet have no id in check mode; after the change every one has.
-    assert all(c["id"] for c in real["custom_hostname"]["ssl"]["certificates"])
-    assert real["custom_hostname"]["ssl"]["bundle_method"] == SSL_CONFIG["bundle_method"]
+
+    @pytest.mark.parametrize("phase", ["check", "real"])
+    def test_no_pem_is_in_the_diff_or_the_result(self, t, phase):
+        result = getattr(t, phase)
+        assert "BEGIN" not in json.dumps(result["diff"])
+        assert "BEGIN" not in json.dumps(result["custom_hostname"])
+
+    def test_a_re_run_diff_shows_no_difference(self, t):
+        assert t.again["diff"]["before"] == t.again["diff"]["after"]
+
+    def test_after_the_change_every_certificate_has_an_id(self, t):
+        # Certificates not uploaded yet have no id in check mode.
+        assert [c["id"] for c in t.real["custom_hostname"]["ssl"]["certificates"] if not c["id"]] == []
+
+    def test_the_bundle_method_is_kept(self, t):
+        assert t.real["custom_hostname"]["ssl"]["bundle_method"] == SSL_CONFIG["bundle_method"]
+
+
+class TestTransitionFromNoCertificateOrOne(TransitionFacts):
+    @pytest.fixture
+    def t(self, transition_from_none_or_one):
+        return transition_from_none_or_one
+
+
+class TestTransitionFromABundle(TransitionFacts):
+    @pytest.fixture
+    def t(self, transition_from_a_bundle):
+        return transition_from_a_bundle
 
 
 def test_unchanged_run_makes_exactly_one_call(ansible, emulator, pki):
     seed(emulator, [pki.rsa1, pki.ec1])
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.ec1), item(pki.rsa1)]}
     result = ansible.run_module(MOD, args)
-    assert not result.failed and not result.changed, result.msg
+    assert not result.failed, result.msg
+    assert not result.changed, result.msg
     (call,) = emulator.journal()
-    assert call["method"] == "GET" and call["path"].endswith("/zones/%s/custom_hostnames" % emulator.zone_id)
-    assert call["query"] == {"hostname": HOST}
+    assert (call["method"], call["path"].split("/client/v4/")[1], call["query"]) == ("GET", "zones/%s/custom_hostnames" % emulator.zone_id, {"hostname": HOST})
     view = result.result["custom_hostname"]
-    assert view["hostname"] == HOST and view["ssl"]["status"] == "active"
+    assert (view["hostname"], view["ssl"]["status"]) == (HOST, "active")
     assert [c["key_type"] for c in view["ssl"]["certificates"]] == ["rsa", "ecdsa"]
     rsa = view["ssl"]["certificates"][0]
-    assert rsa["serial_number"] == pki.rsa1.serial_number and rsa["fingerprint_sha256"] == pki.rsa1.fingerprint_sha256
-    assert rsa["issuer"] == "Certops Test CA" and 85 <= rsa["days_remaining"] <= 90 and rsa["hosts"] == [HOST]
+    assert parts(rsa, "serial_number", "fingerprint_sha256", "issuer", "hosts") == {
+        "serial_number": pki.rsa1.serial_number,
+        "fingerprint_sha256": pki.rsa1.fingerprint_sha256,
+        "issuer": "Certops Test CA",
+        "hosts": [HOST],
+    }
+    assert 85 <= rsa["days_remaining"] <= 90
 
 
 def test_bundle_method_alone_is_one_patch_keeping_the_certificates(ansible, emulator, pki):
     hostname = seed(emulator, [pki.rsa1, pki.ec1])
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa1), item(pki.ec1)], "bundle_method": "optimal"}
     check, real, again = converge(ansible, args)
-    assert check["changed"] and real["changed"] and not again["changed"]
-    assert check["custom_hostname"]["ssl"]["bundle_method"] == real["custom_hostname"]["ssl"]["bundle_method"] == "optimal"
+    assert [r["changed"] for r in (check, real, again)] == [True, True, False]
+    assert (check["custom_hostname"]["ssl"]["bundle_method"], real["custom_hostname"]["ssl"]["bundle_method"]) == ("optimal", "optimal")
     ((method, path, body),) = writes(emulator)
-    assert method == "PATCH" and path == "custom_hostnames/%s" % hostname.id
+    assert (method, path) == ("PATCH", "custom_hostnames/%s" % hostname.id)
     assert body == {"ssl": dict(SSL_CONFIG, bundle_method="optimal")}
     assert facts(real["custom_hostname"]) == leaf_facts([pki.rsa1, pki.ec1])
 
@@ -201,7 +298,8 @@ def test_force_uploads_identical_certificates_again(ansible, emulator, pki):
     seed(emulator, [pki.ec1])
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.ec1)], "force": True}
     result = ansible.run_module(MOD, args)
-    assert result.changed and not result.failed, result.msg
+    assert result.changed, result.msg
+    assert not result.failed, result.msg
     assert [(m, "custom_certificate" in b["ssl"]) for m, _p, b in writes(emulator)] == [("PATCH", True)]
 
 
@@ -209,27 +307,45 @@ def test_by_id_with_zone_name_and_a_wildcard_certificate(ansible, emulator, pki)
     hostname = seed(emulator, [pki.rsa1])
     args = {"zone": "example.com", "custom_hostname_id": hostname.id, "certificates": [item(pki.ec2)], "exclusive": False, "wait": True}
     result = ansible.run_module(MOD, args)
-    assert result.changed and not result.failed, result.msg
+    assert result.changed, result.msg
+    assert not result.failed, result.msg
     assert facts(result.result["custom_hostname"]) == leaf_facts([pki.rsa1, pki.ec2])
     assert result.result["custom_hostname"]["ssl"]["status"] == "active"
     reads = [(e["path"].split("/client/v4/")[1], e["query"]) for e in emulator.journal() if e["method"] == "GET"][:2]
     assert reads == [("zones", {"name": "example.com", "page": "1", "per_page": "50"}), ("zones/%s/custom_hostnames/%s" % (emulator.zone_id, hostname.id), {})]
 
 
-@pytest.mark.emulator(delay=1.0)
-def test_wait_until_active(ansible, emulator, pki):
+@pytest.fixture(scope="module")
+def wait_until_active(scenario_emulator, pki):
+    emulator, ansible = scenario_emulator(delay=1.0)
     seed(emulator, [pki.ec1])
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.ec2)], "wait": True, "wait_timeout": 30}
     result = ansible.run_module(MOD, args)
-    assert result.changed and not result.failed, result.msg
-    assert result.result["custom_hostname"]["ssl"]["status"] == "active"
     by_id = [e for e in emulator.journal() if e["method"] == "GET" and e["path"].endswith(stored(emulator).id)]
-    statuses = [e["response_body"]["result"]["ssl"]["status"] for e in by_id]
-    assert "pending_deployment" in statuses and statuses[-1] == "active"
-    # In check mode nothing is waited for and nothing is written.
     emulator.reset_journal()
     check = ansible.run_module(MOD, dict(args, certificates=[item(pki.ec1)]), check=True)
-    assert check.changed and emulator.counts() == {"reads": 1, "writes": 0}
+    return SimpleNamespace(result=result, statuses=[e["response_body"]["result"]["ssl"]["status"] for e in by_id], check=check, check_counts=emulator.counts())
+
+
+class TestWaitUntilActive:
+    """A hostname with a certificate, statuses moving every second: another certificate with a wait; then check mode."""
+
+    def test_the_change_is_reported(self, wait_until_active):
+        assert wait_until_active.result.changed, wait_until_active.result.msg
+        assert not wait_until_active.result.failed, wait_until_active.result.msg
+
+    def test_it_returns_once_the_ssl_is_active(self, wait_until_active):
+        assert wait_until_active.result.result["custom_hostname"]["ssl"]["status"] == "active"
+
+    def test_it_read_the_hostname_through_pending_deployment_until_active(self, wait_until_active):
+        assert "pending_deployment" in wait_until_active.statuses
+        assert wait_until_active.statuses[-1] == "active"
+
+    def test_check_mode_predicts_a_change(self, wait_until_active):
+        assert wait_until_active.check.changed, wait_until_active.check.msg
+
+    def test_check_mode_waits_for_nothing_and_writes_nothing(self, wait_until_active):
+        assert wait_until_active.check_counts == {"reads": 1, "writes": 0}
 
 
 def test_patch_lost_after_it_was_applied_is_settled_by_reading_again(ansible, emulator, pki):
@@ -237,7 +353,8 @@ def test_patch_lost_after_it_was_applied_is_settled_by_reading_again(ansible, em
     emulator.add_fault("reset_after", method="PATCH")
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa2)]}
     result = ansible.run_module(MOD, args)
-    assert result.changed and not result.failed, result.msg
+    assert result.changed, result.msg
+    assert not result.failed, result.msg
     assert facts(result.result["custom_hostname"]) == leaf_facts([pki.rsa2])
     assert [m for m, _p, _b in writes(emulator)] == ["PATCH"], "the PATCH must not be sent twice"
     assert [e["method"] for e in emulator.journal()] == ["GET", "PATCH", "GET"]  # the re-read is the state: no read-back after it
@@ -249,7 +366,8 @@ def test_put_retried_after_a_lost_answer_is_settled_by_reading_again(ansible, em
     emulator.add_fault("reset_after", method="PUT")
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa1), item(pki.ec2)]}
     result = ansible.run_module(MOD, args)
-    assert result.changed and not result.failed, result.msg
+    assert result.changed, result.msg
+    assert not result.failed, result.msg
     assert facts(result.result["custom_hostname"]) == leaf_facts([pki.rsa1, pki.ec2])
     # The client sent the PUT again (idempotent); the certificate it replaced was gone, so the module read the state.
     puts = [(e["path"].rsplit("/", 1)[1], e["status"]) for e in emulator.journal() if e["method"] == "PUT"]
@@ -257,18 +375,40 @@ def test_put_retried_after_a_lost_answer_is_settled_by_reading_again(ansible, em
     assert [m for m, _p, _b in writes(emulator)] == ["PUT", "PUT"]
 
 
-def test_patch_lost_before_it_was_applied_is_not_sent_again(ansible, emulator, pki):
+@pytest.fixture(scope="module")
+def patch_lost_before(scenario_emulator, pki):
+    emulator, ansible = scenario_emulator()
     seed(emulator, [pki.rsa1])
     emulator.add_fault("reset_before", method="PATCH")
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa2)]}
     result = ansible.run_module(MOD, args)
-    assert result.failed
-    assert "not applied" in result.msg and "running the task again is safe" in result.msg
-    assert "Traceback" not in result.output and no_traceback(result.result)
-    assert [m for m, _p, _b in writes(emulator)] == ["PATCH"]
-    assert [c.info.fingerprint_sha256 for c in stored(emulator).certs] == [pki.rsa1.fingerprint_sha256]
-    # The re-run it advises succeeds.
-    assert ansible.run_module(MOD, args).changed
+    state = SimpleNamespace(writes=writes(emulator), fingerprints=[c.info.fingerprint_sha256 for c in stored(emulator).certs])
+    # The re-run it advises.
+    return SimpleNamespace(result=result, state=state, again=ansible.run_module(MOD, args))
+
+
+class TestAPatchLostBeforeItWasAppliedIsNotSentAgain:
+    """A hostname with a certificate; another, whose PATCH never reaches the API; then the same again."""
+
+    def test_it_fails(self, patch_lost_before):
+        assert patch_lost_before.result.failed
+
+    def test_the_message_says_it_was_not_applied_and_a_re_run_is_safe(self, patch_lost_before):
+        assert "not applied" in patch_lost_before.result.msg
+        assert "running the task again is safe" in patch_lost_before.result.msg
+
+    def test_no_traceback_is_shown(self, patch_lost_before):
+        assert "Traceback" not in patch_lost_before.result.output
+        assert no_traceback(patch_lost_before.result.result)
+
+    def test_the_patch_is_not_sent_twice(self, patch_lost_before):
+        assert [m for m, _p, _b in patch_lost_before.state.writes] == ["PATCH"]
+
+    def test_the_emulator_still_holds_the_old_certificate(self, patch_lost_before, pki):
+        assert patch_lost_before.state.fingerprints == [pki.rsa1.fingerprint_sha256]
+
+    def test_the_re_run_it_advises_succeeds(self, patch_lost_before):
+        assert patch_lost_before.again.changed, patch_lost_before.again.msg
 
 
 def test_bad_inputs_fail_before_any_write(ansible, emulator, pki):
@@ -347,7 +487,8 @@ def test_bad_inputs_fail_before_any_write(ansible, emulator, pki):
         assert no_traceback(result), name
         assert not any(line in result["msg"] for leaf in (pki.ec1, pki.ec2) for line in _key_body(leaf.key_pem)), name
     assert "Traceback" not in run.output
-    assert emulator.counts()["writes"] == 0 and not writes(emulator)
+    assert emulator.counts()["writes"] == 0
+    assert writes(emulator) == []
     # Local checks come before any call: garbage PEM cost nothing, a missing hostname one read.
     assert len(emulator.journal()) == 6
 
@@ -358,8 +499,11 @@ def test_wrong_credentials_fail_clearly(ansible, emulator, pki):
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa2)]}
     result = ansible.run_module(MOD, args, env={"CLOUDFLARE_API_TOKEN": token})
     assert result.failed
-    assert "Authentication error (code 10000)" in result.msg and "HTTP 403" in result.msg
-    assert token not in result.output and "Traceback" not in result.output and no_traceback(result.result)
+    assert "Authentication error (code 10000)" in result.msg
+    assert "HTTP 403" in result.msg
+    assert token not in result.output
+    assert "Traceback" not in result.output
+    assert no_traceback(result.result), result.result
     assert emulator.counts() == {"reads": 1, "writes": 0}
 
 
@@ -380,7 +524,8 @@ def test_private_key_appears_nowhere_at_vvvv(ansible, emulator, pki, tmp_path):
         ],
     }
     result = ansible.run_module(MOD, args, diff=True, verbosity=4)
-    assert result.changed and not result.failed, result.msg
+    assert result.changed, result.msg
+    assert not result.failed, result.msg
     bodies = [_key_body(leaf.key_pem) for leaf in (pki.ec1, pki.rsa2)] + [_key_body(encrypted)]
     output = result.output + json.dumps(result.result) + json.dumps(emulator.dump_state()) + json.dumps(emulator.journal())
     for body in bodies:

@@ -87,6 +87,11 @@ def pipeline(pki: SimpleNamespace, files: SimpleNamespace, **apply: Any) -> List
     ]
 
 
+def parts(result: Dict[str, Any], *keys: str) -> Dict[str, Any]:
+    """Some fields of a result or view, to compare with the expected ones in one assert."""
+    return {k: result.get(k) for k in keys}
+
+
 def paths(tmp_path: Path) -> SimpleNamespace:
     return SimpleNamespace(found=tmp_path / "found.json", plan=tmp_path / "plan.json", state=tmp_path / "state.json")
 
@@ -94,9 +99,12 @@ def paths(tmp_path: Path) -> SimpleNamespace:
 # -- custom_hostname_cert_info dest ------------------------------------------------------------------------------------
 
 
-def test_info_dest_holds_what_the_result_would_hold(ansible, emulator, pki, tmp_path):
+@pytest.fixture(scope="module")
+def info_dest(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki, 60)  # two list pages
-    dest = tmp_path / "found.json"
+    root = tmp_path_factory.mktemp("info-dest")
+    dest = root / "found.json"
     # A file already there is replaced whole, and gets the private mode whatever it had.
     dest.write_text("x" * 100000)
     os.chmod(dest, 0o644)
@@ -106,38 +114,84 @@ def test_info_dest_holds_what_the_result_would_hold(ansible, emulator, pki, tmp_
             {"name": "to a file", INFO: {"zone": "example.com", "dest": str(dest)}, "register": "filed"},
         ]
     )
-    plain, filed = run.result(0), run.result(1)
-    assert not plain.get("failed") and not filed.get("failed"), run.output
-    assert filed["changed"] is False
-    assert "custom_hostnames" not in filed, "the list goes to the file only, not through Ansible's variables"
-    assert filed["dest"] == str(dest) and filed["count"] == 60 and filed["zone_id"] == emulator.zone_id == plain["zone_id"]
-    assert mode_of(dest) == 0o600
-    data = read_json(dest)
-    assert set(data) == {"zone_id", "custom_hostnames"} and data["zone_id"] == emulator.zone_id
-    assert len(plain["custom_hostnames"]) == 60
-    assert data["custom_hostnames"] == plain["custom_hostnames"]
-    assert fingerprints(data["custom_hostnames"][0]) == [pki.due.fingerprint_sha256]
-    assert "BEGIN" not in dest.read_text()
-    # No stray temporary file next to it.
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".certops-")) == []
-    assert writes(emulator) == []
+    return SimpleNamespace(
+        zone_id=emulator.zone_id,
+        dest=dest,
+        run=run,
+        plain=run.result(0),
+        filed=run.result(1),
+        mode=mode_of(dest),
+        text=dest.read_text(),
+        temporary=sorted(p.name for p in root.iterdir() if p.name.startswith(".certops-")),
+        writes=writes(emulator),
+    )
+
+
+class TestInfoDestHoldsWhatTheResultWouldHold:
+    """Sixty hostnames (two list pages) and a file already there, world-readable; one play: custom_hostname_cert_info without
+    dest, then with dest."""
+
+    @pytest.mark.parametrize("phase", ["plain", "filed"], ids=["without_dest", "with_dest"])
+    def test_it_succeeds(self, info_dest, phase):
+        assert not getattr(info_dest, phase).get("failed"), info_dest.run.output
+
+    def test_it_changes_nothing(self, info_dest):
+        assert info_dest.filed["changed"] is False
+
+    def test_the_list_goes_to_the_file_only(self, info_dest):
+        assert "custom_hostnames" not in info_dest.filed, "the list goes to the file only, not through Ansible's variables"
+
+    def test_the_result_names_the_file_and_counts_the_hostnames(self, info_dest):
+        assert parts(info_dest.filed, "dest", "count") == {"dest": str(info_dest.dest), "count": 60}
+
+    def test_both_results_name_the_zone(self, info_dest):
+        assert (info_dest.filed["zone_id"], info_dest.plain["zone_id"]) == (info_dest.zone_id, info_dest.zone_id)
+
+    def test_only_the_owner_can_read_the_file(self, info_dest):
+        assert info_dest.mode == 0o600
+
+    def test_the_file_holds_the_zone_and_its_hostnames(self, info_dest):
+        data = json.loads(info_dest.text)
+        assert set(data) == {"zone_id", "custom_hostnames"}
+        assert data["zone_id"] == info_dest.zone_id
+
+    def test_the_result_without_dest_lists_every_hostname(self, info_dest):
+        assert len(info_dest.plain["custom_hostnames"]) == 60
+
+    def test_the_file_holds_what_the_result_without_dest_lists(self, info_dest):
+        assert json.loads(info_dest.text)["custom_hostnames"] == info_dest.plain["custom_hostnames"]
+
+    def test_the_file_holds_each_hostname_s_certificates_by_fingerprint(self, info_dest, pki):
+        assert fingerprints(json.loads(info_dest.text)["custom_hostnames"][0]) == [pki.due.fingerprint_sha256]
+
+    def test_the_file_holds_no_pem(self, info_dest):
+        assert "BEGIN" not in info_dest.text
+
+    def test_no_temporary_file_is_left(self, info_dest):
+        assert info_dest.temporary == []
+
+    def test_no_write_is_sent(self, info_dest):
+        assert info_dest.writes == []
 
 
 def test_info_dest_is_written_in_check_mode(ansible, emulator, pki, tmp_path):
     seed(emulator, pki, 3)
     dest = tmp_path / "found.json"
     result = ansible.run_module(INFO, {"zone": "example.com", "dest": str(dest)}, check=True)
-    assert not result.failed and not result.changed, result.msg
+    assert not result.failed, result.msg
+    assert not result.changed, result.msg
     # The apply stage in check mode plans from this file: without it there would be nothing to preview.
     assert [h["hostname"] for h in read_json(dest)["custom_hostnames"]] == [name(i) for i in range(3)]
-    assert result.result["count"] == 3 and mode_of(dest) == 0o600
+    assert result.result["count"] == 3
+    assert mode_of(dest) == 0o600
 
 
 def test_info_dest_in_a_missing_directory_fails_naming_it(ansible, emulator, pki, tmp_path):
     seed(emulator, pki, 3)
     dest = tmp_path / "missing" / "found.json"
     result = ansible.run_module(INFO, {"zone": "example.com", "dest": str(dest)})
-    assert result.failed and not result.changed
+    assert result.failed
+    assert not result.changed
     assert "dest: cannot write %s" % dest in result.msg, result.msg
     assert "Traceback" not in result.output
     assert not dest.parent.exists()
@@ -146,104 +200,238 @@ def test_info_dest_in_a_missing_directory_fails_naming_it(ansible, emulator, pki
 
 # -- the pipeline as the role runs it ----------------------------------------------------------------------------------
 
+DUE_NAMES = [name(i) for i in DUE]
+ALL_NAMES = [name(i) for i in range(N)]
 
-def test_pipeline_on_paths_rotates_the_due_hostnames_with_one_patch_each(ansible, emulator, pki, tmp_path):
+
+@pytest.fixture(scope="module")
+def pipeline_run(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     ids = seed(emulator, pki)
-    files = paths(tmp_path)
-    due = [name(i) for i in DUE]
+    files = paths(tmp_path_factory.mktemp("pipeline"))
     run = ansible.run_tasks(pipeline(pki, files, wait=True))
     assert len(run.results) == 3, run.output
-    plan, applied = run.result(1), run.result(2)
-    assert not plan.get("failed"), plan.get("msg")
-    assert plan["plan"]["counts"]["hostname_certificates"] == len(DUE)
-    assert not applied.get("failed"), applied.get("msg")
-    assert applied["changed"] is True
-    # With dest the result stays small: only failed hostnames, and the counts.
-    assert applied["custom_hostnames"] == []
-    assert applied["summary"] == {"total": len(DUE), "changed": len(DUE), "unchanged": 0, "failed": 0}
-    assert applied["switched_count"] == len(DUE)
-    assert applied["invocation"]["module_args"]["discovered_hostnames"] == "%d hostnames, not repeated here" % N
-
-    # The journal: discovery (zone lookup and one list page), one PATCH per due hostname, then list pages only (the wait).
     journal = emulator.journal()
-    assert journal[0]["path"].endswith("/zones") and is_list_page(journal[1], emulator)
-    assert [e["method"] for e in journal[2 : 2 + len(DUE)]] == ["PATCH"] * len(DUE)
-    assert sorted(e["path"].rsplit("/", 1)[-1] for e in journal[2 : 2 + len(DUE)]) == sorted(ids[h] for h in due)
-    waits = journal[2 + len(DUE) :]
-    assert waits and all(is_list_page(e, emulator) for e in waits), [(e["method"], e["path"], e["query"]) for e in waits]
-    assert len(writes(emulator)) == len(DUE)
-
-    # The emulator serves the new certificate on the due hostnames, and still the fresh one on the others.
-    for i in range(N):
-        expected = pki.new if i in DUE else pki.fresh
-        assert emulator.history.served(name(i)).fingerprint_sha256 == expected.fingerprint_sha256, name(i)
-
-    # The state file: every hostname of the zone as last seen, in the shape the info module writes, plus the results.
-    state = read_json(files.state)
-    assert mode_of(files.state) == 0o600
-    assert set(state) == {"zone_id", "custom_hostnames", "results", "switched"}
-    assert state["zone_id"] == emulator.zone_id
-    # What the edge must now serve: each due hostname with the key type and fingerprint of its new certificate.
-    assert state["switched"] == [{"hostname": h, "key_types": ["ecdsa"], "fingerprints": [pki.new.fingerprint_sha256]} for h in due]
-    by_name = {h["hostname"]: h for h in state["custom_hostnames"]}
-    assert sorted(by_name) == [name(i) for i in range(N)]
-    for i in range(N):
-        view = by_name[name(i)]
-        assert view["id"] == ids[name(i)]
-        assert fingerprints(view) == [(pki.new if i in DUE else pki.fresh).fingerprint_sha256], name(i)
-        if i in DUE:  # seen by the wait's last read: live
-            assert view["status"] == "active" and view["ssl"]["status"] == "active", view
-    assert [r["hostname"] for r in state["results"]] == due
-    for entry in state["results"]:
-        assert entry["changed"] and not entry["failed"] and entry["id"] == ids[entry["hostname"]]
-        assert [c["fingerprint_sha256"] for c in entry["certificates"]] == [pki.new.fingerprint_sha256]
+    first = SimpleNamespace(
+        plan=run.result(1),
+        applied=run.result(2),
+        journal=journal,
+        is_list_page=[is_list_page(e, emulator) for e in journal],
+        writes=writes(emulator),
+        served={name(i): emulator.history.served(name(i)).fingerprint_sha256 for i in range(N)},
+        state=read_json(files.state),
+        state_mode=mode_of(files.state),
+    )
     # The views are the ones the info module gives of the same state, so the report compares like with like.
     emulator.reset_journal()
     reread = ansible.run_module(INFO, {"zone_id": emulator.zone_id})
-    assert not reread.failed, reread.msg
-    assert state["custom_hostnames"] == reread.result["custom_hostnames"]
-
     # The same three tasks again: nothing due, nothing written.
     emulator.reset_journal()
-    again = ansible.run_tasks(pipeline(pki, files, wait=True))
-    assert len(again.results) == 3 and not again.result(2).get("failed"), again.output
-    assert again.result(1)["plan"]["counts"]["hostname_certificates"] == 0
-    assert again.result(2)["changed"] is False
-    assert again.result(2)["summary"] == {"total": 0, "changed": 0, "unchanged": 0, "failed": 0}
-    assert writes(emulator) == []
-    assert [e for e in emulator.journal() if not is_list_page(e, emulator) and not e["path"].endswith("/zones")] == []
-    rewritten = read_json(files.state)
-    assert rewritten["results"] == [] and sorted(h["hostname"] for h in rewritten["custom_hostnames"]) == sorted(by_name)
+    again_run = ansible.run_tasks(pipeline(pki, files, wait=True))
+    assert len(again_run.results) == 3, again_run.output
+    again = SimpleNamespace(
+        output=again_run.output,
+        plan=again_run.result(1),
+        applied=again_run.result(2),
+        writes=writes(emulator),
+        other_calls=[e for e in emulator.journal() if not is_list_page(e, emulator) and not e["path"].endswith("/zones")],
+        state=read_json(files.state),
+    )
+    return SimpleNamespace(zone_id=emulator.zone_id, ids=ids, first=first, reread=reread, again=again)
 
 
-def test_plan_form_in_check_mode_predicts_into_dest_and_writes_nothing(ansible, emulator, pki, tmp_path):
+class TestThePipelineOnPathsRotatesTheDueHostnamesWithOnePatchEach:
+    """Twenty hostnames, twelve due; one play of the role's three steps on paths (discovery to a file, the plan to a file,
+    the apply with dest and wait); then the hostnames read again; then the same play again."""
+
+    def test_the_plan_succeeds(self, pipeline_run):
+        assert not pipeline_run.first.plan.get("failed"), pipeline_run.first.plan.get("msg")
+
+    def test_the_plan_rotates_the_due_hostnames(self, pipeline_run):
+        assert pipeline_run.first.plan["plan"]["counts"]["hostname_certificates"] == len(DUE)
+
+    def test_the_apply_succeeds(self, pipeline_run):
+        assert not pipeline_run.first.applied.get("failed"), pipeline_run.first.applied.get("msg")
+
+    def test_the_apply_reports_a_change(self, pipeline_run):
+        assert pipeline_run.first.applied["changed"] is True
+
+    def test_with_dest_the_result_lists_only_the_failed_hostnames(self, pipeline_run):
+        assert pipeline_run.first.applied["custom_hostnames"] == []
+
+    def test_with_dest_the_result_counts_the_hostnames(self, pipeline_run):
+        assert pipeline_run.first.applied["summary"] == {"total": len(DUE), "changed": len(DUE), "unchanged": 0, "failed": 0}
+
+    def test_with_dest_the_result_counts_the_hostnames_switched(self, pipeline_run):
+        assert pipeline_run.first.applied["switched_count"] == len(DUE)
+
+    def test_the_discovered_hostnames_are_not_echoed_back_but_counted(self, pipeline_run):
+        assert pipeline_run.first.applied["invocation"]["module_args"]["discovered_hostnames"] == "%d hostnames, not repeated here" % N
+
+    def test_the_journal_starts_with_the_discovery_a_zone_lookup_and_one_list_page(self, pipeline_run):
+        assert pipeline_run.first.journal[0]["path"].endswith("/zones")
+        assert pipeline_run.first.is_list_page[1]
+
+    def test_then_comes_one_patch_per_due_hostname(self, pipeline_run):
+        assert [e["method"] for e in pipeline_run.first.journal[2 : 2 + len(DUE)]] == ["PATCH"] * len(DUE)
+
+    def test_the_patches_are_for_the_due_hostnames(self, pipeline_run):
+        patched = sorted(e["path"].rsplit("/", 1)[-1] for e in pipeline_run.first.journal[2 : 2 + len(DUE)])
+        assert patched == sorted(pipeline_run.ids[h] for h in DUE_NAMES)
+
+    def test_then_the_wait_reads_list_pages_only(self, pipeline_run):
+        waits = pipeline_run.first.journal[2 + len(DUE) :]
+        assert waits
+        assert all(pipeline_run.first.is_list_page[2 + len(DUE) :]), [(e["method"], e["path"], e["query"]) for e in waits]
+
+    def test_the_only_writes_are_the_patches(self, pipeline_run):
+        assert len(pipeline_run.first.writes) == len(DUE)
+
+    def test_the_emulator_serves_the_new_certificate_on_the_due_hostnames_and_the_fresh_one_on_the_others(self, pipeline_run, pki):
+        assert pipeline_run.first.served == {name(i): (pki.new if i in DUE else pki.fresh).fingerprint_sha256 for i in range(N)}
+
+    # The state file: every hostname of the zone as last seen, in the shape the info module writes, plus the results.
+    def test_only_the_owner_can_read_the_state_file(self, pipeline_run):
+        assert pipeline_run.first.state_mode == 0o600
+
+    def test_the_state_file_holds_the_zone_its_hostnames_the_results_and_the_switched(self, pipeline_run):
+        assert set(pipeline_run.first.state) == {"zone_id", "custom_hostnames", "results", "switched"}
+
+    def test_the_state_file_names_the_zone(self, pipeline_run):
+        assert pipeline_run.first.state["zone_id"] == pipeline_run.zone_id
+
+    def test_the_state_file_gives_what_the_edge_must_now_serve(self, pipeline_run, pki):
+        # Each due hostname with the key type and fingerprint of its new certificate.
+        assert pipeline_run.first.state["switched"] == [
+            {"hostname": h, "key_types": ["ecdsa"], "fingerprints": [pki.new.fingerprint_sha256]} for h in DUE_NAMES
+        ]
+
+    def test_the_state_file_holds_every_hostname_of_the_zone(self, pipeline_run):
+        assert sorted(h["hostname"] for h in pipeline_run.first.state["custom_hostnames"]) == ALL_NAMES
+
+    def test_the_state_file_holds_each_hostname_s_id(self, pipeline_run):
+        assert {h["hostname"]: h["id"] for h in pipeline_run.first.state["custom_hostnames"]} == pipeline_run.ids
+
+    def test_the_state_file_holds_each_hostname_s_certificate_as_last_seen(self, pipeline_run, pki):
+        assert {h["hostname"]: fingerprints(h) for h in pipeline_run.first.state["custom_hostnames"]} == {
+            name(i): [(pki.new if i in DUE else pki.fresh).fingerprint_sha256] for i in range(N)
+        }
+
+    def test_the_state_file_shows_the_due_hostnames_live_as_the_wait_s_last_read_saw_them(self, pipeline_run):
+        views = {h["hostname"]: h for h in pipeline_run.first.state["custom_hostnames"]}
+        assert {h: (views[h]["status"], views[h]["ssl"]["status"]) for h in DUE_NAMES} == {h: ("active", "active") for h in DUE_NAMES}
+
+    def test_the_state_file_holds_a_result_for_each_due_hostname(self, pipeline_run):
+        assert [r["hostname"] for r in pipeline_run.first.state["results"]] == DUE_NAMES
+
+    def test_each_result_in_the_state_file_is_changed_and_not_failed_with_the_hostname_s_id(self, pipeline_run):
+        results = pipeline_run.first.state["results"]
+        assert {r["hostname"]: (bool(r["changed"]), bool(r["failed"]), r["id"]) for r in results} == {
+            r["hostname"]: (True, False, pipeline_run.ids[r["hostname"]]) for r in results
+        }
+
+    def test_each_result_in_the_state_file_has_the_new_certificate(self, pipeline_run, pki):
+        results = pipeline_run.first.state["results"]
+        assert {r["hostname"]: [c["fingerprint_sha256"] for c in r["certificates"]] for r in results} == {
+            r["hostname"]: [pki.new.fingerprint_sha256] for r in results
+        }
+
+    def test_reading_the_hostnames_again_succeeds(self, pipeline_run):
+        assert not pipeline_run.reread.failed, pipeline_run.reread.msg
+
+    def test_the_state_file_holds_the_views_the_info_module_gives(self, pipeline_run):
+        assert pipeline_run.first.state["custom_hostnames"] == pipeline_run.reread.result["custom_hostnames"]
+
+    def test_the_apply_run_again_succeeds(self, pipeline_run):
+        assert not pipeline_run.again.applied.get("failed"), pipeline_run.again.output
+
+    def test_the_plan_made_again_has_nothing_due(self, pipeline_run):
+        assert pipeline_run.again.plan["plan"]["counts"]["hostname_certificates"] == 0
+
+    def test_the_apply_run_again_changes_nothing(self, pipeline_run):
+        assert pipeline_run.again.applied["changed"] is False
+
+    def test_the_apply_run_again_counts_no_hostname(self, pipeline_run):
+        assert pipeline_run.again.applied["summary"] == {"total": 0, "changed": 0, "unchanged": 0, "failed": 0}
+
+    def test_the_play_run_again_sends_no_write(self, pipeline_run):
+        assert pipeline_run.again.writes == []
+
+    def test_the_play_run_again_reads_only_the_zone_and_list_pages(self, pipeline_run):
+        assert pipeline_run.again.other_calls == []
+
+    def test_the_apply_run_again_rewrites_the_state_file_without_results(self, pipeline_run):
+        assert pipeline_run.again.state["results"] == []
+
+    def test_the_rewritten_state_file_holds_every_hostname_of_the_zone(self, pipeline_run):
+        assert sorted(h["hostname"] for h in pipeline_run.again.state["custom_hostnames"]) == ALL_NAMES
+
+
+@pytest.fixture(scope="module")
+def plan_form_check(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     ids = seed(emulator, pki)
     before = emulator.dump_state()
-    files = paths(tmp_path)
+    files = paths(tmp_path_factory.mktemp("plan-check"))
     run = ansible.run_tasks(pipeline(pki, files, wait=True), check=True, diff=True)
     assert len(run.results) == 3, run.output
-    applied = run.result(2)
-    assert not applied.get("failed"), applied.get("msg")
-    assert applied["changed"] is True
-    assert applied["summary"] == {"total": len(DUE), "changed": len(DUE), "unchanged": 0, "failed": 0}
-    assert applied["switched"] == []  # nothing was written, so the edge has nothing new to serve
-    assert writes(emulator) == [] and emulator.dump_state() == before
-    # Never waits in check mode: the only list page is the discovery's.
-    assert len([e for e in emulator.journal() if is_list_page(e, emulator)]) == 1
+    return SimpleNamespace(
+        ids=ids,
+        applied=run.result(2),
+        writes=writes(emulator),
+        state_unchanged=emulator.dump_state() == before,
+        list_pages=len([e for e in emulator.journal() if is_list_page(e, emulator)]),
+        state=read_json(files.state),
+        served={name(i): emulator.history.served(name(i)).fingerprint_sha256 for i in DUE},
+    )
 
-    state = read_json(files.state)
-    by_name = {h["hostname"]: h for h in state["custom_hostnames"]}
-    assert sorted(by_name) == [name(i) for i in range(N)]
-    for i in range(N):
-        assert fingerprints(by_name[name(i)]) == [(pki.new if i in DUE else pki.fresh).fingerprint_sha256], name(i)
-        assert by_name[name(i)]["id"] == ids[name(i)]
-    assert [(r["hostname"], r["changed"], r["failed"]) for r in state["results"]] == [(name(i), True, False) for i in DUE]
 
-    diff = applied["diff"]
-    assert diff["before"] == {name(i): {"ecdsa": pki.due.fingerprint_sha256} for i in DUE}
-    assert diff["after"] == {name(i): {"ecdsa": pki.new.fingerprint_sha256} for i in DUE}
-    # Nothing was served differently.
-    assert all(emulator.history.served(name(i)).fingerprint_sha256 == pki.due.fingerprint_sha256 for i in DUE)
+class TestThePlanFormInCheckModePredictsIntoDestAndWritesNothing:
+    """Twenty hostnames, twelve due; one play of the role's three steps on paths, in check mode with diff."""
+
+    def test_the_apply_succeeds(self, plan_form_check):
+        assert not plan_form_check.applied.get("failed"), plan_form_check.applied.get("msg")
+
+    def test_the_apply_predicts_a_change(self, plan_form_check):
+        assert plan_form_check.applied["changed"] is True
+
+    def test_the_apply_counts_the_due_hostnames_changed(self, plan_form_check):
+        assert plan_form_check.applied["summary"] == {"total": len(DUE), "changed": len(DUE), "unchanged": 0, "failed": 0}
+
+    def test_nothing_is_switched_so_the_edge_has_nothing_new_to_serve(self, plan_form_check):
+        assert plan_form_check.applied["switched"] == []
+
+    def test_no_write_is_sent(self, plan_form_check):
+        assert plan_form_check.writes == []
+
+    def test_the_emulator_s_state_is_as_it_was(self, plan_form_check):
+        assert plan_form_check.state_unchanged
+
+    def test_it_never_waits_the_only_list_page_being_the_discovery_s(self, plan_form_check):
+        assert plan_form_check.list_pages == 1
+
+    def test_the_state_file_holds_every_hostname_of_the_zone(self, plan_form_check):
+        assert sorted(h["hostname"] for h in plan_form_check.state["custom_hostnames"]) == ALL_NAMES
+
+    def test_the_state_file_predicts_each_hostname_s_certificate(self, plan_form_check, pki):
+        assert {h["hostname"]: fingerprints(h) for h in plan_form_check.state["custom_hostnames"]} == {
+            name(i): [(pki.new if i in DUE else pki.fresh).fingerprint_sha256] for i in range(N)
+        }
+
+    def test_the_state_file_holds_each_hostname_s_id(self, plan_form_check):
+        assert {h["hostname"]: h["id"] for h in plan_form_check.state["custom_hostnames"]} == plan_form_check.ids
+
+    def test_the_state_file_holds_a_changed_result_for_each_due_hostname(self, plan_form_check):
+        assert [(r["hostname"], r["changed"], r["failed"]) for r in plan_form_check.state["results"]] == [(name(i), True, False) for i in DUE]
+
+    def test_the_diff_before_shows_the_due_certificate_on_the_due_hostnames(self, plan_form_check, pki):
+        assert plan_form_check.applied["diff"]["before"] == {name(i): {"ecdsa": pki.due.fingerprint_sha256} for i in DUE}
+
+    def test_the_diff_after_shows_the_new_certificate_on_the_due_hostnames(self, plan_form_check, pki):
+        assert plan_form_check.applied["diff"]["after"] == {name(i): {"ecdsa": pki.new.fingerprint_sha256} for i in DUE}
+
+    def test_nothing_is_served_differently(self, plan_form_check, pki):
+        assert plan_form_check.served == {name(i): pki.due.fingerprint_sha256 for i in DUE}
 
 
 # -- wait ----------------------------------------------------------------------------------------------------------------
@@ -260,18 +448,20 @@ def test_wait_returns_once_every_changed_hostname_is_live(ansible, emulator, pki
     emulator.reset_journal()
     result = ansible.run_module(MOD, {"zone_id": emulator.zone_id, "hostname_certificates": items, "wait": True, "wait_timeout": 60})
     returned = time.time()
-    assert not result.failed and result.changed, result.msg
+    assert not result.failed, result.msg
+    assert result.changed, result.msg
     assert result.result["summary"] == {"total": 6, "changed": 6, "unchanged": 0, "failed": 0}
     # At return every changed hostname is live in the emulator, serving the new certificate (it is so since before now).
     state = {h["hostname"]: h for h in emulator.dump_state()["zones"][0]["custom_hostnames"]}
     for i in range(6):
-        assert state[name(i)]["status"] == "active" and state[name(i)]["ssl"]["status"] == "active", state[name(i)]
+        assert (state[name(i)]["status"], state[name(i)]["ssl"]["status"]) == ("active", "active"), state[name(i)]
         assert emulator.history.served(name(i), at=returned).fingerprint_sha256 == pki.new.fingerprint_sha256
     journal = emulator.journal()
     patches = [e for e in journal if e["method"] == "PATCH"]
-    assert len(patches) == 6 and len(writes(emulator)) == 6
+    assert len(patches) == 6
+    assert len(writes(emulator)) == 6
     # There was something to wait for: each PATCH answered pending_deployment.
-    assert all(e["response_body"]["result"]["ssl"]["status"] == "pending_deployment" for e in patches)
+    assert [e["response_body"]["result"]["ssl"]["status"] for e in patches] == ["pending_deployment"] * len(patches)
     gets = [e for e in journal if e["method"] == "GET"]
     assert all(is_list_page(e, emulator) for e in gets), [(e["path"], e["query"]) for e in gets]
     polls = [e for e in gets if e["seq"] > patches[-1]["seq"]]
@@ -279,41 +469,82 @@ def test_wait_returns_once_every_changed_hostname_is_live(ansible, emulator, pki
     # The last read shows them live; it came no sooner than a status step after the last write.
     assert journal_time(polls[-1]) - journal_time(patches[-1]) >= 2.0 - 0.1
     last = {h["hostname"]: h for h in polls[-1]["response_body"]["result"]}
-    assert all(last[name(i)]["status"] == "active" and last[name(i)]["ssl"]["status"] == "active" for i in range(6))
+    assert {name(i): (last[name(i)]["status"], last[name(i)]["ssl"]["status"]) for i in range(6)} == {name(i): ("active", "active") for i in range(6)}
     # The results are those of the wait's last read: the new certificate.
-    assert all([c["fingerprint_sha256"] for c in h["certificates"]] == [pki.new.fingerprint_sha256] for h in result.result["custom_hostnames"])
+    results = result.result["custom_hostnames"]
+    assert [[c["fingerprint_sha256"] for c in h["certificates"]] for h in results] == [[pki.new.fingerprint_sha256]] * len(results)
 
 
-@pytest.mark.emulator(delay=4.0)
-def test_wait_that_times_out_fails_changed_and_a_rerun_writes_nothing(ansible, emulator, pki, tmp_path):
+@pytest.fixture(scope="module")
+def wait_timed_out(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator(delay=4.0)
     ids = seed(emulator, pki, 4)
     items = [{"hostname": name(i), "certificates": [pki.files["new"]]} for i in range(4)]
-    dest = tmp_path / "state.json"
+    dest = tmp_path_factory.mktemp("timed-out") / "state.json"
     args = {"zone_id": emulator.zone_id, "hostname_certificates": items, "wait": True, "wait_timeout": 1, "dest": str(dest)}
     emulator.reset_journal()
     result = ansible.run_module(MOD, args)
-    assert result.failed and result.changed, result.msg
-    assert result.result["summary"] == {"total": 4, "changed": 0, "unchanged": 0, "failed": 4}
-    for i in range(4):
-        assert "custom hostname %s is not live yet" % name(i) in result.msg, result.msg
-    assert "running the task again is safe" in result.msg
-    # With dest the result lists the failed hostnames: all four, each saying why.
-    failed = {h["hostname"]: h for h in result.result["custom_hostnames"]}
-    assert sorted(failed) == [name(i) for i in range(4)]
-    assert all(h["failed"] and "not live" in h["msg"] and "pending_deployment" in h["msg"] for h in failed.values())
-    assert sorted(p.rsplit("/", 1)[-1] for m, p in writes(emulator)) == sorted(ids.values())
-    assert len(read_json(dest)["results"]) == 4  # written also when hostnames fail
-
+    first = SimpleNamespace(writes=writes(emulator), dest_results=len(read_json(dest)["results"]) if dest.exists() else None)
     # Once they are live, the same task has nothing to write (and nothing to wait for).
     deadline = time.time() + 15
     while time.time() < deadline and not all(emulator.history.served(name(i)).fingerprint_sha256 == pki.new.fingerprint_sha256 for i in range(4)):
         time.sleep(0.2)
     emulator.reset_journal()
     again = ansible.run_module(MOD, dict(args, wait_timeout=30))
-    assert not again.failed and not again.changed, again.msg
-    assert again.result["summary"] == {"total": 4, "changed": 0, "unchanged": 4, "failed": 0}
-    assert writes(emulator) == []
-    assert all(is_list_page(e, emulator) for e in emulator.journal())
+    return SimpleNamespace(
+        ids=ids,
+        result=result,
+        first=first,
+        again=again,
+        again_writes=writes(emulator),
+        again_list_pages=[is_list_page(e, emulator) for e in emulator.journal()],
+    )
+
+
+class TestAWaitThatTimesOutFailsChangedAndAReRunWritesNothing:
+    """Four hostnames, status steps of 4 s; the list form with dest and a wait of 1 s; once they are live, the same with 30 s."""
+
+    def test_it_fails_and_reports_a_change(self, wait_timed_out):
+        assert wait_timed_out.result.failed, wait_timed_out.result.msg
+        assert wait_timed_out.result.changed, wait_timed_out.result.msg
+
+    def test_it_counts_every_hostname_failed(self, wait_timed_out):
+        assert wait_timed_out.result.result["summary"] == {"total": 4, "changed": 0, "unchanged": 0, "failed": 4}
+
+    def test_the_message_names_each_hostname_not_live_yet(self, wait_timed_out):
+        for i in range(4):
+            assert "custom hostname %s is not live yet" % name(i) in wait_timed_out.result.msg, wait_timed_out.result.msg
+
+    def test_the_message_says_a_re_run_is_safe(self, wait_timed_out):
+        assert "running the task again is safe" in wait_timed_out.result.msg
+
+    def test_with_dest_the_result_lists_the_four_failed_hostnames(self, wait_timed_out):
+        assert sorted(h["hostname"] for h in wait_timed_out.result.result["custom_hostnames"]) == [name(i) for i in range(4)]
+
+    def test_each_failed_hostname_says_it_is_not_live_and_still_deploying(self, wait_timed_out):
+        for h in wait_timed_out.result.result["custom_hostnames"]:
+            assert h["failed"], h
+            assert "not live" in h["msg"]
+            assert "pending_deployment" in h["msg"]
+
+    def test_each_hostname_is_patched_once(self, wait_timed_out):
+        assert sorted(p.rsplit("/", 1)[-1] for _m, p in wait_timed_out.first.writes) == sorted(wait_timed_out.ids.values())
+
+    def test_dest_is_written_also_when_hostnames_fail(self, wait_timed_out):
+        assert wait_timed_out.first.dest_results == 4
+
+    def test_a_re_run_once_they_are_live_changes_nothing(self, wait_timed_out):
+        assert not wait_timed_out.again.failed, wait_timed_out.again.msg
+        assert not wait_timed_out.again.changed, wait_timed_out.again.msg
+
+    def test_a_re_run_counts_every_hostname_unchanged(self, wait_timed_out):
+        assert wait_timed_out.again.result["summary"] == {"total": 4, "changed": 0, "unchanged": 4, "failed": 0}
+
+    def test_a_re_run_sends_no_write(self, wait_timed_out):
+        assert wait_timed_out.again_writes == []
+
+    def test_a_re_run_reads_list_pages_only(self, wait_timed_out):
+        assert all(wait_timed_out.again_list_pages)
 
 
 @pytest.mark.emulator(delay=1.0)
@@ -325,10 +556,12 @@ def test_wait_fails_a_stuck_hostname_alone_and_at_once(ansible, emulator, pki):
     items = [{"hostname": name(i), "certificates": [pki.files["new"]]} for i in range(4)]
     started = time.time()
     result = ansible.run_module(MOD, {"zone_id": emulator.zone_id, "hostname_certificates": items, "wait": True, "wait_timeout": 120})
-    assert result.failed and result.changed, result.msg
+    assert result.failed, result.msg
+    assert result.changed, result.msg
     assert time.time() - started < 60, "a blocked hostname must not be waited for until the timeout"
     by_name = {h["hostname"]: h for h in result.result["custom_hostnames"]}
-    assert by_name[name(3)]["failed"] and "the status of custom hostname %s is blocked" % name(3) in by_name[name(3)]["msg"]
+    assert by_name[name(3)]["failed"]
+    assert "the status of custom hostname %s is blocked" % name(3) in by_name[name(3)]["msg"]
     assert by_name[name(3)]["id"] == stuck.id
     assert [by_name[name(i)]["failed"] for i in range(3)] == [False] * 3
     assert result.result["summary"] == {"total": 4, "changed": 3, "unchanged": 0, "failed": 1}
@@ -393,9 +626,11 @@ def test_bad_file_inputs_fail_before_any_call(ansible, emulator, pki, tmp_path, 
         messages = ["dest: cannot write %s: its directory %s does not exist or is not writable" % (tmp_path / "gone" / "state.json", tmp_path / "gone")]
     emulator.reset_journal()
     result = ansible.run_module(MOD, args)
-    assert result.failed and not result.changed
+    assert result.failed
+    assert not result.changed
     for message in messages:
         assert message in result.msg, (message, result.msg)
-    assert "Traceback" not in result.output and "pass phrase" not in result.output
+    assert "Traceback" not in result.output
+    assert "pass phrase" not in result.output
     assert emulator.journal() == []  # not even a read
     assert not (tmp_path / "state.json").exists()

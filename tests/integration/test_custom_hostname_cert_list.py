@@ -96,121 +96,259 @@ def run_list(ansible: Any, emulator: Any, items: List[Dict[str, Any]], **kwargs:
     return ansible.run_module(MOD, {"zone": "example.com", "hostname_certificates": items}, **kwargs)
 
 
-def test_list_form_rotates_200_hostnames_like_the_single_form(ansible, emulator, pki):
+CERT_FIELDS = {"key_type", "fingerprint_sha256", "serial_number", "expires_on"}
+SAMPLE = list(range(175, 195))  # single, unchanged and pairs
+
+
+@pytest.fixture(scope="module")
+def rotation(scenario_emulator, pki):
+    emulator, ansible = scenario_emulator()
     ids = seed(emulator, pki)
     seeded = emulator.dump_state()
     items = entries(pki, range(N))
-    changed_hosts = {name(i) for i in range(N) if i not in UNCHANGED}
-
     # Check mode: zero writes, and the predictions the real run then makes true.
     preview = run_list(ansible, emulator, items, check=True, diff=True)
-    assert not preview.failed and preview.changed, preview.msg
-    assert writes(emulator) == []
+    preview_writes = writes(emulator)
     emulator.reset_journal()
-
     result = run_list(ansible, emulator, items, diff=True)
-    assert not result.failed and result.changed, result.msg
-    hosts = result.result["custom_hostnames"]
-    assert [h["hostname"] for h in hosts] == [name(i) for i in range(N)]  # input order
-    assert result.result["summary"] == {"total": N, "changed": len(changed_hosts), "unchanged": len(UNCHANGED), "failed": 0}
-    for i, host in enumerate(hosts):
-        assert host["id"] == ids[name(i)] and not host["failed"] and "msg" not in host
-        assert host["changed"] == (name(i) in changed_hosts)
-        assert compact(host["certificates"]) == expected_facts(pki, i), name(i)
-        assert set(host["certificates"][0]) == {"key_type", "fingerprint_sha256", "serial_number", "expires_on"}
-    assert preview.result["custom_hostnames"] == hosts, "check mode predicted something else than the run did"
-    assert preview.result["summary"] == result.result["summary"]
-
-    # The journal: list pages (plus the zone lookup, `zone` being a name) and exactly one PATCH per changed hostname.
-    journal = emulator.journal()
-    gets = [e for e in journal if e["method"] == "GET"]
-    pages = [e for e in gets if e["path"].endswith("/zones/%s/custom_hostnames" % emulator.zone_id)]
-    assert len(pages) == math.ceil(N / 50) and all(e["query"].get("per_page") == "50" for e in pages)
-    assert len(gets) == len(pages) + 1 and gets[0]["path"].endswith("/zones")
-    patches = sorted(path.rsplit("/", 1)[-1] for method, path in writes(emulator))
-    assert [m for m, _p in writes(emulator)] == ["PATCH"] * len(changed_hosts)
-    assert patches == sorted(ids[h] for h in changed_hosts)
-
-    # The diff: per changed hostname, fingerprints before and after.
-    diff = result.result["diff"]
-    assert set(diff["before"]) == set(diff["after"]) == changed_hosts
-    assert diff["before"][name(0)] == {"ecdsa": pki.old_ec.fingerprint_sha256}
-    assert diff["after"][name(0)] == {"ecdsa": pki.new_ec.fingerprint_sha256}
-    assert diff["after"][name(195)] == {"rsa": pki.new_rsa.fingerprint_sha256, "ecdsa": pki.new_ec.fingerprint_sha256}
-    after_list = served(emulator)
-    assert after_list[name(195)]["ssl"]["bundle_method"] == "force"  # the SSL configuration was sent back unchanged
-
-    # The re-run: no write, changed false, the list pages only.
+    first = SimpleNamespace(journal=emulator.journal(), writes=writes(emulator), served=served(emulator))
+    # The re-run.
     emulator.reset_journal()
     again = run_list(ansible, emulator, items)
-    assert not again.failed and not again.changed, again.msg
-    assert again.result["summary"] == {"total": N, "changed": 0, "unchanged": N, "failed": 0}
-    assert writes(emulator) == [] and len(emulator.journal()) == math.ceil(N / 50) + 1
-
-    # The single form on a copy of the same seed, over 20 hostnames (single, unchanged and pairs): same state, same certificates.
-    sample = list(range(175, 195))
+    again_calls = SimpleNamespace(writes=writes(emulator), count=len(emulator.journal()))
+    # The single form on a copy of the same seed, over 20 hostnames.
     emulator.load_state(seeded)
     tasks = [
         {
             "name": "single form",
             MOD: {"zone": "example.com", "hostname": "{{ item.hostname }}", "certificates": "{{ item.certificates }}"},
-            "loop": entries(pki, sample),
+            "loop": entries(pki, SAMPLE),
             "loop_control": {"label": "{{ item.hostname }}"},
             "register": "single",
         }
     ]
     single = ansible.run_tasks(tasks)
-    assert single.rc == 0, single.output
-    single_results = single.result()["results"]
-    names = {name(i) for i in sample}
-    assert served(emulator, names) == {h: after_list[h] for h in names}
-    for i, one in zip(sample, single_results):
-        certs = [{k: c[k] for k in ("key_type", "fingerprint_sha256", "serial_number", "expires_on")} for c in one["custom_hostname"]["ssl"]["certificates"]]
-        assert certs == hosts[i]["certificates"], name(i)
-        assert one["changed"] == hosts[i]["changed"]
+    return SimpleNamespace(
+        zone_id=emulator.zone_id,
+        ids=ids,
+        changed_hosts={name(i) for i in range(N) if i not in UNCHANGED},
+        preview=preview,
+        preview_writes=preview_writes,
+        result=result,
+        hosts=result.result["custom_hostnames"],
+        first=first,
+        again=again,
+        again_calls=again_calls,
+        single=single,
+        single_served=served(emulator, {name(i) for i in SAMPLE}),
+    )
 
 
-def test_failed_hostnames_are_reported_while_the_others_rotate(ansible, emulator, pki):
+class TestTheListFormRotates200HostnamesLikeTheSingleForm:
+    """200 hostnames: most on an old certificate, ten on the new one already, ten on an old pair given a new pair. The list
+    form in check mode with diff, for real with diff, again; then the single form, in a loop, on a copy of the same seed
+    over 20 of them."""
+
+    def test_check_mode_predicts_a_change(self, rotation):
+        assert not rotation.preview.failed, rotation.preview.msg
+        assert rotation.preview.changed, rotation.preview.msg
+
+    def test_check_mode_sends_no_write(self, rotation):
+        assert rotation.preview_writes == []
+
+    def test_the_rotation_reports_a_change(self, rotation):
+        assert not rotation.result.failed, rotation.result.msg
+        assert rotation.result.changed, rotation.result.msg
+
+    def test_it_lists_the_hostnames_in_input_order(self, rotation):
+        assert [h["hostname"] for h in rotation.hosts] == [name(i) for i in range(N)]
+
+    def test_it_counts_the_hostnames_changed_and_unchanged(self, rotation):
+        assert rotation.result.result["summary"] == {"total": N, "changed": len(rotation.changed_hosts), "unchanged": len(UNCHANGED), "failed": 0}
+
+    def test_each_hostname_has_its_id_and_did_not_fail(self, rotation):
+        assert {h["hostname"]: (h["id"], bool(h["failed"]), "msg" in h) for h in rotation.hosts} == {
+            hostname: (host_id, False, False) for hostname, host_id in rotation.ids.items()
+        }
+
+    def test_each_hostname_is_changed_unless_it_had_the_new_certificate(self, rotation):
+        assert {h["hostname"]: h["changed"] for h in rotation.hosts} == {name(i): name(i) in rotation.changed_hosts for i in range(N)}
+
+    def test_each_hostname_has_its_new_certificates(self, rotation, pki):
+        assert {h["hostname"]: compact(h["certificates"]) for h in rotation.hosts} == {name(i): expected_facts(pki, i) for i in range(N)}
+
+    def test_each_certificate_is_given_by_its_facts(self, rotation):
+        assert {h["hostname"]: set(h["certificates"][0]) for h in rotation.hosts} == {name(i): CERT_FIELDS for i in range(N)}
+
+    def test_check_mode_predicted_the_hostnames_as_the_run_made_them(self, rotation):
+        assert rotation.preview.result["custom_hostnames"] == rotation.hosts, "check mode predicted something else than the run did"
+
+    def test_check_mode_predicted_the_summary(self, rotation):
+        assert rotation.preview.result["summary"] == rotation.result.result["summary"]
+
+    # The journal: list pages (plus the zone lookup, `zone` being a name) and exactly one PATCH per changed hostname.
+    def test_the_zone_is_read_by_list_pages_of_50(self, rotation):
+        pages = [e for e in rotation.first.journal if e["method"] == "GET" and e["path"].endswith("/zones/%s/custom_hostnames" % rotation.zone_id)]
+        assert len(pages) == math.ceil(N / 50)
+        assert [e["query"].get("per_page") for e in pages] == ["50"] * len(pages)
+
+    def test_the_only_other_read_is_the_zone_lookup_first(self, rotation):
+        gets = [e for e in rotation.first.journal if e["method"] == "GET"]
+        assert len(gets) == math.ceil(N / 50) + 1
+        assert gets[0]["path"].endswith("/zones")
+
+    def test_every_write_is_a_patch_one_per_changed_hostname(self, rotation):
+        assert [m for m, _p in rotation.first.writes] == ["PATCH"] * len(rotation.changed_hosts)
+
+    def test_the_patches_are_for_the_changed_hostnames(self, rotation):
+        patches = sorted(path.rsplit("/", 1)[-1] for _method, path in rotation.first.writes)
+        assert patches == sorted(rotation.ids[h] for h in rotation.changed_hosts)
+
+    # The diff: per changed hostname, fingerprints before and after.
+    def test_the_diff_has_the_changed_hostnames_before_and_after(self, rotation):
+        diff = rotation.result.result["diff"]
+        assert (set(diff["before"]), set(diff["after"])) == (rotation.changed_hosts, rotation.changed_hosts)
+
+    def test_the_diff_before_shows_the_old_certificate(self, rotation, pki):
+        assert rotation.result.result["diff"]["before"][name(0)] == {"ecdsa": pki.old_ec.fingerprint_sha256}
+
+    def test_the_diff_after_shows_the_new_certificate(self, rotation, pki):
+        assert rotation.result.result["diff"]["after"][name(0)] == {"ecdsa": pki.new_ec.fingerprint_sha256}
+
+    def test_the_diff_after_shows_a_new_pair(self, rotation, pki):
+        assert rotation.result.result["diff"]["after"][name(195)] == {"rsa": pki.new_rsa.fingerprint_sha256, "ecdsa": pki.new_ec.fingerprint_sha256}
+
+    def test_the_ssl_configuration_is_sent_back_unchanged(self, rotation):
+        assert rotation.first.served[name(195)]["ssl"]["bundle_method"] == "force"
+
+    def test_a_re_run_changes_nothing(self, rotation):
+        assert not rotation.again.failed, rotation.again.msg
+        assert not rotation.again.changed, rotation.again.msg
+
+    def test_a_re_run_counts_every_hostname_unchanged(self, rotation):
+        assert rotation.again.result["summary"] == {"total": N, "changed": 0, "unchanged": N, "failed": 0}
+
+    def test_a_re_run_sends_no_write(self, rotation):
+        assert rotation.again_calls.writes == []
+
+    def test_a_re_run_reads_the_list_pages_and_the_zone_only(self, rotation):
+        assert rotation.again_calls.count == math.ceil(N / 50) + 1
+
+    def test_the_single_form_succeeds(self, rotation):
+        assert rotation.single.rc == 0, rotation.single.output
+
+    def test_the_single_form_ends_in_the_same_state(self, rotation):
+        assert rotation.single_served == {name(i): rotation.first.served[name(i)] for i in SAMPLE}
+
+    def test_the_single_form_reports_the_same_certificates(self, rotation):
+        single = rotation.single.result()["results"]
+        assert {name(i): [{k: c[k] for k in CERT_FIELDS} for c in one["custom_hostname"]["ssl"]["certificates"]] for i, one in zip(SAMPLE, single)} == {
+            name(i): rotation.hosts[i]["certificates"] for i in SAMPLE
+        }
+
+    def test_the_single_form_reports_the_same_changes(self, rotation):
+        single = rotation.single.result()["results"]
+        assert [one["changed"] for one in single] == [rotation.hosts[i]["changed"] for i in SAMPLE]
+
+
+MISSING = "h999.customer.example"
+
+
+@pytest.fixture(scope="module")
+def partial_failure(scenario_emulator, pki):
+    emulator, ansible = scenario_emulator()
     ids = seed(emulator, pki, 20)
     before = served(emulator)
     # A plain refusal (400) on one hostname, and a 500 on another: a PATCH of unknown outcome, settled by reading it again.
     emulator.add_fault("echo", method="PATCH", path=ids[name(5)])
     emulator.add_fault("500", method="PATCH", path=ids[name(7)])
     items = entries(pki, range(20))
-    items.insert(3, {"hostname": "h999.customer.example", "certificates": [pki.files["new_ec"]]})
-
+    items.insert(3, {"hostname": MISSING, "certificates": [pki.files["new_ec"]]})
     result = run_list(ansible, emulator, items)
-    assert result.failed and result.changed
-    assert "3 of 21 custom hostnames failed" in result.msg
-    assert "h999.customer.example: custom hostname h999.customer.example does not exist in zone example.com" in result.msg
-    assert name(5) + ": " in result.msg and "HTTP 400 on PATCH" in result.msg
-    assert name(7) + ": " in result.msg and "running the task again is safe" in result.msg
-    hosts = {h["hostname"]: h for h in result.result["custom_hostnames"]}
-    assert [h["hostname"] for h in result.result["custom_hostnames"]][3] == "h999.customer.example"
-    assert hosts["h999.customer.example"]["failed"] and hosts["h999.customer.example"]["id"] is None
-    for bad in (name(5), name(7)):
-        assert hosts[bad]["failed"] and not hosts[bad]["changed"] and hosts[bad]["msg"]
-        assert compact(hosts[bad]["certificates"]) == [("ecdsa", pki.old_ec.fingerprint_sha256, pki.old_ec.serial_number)]
-    assert result.result["summary"] == {"total": 21, "changed": 18, "unchanged": 0, "failed": 3}
-    after = served(emulator)
-    new_chain = pki.new_ec.chain_pem
-    for i in range(20):
-        if i in (5, 7):
-            assert after[name(i)] == before[name(i)]
-        else:
-            assert new_chain.strip() in "".join(after[name(i)]["certificates"]), name(i)
-    # One PATCH per hostname (the refused and the faulted ones included), none re-sent; the 500 cost one GET of that hostname.
-    assert sorted(path.rsplit("/", 1)[-1] for _m, path in writes(emulator)) == sorted(ids.values())
-    assert [e["path"].rsplit("/", 1)[-1] for e in emulator.journal() if e["method"] == "GET" and e["path"].endswith(tuple(ids.values()))] == [ids[name(7)]]
-    key_lines = [line for line in pki.new_ec.key_pem.splitlines() if not line.startswith("-----")]
-    assert not any(line in result.output for line in key_lines), "the echoed key showed in the output"
-
+    first = SimpleNamespace(
+        served=served(emulator),
+        writes=writes(emulator),
+        hostname_reads=[e["path"].rsplit("/", 1)[-1] for e in emulator.journal() if e["method"] == "GET" and e["path"].endswith(tuple(ids.values()))],
+    )
     # The re-run finishes the rotation and reports only what it did.
     emulator.reset_journal()
     again = run_list(ansible, emulator, entries(pki, range(20)))
-    assert not again.failed and again.changed, again.msg
-    assert sorted(h["hostname"] for h in again.result["custom_hostnames"] if h["changed"]) == [name(5), name(7)]
-    assert len(writes(emulator)) == 2
+    return SimpleNamespace(ids=ids, before=before, result=result, first=first, again=again, again_writes=writes(emulator))
+
+
+class TestFailedHostnamesAreReportedWhileTheOthersRotate:
+    """Twenty hostnames and one missing from the zone; a PATCH refused on one, a 500 on another; then the list again
+    without the missing one."""
+
+    def test_it_fails_and_reports_a_change(self, partial_failure):
+        assert partial_failure.result.failed
+        assert partial_failure.result.changed
+
+    def test_the_message_counts_the_failed_hostnames(self, partial_failure):
+        assert "3 of 21 custom hostnames failed" in partial_failure.result.msg
+
+    def test_the_message_names_the_missing_hostname(self, partial_failure):
+        assert "%s: custom hostname %s does not exist in zone example.com" % (MISSING, MISSING) in partial_failure.result.msg
+
+    def test_the_message_names_the_refused_hostname_and_the_refusal(self, partial_failure):
+        assert name(5) + ": " in partial_failure.result.msg
+        assert "HTTP 400 on PATCH" in partial_failure.result.msg
+
+    def test_the_message_names_the_hostname_with_the_500_and_says_a_re_run_is_safe(self, partial_failure):
+        assert name(7) + ": " in partial_failure.result.msg
+        assert "running the task again is safe" in partial_failure.result.msg
+
+    def test_the_missing_hostname_keeps_its_place_in_the_input_order(self, partial_failure):
+        assert [h["hostname"] for h in partial_failure.result.result["custom_hostnames"]][3] == MISSING
+
+    def test_the_missing_hostname_failed_without_an_id(self, partial_failure):
+        host = {h["hostname"]: h for h in partial_failure.result.result["custom_hostnames"]}[MISSING]
+        assert host["failed"], host
+        assert host["id"] is None
+
+    @pytest.mark.parametrize("index", [5, 7], ids=["refused", "500"])
+    def test_a_failed_hostname_is_not_changed_and_says_why(self, partial_failure, index):
+        host = {h["hostname"]: h for h in partial_failure.result.result["custom_hostnames"]}[name(index)]
+        assert host["failed"], host
+        assert not host["changed"], host
+        assert host["msg"], host
+
+    @pytest.mark.parametrize("index", [5, 7], ids=["refused", "500"])
+    def test_a_failed_hostname_reports_its_old_certificate(self, partial_failure, pki, index):
+        host = {h["hostname"]: h for h in partial_failure.result.result["custom_hostnames"]}[name(index)]
+        assert compact(host["certificates"]) == [("ecdsa", pki.old_ec.fingerprint_sha256, pki.old_ec.serial_number)]
+
+    def test_it_counts_the_hostnames_changed_and_failed(self, partial_failure):
+        assert partial_failure.result.result["summary"] == {"total": 21, "changed": 18, "unchanged": 0, "failed": 3}
+
+    def test_the_failed_hostnames_hold_what_they_held(self, partial_failure):
+        assert {h: partial_failure.first.served[h] for h in (name(5), name(7))} == {h: partial_failure.before[h] for h in (name(5), name(7))}
+
+    def test_the_other_hostnames_hold_the_new_certificate(self, partial_failure, pki):
+        new_chain = pki.new_ec.chain_pem.strip()
+        others = [name(i) for i in range(20) if i not in (5, 7)]
+        assert [h for h in others if new_chain not in "".join(partial_failure.first.served[h]["certificates"])] == []
+
+    def test_one_patch_is_sent_per_hostname_and_none_again(self, partial_failure):
+        # the refused and the faulted ones included
+        assert sorted(path.rsplit("/", 1)[-1] for _m, path in partial_failure.first.writes) == sorted(partial_failure.ids.values())
+
+    def test_the_500_costs_one_read_of_that_hostname(self, partial_failure):
+        assert partial_failure.first.hostname_reads == [partial_failure.ids[name(7)]]
+
+    def test_the_echoed_key_does_not_show_in_the_output(self, partial_failure, pki):
+        key_lines = [line for line in pki.new_ec.key_pem.splitlines() if not line.startswith("-----")]
+        assert [line for line in key_lines if line in partial_failure.result.output] == [], "the echoed key showed in the output"
+
+    def test_a_re_run_finishes_the_rotation(self, partial_failure):
+        assert not partial_failure.again.failed, partial_failure.again.msg
+        assert partial_failure.again.changed, partial_failure.again.msg
+
+    def test_a_re_run_reports_only_what_it_did(self, partial_failure):
+        assert sorted(h["hostname"] for h in partial_failure.again.result["custom_hostnames"] if h["changed"]) == [name(5), name(7)]
+
+    def test_a_re_run_sends_two_writes(self, partial_failure):
+        assert len(partial_failure.again_writes) == 2
 
 
 def test_a_bad_certificate_among_20_fails_before_any_call(ansible, emulator, pki, tmp_path):
@@ -224,7 +362,8 @@ def test_a_bad_certificate_among_20_fails_before_any_call(ansible, emulator, pki
     items[17]["certificates"] = [pki.files["new_ec"], pki.files["old_ec"]]
     emulator.reset_journal()
     result = run_list(ansible, emulator, items)
-    assert result.failed and not result.changed
+    assert result.failed
+    assert not result.changed
     assert emulator.journal() == []  # not even a read
     assert "5 of 20 entries of hostname_certificates are bad, so nothing was sent" in result.msg
     for i, problem in [
@@ -259,7 +398,8 @@ def test_bad_arguments_fail_before_any_call(ansible, emulator, pki, args, messag
         base["hostname_certificates"][1]["hostname"] = name(0).upper()
     emulator.reset_journal()
     result = ansible.run_module(MOD, dict(base, **args))
-    assert result.failed and not result.changed
+    assert result.failed
+    assert not result.changed
     assert message in result.msg, result.msg
     assert emulator.journal() == []
 
@@ -278,7 +418,8 @@ def test_private_key_appears_nowhere_at_vvvv(ansible, emulator, pki, tmp_path):
     # An entry without a passphrase of its own takes the task's (the role seals inline keys so); clear keys ignore it.
     items[3]["certificates"] = [dict(pki.files["new_rsa"], private_key_path=str(tmp_path / "rsa-encrypted.key")), pki.files["new_ec"]]
     result = ansible.run_module(MOD, {"zone": "example.com", "hostname_certificates": items, "private_key_passphrase": "pass phrase"}, diff=True, verbosity=4)
-    assert not result.failed and result.changed, result.msg
+    assert not result.failed, result.msg
+    assert result.changed, result.msg
     assert compact(result.result["custom_hostnames"][2]["certificates"]) == expected_facts(pki, 195)
     assert compact(result.result["custom_hostnames"][3]["certificates"]) == expected_facts(pki, 195)
     output = result.output + json.dumps(result.result) + json.dumps(emulator.dump_state()) + json.dumps(emulator.journal())
@@ -293,7 +434,9 @@ def test_discovered_hostnames_that_are_no_list_of_hostnames_fail_before_any_writ
     seed(emulator, pki, 2)
     emulator.reset_journal()
     result = ansible.run_module(MOD, {"zone_id": emulator.zone_id, "hostname_certificates": entries(pki, range(2)), "discovered_hostnames": value})
-    assert result.failed and "discovered_hostnames" in result.msg and "custom_hostname_cert_info" in result.msg, result.msg
+    assert result.failed, result.msg
+    assert "discovered_hostnames" in result.msg, result.msg
+    assert "custom_hostname_cert_info" in result.msg, result.msg
     assert [e for e in emulator.journal() if e["method"] in WRITE_METHODS] == []
 
 
@@ -302,7 +445,8 @@ def test_a_task_passphrase_needs_the_list_form(ansible, emulator, pki):
     emulator.reset_journal()
     args = {"zone": "example.com", "hostname": name(0), "certificates": wanted(pki, 0), "private_key_passphrase": "pass phrase"}
     result = ansible.run_module(MOD, args)
-    assert result.failed and "private_key_passphrase is an option of the list form: set hostname_certificates or plan with it" in result.msg, result.msg
+    assert result.failed, result.msg
+    assert "private_key_passphrase is an option of the list form: set hostname_certificates or plan with it" in result.msg, result.msg
     assert "pass phrase" not in result.output
     assert emulator.journal() == []
 
@@ -357,7 +501,8 @@ def test_discovered_hostnames_mean_no_reads_of_its_own_and_one_write_per_hostnam
     ]
     run = ansible.run_tasks(tasks)
     result = run.result(-1)
-    assert result["failed"] and "custom hostname %s does not exist" % name(3) in result["msg"]
+    assert result["failed"], result
+    assert "custom hostname %s does not exist" % name(3) in result["msg"]
     assert result["summary"] == {"total": 20, "changed": 19, "unchanged": 0, "failed": 1}
     # The journal: the discovery's zone lookup and list page, then only the PATCHes.
     journal = emulator.journal()

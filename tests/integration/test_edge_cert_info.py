@@ -1,10 +1,13 @@
 """edge_cert_info through ansible-playbook against the emulator's TLS edge (tests/emulator/edge.py).
 
+The hostnames come as a list (`hostnames`) or as the file custom_hostname_cert's list form wrote (`targets_file`); with
+`dest` every entry goes to a file and the result keeps the counts and a few entries that do not match.
 The 1,000-hostname run is a CI leg after `make test` (`make edge-scale`); `make test` skips it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import ssl
@@ -15,6 +18,7 @@ from typing import Any, Dict, List
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from emulator.testcerts import make_ca, make_leaf, new_key
 
@@ -212,3 +216,171 @@ def test_one_thousand_hostnames_with_the_default_workers(ansible, edge, ca, ca_f
     assert not run.failed, run.msg[:2000]
     assert len(run.result["edge_certs"]) == 1000 and all(e["matches"] and e["validates"] for e in run.result["edge_certs"])
     print("edge_cert_info: 1,000 hostnames in %.1f s with the default 8 workers" % elapsed)  # reported, not asserted
+
+
+# -- targets_file and dest ---------------------------------------------------------------------------------------
+
+
+class ConnectionCounter:
+    """A TCP listener that counts the connections it gets and closes them: where a probe must not go."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _address = self.sock.accept()
+            except OSError:
+                return
+            self.count += 1
+            conn.close()
+
+
+@pytest.fixture
+def counter():
+    listener = ConnectionCounter()
+    yield listener
+    listener.sock.close()
+
+
+def switched(hostname: str, *issued: Any) -> Dict[str, Any]:
+    """An entry of the `switched` list custom_hostname_cert's list form writes: a hostname and its new certificates."""
+    key_types = sorted({"rsa" if isinstance(i.key, rsa.RSAPrivateKey) else "ecdsa" for i in issued})
+    return {"hostname": hostname, "key_types": key_types, "fingerprints": sorted(i.fingerprint_sha256 for i in issued)}
+
+
+def targets(tmp_path: Path, entries: Any, **extra: Any) -> str:
+    """A file as custom_hostname_cert's list form writes it with dest: the zone's hostnames, the results, `switched`."""
+    path = tmp_path / "applied-hostnames.json"
+    data = dict({"zone_id": "023e105f4ecef8ad9ca31a8372d0c353", "custom_hostnames": [], "results": []}, **extra)
+    if entries is not None:
+        data["switched"] = entries
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def file_args(emu, path: str, **extra: Any) -> Dict[str, Any]:
+    return dict({"targets_file": path, "address": "127.0.0.1", "port": emu.edge_port}, **extra)
+
+
+def test_targets_file_probes_each_switched_hostname_for_the_key_types_of_its_new_certificates(ansible, edge, ca, rsa_key, tmp_path):
+    rsa, ecdsa, single = make_leaf(ca, [HOST], key_type="rsa", key=rsa_key), make_leaf(ca, [HOST]), make_leaf(ca, ["one.example.com"])
+    with_certs(edge, HOST, rsa, ecdsa)
+    with_certs(edge, "one.example.com", single)
+    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(HOST, rsa, ecdsa), switched("one.example.com", single)])))
+    assert not run.failed and not run.changed, run.output
+    probed = [(e["hostname"], e["requested_key_type"], e["fingerprint_sha256"], e["matches"]) for e in run.result["edge_certs"]]
+    assert probed == [
+        (HOST, "rsa", rsa.fingerprint_sha256, True),
+        (HOST, "ecdsa", ecdsa.fingerprint_sha256, True),
+        ("one.example.com", "ecdsa", single.fingerprint_sha256, True),  # its new certificate is ECDSA only: no RSA handshake
+    ]
+    assert run.result["summary"] == {"total": 3, "matched": 3, "mismatched": 0, "errors": 0} and run.result["mismatches"] == []
+
+
+def test_targets_file_fails_naming_a_hostname_that_still_serves_its_old_certificate(ansible, edge, ca, tmp_path):
+    old, new, fine = make_leaf(ca, ["stale.example.com"]), make_leaf(ca, ["stale.example.com"]), make_leaf(ca, ["good.example.com"])
+    with_certs(edge, "stale.example.com", old)
+    with_certs(edge, "good.example.com", fine)
+    path = targets(tmp_path, [switched("good.example.com", fine), switched("stale.example.com", new)])
+    run = ansible.run_module("edge_cert_info", file_args(edge, path))
+    assert run.failed
+    assert "for 1 of 2 entries: stale.example.com (ecdsa): served %s, expected %s" % (old.fingerprint_sha256, new.fingerprint_sha256) in run.msg
+    assert "good.example.com" not in run.msg and run.result["summary"] == {"total": 2, "matched": 1, "mismatched": 1, "errors": 0}
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "targets_file: cannot read"),
+        ("not json", "does not hold JSON"),
+        (json.dumps({"zone_id": "x", "results": []}), "holds no `switched` list; give the file the list form of certops.cloudflare.custom_hostname_cert wrote"),
+        (json.dumps({"switched": [{"hostname": HOST, "key_types": ["dsa"], "fingerprints": ["ab" * 32]}]}), "switched[0] (app.example.com): key_types"),
+        (json.dumps({"switched": [{"hostname": HOST, "key_types": ["rsa"], "fingerprints": ["abc"]}]}), "switched[0] (app.example.com): fingerprints"),
+        (json.dumps({"switched": [{"hostname": "bad host", "key_types": ["rsa"], "fingerprints": ["ab" * 32]}]}), "switched[0].hostname"),
+    ],
+    ids=["missing", "not json", "no switched", "bad key type", "bad fingerprint", "bad hostname"],
+)
+def test_a_bad_targets_file_fails_naming_the_option_before_any_probe(ansible, emulator, counter, tmp_path, content, message):
+    path = tmp_path / "applied-hostnames.json"
+    if content is not None:
+        path.write_text(content)
+    run = ansible.run_module("edge_cert_info", {"targets_file": str(path), "address": "127.0.0.1", "port": counter.port})
+    assert run.failed and message in run.msg and "targets_file" in run.msg, run.msg
+    assert "summary" not in run.result and counter.count == 0 and "Traceback" not in run.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"hostnames": [HOST], "targets_file": "/nonexistent.json"}, "mutually exclusive: hostnames|targets_file"),
+        ({"targets_file": "/nonexistent.json", "key_types": ["rsa"]}, "mutually exclusive: targets_file|key_types"),
+        ({"targets_file": "/nonexistent.json", "expect": {HOST: "ab" * 32}}, "mutually exclusive: targets_file|expect"),
+        ({}, "one of the following is required: hostnames, targets_file"),
+    ],
+    ids=["with hostnames", "with key_types", "with expect", "neither"],
+)
+def test_exactly_one_of_hostnames_and_targets_file(ansible, emulator, args, message):
+    run = ansible.run_module("edge_cert_info", args)
+    assert run.failed and message in run.msg, run.msg
+
+
+def test_dest_holds_every_entry_and_the_result_only_counts(ansible, edge, ca, tmp_path):
+    issued = {h: make_leaf(ca, [h]) for h in ("a.example.com", "b.example.com")}
+    for hostname, leaf in issued.items():
+        with_certs(edge, hostname, leaf)
+    dest = tmp_path / "edge-certs.json"
+    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(h, i) for h, i in issued.items()]), dest=str(dest)))
+    assert not run.failed and not run.changed, run.output
+    assert run.result["edge_certs"] == [] and run.result["mismatches"] == [] and run.result["dest"] == str(dest)
+    assert run.result["summary"] == {"total": 2, "matched": 2, "mismatched": 0, "errors": 0}
+    entries = json.loads(dest.read_text())["edge_certs"]
+    assert [(e["hostname"], e["fingerprint_sha256"], e["matches"]) for e in entries] == [(h, i.fingerprint_sha256, True) for h, i in issued.items()]
+    assert oct(dest.stat().st_mode & 0o777) == "0o600" and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_dest_with_hostnames_keeps_only_the_entries_that_got_no_certificate(ansible, edge, ca, tmp_path):
+    with_certs(edge, HOST, make_leaf(ca, [HOST]))
+    dest = tmp_path / "edge-certs.json"
+    run = ansible.run_module("edge_cert_info", probe_args(edge, [HOST, "unknown.example.net"], key_types=["ecdsa"], dest=str(dest)))
+    assert not run.failed, run.output  # nothing expected: a handshake error is reported, not a failure
+    assert [(e["hostname"], e["fingerprint_sha256"]) for e in run.result["edge_certs"]] == [("unknown.example.net", None)]
+    assert run.result["summary"] == {"total": 2, "matched": 0, "mismatched": 0, "errors": 1}
+    assert len(json.loads(dest.read_text())["edge_certs"]) == 2
+
+
+def test_dest_failure_names_the_first_20_mismatches_and_how_many_more(ansible, edge, ca, tmp_path):
+    names = ["stale%02d.example.com" % n for n in range(25)]
+    for hostname in names:
+        with_certs(edge, hostname, make_leaf(ca, [hostname]))
+    dest = tmp_path / "edge-certs.json"
+    wanted = make_leaf(ca, ["*.example.com"])  # what none of them serves
+    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(h, wanted) for h in names]), dest=str(dest)))
+    assert run.failed
+    assert run.msg.startswith("The edge does not serve the expected certificate for 25 of 25 entries: stale00.example.com (ecdsa): served")
+    assert "stale19.example.com (ecdsa)" in run.msg and "stale20.example.com" not in run.msg
+    assert run.msg.endswith("; and 5 more (see %s)" % dest)
+    assert len(run.result["mismatches"]) == 20 and [e["hostname"] for e in run.result["edge_certs"]] == names[:20]
+    assert run.result["summary"] == {"total": 25, "matched": 0, "mismatched": 25, "errors": 0}
+    assert [e["matches"] for e in json.loads(dest.read_text())["edge_certs"]] == [False] * 25  # the file holds them all
+
+
+def test_dest_is_written_in_check_mode_too(ansible, edge, ca, tmp_path):
+    issued = make_leaf(ca, [HOST])
+    with_certs(edge, HOST, issued)
+    dest = tmp_path / "edge-certs.json"
+    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(HOST, issued)]), dest=str(dest)), check=True)
+    assert not run.failed and not run.changed, run.output
+    assert run.result["summary"]["matched"] == 1
+    assert [e["fingerprint_sha256"] for e in json.loads(dest.read_text())["edge_certs"]] == [issued.fingerprint_sha256]
+
+
+def test_dest_in_a_missing_directory_fails_before_any_probe(ansible, emulator, counter, tmp_path):
+    path = targets(tmp_path, [switched(HOST, make_leaf(make_ca("Any"), [HOST]))])
+    run = ansible.run_module("edge_cert_info", {"targets_file": path, "address": "127.0.0.1", "port": counter.port, "dest": str(tmp_path / "no" / "edge.json")})
+    assert run.failed and "dest: cannot write" in run.msg and "does not exist" in run.msg, run.msg
+    assert counter.count == 0

@@ -1,8 +1,10 @@
 """The role's edge stage (cert_rotation_verify_edge) against the emulator's TLS edge, through ansible-playbook.
 
-After the verify stage the role probes every switched custom hostname per key type of its new certificates and
-waits until each serves one of them. An edge told to keep serving the old certificate (emulator.edge_hold) must
-make the role fail naming that hostname, with the report's edge column saying what is served instead.
+After the apply stage the role probes every switched custom hostname per key type of its new certificates and
+waits until each serves one of them. The hostnames reach the probe as the apply task's file (targets_file) and its
+entries reach the report as the probe's file (dest): the task results hold counts, not lists. An edge told to keep
+serving the old certificate (emulator.edge_hold) must make the role fail naming that hostname, with the report's
+edge column saying what is served instead.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 
@@ -63,6 +65,9 @@ def report_rows(report: Path) -> Dict[str, Dict[str, Any]]:
     return {r["name"]: r for r in json.loads((report / "rotation-report.json").read_text())["rows"]}
 
 
+APPLY_TASK = "Apply | replace the certificates of the custom hostnames due, and wait until they are live"
+
+
 def edge_probes(run: Any) -> list:
     return [r for r in run.results if r["task"].endswith("Verify | wait until the edge serves the new certificates")]
 
@@ -73,17 +78,29 @@ def test_the_role_verifies_every_switched_hostname_and_key_type_at_the_edge(ansi
     run = ansible.run_tasks(ROLE, play_vars=role_vars(emulator, pki, report))
     assert run.rc == 0, run.output[-3000:]
     (probe,) = edge_probes(run)
-    entries = {(e["hostname"], e["requested_key_type"]): e for e in probe["result"]["edge_certs"]}
-    assert entries[("pair.customer.example", "rsa")]["fingerprint_sha256"] == pki.new_rsa.fingerprint_sha256
-    assert entries[("pair.customer.example", "ecdsa")]["fingerprint_sha256"] == pki.new.fingerprint_sha256
-    assert all(e["validates"] for k, e in entries.items() if k[1] == "ecdsa" or k[0].startswith("pair"))
+    # One handshake per hostname and key type of its new certificates: a and b ECDSA, the pair both.
+    assert probe["result"]["summary"] == {"total": 4, "matched": 4, "mismatched": 0, "errors": 0}
+    assert probe["result"]["edge_certs"] == [] and probe["result"]["mismatches"] == []
     rows = report_rows(report)
-    assert {h: rows[h]["edge"] for h in HOSTS} == dict.fromkeys(HOSTS, "verified")
+    assert {h: rows[h]["edge"] for h in HOSTS} == dict.fromkeys(HOSTS, "verified")  # each key type serves its own new certificate
     assert "| edge |" in (report / "rotation-report.md").read_text()
+    assert emulator.history.served("pair.customer.example", "rsa").fingerprint_sha256 == pki.new_rsa.fingerprint_sha256
     assert "PRIVATE KEY" not in run.output
 
     rerun = ansible.run_tasks(ROLE, play_vars=role_vars(emulator, pki, report))  # nothing switched: nothing to probe
     assert rerun.rc == 0 and "skip_reason" in edge_probes(rerun)[0]["result"], rerun.output[-3000:]
+
+
+def test_the_probe_takes_the_hostnames_from_the_apply_tasks_file_not_from_its_arguments(ansible, emulator, pki, tmp_path):
+    seed(emulator, pki)
+    run = ansible.run_tasks(ROLE, play_vars=role_vars(emulator, pki, tmp_path / "report"))
+    assert run.rc == 0, run.output[-3000:]
+    (probe,) = edge_probes(run)
+    args = probe["result"]["invocation"]["module_args"]
+    assert args["targets_file"].endswith("/applied-hostnames.json") and args["dest"].endswith("/edge-certs.json")
+    assert args["hostnames"] is None and args["expect"] is None
+    (applied,) = [r for r in run.results if r["task"].endswith(APPLY_TASK)]
+    assert applied["result"]["switched_count"] == len(HOSTS)
 
 
 def test_an_edge_that_keeps_serving_the_old_certificate_fails_the_role_naming_the_hostname(ansible, emulator, pki, tmp_path):
@@ -102,3 +119,80 @@ def test_an_edge_that_keeps_serving_the_old_certificate_fails_the_role_naming_th
     assert rows["b.customer.example"]["edge"].startswith("not verified (ecdsa: serves %s" % pki.due.fingerprint_sha256[:16])
     assert rows["a.customer.example"]["edge"] == "verified" and rows["pair.customer.example"]["edge"] == "verified"
     assert emulator.history.served("b.customer.example", "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
+
+
+# -- the same files in a playbook of one's own: the probe's dest is what rotation_report reads --------------------
+
+
+def by_hand(emulator: Any, pki: SimpleNamespace, work: Path) -> List[Dict[str, Any]]:
+    """The role's custom hostname stages as plain tasks, the lists handed on as files: discover, plan, apply, probe."""
+    items = [{"hostname": h, "certificates": [pki.files["new_rsa"], pki.files["new"]] if h.startswith("pair") else [pki.files["new"]]} for h in HOSTS]
+    files = {name: str(work / (name + ".json")) for name in ("found", "plan", "applied", "edge")}
+    return [
+        {"name": "discover", "certops.cloudflare.custom_hostname_cert_info": {"zone": "example.com", "dest": files["found"]}, "register": "found"},
+        {
+            "name": "plan",
+            "certops.cloudflare.rotation_plan": {"custom_hostnames": items, "discovered": {"custom_hostnames": files["found"]}, "dest": files["plan"]},
+        },
+        {
+            "name": "apply",
+            "certops.cloudflare.custom_hostname_cert": {
+                "zone_id": "{{ found.zone_id }}",
+                "plan": files["plan"],
+                "discovered_hostnames": files["found"],
+                "dest": files["applied"],
+                "wait": True,
+                "wait_timeout": 60,
+            },
+        },
+        {
+            "name": "probe",
+            "certops.cloudflare.edge_cert_info": {
+                "targets_file": files["applied"],
+                "dest": files["edge"],
+                "address": "127.0.0.1",
+                "port": emulator.edge_port,
+                "ca_path": pki.ca_path,
+            },
+            "register": "edge",
+            "until": "edge is not failed",
+            "retries": 30,
+            "delay": 1,
+        },
+    ]
+
+
+def report_task(name: str, work: Path, edge_certs: Any) -> Dict[str, Any]:
+    args = {"plan": str(work / "plan.json"), "state": {"custom_hostnames": str(work / "applied.json")}, "edge_certs": edge_certs}
+    return {"name": name, "certops.cloudflare.rotation_report": dict(args, report_dir=str(work / name)), "register": name.replace(" ", "_")}
+
+
+def test_rotation_report_takes_the_probes_dest_file_as_edge_certs(ansible, emulator, pki, tmp_path):
+    seed(emulator, pki)
+    as_list = "{{ (lookup('ansible.builtin.file', '%s') | from_json).edge_certs }}" % (tmp_path / "edge.json")
+    tasks = by_hand(emulator, pki, tmp_path) + [report_task("from path", tmp_path, str(tmp_path / "edge.json")), report_task("from list", tmp_path, as_list)]
+    run = ansible.run_tasks(tasks)
+    assert run.rc == 0, run.output[-3000:]
+    assert report_rows(tmp_path / "from path") == report_rows(tmp_path / "from list")
+    assert {h: report_rows(tmp_path / "from path")[h]["edge"] for h in HOSTS} == dict.fromkeys(HOSTS, "verified")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(None, "edge_certs: cannot read"), ('{"zone_id": "x"}', "holds no edge_certs list; give the path edge_cert_info's dest option wrote")],
+    ids=["missing", "not a probe's file"],
+)
+def test_rotation_report_names_edge_certs_when_its_file_is_not_a_probes(ansible, emulator, tmp_path, content, message):
+    edge_file = tmp_path / "edge.json"
+    if content is not None:
+        edge_file.write_text(content)
+    (tmp_path / "applied.json").write_text(json.dumps({"zone_id": "x", "custom_hostnames": []}))  # an empty zone
+    run = ansible.run_tasks(
+        [
+            {"name": "plan", "certops.cloudflare.rotation_plan": {"dest": str(tmp_path / "plan.json")}},
+            dict(report_task("report", tmp_path, str(edge_file)), ignore_errors=True),
+        ]
+    )
+    result = run.result()
+    assert result["failed"] and message in result["msg"], result.get("msg")
+    assert not (tmp_path / "report").exists()

@@ -19,8 +19,8 @@ import pytest
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_outcomes, outcomes
 
-BIG = 230  # more than the 200 entries rotation_plan returns with dest
-SHOWN = 200
+BIG = 130  # more than the 100 entries rotation_plan returns with dest
+SHOWN = 100
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 LONG_LISTS = ("objects", "hostname_certificates", "changes")
 
@@ -62,68 +62,170 @@ def mode(path: Path) -> int:
 # -- rotation_plan dest --------------------------------------------------------------------------------
 
 
-def test_dest_holds_the_whole_plan_and_the_result_its_first_200_entries(ansible, emulator, pki, tmp_path):
+@pytest.fixture(scope="module")
+def dest_plan(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki, BIG)
-    found, dest = tmp_path / "found" / "hostnames.json", tmp_path / "plans" / "plan.json"
+    root = tmp_path_factory.mktemp("dest")
+    found, dest = root / "found" / "hostnames.json", root / "plans" / "plan.json"
     found.parent.mkdir()
     dest.parent.mkdir()
     args = {"custom_hostnames": items(pki, [name(i) for i in range(BIG)]), "discovered": {"custom_hostnames": str(found)}, "renew_before_days": 30}
     run = ansible.run_tasks([info_task("found", dest=str(found)), plan_task("with_dest", dict(args, dest=str(dest))), plan_task("whole", args)])
     results = by_task(run)
-    short, whole = results["plan with_dest"], results["plan whole"]
-    assert not short.get("failed") and not whole.get("failed"), (short.get("msg"), whole.get("msg"))
-
-    # The file is the plan the module returns without dest, every entry of it.
-    data = json.loads(dest.read_text())
-    assert set(data) == {"plan", "problems", "summary"}
-    assert data["plan"] == whole["plan"] and data["problems"] == whole["problems"] == [] and data["summary"] == whole["summary"]
-    assert {key: len(data["plan"][key]) for key in LONG_LISTS} == {"objects": BIG, "hostname_certificates": BIG, "changes": BIG}
-    assert data["plan"]["counts"] == {"objects": BIG, "hostname_certificates": BIG, "changes": BIG}
-    assert [o["action"] for o in data["plan"]["objects"]] == ["rotate"] * BIG
-    assert mode(dest) == 0o600  # it names the key files
-    assert sorted(p.name for p in dest.parent.iterdir()) == ["plan.json"]  # no temporary file left
-
-    # The result: the first 200 of each long list, the true counts, everything else whole.
-    for key in LONG_LISTS:
-        assert short["plan"][key] == data["plan"][key][:SHOWN], key
-    assert short["plan"]["counts"] == data["plan"]["counts"]
-    assert {k: v for k, v in short["plan"].items() if k not in LONG_LISTS} == {k: v for k, v in whole["plan"].items() if k not in LONG_LISTS}
-    assert short["summary"] == whole["summary"] and short["summary"]["rotate"] == BIG
-    assert writes(emulator) == []
+    return SimpleNamespace(
+        short=results["plan with_dest"],
+        whole=results["plan whole"],
+        data=json.loads(dest.read_text()) if dest.exists() else {},
+        mode=mode(dest) if dest.exists() else None,
+        files=sorted(p.name for p in dest.parent.iterdir()),
+        writes=writes(emulator),
+    )
 
 
-def test_dest_is_written_in_check_mode_and_with_problems(ansible, emulator, pki, tmp_path):
+class TestDestHoldsTheWholePlanAndTheResultItsFirstEntries:
+    """A zone of more hostnames than the result shows; one play: the hostnames written to a file, a plan with dest, the same
+    plan without dest."""
+
+    @pytest.mark.parametrize("plan", ["short", "whole"], ids=["with_dest", "without_dest"])
+    def test_the_plan_succeeds(self, dest_plan, plan):
+        result = getattr(dest_plan, plan)
+        assert not result.get("failed"), result.get("msg")
+
+    def test_the_file_holds_the_plan_its_problems_and_its_summary(self, dest_plan):
+        assert set(dest_plan.data) == {"plan", "problems", "summary"}
+
+    def test_the_file_holds_the_plan_the_module_returns_without_dest(self, dest_plan):
+        assert dest_plan.data["plan"] == dest_plan.whole["plan"]
+
+    def test_the_file_and_the_result_without_dest_have_no_problem(self, dest_plan):
+        assert (dest_plan.data["problems"], dest_plan.whole["problems"]) == ([], [])
+
+    def test_the_file_holds_the_summary_the_module_returns_without_dest(self, dest_plan):
+        assert dest_plan.data["summary"] == dest_plan.whole["summary"]
+
+    def test_the_file_holds_every_entry_of_each_long_list(self, dest_plan):
+        assert {key: len(dest_plan.data["plan"][key]) for key in LONG_LISTS} == {"objects": BIG, "hostname_certificates": BIG, "changes": BIG}
+
+    def test_the_file_holds_the_true_counts(self, dest_plan):
+        assert dest_plan.data["plan"]["counts"] == {"objects": BIG, "hostname_certificates": BIG, "changes": BIG}
+
+    def test_every_hostname_is_to_be_rotated(self, dest_plan):
+        assert [o["action"] for o in dest_plan.data["plan"]["objects"]] == ["rotate"] * BIG
+
+    def test_only_the_owner_can_read_the_file_which_names_the_key_files(self, dest_plan):
+        assert dest_plan.mode == 0o600
+
+    def test_no_temporary_file_is_left(self, dest_plan):
+        assert dest_plan.files == ["plan.json"]
+
+    @pytest.mark.parametrize("key", ["hostname_certificates", "changes"])
+    def test_the_result_holds_the_first_entries_of_a_long_list(self, dest_plan, key):
+        assert dest_plan.short["plan"][key] == dest_plan.data["plan"][key][:SHOWN], key
+
+    def test_the_result_holds_the_first_objects_without_their_identity_facts(self, dest_plan):
+        identity = ("new_certificates", "new_certificate", "new_identity")
+        assert dest_plan.short["plan"]["objects"] == [{k: v for k, v in o.items() if k not in identity} for o in dest_plan.data["plan"]["objects"][:SHOWN]]
+
+    def test_the_result_holds_the_true_counts(self, dest_plan):
+        assert dest_plan.short["plan"]["counts"] == dest_plan.data["plan"]["counts"]
+
+    def test_the_result_holds_everything_else_of_the_plan_whole(self, dest_plan):
+        short = {k: v for k, v in dest_plan.short["plan"].items() if k not in LONG_LISTS}
+        assert short == {k: v for k, v in dest_plan.whole["plan"].items() if k not in LONG_LISTS}
+
+    def test_the_result_holds_the_whole_summary(self, dest_plan):
+        assert dest_plan.short["summary"] == dest_plan.whole["summary"]
+
+    def test_the_summary_counts_every_hostname_to_rotate(self, dest_plan):
+        assert dest_plan.short["summary"]["rotate"] == BIG
+
+    def test_no_write_is_sent(self, dest_plan):
+        assert dest_plan.writes == []
+
+
+MISSING = "missing.customer.example"
+
+
+@pytest.fixture(scope="module")
+def dest_checked_and_failing(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki, BIG)
-    found = tmp_path / "hostnames.json"
+    root = tmp_path_factory.mktemp("dest-check")
+    found = root / "hostnames.json"
     names = [name(i) for i in range(BIG)]
     base = {"discovered": {"custom_hostnames": str(found)}, "renew_before_days": 30}
-    checked, failing = tmp_path / "checked.json", tmp_path / "failing.json"
+    checked, failing = root / "checked.json", root / "failing.json"
     first = ansible.run_tasks([info_task("found", dest=str(found))])
     assert first.rc == 0, first.output[-2000:]
-
-    run = ansible.run_tasks([plan_task("checked", dict(base, custom_hostnames=items(pki, names), dest=str(checked)))], check=True)
-    result = run.result(-1)
-    assert not result.get("failed"), result.get("msg")
-    data = json.loads(checked.read_text())  # check mode changes nothing in the zone; the plan file is what it is for
-    assert data["plan"]["counts"]["objects"] == BIG and len(data["plan"]["objects"]) == BIG
-    assert result["plan"]["counts"] == data["plan"]["counts"] and len(result["plan"]["objects"]) == SHOWN
-    assert mode(checked) == 0o600
-
-    # A hostname missing from the zone is a problem: the task fails and the file still holds the whole plan and why.
-    missing = "missing.customer.example"
-    run = ansible.run_tasks([plan_task("failing", dict(base, custom_hostnames=items(pki, names + [missing]), dest=str(failing)))])
-    result = run.result(-1)
-    assert result["failed"] and missing in result["msg"] and "1 problem" in result["msg"]
-    data = json.loads(failing.read_text())
-    assert data["problems"] == result["problems"] and len(data["problems"]) == 1 and data["problems"][0].startswith("custom hostname %s: " % missing)
-    assert data["summary"]["problems"] == 1 and data["plan"]["counts"]["objects"] == BIG + 1 and len(data["plan"]["objects"]) == BIG + 1
-    assert len(result["plan"]["objects"]) == SHOWN and result["plan"]["counts"] == data["plan"]["counts"]
-    assert writes(emulator) == []
+    checked_result = ansible.run_tasks([plan_task("checked", dict(base, custom_hostnames=items(pki, names), dest=str(checked)))], check=True).result(-1)
+    # A hostname missing from the zone is a problem.
+    failing_result = ansible.run_tasks([plan_task("failing", dict(base, custom_hostnames=items(pki, names + [MISSING]), dest=str(failing)))]).result(-1)
+    return SimpleNamespace(
+        checked=checked_result,
+        checked_data=json.loads(checked.read_text()) if checked.exists() else {},
+        checked_mode=mode(checked) if checked.exists() else None,
+        failing=failing_result,
+        failing_data=json.loads(failing.read_text()) if failing.exists() else {},
+        writes=writes(emulator),
+    )
 
 
-def test_discovered_hostnames_as_a_path_plan_as_the_list(ansible, emulator, pki, tmp_path):
+class TestDestIsWrittenInCheckModeAndWithProblems:
+    """A zone of more hostnames than the result shows, written to a file; a plan with dest in check mode; then a plan with
+    dest naming one hostname more, missing from the zone."""
+
+    def test_the_plan_in_check_mode_succeeds(self, dest_checked_and_failing):
+        assert not dest_checked_and_failing.checked.get("failed"), dest_checked_and_failing.checked.get("msg")
+
+    def test_check_mode_writes_the_whole_plan_to_the_file(self, dest_checked_and_failing):
+        # check mode changes nothing in the zone; the plan file is what it is for
+        plan = dest_checked_and_failing.checked_data["plan"]
+        assert (plan["counts"]["objects"], len(plan["objects"])) == (BIG, BIG)
+
+    def test_check_mode_returns_the_true_counts(self, dest_checked_and_failing):
+        assert dest_checked_and_failing.checked["plan"]["counts"] == dest_checked_and_failing.checked_data["plan"]["counts"]
+
+    def test_check_mode_returns_the_first_objects(self, dest_checked_and_failing):
+        assert len(dest_checked_and_failing.checked["plan"]["objects"]) == SHOWN
+
+    def test_only_the_owner_can_read_the_file_written_in_check_mode(self, dest_checked_and_failing):
+        assert dest_checked_and_failing.checked_mode == 0o600
+
+    def test_a_hostname_missing_from_the_zone_fails_the_task_naming_it(self, dest_checked_and_failing):
+        result = dest_checked_and_failing.failing
+        assert result["failed"], result
+        assert MISSING in result["msg"]
+        assert "1 problem" in result["msg"]
+
+    def test_the_file_still_holds_the_problem(self, dest_checked_and_failing):
+        data, result = dest_checked_and_failing.failing_data, dest_checked_and_failing.failing
+        assert data["problems"] == result["problems"]
+        assert len(data["problems"]) == 1
+        assert data["problems"][0].startswith("custom hostname %s: " % MISSING)
+
+    def test_the_file_s_summary_counts_the_problem(self, dest_checked_and_failing):
+        assert dest_checked_and_failing.failing_data["summary"]["problems"] == 1
+
+    def test_the_file_still_holds_the_whole_plan(self, dest_checked_and_failing):
+        plan = dest_checked_and_failing.failing_data["plan"]
+        assert (plan["counts"]["objects"], len(plan["objects"])) == (BIG + 1, BIG + 1)
+
+    def test_the_failed_result_holds_the_first_objects_and_the_true_counts(self, dest_checked_and_failing):
+        result, data = dest_checked_and_failing.failing, dest_checked_and_failing.failing_data
+        assert len(result["plan"]["objects"]) == SHOWN
+        assert result["plan"]["counts"] == data["plan"]["counts"]
+
+    def test_no_write_is_sent(self, dest_checked_and_failing):
+        assert dest_checked_and_failing.writes == []
+
+
+@pytest.fixture(scope="module")
+def discovered_forms(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki, 6, fresh=(4, 5))
-    found = tmp_path / "hostnames.json"
+    root = tmp_path_factory.mktemp("discovered")
+    found, nowhere = root / "hostnames.json", root / "nowhere.json"
     args = {"custom_hostnames": items(pki, [name(i) for i in range(6)]), "renew_before_days": 30}
     run = ansible.run_tasks(
         [
@@ -132,29 +234,61 @@ def test_discovered_hostnames_as_a_path_plan_as_the_list(ansible, emulator, pki,
             plan_task("from_list", dict(args, discovered={"custom_hostnames": "{{ listed.custom_hostnames }}"})),
             plan_task("from_text", dict(args, discovered={"custom_hostnames": "{{ listed.custom_hostnames | to_json }}"})),
             plan_task("from_path", dict(args, discovered={"custom_hostnames": str(found)})),
-            plan_task("from_nowhere", dict(args, discovered={"custom_hostnames": str(tmp_path / "nowhere.json")})),
+            plan_task("from_nowhere", dict(args, discovered={"custom_hostnames": str(nowhere)})),
         ]
     )
     results = by_task(run)
-    from_list, from_path = results["plan from_list"], results["plan from_path"]
-    assert not from_list.get("failed") and not from_path.get("failed"), (from_list.get("msg"), from_path.get("msg"))
-    assert from_path["plan"] == from_list["plan"] and from_path["summary"] == from_list["summary"]
-    assert results["plan from_text"]["plan"] == from_list["plan"]
-    # Not a vacuous match: the discovered state decided the actions.
-    assert [o["action"] for o in from_path["plan"]["objects"]] == ["rotate"] * 4 + ["skipped"] * 2
+    return SimpleNamespace(
+        from_list=results["plan from_list"],
+        from_text=results["plan from_text"],
+        from_path=results["plan from_path"],
+        from_nowhere=results["plan from_nowhere"],
+        nowhere=nowhere,
+        writes=writes(emulator),
+    )
 
-    nowhere = results["plan from_nowhere"]
-    assert nowhere["failed"] and nowhere["msg"].startswith("discovered.custom_hostnames: cannot read %s" % (tmp_path / "nowhere.json"))
-    assert writes(emulator) == []
+
+class TestDiscoveredHostnamesAsAPathPlanAsTheList:
+    """Six hostnames, two fresh; one play: the hostnames listed and written to a file, then plans from the list, from it as
+    JSON text, from the file, and from a file that is not there."""
+
+    @pytest.mark.parametrize("form", ["from_list", "from_path"])
+    def test_the_plan_succeeds(self, discovered_forms, form):
+        result = getattr(discovered_forms, form)
+        assert not result.get("failed"), result.get("msg")
+
+    def test_the_plan_from_the_file_is_the_plan_from_the_list(self, discovered_forms):
+        assert discovered_forms.from_path["plan"] == discovered_forms.from_list["plan"]
+
+    def test_the_summary_from_the_file_is_the_summary_from_the_list(self, discovered_forms):
+        assert discovered_forms.from_path["summary"] == discovered_forms.from_list["summary"]
+
+    def test_the_plan_from_json_text_is_the_plan_from_the_list(self, discovered_forms):
+        assert discovered_forms.from_text["plan"] == discovered_forms.from_list["plan"]
+
+    def test_the_discovered_state_decides_the_actions(self, discovered_forms):
+        # Not a vacuous match.
+        assert [o["action"] for o in discovered_forms.from_path["plan"]["objects"]] == ["rotate"] * 4 + ["skipped"] * 2
+
+    def test_a_file_that_is_not_there_fails_naming_it(self, discovered_forms):
+        nowhere = discovered_forms.from_nowhere
+        assert nowhere["failed"], nowhere
+        assert nowhere["msg"].startswith("discovered.custom_hostnames: cannot read %s" % discovered_forms.nowhere)
+
+    def test_no_write_is_sent(self, discovered_forms):
+        assert discovered_forms.writes == []
 
 
 # -- rotation_plan custom_hostnames_file ------------------------------------------------------------------
 
 
-def test_custom_hostnames_file_in_json_or_yaml_plans_as_the_list(ansible, emulator, pki, tmp_path):
+@pytest.fixture(scope="module")
+def hostnames_files(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki, 6, fresh=(4, 5))
     wanted = items(pki, [name(i) for i in range(6)])
-    as_json, as_yaml = tmp_path / "hostnames.json", tmp_path / "hostnames.yml"
+    root = tmp_path_factory.mktemp("hostnames-file")
+    as_json, as_yaml = root / "hostnames.json", root / "hostnames.yml"
     as_json.write_text(json.dumps(wanted))
     as_yaml.write_text(
         "".join(
@@ -172,43 +306,74 @@ def test_custom_hostnames_file_in_json_or_yaml_plans_as_the_list(ansible, emulat
             plan_task("from_yaml", dict(args, custom_hostnames_file=str(as_yaml))),
         ]
     )
-    results = by_task(run)
-    from_list = results["plan from_list"]
-    assert not from_list.get("failed"), from_list.get("msg")
-    for label in ("plan from_json", "plan from_yaml"):
-        assert not results[label].get("failed"), results[label].get("msg")
-        assert results[label]["plan"] == from_list["plan"] and results[label]["summary"] == from_list["summary"]
-    assert [o["action"] for o in from_list["plan"]["objects"]] == ["rotate"] * 4 + ["skipped"] * 2
-    # The entries are not echoed back: a count is.
-    assert results["plan from_json"]["invocation"]["module_args"]["custom_hostnames"] == "6 entries, not repeated here"
+    return by_task(run)
 
 
-@pytest.mark.parametrize(
-    "content, extra, message",
-    [
-        (None, {}, "custom_hostnames_file: cannot read"),
-        ("{not: [json, or yaml", {}, "is neither JSON nor YAML"),
-        ('{"hostname": "h000.customer.example"}', {}, "must hold a list of {hostname, certificates} entries"),
-        ('[{"hostname": "h000.customer.example"}]', {}, "missing required arguments: certificates"),
-        ('[{"hostname": "h000.customer.example", "certificates": [{"certificate_path": "/x.pem"}]}]', {}, "private_key_path"),
-        ('[{"hostname": "bad host!", "certificates": [{"certificate_path": "/x.pem", "private_key_path": "/x.key"}]}]', {}, "custom_hostnames[0].hostname"),
-        (
-            "[]",
-            {"custom_hostnames": [{"hostname": "h000.customer.example", "certificates": [{"certificate_path": "/x.pem", "private_key_path": "/x.key"}]}]},
-            "custom_hostnames and custom_hostnames_file are mutually exclusive",
-        ),
-    ],
-    ids=["missing", "not json or yaml", "not a list", "no certificates", "no key path", "bad hostname", "both"],
-)
-def test_custom_hostnames_file_problems_are_named(ansible, emulator, tmp_path, content, extra, message):
-    path = tmp_path / "hostnames.json"
+class TestCustomHostnamesFileInJsonOrYamlPlansAsTheList:
+    """Six hostnames, two fresh; one play: the hostnames discovered, then plans from the list, from a JSON file, from a YAML file."""
+
+    @pytest.mark.parametrize("label", ["plan from_list", "plan from_json", "plan from_yaml"])
+    def test_the_plan_succeeds(self, hostnames_files, label):
+        assert not hostnames_files[label].get("failed"), hostnames_files[label].get("msg")
+
+    @pytest.mark.parametrize("label", ["plan from_json", "plan from_yaml"])
+    def test_the_plan_from_the_file_is_the_plan_from_the_list(self, hostnames_files, label):
+        assert hostnames_files[label]["plan"] == hostnames_files["plan from_list"]["plan"]
+
+    @pytest.mark.parametrize("label", ["plan from_json", "plan from_yaml"])
+    def test_the_summary_from_the_file_is_the_summary_from_the_list(self, hostnames_files, label):
+        assert hostnames_files[label]["summary"] == hostnames_files["plan from_list"]["summary"]
+
+    def test_the_discovered_state_decides_the_actions(self, hostnames_files):
+        assert [o["action"] for o in hostnames_files["plan from_list"]["plan"]["objects"]] == ["rotate"] * 4 + ["skipped"] * 2
+
+    def test_the_entries_are_not_echoed_back_but_counted(self, hostnames_files):
+        assert hostnames_files["plan from_json"]["invocation"]["module_args"]["custom_hostnames"] == "6 entries, not repeated here"
+
+
+FILE_PROBLEMS = {
+    "missing": (None, {}, "custom_hostnames_file: cannot read"),
+    "not json or yaml": ("{not: [json, or yaml", {}, "is neither JSON nor YAML"),
+    "not a list": ('{"hostname": "h000.customer.example"}', {}, "must hold a list of {hostname, certificates} entries"),
+    "no certificates": ('[{"hostname": "h000.customer.example"}]', {}, "missing required arguments: certificates"),
+    "no key path": ('[{"hostname": "h000.customer.example", "certificates": [{"certificate_path": "/x.pem"}]}]', {}, "private_key_path"),
+    "bad hostname": (
+        '[{"hostname": "bad host!", "certificates": [{"certificate_path": "/x.pem", "private_key_path": "/x.key"}]}]',
+        {},
+        "custom_hostnames[0].hostname",
+    ),
+    "both": (
+        "[]",
+        {"custom_hostnames": [{"hostname": "h000.customer.example", "certificates": [{"certificate_path": "/x.pem", "private_key_path": "/x.key"}]}]},
+        "custom_hostnames and custom_hostnames_file are mutually exclusive",
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=list(FILE_PROBLEMS))
+def file_problem(request, scenario_emulator, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
+    content, extra, message = FILE_PROBLEMS[request.param]
+    path = tmp_path_factory.mktemp("problem") / "hostnames.json"
     if content is not None:
         path.write_text(content)
     run = ansible.run_tasks([plan_task("bad", dict(extra, custom_hostnames_file=str(path)))])
-    result = by_task(run)["plan bad"]
-    assert result["failed"] and message in result["msg"], result["msg"]
-    assert "Traceback" not in run.output
-    assert emulator.journal() == []
+    return SimpleNamespace(message=message, result=by_task(run)["plan bad"], output=run.output, journal=emulator.journal())
+
+
+class TestCustomHostnamesFileProblemsAreNamed:
+    """One plan per problem with custom_hostnames_file: missing, not JSON or YAML, not a list, an entry without certificates,
+    a certificate without its key path, a bad hostname, given beside custom_hostnames."""
+
+    def test_the_plan_fails_naming_the_problem(self, file_problem):
+        assert file_problem.result["failed"], file_problem.result["msg"]
+        assert file_problem.message in file_problem.result["msg"], file_problem.result["msg"]
+
+    def test_no_traceback_is_shown(self, file_problem):
+        assert "Traceback" not in file_problem.output
+
+    def test_no_call_is_made(self, file_problem):
+        assert file_problem.journal == []
 
 
 # -- rotation_report plan, state and edge_certs -----------------------------------------------------------
@@ -218,7 +383,7 @@ ROTATED, DEPLOYING, FAILED, EDGE_STALE, SKIPPED = (name(i) for i in range(5))
 
 def after_state(factory: Any, pki: SimpleNamespace) -> Any:
     """A zone as read back after applying the plan: two hostnames switched, one still deploying, one never switched, one not due."""
-    after = factory(delay=600)  # a deployment started now stays pending for the whole test
+    after = factory(delay=600)  # a deployment started now stays pending for the whole scenario
     hosts = {
         ROTATED: (pki.new, None),
         DEPLOYING: (pki.new, "pending_deployment"),
@@ -244,37 +409,41 @@ def report_rows(report_dir: Path) -> List[Dict[str, Any]]:
     return json.loads((report_dir / "rotation-report.json").read_text())["rows"]
 
 
-def test_report_from_the_plan_file_and_the_state_read_back(ansible, emulator, emulator_factory, pki, tmp_path):
+REPORT_TASKS = ("from rows", "from plan", "from paths", "with edge")
+
+
+@pytest.fixture(scope="module")
+def reports(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki, 5, fresh=(4,))
-    plan_file, after_file = tmp_path / "plan.json", tmp_path / "after.json"
+    root = tmp_path_factory.mktemp("reports")
+    plan_file, after_file = root / "plan.json", root / "after.json"
     args = {"custom_hostnames": items(pki, [name(i) for i in range(5)]), "renew_before_days": 30, "dest": str(plan_file)}
-    after = after_state(emulator_factory, pki)
+    after = after_state(lambda **kwargs: scenario_emulator(**kwargs)[0], pki)
     read_back = {"api_base_url": after.url, "api_token": after.token}
     run = ansible.run_tasks(
-        [info_task("before", dest=str(tmp_path / "before.json")), info_task("after", **read_back), info_task("after_file", dest=str(after_file), **read_back)]
-        + [plan_task("rotation", dict(args, discovered={"custom_hostnames": str(tmp_path / "before.json")}))]
+        [info_task("before", dest=str(root / "before.json")), info_task("after", **read_back), info_task("after_file", dest=str(after_file), **read_back)]
+        + [plan_task("rotation", dict(args, discovered={"custom_hostnames": str(root / "before.json")}))]
     )
     assert run.rc == 0, run.output[-3000:]
     state_list = by_task(run)["discover after"]["custom_hostnames"]
     plan = json.loads(plan_file.read_text())["plan"]
-    assert [o["action"] for o in plan["objects"]] == ["rotate"] * 4 + ["skipped"]
 
     # What the role's filters make of the same inputs.
     expected = outcomes(plan, {"custom_hostnames": state_list})
-    assert [r["outcome"] for r in expected] == ["rotated", "deploying", "failed", "rotated", "skipped"]  # the state is what the test means
     expected_edge = edge_outcomes(expected, edge_entries(pki))
 
-    reports = {key: tmp_path / ("report-" + key) for key in ("rows", "plan", "path", "edge")}
+    dirs = {key: root / ("report-" + key) for key in ("rows", "plan", "path", "edge")}
     tasks = [
-        {"name": "from rows", "certops.cloudflare.rotation_report": {"rows": expected, "report_dir": str(reports["rows"])}, "register": "a"},
+        {"name": "from rows", "certops.cloudflare.rotation_report": {"rows": expected, "report_dir": str(dirs["rows"])}, "register": "a"},
         {
             "name": "from plan",
-            "certops.cloudflare.rotation_report": {"plan": str(plan_file), "state": {"custom_hostnames": state_list}, "report_dir": str(reports["plan"])},
+            "certops.cloudflare.rotation_report": {"plan": str(plan_file), "state": {"custom_hostnames": state_list}, "report_dir": str(dirs["plan"])},
             "register": "b",
         },
         {
             "name": "from paths",
-            "certops.cloudflare.rotation_report": {"plan": str(plan_file), "state": {"custom_hostnames": str(after_file)}, "report_dir": str(reports["path"])},
+            "certops.cloudflare.rotation_report": {"plan": str(plan_file), "state": {"custom_hostnames": str(after_file)}, "report_dir": str(dirs["path"])},
             "register": "c",
         },
         {
@@ -283,71 +452,182 @@ def test_report_from_the_plan_file_and_the_state_read_back(ansible, emulator, em
                 "plan": str(plan_file),
                 "state": {"custom_hostnames": str(after_file)},
                 "edge_certs": edge_entries(pki),
-                "report_dir": str(reports["edge"]),
+                "report_dir": str(dirs["edge"]),
             },
             "register": "d",
         },
     ]
-    run = ansible.run_tasks(tasks)
-    assert run.rc == 0, run.output[-3000:]
-    results = by_task(run)
-
-    from_rows = report_rows(reports["rows"])
-    assert from_rows == json.loads(json.dumps(expected))
-    assert report_rows(reports["plan"]) == from_rows
-    assert report_rows(reports["path"]) == from_rows
-    assert report_rows(reports["edge"]) == json.loads(json.dumps(expected_edge))
-    edge = {r["name"]: r["edge"] for r in report_rows(reports["edge"])}
-    assert edge[ROTATED] == "verified" and edge[EDGE_STALE] == "not verified (ecdsa: serves %s, not the new certificate)" % pki.due.fingerprint_sha256[:16]
-    # Only switched hostnames get a verdict: a deploying one probed anyway, a failed or skipped one, have none.
-    assert edge[DEPLOYING] is None and edge[FAILED] is None and edge[SKIPPED] is None
-
-    for task in ("from rows", "from plan", "from paths", "with edge"):
-        result = results[task]
-        assert result["unverified"] == [DEPLOYING, FAILED], task
-        assert result["summary"]["rotated"] == 2 and result["summary"]["deploying"] == 1 and result["summary"]["failed"] == 1, task
-        assert result["changed"] is False
-    # The state is not echoed back: it can be 10,000 hostnames.
-    assert results["from plan"]["invocation"]["module_args"]["state"] == "not repeated here"
-    assert writes(emulator) == [] and writes(after) == []
+    report_run = ansible.run_tasks(tasks)
+    return SimpleNamespace(
+        plan=plan,
+        expected=expected,
+        expected_edge=expected_edge,
+        report_rc=report_run.rc,
+        report_output=report_run.output,
+        results=by_task(report_run),
+        dirs=dirs,
+        writes=writes(emulator),
+        after_writes=writes(after),
+    )
 
 
-def test_report_from_a_plan_in_check_mode_is_planned_and_writes_nothing(ansible, emulator, pki, tmp_path):
+class TestReportFromThePlanFileAndTheStateReadBack:
+    """Five hostnames, one fresh; a zone as read back after applying the plan. One play: the hostnames before written to a
+    file, the state after listed and written to a file, a plan with dest. Then one play of rotation_report: from the rows the
+    role's filters make, from the plan file and the state listed, from the plan file and the state file, and with edge_certs."""
+
+    def test_the_plan_rotates_the_four_due_hostnames(self, reports):
+        assert [o["action"] for o in reports.plan["objects"]] == ["rotate"] * 4 + ["skipped"]
+
+    def test_the_state_read_back_has_each_outcome_the_scenario_means(self, reports):
+        assert [r["outcome"] for r in reports.expected] == ["rotated", "deploying", "failed", "rotated", "skipped"]
+
+    def test_every_report_succeeds(self, reports):
+        assert reports.report_rc == 0, reports.report_output[-3000:]
+
+    def test_the_report_from_rows_holds_the_rows(self, reports):
+        assert report_rows(reports.dirs["rows"]) == json.loads(json.dumps(reports.expected))
+
+    @pytest.mark.parametrize("key", ["plan", "path"], ids=["state_listed", "state_file"])
+    def test_the_report_from_the_plan_file_holds_the_rows_the_role_s_filters_make(self, reports, key):
+        assert report_rows(reports.dirs[key]) == report_rows(reports.dirs["rows"])
+
+    def test_the_report_with_edge_certs_holds_the_rows_with_their_edge_verdicts(self, reports):
+        assert report_rows(reports.dirs["edge"]) == json.loads(json.dumps(reports.expected_edge))
+
+    def test_a_hostname_serving_the_new_certificate_is_verified(self, reports):
+        edge = {r["name"]: r["edge"] for r in report_rows(reports.dirs["edge"])}
+        assert edge[ROTATED] == "verified"
+
+    def test_a_hostname_switched_but_serving_the_old_certificate_is_not_verified(self, reports, pki):
+        edge = {r["name"]: r["edge"] for r in report_rows(reports.dirs["edge"])}
+        assert edge[EDGE_STALE] == "not verified (ecdsa: serves %s, not the new certificate)" % pki.due.fingerprint_sha256[:16]
+
+    def test_only_switched_hostnames_get_a_verdict(self, reports):
+        # A deploying one probed anyway, a failed or skipped one, have none.
+        edge = {r["name"]: r["edge"] for r in report_rows(reports.dirs["edge"])}
+        assert {host: edge[host] for host in (DEPLOYING, FAILED, SKIPPED)} == {DEPLOYING: None, FAILED: None, SKIPPED: None}
+
+    @pytest.mark.parametrize("task", REPORT_TASKS)
+    def test_the_deploying_and_the_failed_hostnames_are_unverified(self, reports, task):
+        assert reports.results[task]["unverified"] == [DEPLOYING, FAILED], task
+
+    @pytest.mark.parametrize("task", REPORT_TASKS)
+    def test_the_summary_counts_each_outcome(self, reports, task):
+        summary = reports.results[task]["summary"]
+        assert {k: summary[k] for k in ("rotated", "deploying", "failed")} == {"rotated": 2, "deploying": 1, "failed": 1}, task
+
+    @pytest.mark.parametrize("task", REPORT_TASKS)
+    def test_a_report_changes_nothing(self, reports, task):
+        assert reports.results[task]["changed"] is False
+
+    def test_the_state_is_not_echoed_back(self, reports):
+        # It can be 10,000 hostnames.
+        assert reports.results["from plan"]["invocation"]["module_args"]["state"] == "not repeated here"
+
+    def test_no_write_is_sent_to_either_zone(self, reports):
+        assert (reports.writes, reports.after_writes) == ([], [])
+
+
+@pytest.fixture(scope="module")
+def report_in_check_mode(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki, 3, fresh=(2,))
-    plan_file, report_dir = tmp_path / "plan.json", tmp_path / "report"
+    root = tmp_path_factory.mktemp("report-check")
+    plan_file, report_dir = root / "plan.json", root / "report"
     args = {"custom_hostnames": items(pki, [name(i) for i in range(3)]), "renew_before_days": 30, "dest": str(plan_file)}
     run = ansible.run_tasks([info_task("found"), plan_task("rotation", dict(args, discovered={"custom_hostnames": "{{ found.custom_hostnames }}"}))])
     assert run.rc == 0, run.output[-3000:]
-
-    run = ansible.run_module("rotation_report", {"plan": str(plan_file), "state": {"custom_hostnames": []}, "report_dir": str(report_dir)}, check=True)
-    assert not run.failed, run.msg
-    assert run.result["summary"]["planned"] == 2 and run.result["summary"]["skipped"] == 1 and run.result["summary"]["total"] == 3
-    assert run.result["summary"]["failed"] == 0 and run.result["unverified"] == []
-    assert run.result["files"]["json"] == str(report_dir / "rotation-report.json")
-    assert not report_dir.exists()
-    assert writes(emulator) == []
+    report = ansible.run_module("rotation_report", {"plan": str(plan_file), "state": {"custom_hostnames": []}, "report_dir": str(report_dir)}, check=True)
+    return SimpleNamespace(report=report, report_dir=report_dir, report_dir_exists=report_dir.exists(), writes=writes(emulator))
 
 
-def test_report_plan_option_errors(ansible, emulator, tmp_path):
-    not_a_plan = tmp_path / "hostnames.json"
+class TestReportFromAPlanInCheckModeIsPlannedAndWritesNothing:
+    """Three hostnames, one fresh; a plan with dest; then rotation_report from it in check mode, with no state read back."""
+
+    def test_the_report_succeeds(self, report_in_check_mode):
+        assert not report_in_check_mode.report.failed, report_in_check_mode.report.msg
+
+    def test_the_summary_counts_the_hostnames_planned_and_skipped(self, report_in_check_mode):
+        summary = report_in_check_mode.report.result["summary"]
+        assert {k: summary[k] for k in ("planned", "skipped", "total", "failed")} == {"planned": 2, "skipped": 1, "total": 3, "failed": 0}
+
+    def test_no_hostname_is_unverified(self, report_in_check_mode):
+        assert report_in_check_mode.report.result["unverified"] == []
+
+    def test_the_result_names_the_report_file(self, report_in_check_mode):
+        assert report_in_check_mode.report.result["files"]["json"] == str(report_in_check_mode.report_dir / "rotation-report.json")
+
+    def test_the_report_is_not_written(self, report_in_check_mode):
+        assert not report_in_check_mode.report_dir_exists
+
+    def test_no_write_is_sent(self, report_in_check_mode):
+        assert report_in_check_mode.writes == []
+
+
+@pytest.fixture(scope="module")
+def report_errors(scenario_emulator, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
+    root = tmp_path_factory.mktemp("report-errors")
+    not_a_plan, nowhere, plan_file, report_dir = root / "hostnames.json", root / "nowhere.json", root / "plan.json", root / "report"
     not_a_plan.write_text(json.dumps({"zone_id": "z", "custom_hostnames": []}))
-    report_dir = tmp_path / "report"
-    run = ansible.run_module("rotation_report", {"plan": str(not_a_plan), "report_dir": str(report_dir)})
-    assert run.failed and run.msg.startswith("plan: %s is not a plan file of certops.cloudflare.rotation_plan" % not_a_plan)
-
-    run = ansible.run_module("rotation_report", {"plan": str(tmp_path / "nowhere.json"), "report_dir": str(report_dir)})
-    assert run.failed and run.msg.startswith("plan: cannot read %s" % (tmp_path / "nowhere.json"))
-
-    plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps({"plan": {"objects": []}, "problems": [], "summary": {}}))
-    run = ansible.run_module("rotation_report", {"plan": str(plan_file), "state": {"custom_hostnames": 42}, "report_dir": str(report_dir)})
-    assert run.failed and run.msg.startswith("state.custom_hostnames must be the list")
-    run = ansible.run_module("rotation_report", {"plan": str(plan_file), "state": {"custom_certs": "x"}, "report_dir": str(report_dir)})
-    assert run.failed and "state.custom_certs must be the list" in run.msg
+    cases = {
+        "not_a_plan": {"plan": str(not_a_plan)},
+        "nowhere": {"plan": str(nowhere)},
+        "hostnames_not_a_list": {"plan": str(plan_file), "state": {"custom_hostnames": 42}},
+        "certs_not_a_list": {"plan": str(plan_file), "state": {"custom_certs": "x"}},
+        "rows_and_plan": {"plan": str(plan_file), "rows": []},
+        "neither": {},
+    }
+    runs = {case: ansible.run_module("rotation_report", dict(args, report_dir=str(report_dir))) for case, args in cases.items()}
+    return SimpleNamespace(
+        runs=runs,
+        not_a_plan=not_a_plan,
+        nowhere=nowhere,
+        report_dir_exists=report_dir.exists(),
+        journal=emulator.journal(),
+    )
 
-    run = ansible.run_module("rotation_report", {"plan": str(plan_file), "rows": [], "report_dir": str(report_dir)})
-    assert run.failed and "mutually exclusive" in run.msg and "rows" in run.msg and "plan" in run.msg
-    run = ansible.run_module("rotation_report", {"report_dir": str(report_dir)})
-    assert run.failed and "one of the following is required" in run.msg and "rows" in run.msg and "plan" in run.msg
-    assert not report_dir.exists()
-    assert emulator.journal() == []
+
+class TestReportPlanOptionErrors:
+    """One run of rotation_report each: a file that is not a plan, a plan file that is not there, state lists that are not
+    lists, rows beside plan, neither rows nor plan."""
+
+    def test_a_file_that_is_not_a_plan_is_refused(self, report_errors):
+        run = report_errors.runs["not_a_plan"]
+        assert run.failed
+        assert run.msg.startswith("plan: %s is not a plan file of certops.cloudflare.rotation_plan" % report_errors.not_a_plan)
+
+    def test_a_plan_file_that_is_not_there_is_refused(self, report_errors):
+        run = report_errors.runs["nowhere"]
+        assert run.failed
+        assert run.msg.startswith("plan: cannot read %s" % report_errors.nowhere)
+
+    def test_custom_hostnames_state_that_is_not_a_list_is_refused(self, report_errors):
+        run = report_errors.runs["hostnames_not_a_list"]
+        assert run.failed
+        assert run.msg.startswith("state.custom_hostnames must be the list")
+
+    def test_custom_certs_state_that_is_not_a_list_is_refused(self, report_errors):
+        run = report_errors.runs["certs_not_a_list"]
+        assert run.failed
+        assert "state.custom_certs must be the list" in run.msg
+
+    def test_rows_and_plan_together_are_refused(self, report_errors):
+        run = report_errors.runs["rows_and_plan"]
+        assert run.failed
+        for words in ("mutually exclusive", "rows", "plan"):
+            assert words in run.msg
+
+    def test_neither_rows_nor_plan_is_refused(self, report_errors):
+        run = report_errors.runs["neither"]
+        assert run.failed
+        for words in ("one of the following is required", "rows", "plan"):
+            assert words in run.msg
+
+    def test_no_report_is_written(self, report_errors):
+        assert not report_errors.report_dir_exists
+
+    def test_no_call_is_made(self, report_errors):
+        assert report_errors.journal == []

@@ -82,80 +82,173 @@ def writes(emulator: Any) -> List[Any]:
     return [(e["method"], e["path"]) for e in emulator.journal() if e["method"] in WRITE_METHODS]
 
 
+def parts(result: Dict[str, Any], *keys: str) -> Dict[str, Any]:
+    """Some fields of a result or view, to compare with the expected ones in one assert."""
+    return {k: result.get(k) for k in keys}
+
+
 def key_lines(pki: SimpleNamespace) -> List[str]:
     return [line for leaf in (pki.new, pki.client_new, pki.zone_new, pki.expired) for line in leaf.key_pem.splitlines()[1:-1]]
 
 
-@pytest.mark.parametrize("check", [False, True])
-def test_plan_from_discovery_says_what_to_do_and_writes_nothing(ansible, emulator, pki, check):
+@pytest.fixture(scope="module", params=[False, True], ids=["run", "check_mode"])
+def planned(request, scenario_emulator, pki):
+    emulator, ansible = scenario_emulator()
     ids = seed(emulator, pki)
     before = emulator.dump_state()
-    run = ansible.run_tasks(tasks(pki), check=check, diff=True, verbosity=4)
+    run = ansible.run_tasks(tasks(pki), check=request.param, diff=True, verbosity=4)
     result = run.result(-1)
-    assert not result.get("failed"), result.get("msg")
-    assert result["changed"] is False and result["problems"] == []
-    assert writes(emulator) == [] and emulator.dump_state() == before
-
-    plan = result["plan"]
-    by = {(o["kind"], o["name"]): o for o in plan["objects"]}
-    for i in range(N):
-        entry = by[("custom_hostname", name(i))]
-        expected = "rotate" if i in DUE else "up_to_date" if i == CURRENT else "skipped"
-        assert entry["action"] == expected, (name(i), entry)
-        if expected == "skipped":
-            assert entry["reason"] == "not due: expires in 59 days, window 30 days"
-        if expected == "rotate":
-            assert entry["old"]["fingerprint_sha256"] == pki.due.fingerprint_sha256
-            assert entry["new"]["fingerprint_sha256"] == pki.new.fingerprint_sha256
-    assert plan["hostname_certificates"] == [{"hostname": name(i), "certificates": [pki.files["new"]]} for i in DUE]
-
-    (client,) = plan["client_cert_steps"]
-    assert client["upload"] and client["retire"] == [ids["client"]] and client["hostnames"] == ["app.example.com"]
-    (zone_step,) = plan["zone_cert_steps"]
-    assert zone_step["mode"] == "edit" and zone_step["id"] == ids["zone_cert"]
-    assert plan["restart_cert_packs"] == [ids["pack"]]
-    assert by[("cert_pack", "gone.example.com")]["action"] == "missing"
-    assert result["summary"] == {
-        "total": 24,
-        "problems": 0,
-        "rotate": 12,
-        "upload": 0,
-        "up_to_date": 1,
-        "skipped": 9,
-        "restart": 1,
-        "revalidate": 0,
-        "missing": 1,
-    }
-
-    # No key material anywhere, even at -vvvv (the module takes paths and returns facts only).
-    for line in key_lines(pki):
-        assert line not in run.output
+    return SimpleNamespace(
+        ids=ids,
+        output=run.output,
+        result=result,
+        writes=writes(emulator),
+        state_unchanged=emulator.dump_state() == before,
+        by={(o["kind"], o["name"]): o for o in result.get("plan", {}).get("objects", [])},
+    )
 
 
-def test_one_bad_certificate_among_twenty_fails_naming_it_before_any_write(ansible, emulator, pki):
+def expected_action(i: int) -> str:
+    return "rotate" if i in DUE else "up_to_date" if i == CURRENT else "skipped"
+
+
+class TestAPlanFromDiscoverySaysWhatToDoAndWritesNothing:
+    """Twenty hostnames (ten due, one current), a client certificate and a zone certificate due, a timed-out pack; one play
+    at -vvvv with diff, for real and in check mode: the four _info modules, then the plan on their results."""
+
+    def test_it_succeeds(self, planned):
+        assert not planned.result.get("failed"), planned.result.get("msg")
+
+    def test_it_changes_nothing(self, planned):
+        assert planned.result["changed"] is False
+
+    def test_it_finds_no_problem(self, planned):
+        assert planned.result["problems"] == []
+
+    def test_no_write_is_sent(self, planned):
+        assert planned.writes == []
+
+    def test_the_emulator_s_state_is_as_it_was(self, planned):
+        assert planned.state_unchanged
+
+    def test_each_hostname_is_rotated_if_due_up_to_date_if_current_else_skipped(self, planned):
+        assert {name(i): planned.by[("custom_hostname", name(i))]["action"] for i in range(N)} == {name(i): expected_action(i) for i in range(N)}
+
+    def test_a_skipped_hostname_says_why(self, planned):
+        skipped = [name(i) for i in range(N) if expected_action(i) == "skipped"]
+        assert {h: planned.by[("custom_hostname", h)]["reason"] for h in skipped} == {h: "not due: expires in 59 days, window 30 days" for h in skipped}
+
+    def test_a_hostname_to_rotate_gives_the_old_and_the_new_certificate(self, planned, pki):
+        entries = {name(i): planned.by[("custom_hostname", name(i))] for i in DUE}
+        assert {h: (e["old"]["fingerprint_sha256"], e["new"]["fingerprint_sha256"]) for h, e in entries.items()} == {
+            h: (pki.due.fingerprint_sha256, pki.new.fingerprint_sha256) for h in entries
+        }
+
+    def test_the_apply_stage_gets_the_hostnames_to_rotate(self, planned, pki):
+        assert planned.result["plan"]["hostname_certificates"] == [{"hostname": name(i), "certificates": [pki.files["new"]]} for i in DUE]
+
+    def test_the_client_certificate_is_uploaded_the_old_one_retired_and_its_hostname_moved(self, planned):
+        (client,) = planned.result["plan"]["client_cert_steps"]
+        assert client["upload"]
+        assert parts(client, "retire", "hostnames") == {"retire": [planned.ids["client"]], "hostnames": ["app.example.com"]}
+
+    def test_the_zone_certificate_is_edited_in_place(self, planned):
+        (zone_step,) = planned.result["plan"]["zone_cert_steps"]
+        assert parts(zone_step, "mode", "id") == {"mode": "edit", "id": planned.ids["zone_cert"]}
+
+    def test_the_timed_out_pack_is_restarted(self, planned):
+        assert planned.result["plan"]["restart_cert_packs"] == [planned.ids["pack"]]
+
+    def test_a_pack_not_in_the_zone_is_missing(self, planned):
+        assert planned.by[("cert_pack", "gone.example.com")]["action"] == "missing"
+
+    def test_the_summary_counts_each_action(self, planned):
+        assert planned.result["summary"] == {
+            "total": 24,
+            "problems": 0,
+            "rotate": 12,
+            "upload": 0,
+            "up_to_date": 1,
+            "skipped": 9,
+            "restart": 1,
+            "revalidate": 0,
+            "missing": 1,
+        }
+
+    def test_no_key_material_is_printed_even_at_vvvv(self, planned, pki):
+        # The module takes paths and returns facts only.
+        for line in key_lines(pki):
+            assert line not in planned.output
+
+
+@pytest.fixture(scope="module")
+def one_bad(scenario_emulator, pki):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki)
     run = ansible.run_tasks(tasks(pki, bad=[7]), verbosity=4)
-    result = run.result(-1)
-    assert result["failed"] and not result["changed"]
-    assert len(result["problems"]) == 1
-    assert result["problems"][0].startswith("custom hostname %s: " % name(7)) and "expired" in result["problems"][0]
-    assert "1 problem" in result["msg"] and name(7) in result["msg"] and "nothing was written" in result["msg"]
-    # The full plan comes with the failure: the other nineteen are planned as usual.
-    assert len([o for o in result["plan"]["objects"] if o["kind"] == "custom_hostname"]) == N
-    assert writes(emulator) == []
-    for line in key_lines(pki):
-        assert line not in run.output
+    return SimpleNamespace(result=run.result(-1), output=run.output, writes=writes(emulator))
 
 
-def test_bad_arguments_fail_with_a_message_before_any_write(ansible, emulator, pki):
+class TestOneBadCertificateAmongTwentyFailsNamingItBeforeAnyWrite:
+    """The same zone; one play at -vvvv: the discovery, then the plan with an expired certificate for one hostname."""
+
+    def test_it_fails_and_changes_nothing(self, one_bad):
+        assert one_bad.result["failed"], one_bad.result
+        assert not one_bad.result["changed"]
+
+    def test_it_lists_one_problem(self, one_bad):
+        assert len(one_bad.result["problems"]) == 1
+
+    def test_the_problem_names_the_hostname_and_the_fault(self, one_bad):
+        assert one_bad.result["problems"][0].startswith("custom hostname %s: " % name(7))
+        assert "expired" in one_bad.result["problems"][0]
+
+    def test_the_message_counts_the_problem_names_the_hostname_and_says_nothing_was_written(self, one_bad):
+        for words in ("1 problem", name(7), "nothing was written"):
+            assert words in one_bad.result["msg"]
+
+    def test_the_full_plan_comes_with_the_failure(self, one_bad):
+        # The other nineteen are planned as usual.
+        assert len([o for o in one_bad.result["plan"]["objects"] if o["kind"] == "custom_hostname"]) == N
+
+    def test_no_write_is_sent(self, one_bad):
+        assert one_bad.writes == []
+
+    def test_no_key_material_is_printed_even_at_vvvv(self, one_bad, pki):
+        for line in key_lines(pki):
+            assert line not in one_bad.output
+
+
+BAD_ARGUMENTS = {
+    "percentage": ({"renew_before_percentage": 100}, "renew_before_percentage must be between 1 and 99"),
+    "days": ({"renew_before_days": -1}, "renew_before_days must be 0 or more"),
+    "replaces": (None, "zone_certs[].replaces must be a zone certificate id or a list"),
+    "client_hostname": (None, "client_certs[0].hostnames"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_arguments(scenario_emulator, pki):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki)
-    cases = [
-        ({"renew_before_percentage": 100}, "renew_before_percentage must be between 1 and 99"),
-        ({"renew_before_days": -1}, "renew_before_days must be 0 or more"),
-        ({"zone_certs": [dict(pki.files["zone_new"], replaces={"id": "x"})]}, "zone_certs[].replaces must be a zone certificate id or a list"),
-        ({"client_certs": [dict(pki.files["client_new"], hostnames=["bad_host!.example.com"])]}, "client_certs[0].hostnames"),
-    ]
-    for args, message in cases:
-        run = ansible.run_module("rotation_plan", args)
-        assert run.failed and message in run.msg, (args, run.msg)
-    assert writes(emulator) == []
+    args = {
+        "percentage": BAD_ARGUMENTS["percentage"][0],
+        "days": BAD_ARGUMENTS["days"][0],
+        "replaces": {"zone_certs": [dict(pki.files["zone_new"], replaces={"id": "x"})]},
+        "client_hostname": {"client_certs": [dict(pki.files["client_new"], hostnames=["bad_host!.example.com"])]},
+    }
+    runs = {case: ansible.run_module("rotation_plan", args[case]) for case in BAD_ARGUMENTS}
+    return SimpleNamespace(args=args, runs=runs, writes=writes(emulator))
+
+
+class TestBadArgumentsFailWithAMessageBeforeAnyWrite:
+    """The same zone; one run of rotation_plan per bad argument."""
+
+    @pytest.mark.parametrize("case", list(BAD_ARGUMENTS))
+    def test_it_fails_with_a_message_naming_the_fault(self, bad_arguments, case):
+        run = bad_arguments.runs[case]
+        assert run.failed, (bad_arguments.args[case], run.msg)
+        assert BAD_ARGUMENTS[case][1] in run.msg, (bad_arguments.args[case], run.msg)
+
+    def test_no_write_is_sent(self, bad_arguments):
+        assert bad_arguments.writes == []

@@ -8,7 +8,10 @@ import json
 import stat
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, List
+
+import pytest
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import isoformat
 
@@ -45,45 +48,104 @@ class Tags(HTMLParser):
         self.tags.append(tag)
 
 
-def test_report_files_are_written_parse_and_the_result_is_small(ansible, emulator, tmp_path):
-    report_dir = tmp_path / "reports" / "example.com"
+FAILURE = "apply: 1 custom hostname failed"
+
+
+@pytest.fixture(scope="module")
+def report(scenario_emulator, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
+    report_dir = tmp_path_factory.mktemp("report") / "reports" / "example.com"
     run = ansible.run_module(
         "certops.cloudflare.rotation_report",
-        {"rows": rows(600), "zone": "example.com", "report_dir": str(report_dir), "failure": "apply: 1 custom hostname failed"},
+        {"rows": rows(600), "zone": "example.com", "report_dir": str(report_dir), "failure": FAILURE},
     )
-    result = run.result
-    assert not run.failed, run.msg
-    assert result["changed"] is False
-    assert result["summary"]["total"] == 600 and result["summary"]["failed"] == 1 and result["summary"]["rotated"] == 200
-    assert set(result) <= {"changed", "files", "summary", "unverified", "invocation", "_ansible_no_log"}, sorted(result)
-    # Not even Ansible's echo of the arguments repeats the rows.
-    assert result["invocation"]["module_args"]["rows"] == "600 rows, not repeated here" and len(json.dumps(result)) < 2000
-
-    files = {fmt: Path(path) for fmt, path in result["files"].items()}
-    assert files == {
-        "json": report_dir / "rotation-report.json",
-        "markdown": report_dir / "rotation-report.md",
-        "html": report_dir / "rotation-report.html",
-    }
-    assert stat.S_IMODE(report_dir.stat().st_mode) == 0o700
-    assert sorted(p.name for p in report_dir.iterdir()) == sorted(p.name for p in files.values())  # no temporary file left
-
-    data = json.loads(files["json"].read_text())
-    assert data["zone"] == "example.com" and data["failure"] == "apply: 1 custom hostname failed" and len(data["rows"]) == 600
-    assert data["rows"][2]["name"] == HOSTILE and data["rows"][0]["key_types"] == ["ecdsa"]
-
-    markdown = files["markdown"].read_text()
-    assert markdown.count("\n| ") == 602 and "&lt;script&gt;" in markdown and "<script" not in markdown
-
-    page = files["html"].read_text()
+    files = {fmt: Path(path) for fmt, path in run.result.get("files", {}).items()}
+    page = files["html"].read_text() if "html" in files else ""
     parser = Tags()
     parser.feed(page)
     parser.close()
-    assert parser.tags.count("svg") == 1 and parser.tags.count("tr") == 601
-    assert "<script" not in page.lower() and "http" not in page
-    assert "apply: 1 custom hostname failed" in page
+    return SimpleNamespace(
+        run=run,
+        result=run.result,
+        report_dir=report_dir,
+        files=files,
+        dir_mode=stat.S_IMODE(report_dir.stat().st_mode) if report_dir.exists() else None,
+        listing=sorted(p.name for p in report_dir.iterdir()) if report_dir.exists() else [],
+        data=json.loads(files["json"].read_text()) if "json" in files else {},
+        markdown=files["markdown"].read_text() if "markdown" in files else "",
+        page=page,
+        tags=parser.tags,
+        journal=emulator.journal(),
+    )
 
-    assert emulator.journal() == []  # no API call at all
+
+class TestReportFilesAreWrittenParseAndTheResultIsSmall:
+    """One run of rotation_report: 600 rows, one failed and one with a hostile name, with a zone and a failure."""
+
+    def test_it_succeeds(self, report):
+        assert not report.run.failed, report.run.msg
+
+    def test_it_changes_nothing(self, report):
+        assert report.result["changed"] is False
+
+    def test_the_summary_counts_the_rows(self, report):
+        assert {k: report.result["summary"][k] for k in ("total", "failed", "rotated")} == {"total": 600, "failed": 1, "rotated": 200}
+
+    def test_the_result_holds_the_files_the_summary_and_the_unverified_only(self, report):
+        assert set(report.result) <= {"changed", "files", "summary", "unverified", "invocation", "_ansible_no_log"}, sorted(report.result)
+
+    def test_not_even_ansible_s_echo_of_the_arguments_repeats_the_rows(self, report):
+        assert report.result["invocation"]["module_args"]["rows"] == "600 rows, not repeated here"
+
+    def test_the_result_is_small(self, report):
+        assert len(json.dumps(report.result)) < 2000
+
+    def test_the_result_names_the_three_files(self, report):
+        assert report.files == {
+            "json": report.report_dir / "rotation-report.json",
+            "markdown": report.report_dir / "rotation-report.md",
+            "html": report.report_dir / "rotation-report.html",
+        }
+
+    def test_only_the_owner_can_enter_the_report_directory(self, report):
+        assert report.dir_mode == 0o700
+
+    def test_no_temporary_file_is_left(self, report):
+        assert report.listing == sorted(p.name for p in report.files.values())
+
+    def test_the_json_holds_the_zone_and_the_failure(self, report):
+        assert (report.data["zone"], report.data["failure"]) == ("example.com", FAILURE)
+
+    def test_the_json_holds_every_row(self, report):
+        assert len(report.data["rows"]) == 600
+
+    def test_the_json_holds_the_hostile_name_as_given(self, report):
+        assert report.data["rows"][2]["name"] == HOSTILE
+
+    def test_the_json_holds_the_key_types(self, report):
+        assert report.data["rows"][0]["key_types"] == ["ecdsa"]
+
+    def test_the_markdown_has_a_table_line_per_row_and_the_header(self, report):
+        assert report.markdown.count("\n| ") == 602
+
+    def test_the_markdown_escapes_the_hostile_name(self, report):
+        assert "&lt;script&gt;" in report.markdown
+        assert "<script" not in report.markdown
+
+    def test_the_html_parses_with_one_chart_and_a_table_row_per_row_and_the_header(self, report):
+        assert (report.tags.count("svg"), report.tags.count("tr")) == (1, 601)
+
+    def test_the_html_has_no_script(self, report):
+        assert "<script" not in report.page.lower()
+
+    def test_the_html_links_nothing(self, report):
+        assert "http" not in report.page
+
+    def test_the_html_shows_the_failure(self, report):
+        assert FAILURE in report.page
+
+    def test_no_api_call_is_made(self, report):
+        assert report.journal == []
 
 
 def test_check_mode_writes_nothing_and_says_what_it_would_write(ansible, emulator, tmp_path):
@@ -97,14 +159,43 @@ def test_check_mode_writes_nothing_and_says_what_it_would_write(ansible, emulato
     assert emulator.journal() == []
 
 
-def test_rewrite_replaces_the_files_and_a_bad_zone_is_refused(ansible, emulator, tmp_path):
-    report_dir = tmp_path / "reports"
+@pytest.fixture(scope="module")
+def rewrite(scenario_emulator, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
+    root = tmp_path_factory.mktemp("rewrite")
+    report_dir, other = root / "reports", root / "other"
     first = ansible.run_module("certops.cloudflare.rotation_report", {"rows": rows(3), "report_dir": str(report_dir)})
     second = ansible.run_module("certops.cloudflare.rotation_report", {"rows": rows(1), "report_dir": str(report_dir)})
-    assert not first.failed and not second.failed and not second.changed
-    assert len(json.loads((report_dir / "rotation-report.json").read_text())["rows"]) == 1
-    assert stat.S_IMODE((report_dir / "rotation-report.html").stat().st_mode) == 0o644
+    written = SimpleNamespace(
+        rows=len(json.loads((report_dir / "rotation-report.json").read_text())["rows"]),
+        html_mode=stat.S_IMODE((report_dir / "rotation-report.html").stat().st_mode),
+    )
+    bad = ansible.run_module("certops.cloudflare.rotation_report", {"rows": [], "zone": "bad zone!", "report_dir": str(other)})
+    return SimpleNamespace(first=first, second=second, written=written, bad=bad, other_exists=other.exists(), journal=emulator.journal())
 
-    bad = ansible.run_module("certops.cloudflare.rotation_report", {"rows": [], "zone": "bad zone!", "report_dir": str(tmp_path / "other")})
-    assert bad.failed and "zone" in bad.msg and not (tmp_path / "other").exists()
-    assert emulator.journal() == []
+
+class TestARewriteReplacesTheFilesAndABadZoneIsRefused:
+    """A report of three rows, then one of one row in the same directory; then a report for a bad zone in another."""
+
+    @pytest.mark.parametrize("phase", ["first", "second"])
+    def test_each_report_succeeds(self, rewrite, phase):
+        assert not getattr(rewrite, phase).failed, getattr(rewrite, phase).msg
+
+    def test_the_rewrite_changes_nothing(self, rewrite):
+        assert not rewrite.second.changed
+
+    def test_the_rewrite_replaces_the_rows(self, rewrite):
+        assert rewrite.written.rows == 1
+
+    def test_the_rewritten_page_is_readable_by_all(self, rewrite):
+        assert rewrite.written.html_mode == 0o644
+
+    def test_a_bad_zone_is_refused_naming_the_option(self, rewrite):
+        assert rewrite.bad.failed
+        assert "zone" in rewrite.bad.msg
+
+    def test_a_bad_zone_writes_no_directory(self, rewrite):
+        assert not rewrite.other_exists
+
+    def test_no_api_call_is_made(self, rewrite):
+        assert rewrite.journal == []

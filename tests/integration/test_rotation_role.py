@@ -26,6 +26,7 @@ INLINE = 5  # new material given as content, not paths
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 ZONE_HOSTS = ["example.com", "www.example.com"]
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
+RESTART_TASK = "Apply | restart the timed-out certificate packs and wait (still validating after the wait is pending, not failed)"
 
 
 def name(i: int) -> str:
@@ -294,3 +295,22 @@ def test_a_second_run_in_one_play_does_not_inherit_the_first_ones_failure(ansibl
     assert emulator.history.served(name(0), "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
     report = json.loads((tmp_path / "report" / "rotation-report.json").read_text())
     assert report["failure"] is None and [r["outcome"] for r in report["rows"]] == ["rotated"], report
+
+
+def test_a_pack_still_validating_after_the_wait_is_pending_not_a_failure(ansible, emulator_factory, tmp_path):
+    """The pack's restart task tells a wait that ran out (the module's `timed_out` flag) from a failure."""
+    emu = emulator_factory(delay=30)  # each validation step lasts longer than the role waits
+    ansible.emulator = emu
+    emu.state.add_cert_pack(emu.zone_id, ["example.com", "shop.example.com"], status="validation_timed_out")
+    role_vars = dict(
+        cert_rotation_zone="example.com",
+        cert_rotation_cert_packs=[["example.com", "shop.example.com"]],
+        cert_rotation_wait_timeout=2,
+        cert_rotation_report_dir=str(tmp_path / "report"),
+    )
+    run = ansible.run_tasks(ROLE, play_vars=role_vars)
+    assert run.rc == 0, run.output[-3000:]
+    (restart,) = [r for r in run.results if r["task"].endswith(RESTART_TASK)]
+    assert restart["result"]["results"][0]["timed_out"] is True and restart["status"] == "ok"
+    rows = json.loads((tmp_path / "report" / "rotation-report.json").read_text())["rows"]
+    assert [(r["kind"], r["outcome"]) for r in rows] == [("cert_pack", "pending")]
