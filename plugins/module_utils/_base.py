@@ -156,8 +156,10 @@ def _checked(value: Any, check: Callable[..., Any], *args: Any) -> Any:
     return checked if isinstance(value, list) else checked[0]
 
 
-def is_certificate_option(name: str) -> bool:
-    return name == "certificate" or name.endswith("_certificate")
+def is_certificate_option(name: str, option: Optional[Dict[str, Any]] = None) -> bool:
+    """Whether an option holds certificate text: named `certificate` or `*_certificate`, and a string (a flag such as
+    custom_hostname's `use_managed_certificate` is not)."""
+    return (name == "certificate" or name.endswith("_certificate")) and (option or {}).get("type", "str") == "str"
 
 
 def check_inputs(module: AnsibleModule, spec: Dict[str, Any], values: Dict[str, Any], wildcards: frozenset, where: str = "") -> None:
@@ -180,7 +182,7 @@ def check_inputs(module: AnsibleModule, spec: Dict[str, Any], values: Dict[str, 
             raise InputError("%s must be a positive number of seconds, not %s" % (label, value))
         if name == "api_rate_limit" and value < 0:
             raise InputError("api_rate_limit must be 0 (no pacing) or a positive number of requests per second, not %s" % value)
-        if is_certificate_option(name) and isinstance(value, str) and holds_private_key(value):
+        if is_certificate_option(name, option) and isinstance(value, str) and holds_private_key(value):
             module.no_log_values.update(private_key_blocks(value))
             raise InputError("%s holds a private key; give only the certificate (and its chain) there, and the key in the private key option" % label)
         suboptions = option.get("options")

@@ -349,10 +349,23 @@ def view_of(current: Optional[Dict[str, Any]], locals_: Optional[List[LocalCerti
     return hostname_view(current, [cert.view() for cert in remote_certificates(current, locals_)])
 
 
+def holds_custom_certificates(current: Dict[str, Any]) -> bool:
+    """Whether the hostname serves custom certificates (its `ssl.certificates`, or `ssl.custom_certificate`)."""
+    ssl = current.get("ssl") or {}
+    return bool(ssl.get("certificates") or ssl.get("custom_certificate"))
+
+
 def ssl_config(current: Dict[str, Any], bundle_method: Optional[str] = None) -> Dict[str, Any]:
-    """The hostname's SSL configuration as read, for a PATCH: the API replaces whatever a PATCH sends."""
+    """The hostname's SSL configuration as read, for a PATCH: the API replaces whatever a PATCH sends.
+
+    Less `method` on a hostname with custom certificates: a PATCH with a DCV method moves such a hostname to a
+    Cloudflare certificate and removes its custom ones once that validates (Cloudflare for SaaS, "Manage custom
+    certificates", section "Move to a Cloudflare certificate").
+    """
     ssl = current.get("ssl") or {}
     config = {key: ssl[key] for key in SSL_CONFIG_FIELDS if ssl.get(key) is not None}
+    if holds_custom_certificates(current):
+        config.pop("method", None)
     if isinstance(config.get("settings"), dict):
         config["settings"] = {k: v for k, v in config["settings"].items() if v is not None}
     if bundle_method:

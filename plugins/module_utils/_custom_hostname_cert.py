@@ -34,6 +34,17 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._wait import poll
 
+BUNDLE_FORCE = "force"
+
+
+def check_pair_bundle_method(bundle_method: Optional[str]) -> None:
+    """A pair takes bundle_method force only: fail before any write on another one."""
+    if bundle_method not in (None, BUNDLE_FORCE):
+        raise InputError(
+            "bundle_method %s cannot go with an RSA and ECDSA pair: Cloudflare takes a pair with bundle_method force only; "
+            "leave bundle_method unset (the module then sends force) or set it to force" % bundle_method
+        )
+
 
 class CustomHostnameCert(CloudflareResource):
     RESULT_KEY = "custom_hostname"
@@ -62,6 +73,8 @@ class CustomHostnameCert(CloudflareResource):
             return
         if not p["certificates"]:
             raise InputError("certificates must hold one or two certificates with state=present (to remove one, use state=absent and key_type)")
+        if len(p["certificates"]) == 2:
+            check_pair_bundle_method(p["bundle_method"])
         hostname = normalize_hostname(p["hostname"]) if p.get("hostname") else None
         self.locals = load_local_certificates(p["certificates"], hostname, self.module.no_log_values)
         self.covered = hostname is not None
@@ -121,8 +134,6 @@ class CustomHostnameCert(CloudflareResource):
         kept = matched + ([r for r in unmatched if r.key_type not in wanted_types] if not self.params["exclusive"] else [])
         dropped = [r for r in unmatched if r not in kept]
         bundle_method = self.params["bundle_method"]
-        config_changes = bool(bundle_method) and bundle_method != (current.get("ssl") or {}).get("bundle_method")
-
         steps: List[Step] = []
         patch: Dict[str, Any] = {}
         if not uploads:
@@ -135,6 +146,12 @@ class CustomHostnameCert(CloudflareResource):
             patch = {"custom_cert_bundle": [uploads[0].upload()]}  # bundled with the kept one of the other key type
         else:
             patch = {"custom_cert_bundle": [local.upload() for local in uploads]}
+        if "custom_cert_bundle" in patch:
+            # An RSA and ECDSA pair is sent with bundle_method force ("Manage custom certificates", "Use certificate packs:
+            # RSA and ECDSA"); the one-item bundle beside a kept certificate too (whether it needs force is unverified).
+            check_pair_bundle_method(bundle_method)
+            bundle_method = BUNDLE_FORCE
+        config_changes = bool(bundle_method) and bundle_method != (current.get("ssl") or {}).get("bundle_method")
         if patch or config_changes:
             steps.append(self._patch_step(current, uploads if patch else [], patch, bundle_method))
 

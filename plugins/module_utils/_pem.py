@@ -28,6 +28,15 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = exc
 
+try:  # cryptography 45 or later: the web-PKI verifier with configurable extension policies (verify_chain only)
+    from cryptography.x509 import verification as x509_verification
+
+    x509_verification.ExtensionPolicy  # pylint: disable=pointless-statement
+    HAS_X509_VERIFICATION = True
+except (ImportError, AttributeError):  # pragma: no cover - an older cryptography; verify_chain says so when called
+    x509_verification = None
+    HAS_X509_VERIFICATION = False
+
 _BEGIN = "-----BEGIN CERTIFICATE-----"
 _END = "-----END CERTIFICATE-----"
 _CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
@@ -403,3 +412,127 @@ def check_certificate(
     if problems:
         raise CertificateError("%s: %s" % (name, "; ".join(problems)))
     return certificate_facts(leaf, now), upload_key
+
+
+def _cryptography_version() -> str:
+    try:
+        import cryptography  # pylint: disable=import-outside-toplevel
+
+        return cryptography.__version__
+    except ImportError:  # pragma: no cover
+        return "none"
+
+
+def _is_ca(cert: Any) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _probe_name(cert: Any) -> Optional[str]:
+    """A DNS name the leaf is for, to verify it against when no hostname is given (a wildcard's label filled in)."""
+    for host in subject_alt_names(cert):
+        name = "wildcard" + host[1:] if host.startswith("*.") else host
+        try:
+            x509.DNSName(name)
+            return name
+        except ValueError:
+            continue
+    return None
+
+
+def _verification_problem(message: str) -> str:
+    """cryptography's reason, without the certificate dump it appends."""
+    return re.sub(r"^validation failed: ", "", message.split(" (encountered processing", 1)[0]).strip()
+
+
+def verify_chain(
+    chain_pem: str,
+    roots: Sequence[Any],
+    hostname: Optional[str] = None,
+    complete_from: Sequence[Any] = (),
+    now: Optional[datetime.datetime] = None,
+    relaxed: bool = False,
+    name: str = "certificate",
+) -> List[Any]:
+    """Verify a server certificate chain as Cloudflare checks an upload; return the verified chain.
+
+    `chain_pem` is the upload: the leaf first, then any intermediates (a root in it is allowed and ignored).
+    `roots` are the trusted roots (x509.Certificate). `complete_from` are intermediates the upload may lack:
+    give them for bundle_method `ubiquitous`/`optimal`, which build the chain; leave it empty for `force`, which
+    "verifies the chain, but does not otherwise modify it" (the OpenAPI description of `bundle_method`), so the
+    chain must verify as uploaded. `hostname`, when given, must be covered by the leaf's SANs.
+
+    The profile is `cryptography.x509.verification`'s web PKI (CA/Browser Forum baseline requirements), as
+    for publicly trusted certificates; `relaxed=True` allows the authority and subject key identifier
+    extensions to be absent, for private CAs (a user's own trust store).
+
+    Returns the verified chain as x509.Certificate objects: the leaf first, then the intermediates, and the
+    trusted root last (included; drop the last item for the chain a server sends). Raises CertificateError
+    naming `name` and what to do: a self-signed leaf, a CA certificate as the leaf, a leaf expired or not yet
+    valid, a hostname it does not cover, no DNS name in its SANs, or a chain that does not reach a trusted root.
+    Needs cryptography 45 or later; an older one raises CertificateError saying so (only when called).
+    """
+    if not HAS_CRYPTOGRAPHY:
+        raise CertificateError("the Python library cryptography is required: %s" % CRYPTOGRAPHY_IMPORT_ERROR)
+    if not HAS_X509_VERIFICATION:
+        raise CertificateError(
+            "%s: verifying a certificate chain needs the Python library cryptography 45 or later (installed: %s); upgrade it" % (name, _cryptography_version())
+        )
+    certs = load_certificates(chain_pem, name)
+    leaf, moment = certs[0], _now(now)
+    if _is_ca(leaf):
+        raise CertificateError(
+            "%s: the first certificate (%s) is a CA certificate, not a server certificate; put the server certificate first"
+            % (name, leaf.subject.rfc4514_string())
+        )
+    if leaf.issuer == leaf.subject and _signed_by(leaf, leaf):
+        raise CertificateError(
+            "%s: the certificate (%s) is self-signed; use one issued by a trusted certificate authority" % (name, leaf.subject.rfc4514_string())
+        )
+    if is_expired(leaf, moment):
+        raise CertificateError("%s: it expired on %s" % (name, isoformat(not_valid_after(leaf))))
+    if is_not_yet_valid(leaf, moment):
+        raise CertificateError("%s: it is not valid yet (valid from %s)" % (name, isoformat(not_valid_before(leaf))))
+    if hostname:
+        uncovered = coverage_problem(subject_alt_names(leaf), hostname)
+        if uncovered:
+            raise CertificateError("%s: %s" % (name, uncovered))
+    probe = hostname.lower().rstrip(".") if hostname else _probe_name(leaf)
+    if not probe or not subject_alt_names(leaf):
+        raise CertificateError("%s: it names no DNS hostname in its subject alternative name extension, which browsers require" % name)
+    if not roots:
+        raise CertificateError("%s: no trusted root certificates to verify it against" % name)
+    intermediates = [c for c in certs[1:] if c.issuer != c.subject] + [c for c in complete_from if c not in certs]
+    verification = x509_verification
+    builder = verification.PolicyBuilder().store(verification.Store(list(roots))).time(moment)
+    if relaxed:
+        agnostic = verification.Criticality.AGNOSTIC
+        ca_policy = (
+            verification.ExtensionPolicy.webpki_defaults_ca()
+            .may_be_present(x509.AuthorityKeyIdentifier, agnostic, None)
+            .may_be_present(x509.SubjectKeyIdentifier, agnostic, None)
+        )
+        ee_policy = verification.ExtensionPolicy.webpki_defaults_ee().may_be_present(x509.AuthorityKeyIdentifier, agnostic, None)
+        builder = builder.extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+    try:
+        verifier = builder.build_server_verifier(x509.DNSName(probe))
+    except ValueError:
+        raise CertificateError("%s: %s is not a DNS name a certificate can be verified for" % (name, probe)) from None
+    try:
+        return list(verifier.verify(leaf, intermediates))
+    except verification.VerificationError as exc:
+        problem = _verification_problem(str(exc))
+    if "candidates exhausted" in problem:
+        known = {c.subject for c in intermediates} | {r.subject for r in roots}
+        if leaf.issuer not in known:
+            raise CertificateError(
+                "%s: its issuer (%s) is neither a trusted root nor in the chain; add the intermediate certificates after the leaf"
+                % (name, leaf.issuer.rfc4514_string())
+            )
+        raise CertificateError(
+            "%s: the chain (issuer %s) does not lead to a trusted root certificate; use a certificate from a trusted certificate authority"
+            % (name, leaf.issuer.rfc4514_string())
+        )
+    raise CertificateError("%s: the chain does not verify: %s" % (name, problem))

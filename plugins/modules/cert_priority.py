@@ -47,7 +47,8 @@ options:
         elements: str
       priority:
         description:
-          - The priority to give the certificate. A lower number is used first; Cloudflare's default is 20.
+          - The priority to give the certificate. A lower number is used first; 0 is a priority like any other. A new
+            certificate gets Cloudflare's default, 20 in the 2024 API document and 0 in newer schemas.
         type: int
         required: true
 extends_documentation_fragment:

@@ -31,7 +31,10 @@ description:
     SSL configuration unchanged, which is how Cloudflare re-triggers validation. Any other status is left alone, so
     a re-run changes nothing.
   - A hostname that serves custom certificates keeps them; this module never sends or removes custom certificates
-    (M(certops.cloudflare.custom_hostname_cert) manages those).
+    (M(certops.cloudflare.custom_hostname_cert) manages those). A C(PATCH) with a validation method moves such a
+    hostname to a Cloudflare certificate and removes its custom ones (Cloudflare's "Move to a Cloudflare certificate"),
+    so for such a hostname the configuration sent back leaves C(method) out, and O(ssl.method) or
+    O(ssl.certificate_authority) fails before any write unless O(use_managed_certificate=true) asks for the move.
   - Every input is checked before any write. The hostname and O(custom_origin_server) must be valid hostnames
     (internationalized names are sent as A-labels; no wildcard), the choices come from Cloudflare's API document,
     and O(ssl.settings.ciphers) must be a list of unique, non-empty names (the names themselves are checked by
@@ -111,6 +114,17 @@ options:
               - Whether Early Hints is enabled.
             type: str
             choices: ["on", "off"]
+  use_managed_certificate:
+    description:
+      - Move a hostname that serves custom certificates to a Cloudflare-managed certificate. The module sends the
+        SSL configuration with a validation method (O(ssl.method), else the one Cloudflare reports); Cloudflare issues a
+        certificate, keeps serving the custom ones while it validates, then removes them.
+      - Check mode and the diff show the custom certificates going. While the new certificate validates (SSL status
+        V(initializing), V(pending_validation) or V(pending_issuance)) a re-run sends nothing. A hostname without custom
+        certificates is unaffected.
+    type: bool
+    default: false
+    version_added: 0.1.0
   custom_metadata:
     description:
       - Key/value metadata of the hostname (per-customer settings), replacing the current metadata as a whole.
@@ -370,8 +384,10 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     check_not_stuck,
     find_by_hostname,
     hostname_view,
+    holds_custom_certificates,
     hostnames_path,
     is_live,
+    remote_certificates,
     ssl_config,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_hostname
@@ -379,11 +395,26 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._wait import po
 
 REQUEST_HOST_HEADER = ":request_host_header:"
 SSL_OPTIONS = ("method", "type", "certificate_authority", "wildcard", "bundle_method")
+# SSL statuses of a managed certificate's validation, which an upload of custom certificates never has: with custom
+# certificates still there, a move to a Cloudflare certificate is under way.
+MOVE_UNDER_WAY = frozenset(("initializing", "pending_validation", "pending_issuance"))
 
 
 class CustomHostname(CloudflareResource):
     RESULT_KEY = "custom_hostname"
     NOUN = "custom hostname"
+
+    def __init__(self, module: Any) -> None:
+        super().__init__(module)
+        self.moving = False  # this run moves the hostname to a Cloudflare certificate (use_managed_certificate)
+
+    def diff(self, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]], current: Any) -> Dict[str, Any]:
+        """The views; a move to a Cloudflare certificate also shows the custom certificates going."""
+        diff = super().diff(before, after, current)
+        if self.moving and before and after:
+            diff["before"] = dict(before, ssl=dict(before["ssl"], certificates=[c.view() for c in remote_certificates(current)]))
+            diff["after"] = dict(after, ssl=dict(after["ssl"], certificates=[]))
+        return diff
 
     def describe(self) -> str:
         return "custom hostname %s in zone %s" % (self.params["hostname"], self.zone_label)
@@ -465,11 +496,12 @@ class CustomHostname(CloudflareResource):
 
     def _plan_update(self, current: Dict[str, Any]) -> Tuple[List[Step], Dict[str, Any]]:
         body: Dict[str, Any] = {key: value for key, value in self._given_extra().items() if current.get(key) != value}
-        read = ssl_config(current)
-        wanted = self._wanted_ssl(current, read)
+        read = ssl_config(current)  # less `method` on a hostname with custom certificates
+        move = self._moves_to_managed(current)
+        wanted = self._wanted_ssl(current, read, move)
         ssl_status = (current.get("ssl") or {}).get("status")
         refresh = self.params["refresh_validation"] and ssl_status == "validation_timed_out"
-        if wanted != read or refresh:
+        if wanted != read or refresh or move:
             body["ssl"] = wanted
         if not body:
             return [], hostname_view(current)
@@ -477,9 +509,17 @@ class CustomHostname(CloudflareResource):
         predicted = copy.deepcopy(current)
         predicted.update({k: v for k, v in body.items() if k != "ssl"})
         key = "patch " + ", ".join(sorted(body))
-        if "ssl" in body:
+        if move:
+            self.moving = True
+            predicted["ssl"] = dict(predicted["ssl"], **wanted)
+            predicted["ssl"].update(status="pending_validation", certificates=[], custom_certificate=None)
+            key += " (moves to a Cloudflare certificate: the custom certificates go once it validates)"
+            self.module.warn(
+                "%s moves to a Cloudflare-managed certificate: Cloudflare removes its custom certificates once the new one validates" % self.params["hostname"]
+            )
+        elif "ssl" in body:
             predicted["ssl"] = dict({k: v for k, v in predicted["ssl"].items() if k not in read}, **wanted)
-            if not (current.get("ssl") or {}).get("certificates") and not (current.get("ssl") or {}).get("custom_certificate"):
+            if not holds_custom_certificates(current):
                 # A PATCH of `ssl` restarts validation of a managed certificate (Cloudflare's "Edit Custom Hostname"); say so.
                 predicted["ssl"]["status"] = "pending_validation"
                 key += " (restarts validation of the managed certificate)"
@@ -491,9 +531,32 @@ class CustomHostname(CloudflareResource):
         step = Step(key, lambda: self.client.patch(path, body), lambda answer, state: self._check_answer(key, answer, body, current["id"]))
         return [step], hostname_view(predicted)
 
-    def _wanted_ssl(self, current: Dict[str, Any], read: Dict[str, Any]) -> Dict[str, Any]:
+    def _moves_to_managed(self, current: Dict[str, Any]) -> bool:
+        """Whether this PATCH moves a hostname with custom certificates to a Cloudflare certificate (use_managed_certificate).
+
+        A PATCH with a DCV method does that ("Manage custom certificates", "Move to a Cloudflare certificate"). While the
+        managed certificate validates (statuses a custom upload never has) the move is under way: not sent again.
+        """
+        return self.params["use_managed_certificate"] and holds_custom_certificates(current) and (current.get("ssl") or {}).get("status") not in MOVE_UNDER_WAY
+
+    def _wanted_ssl(self, current: Dict[str, Any], read: Dict[str, Any], move: bool = False) -> Dict[str, Any]:
         """The SSL configuration as read with the options given applied: the API replaces it whole (PATCH of `ssl`)."""
         given = self._given_ssl()
+        if holds_custom_certificates(current) and not self.params["use_managed_certificate"]:
+            managed_only = [name for name in ("method", "certificate_authority") if name in given]
+            if managed_only:
+                raise InputError(
+                    "%s serves custom certificates, and ssl.%s is for a Cloudflare-managed certificate: sending it moves the hostname to one "
+                    "and removes its custom certificates; set use_managed_certificate: true to do that, or leave ssl.%s out"
+                    % (current.get("hostname"), managed_only[0], managed_only[0])
+                )
+        elif move:
+            given.setdefault("type", "dv")
+            given["method"] = given.get("method") or (current.get("ssl") or {}).get("method")
+            if not given["method"]:
+                raise InputError("use_managed_certificate: %s reports no validation method; set ssl.method (http, txt or email)" % current.get("hostname"))
+        elif holds_custom_certificates(current):
+            given.pop("method", None)  # the move is under way: a method sent again would restart it
         wanted = dict(read, **{k: v for k, v in given.items() if k != "settings"})
         if "settings" in given:
             wanted["settings"] = dict(read.get("settings") or {}, **given["settings"])
@@ -548,6 +611,7 @@ def main() -> None:
             custom_origin_server=dict(type="str"),
             custom_origin_sni=dict(type="str"),
             refresh_validation=dict(type="bool", default=False),
+            use_managed_certificate=dict(type="bool", default=False),
             **wait_argument_spec(600),
         ),
     )

@@ -37,7 +37,12 @@ description:
     certificate (with O(exclusive=true)) is one C(PATCH) with C(custom_certificate), which replaces the pack.
   - Cloudflare replaces the whole SSL configuration of a hostname with the one a C(PATCH) sends. The module therefore
     sends the configuration it read (C(method), C(type), C(settings), C(bundle_method) unless O(bundle_method) is
-    given, C(wildcard), C(certificate_authority)), so nothing but the certificates changes.
+    given, C(wildcard), C(certificate_authority)), so nothing but the certificates changes. For a hostname that
+    already serves custom certificates C(method) is left out, since Cloudflare takes a C(PATCH) with a validation method as
+    the move to a Cloudflare certificate, which removes the custom ones.
+  - An RSA and ECDSA pair (C(custom_cert_bundle)), and one certificate bundled beside a kept one of the other key type,
+    are sent with C(bundle_method) V(force), as Cloudflare's "Use certificate packs - RSA and ECDSA" asks; a pair given
+    with another O(bundle_method) fails before any write.
   - A C(PATCH) whose outcome is unknown (a lost connection, a server error) is never sent again. The module reads
     the hostname again; when the change happened it carries on, otherwise it fails saying that a re-run is safe.
     A C(PUT) that the client sent again after a lost answer, and that finds the certificate it replaced gone, is
@@ -183,7 +188,8 @@ options:
     version_added: 0.1.0
   bundle_method:
     description:
-      - How Cloudflare builds the chain it serves. When not set, the hostname's current value is kept.
+      - How Cloudflare builds the chain it serves. When not set, the hostname's current value is kept, except that an
+        RSA and ECDSA pair is always sent with V(force) (another value given with a pair fails before any write).
     type: str
     choices: [ubiquitous, optimal, force]
   key_type:

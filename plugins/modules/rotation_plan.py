@@ -295,8 +295,9 @@ plan:
     zone_cert_steps:
       description:
         - Zone certificates to apply, each with C(certificate_path), C(private_key_path), C(type), C(bundle_method), C(priority)
-          and C(mode) V(edit) (with C(id), same hosts, edit in place), V(replace) (upload, prioritise above C(above), then
-          delete C(retire)) or V(upload).
+          and C(mode) V(edit) (with C(id), same hosts, edit in place), V(replace) (upload, give it C(new_priority) and
+          C(above) the next number, then delete C(retire)) or V(upload). C(new_priority) is C(priority) when given, else
+          the priority of the certificate it replaces; 0 is a priority like any other.
       type: list
       elements: dict
     retire_client_certs:

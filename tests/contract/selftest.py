@@ -60,12 +60,17 @@ def exercise_all_operations(emu: Any) -> None:
 
     # custom hostnames and their certificate pack
     bundle = [{"custom_certificate": c.chain_pem, "custom_key": c.key_pem} for c in (rsa, ecdsa)]
-    created = call("POST", "/custom_hostnames", body={"hostname": "app.example.com", "ssl": {"method": "http", "type": "dv", "custom_cert_bundle": bundle}})
+    created = call(
+        "POST",
+        "/custom_hostnames",
+        body={"hostname": "app.example.com", "ssl": {"method": "http", "type": "dv", "bundle_method": "force", "custom_cert_bundle": bundle}},
+    )
     hostname_id, pack_id = created["result"]["id"], created["result"]["ssl"]["id"]
     call("GET", "/custom_hostnames", hostname="app.example.com", page=1, per_page=50)
     call("GET", "/custom_hostnames/" + hostname_id)
     call("GET", "/custom_hostnames/" + "0" * 32, expect=404)
-    ssl = {"method": "http", "type": "dv", "settings": {"min_tls_version": "1.2"}, "bundle_method": "ubiquitous", "wildcard": False}
+    # No `method`: beside custom certificates it would start the move to a Cloudflare certificate.
+    ssl = {"type": "dv", "settings": {"min_tls_version": "1.2"}, "bundle_method": "ubiquitous", "wildcard": False}
     call("PATCH", "/custom_hostnames/" + hostname_id, body={"ssl": ssl, "custom_metadata": {"owner": "selftest"}})
     certs = {c["key_type"]: c["id"] for c in call("GET", "/custom_hostnames/" + hostname_id)["result"]["ssl"]["certificates"]}
     pack_certs = "/custom_hostnames/%s/certificate_pack/%s/certificates/" % (hostname_id, pack_id)

@@ -2,7 +2,9 @@
 
 Environment: EMULATOR_PORT (8787), EMULATOR_TOKEN (an API token it accepts), EMULATOR_STATE (a YAML
 or JSON seed file; default: the demo zone example.com), EMULATOR_DELAY (seconds per status step; 3),
-EMULATOR_EDGE_PORT (when set, the TLS edge listens there on 127.0.0.1; unset: no edge).
+EMULATOR_EDGE_PORT (when set, the TLS edge listens there on 127.0.0.1; unset: no edge),
+EMULATOR_TRUSTED_ROOTS (a PEM bundle of roots to trust besides its own CA: uploads must chain to one),
+EMULATOR_DEFAULT_PRIORITY (of a new zone custom certificate; 20).
 """
 
 from __future__ import annotations

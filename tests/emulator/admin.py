@@ -74,6 +74,13 @@ def _edge_post(emu: "Emulator", body: Any) -> Any:
     return _edge_get(emu, body)
 
 
+def _trusted_roots_post(emu: "Emulator", body: Any) -> Any:
+    """{"roots": [PEM, ...]} adds roots to the trusted set; answers the set."""
+    if not isinstance(body, dict) or "roots" not in body:
+        raise ValueError("give roots: a list of PEM certificates")
+    return {"roots": emu.add_trusted_roots(body["roots"])}
+
+
 ROUTES: Dict[Tuple[str, str], Callable[["Emulator", Any], Any]] = {
     ("GET", "journal"): _journal_get,
     ("DELETE", "journal"): _journal_delete,
@@ -90,6 +97,9 @@ ROUTES: Dict[Tuple[str, str], Callable[["Emulator", Any], Any]] = {
     ("GET", "history"): _history_get,
     ("GET", "edge"): _edge_get,
     ("POST", "edge"): _edge_post,
+    ("GET", "trusted-roots"): lambda emu, body: {"roots": emu.trusted_roots()},
+    ("POST", "trusted-roots"): _trusted_roots_post,
+    ("DELETE", "trusted-roots"): lambda emu, body: {"roots": emu.reset_trusted_roots()},
 }
 
 

@@ -42,6 +42,8 @@ class Codes:
     QUOTA = 1408  # guess: client certificate or certificate pack quota used up
     IN_USE = 1409  # guess: client certificate still associated with a hostname
     BAD_STATE = 1410  # guess: restarting validation of a pack that has not timed out
+    UNTRUSTED = 1411  # guess: a self-signed or CA leaf, or a chain that does not verify to a trusted root
+    FORCE_REQUIRED = 1412  # guess: custom_cert_bundle without bundle_method force
 
 
 class ApiError(Exception):

@@ -52,6 +52,7 @@ class CertInfo:
     key_type: str  # "rsa" or "ecdsa"
     public_key: bytes = field(repr=False)
     private_key: Optional[str] = field(default=None, repr=False, compare=False)
+    served_pem: Optional[str] = field(default=None, repr=False, compare=False)  # the chain the edge sends; None: `pem`
 
     def covers(self, hostname: str) -> bool:
         return covers(self.hosts, hostname)

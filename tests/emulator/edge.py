@@ -6,7 +6,9 @@ OpenSSL picks by what the client offers: a TLS 1.2 client offering only ECDSA ci
 certificate, one offering only RSA suites the RSA one. Sources:
 
 * `custom_hostname` and `zone_custom`: the uploaded certificate with the private key kept in memory
-  (CertInfo.private_key). A certificate seeded without its key cannot be served: the handshake fails.
+  (CertInfo.private_key), with the chain its bundle method makes (trust.py: as uploaded with `force`, else
+  completed from the trusted intermediates). A certificate seeded without its key cannot be served: the
+  handshake fails.
 * `managed`: a certificate the emulator mints for the hostname (both key types, signed by the emulator's
   CA, `ca_pem`), kept for as long as the edge runs.
 * `none` (an unknown name) or no SNI at all: the handshake fails with an `unrecognized_name` alert.
@@ -22,6 +24,7 @@ directory, loaded, and deleted at once; the directory is removed when the edge s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socketserver
@@ -174,13 +177,16 @@ class Edge:
         served = [self._state.history.served(hostname, key_type, at) for key_type in KEY_TYPES]
         if all(s.source == "none" for s in served):
             raise Unservable(ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME)
-        if served[0].source == "managed":
-            return [self._managed_chain(hostname, key_type) for key_type in KEY_TYPES]
         chains = {}
-        for item in served:
-            if item.info is None or not item.info.private_key:
+        for key_type, item in zip(KEY_TYPES, served):
+            if item.source == "managed":
+                chain = self._managed_chain(hostname, key_type)
+            elif item.info is None or not item.info.private_key:
                 raise Unservable(ssl.ALERT_DESCRIPTION_INTERNAL_ERROR)  # seeded without its key: nothing to sign with
-            chains[item.info.fingerprint_sha256] = (item.info.fingerprint_sha256, item.info.pem, item.info.private_key)
+            else:
+                # The chain as the bundle method made it (trust.py): as uploaded with force, else completed.
+                chain = (item.info.fingerprint_sha256, item.info.served_pem or item.info.pem, item.info.private_key)
+            chains[(chain[0], chain[1])] = chain
         return list(chains.values())
 
     def _managed_chain(self, hostname: str, key_type: str) -> Tuple[str, str, str]:
@@ -204,7 +210,7 @@ class Edge:
         return None
 
     def _context_for(self, chains: List[Tuple[str, str, str]]) -> ssl.SSLContext:
-        cache_key = tuple(sorted(fp for fp, _chain, _key in chains))
+        cache_key = tuple(sorted(fp + ":" + hashlib.sha256(chain.encode("ascii")).hexdigest() for fp, chain, _key in chains))
         with self._lock:
             cached = self._contexts.get(cache_key)
         if cached is not None:

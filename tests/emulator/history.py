@@ -4,15 +4,17 @@ Valid means the certificate served is unexpired and covers the host; while a new
 the old one is what is served. The history records timelines ("spans") of:
 
 * custom hostnames: from the first certificate served (a Cloudflare-managed one once its validation
-  completes, or a custom one once deployed) until the hostname is deleted;
+  completes, or a custom one once deployed) until the hostname is deleted; a move to a Cloudflare
+  certificate ("Move to a Cloudflare certificate") serves the custom ones until the managed one is active;
 * zone custom certificates: from the end of their pending period until deleted or replaced; a PATCH
   (new certificate or new id) or a priority change starts a new span;
 * client-certificate associations (what is presented to the origin): from the end of their
   pending_deployment until they are removed, disabled or moved to another certificate (the previous
   certificate is presented until the move is deployed).
 
-`served()` answers from these timelines only, so the checks here and any later consumer (the edge)
-cannot disagree. `violations()` evaluates `served()` on every stretch of time where nothing changes.
+`served()` answers from these timelines only, ordering the candidates as Cloudflare's "Certificate and
+hostname priority" says (`_rank`), so the checks here and the edge cannot disagree. `violations()` evaluates
+`served()` on every stretch of time where nothing changes.
 """
 
 from __future__ import annotations
@@ -137,10 +139,11 @@ class History:
     def served(self, hostname: str, key_type: Optional[str] = None, at: Optional[float] = None) -> Served:
         """The TLS server certificate served for `hostname` at `at` (now if None) to a client asking for `key_type`.
 
-        A custom hostname's own certificates win (the one of that key type, else the other one it has; or
-        its managed certificate); otherwise the zone custom certificates of the hostname's zone that cover
-        it and are within their validity, legacy_custom before sni_custom, then lower priority first
-        (Cloudflare's "Certificate and hostname priority"), preferring the key type asked for.
+        Candidates: the custom hostname's certificates (its custom ones, or its managed one) and the zone
+        custom certificates of the hostname's zone that cover it and are within their validity. They are
+        ordered as Cloudflare's "Certificate and hostname priority" says (`_rank`: hostname specificity, zone
+        specificity, type, priority number, latest expiry, newest upload); the first of the key type asked
+        for is served, else the first (a managed certificate has both key types).
         """
         with self._state.lock:
             now = self._state.settle_all()
@@ -153,22 +156,29 @@ class History:
             return self._served_client(hostname.lower().rstrip("."), now if at is None else at)
 
     def _served(self, hostname: str, key_type: Optional[str], at: float) -> Served:
+        """The one model (see served()): every candidate ranked by `_rank`, then the first of the key type asked for."""
+        ranked: List[Tuple[Tuple[Any, ...], Served]] = []
         for segment in self._by_host.get(hostname, ()):
             if _live(segment, at):
                 certs = segment["certificates"]
                 if certs == MANAGED:
-                    return Served("managed", None, segment["hostname_id"])
-                return Served("custom_hostname", _prefer(certs, key_type, lambda c: c), segment["hostname_id"])
-        candidates = [
-            s
-            for s in self._zone_spans
-            if _live(s, at) and in_zone(hostname, s["zone_name"]) and s["info"].covers(hostname) and s["info"].not_before <= at < s["info"].not_after
-        ]
-        if not candidates:
+                    ranked.append((_rank(0, 1, "custom_hostname", 0, 0.0, 0.0, ""), Served("managed", None, segment["hostname_id"])))
+                else:
+                    # A custom hostname's certificates are for that exact name; among them the stored order decides.
+                    for index, info in enumerate(certs):
+                        rank = _rank(0, 1, "custom_hostname", 0, 0.0, 0.0, "%06d" % index)
+                        ranked.append((rank, Served("custom_hostname", info, segment["hostname_id"])))
+                break
+        for span in self._zone_spans:
+            info = span["info"]
+            if _live(span, at) and in_zone(hostname, span["zone_name"]) and info.covers(hostname) and info.not_before <= at < info.not_after:
+                exact = 0 if hostname in (h.lower() for h in info.hosts) else 1
+                rank = _rank(exact, 0, span["type"], span["priority"], info.not_after, span["uploaded_on"], span["cert_id"])
+                ranked.append((rank, Served("zone_custom", info, span["cert_id"])))
+        if not ranked:
             return NONE
-        candidates.sort(key=lambda s: (s["type"] != "legacy_custom", s["priority"], s["uploaded_on"], s["cert_id"]))
-        chosen = _prefer(candidates, key_type, lambda s: s["info"])
-        return Served("zone_custom", chosen["info"], chosen["cert_id"])
+        ranked.sort(key=lambda item: item[0])
+        return next((s for _rank_, s in ranked if s.source == "managed" or s.key_type == key_type), ranked[0][1])
 
     def _served_client(self, hostname: str, at: float) -> Served:
         for span in self._assoc_spans.get(hostname, ()):
@@ -267,9 +277,26 @@ def _end(span: Dict[str, Any], default: float) -> float:
     return default if span["end"] is None else span["end"]
 
 
-def _prefer(items: List[Any], key_type: Optional[str], info: Callable[[Any], CertInfo]) -> Any:
-    """The first item of `key_type`, else the first item."""
-    return next((i for i in items if info(i).key_type == key_type), items[0])
+# Certificate types in the order of Cloudflare's "Certificate and hostname priority" table. Only the zone custom
+# certificates (legacy_custom, sni_custom) and a custom hostname's certificates (custom or managed) are modelled.
+TYPE_ORDER = ("keyless", "legacy_custom", "sni_custom", "custom_hostname", "advanced", "total_tls", "universal")
+
+
+def _rank(exact: int, custom_hostname: int, cert_type: str, priority: float, not_after: float, uploaded_on: float, tie: str) -> Tuple[Any, ...]:
+    """The sort key of a candidate: lower is served first.
+
+    1. hostname specificity: a certificate naming the hostname exactly before one covering it by a wildcard
+       (a custom hostname's certificate counts as exact: it is deployed for that hostname);
+    2. zone specificity: a zone certificate before a custom hostname's certificate ("a specific subdomain
+       certificate would take precedence over a custom hostname certificate if the domain is active as a zone";
+       a zone certificate counts only for hostnames in its zone);
+    3. type, by TYPE_ORDER;
+    4. among zone custom certificates, the lower `priority` number (where this step sits is unverified against
+       the live API);
+    5. the latest expiry;
+    6. the newest upload; then the id, so that the order is total.
+    """
+    return (exact, custom_hostname, TYPE_ORDER.index(cert_type), priority, -not_after, -uploaded_on, tie)
 
 
 def _cert_problems(host: str, served: Served, t0: float, t1: float) -> Iterable[str]:

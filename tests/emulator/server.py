@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import struct
@@ -22,7 +23,7 @@ from .edge import Edge
 from .faults import ECHO_LIMIT, FaultRule, Faults, RateLimiter
 from .history import History
 from .journal import REDACTED, Journal, redact
-from .resources import ROUTES
+from .resources import ROUTES, custom_certs
 from .state import State
 
 API_PREFIX = "/client/v4"
@@ -268,6 +269,17 @@ def _fault_answer(kind: str, retry_after: Optional[float]) -> Tuple[int, Any, Di
     return int(kind), "<html><head><title>%s</title></head><body><h1>%s</h1><p>cloudflare</p></body></html>" % (kind, kind), {}
 
 
+def _default_priority(value: Optional[float]) -> float:
+    """20 (the 2024 OpenAPI document's default) unless given, here or in EMULATOR_DEFAULT_PRIORITY (newer schemas say 0)."""
+    if value is None:
+        raw = os.environ.get("EMULATOR_DEFAULT_PRIORITY", "").strip()
+        try:
+            value = float(raw) if raw else float(custom_certs.DEFAULT_PRIORITY)
+        except ValueError:
+            raise ValueError("EMULATOR_DEFAULT_PRIORITY must be a number, not %r" % raw) from None
+    return int(value) if float(value).is_integer() else value
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -291,6 +303,7 @@ class Emulator:
     `seed`: None (an empty zone example.com), "demo", a dict, or a YAML/JSON file path.
     `delay`: seconds each status step lasts (None: the seed's `delay`, else 0).
     `tokens`: extra API tokens, {token: read_only}.
+    `default_priority`: of a new zone custom certificate; None takes EMULATOR_DEFAULT_PRIORITY, else 20.
     """
 
     def __init__(
@@ -304,8 +317,9 @@ class Emulator:
         tokens: Optional[Dict[str, bool]] = None,
         journal_bodies: bool = True,
         verbose: bool = False,
+        default_priority: Optional[float] = None,
     ) -> None:
-        self.state = State()
+        self.state = State(default_priority=_default_priority(default_priority))
         self.state.load(seed)
         if delay is not None:
             self.state.delay = delay
@@ -428,6 +442,20 @@ class Emulator:
 
     def add_global_key(self, email: str, key: str, read_only: bool = False, name: Optional[str] = None) -> str:
         return self.credentials.add_key(email, key, read_only, name)
+
+    # -- trust ---------------------------------------------------------------------------------
+
+    def add_trusted_roots(self, pems: List[str]) -> List[Dict[str, Any]]:
+        """Trust these PEM certificates from now on (besides the default set); answers the trusted set."""
+        return self.state.trust.add(pems)
+
+    def trusted_roots(self) -> List[Dict[str, Any]]:
+        """The trusted set: subject, fingerprint_sha256, source (registry, emulator, environment, admin), root."""
+        return self.state.trust.describe()
+
+    def reset_trusted_roots(self) -> List[Dict[str, Any]]:
+        """Back to the default set (drops what add_trusted_roots added)."""
+        return self.state.trust.reset()
 
     # -- journal, faults, rate limit ---------------------------------------------------------
 

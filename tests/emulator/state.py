@@ -22,6 +22,7 @@ from .demo import DEFAULT_ZONE_ID, demo_seed
 from .history import History
 from .resources import cert_packs, custom_certs, custom_hostnames, origin_pulls
 from .testcerts import CA, make_ca, make_leaf
+from .trust import TrustStore
 
 DEFAULT_ACCOUNT_ID = "01a7362d577a6c3019a474fd6f485823"
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -45,12 +46,14 @@ class Zone:
 class State:
     """Zones and everything in them; `delay` is how long each status step lasts, in seconds."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, default_priority: float = custom_certs.DEFAULT_PRIORITY) -> None:
         self.lock = threading.RLock()
         self.delay = delay
+        self.default_priority = default_priority  # of a new zone custom certificate (20 or 0, README.md)
         self.zones: Dict[str, Zone] = {}
         self.history = History(self)
         self._ca: Optional[CA] = None
+        self.trust = TrustStore(lambda: self.ca)
 
     @staticmethod
     def now() -> float:

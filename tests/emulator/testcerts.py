@@ -11,6 +11,16 @@
 `days` is when the certificate expires, in days from now (negative: already expired);
 `not_before_days` is when it starts being valid, in days from now. Use ECDSA where the key type
 does not matter: RSA keys are slow to generate (pass `key=` to reuse one).
+
+The certificates carry what a public CA's do, so that they pass the web-PKI profile of
+`cryptography.x509.verification` (the check the emulator makes of every upload): CAs have basic
+constraints, key usage (keyCertSign, cRLSign) and subject and authority key identifiers; leaves have
+SANs, key usage, extended key usage (serverAuth and clientAuth) and both key identifiers.
+
+Trust: every CA `make_ca` creates is kept in a process-wide registry (`trusted_cas()`), unless
+`make_ca(..., trusted=False)`. An in-process emulator treats the registry's roots, as the registry
+is when it verifies an upload, as "publicly trusted" and its intermediates as the ones it may
+complete a chain with. A test of a refusal makes its CA with `trusted=False`.
 """
 
 from __future__ import annotations
@@ -18,12 +28,16 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass, field
+import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+_REGISTRY: List["CA"] = []  # every trusted CA make_ca created in this process, oldest first
+_REGISTRY_LOCK = threading.Lock()
 
 
 @dataclass
@@ -54,6 +68,11 @@ class CA(Issued):
     """A certificate authority that can sign leaves (make_leaf) and intermediates (make_ca(parent=...))."""
 
     name: str = ""
+    trusted: bool = True
+
+    @property
+    def is_root(self) -> bool:
+        return self.cert.issuer == self.cert.subject
 
 
 def new_key(key_type: str = "ecdsa") -> Any:
@@ -79,6 +98,30 @@ def _name(common_name: str, org: Optional[str]) -> x509.Name:
     return x509.Name(attrs)
 
 
+def _key_ids(key: Any, issuer: Optional[CA]) -> List[Any]:
+    """Subject and authority key identifiers, as public CAs set them (RFC 5280, 4.2.1.1 and 4.2.1.2)."""
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    if issuer is None:
+        aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+    else:
+        aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key())
+    return [(ski, False), (aki, False)]
+
+
+def _key_usage(cert_sign: bool, key_encipherment: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=key_encipherment,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def _build(subject: x509.Name, key: Any, issuer: Optional[CA], days: float, not_before_days: float, extensions: List[Any]) -> x509.Certificate:
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (
@@ -95,13 +138,33 @@ def _build(subject: x509.Name, key: Any, issuer: Optional[CA], days: float, not_
     return builder.sign(issuer.key if issuer else key, hashes.SHA256())
 
 
-def make_ca(name: str = "Certops Test CA", org: Optional[str] = None, key_type: str = "ecdsa", days: float = 3650, parent: Optional[CA] = None) -> CA:
-    """A root CA, or an intermediate signed by `parent`. Its issuer fact is `org` if given, else `name`."""
+def make_ca(
+    name: str = "Certops Test CA",
+    org: Optional[str] = None,
+    key_type: str = "ecdsa",
+    days: float = 3650,
+    parent: Optional[CA] = None,
+    trusted: bool = True,
+) -> CA:
+    """A root CA, or an intermediate signed by `parent`. Its issuer fact is `org` if given, else `name`.
+
+    `trusted` (default): kept in the registry an in-process emulator trusts (see the module docstring).
+    """
     key = new_key(key_type)
-    extensions = [(x509.BasicConstraints(ca=True, path_length=None), True)]
+    extensions = [(x509.BasicConstraints(ca=True, path_length=None), True), (_key_usage(True, False), True)] + _key_ids(key, parent)
     cert = _build(_name(name, org), key, parent, days, -2, extensions)
     chain = _pem(cert) + (parent.chain_pem if parent else "")
-    return CA(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=chain, cert=cert, key=key, name=name)
+    ca = CA(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=chain, cert=cert, key=key, name=name, trusted=trusted)
+    if trusted:
+        with _REGISTRY_LOCK:
+            _REGISTRY.append(ca)
+    return ca
+
+
+def trusted_cas() -> List[CA]:
+    """The CAs of the registry as it is now (roots and intermediates), oldest first."""
+    with _REGISTRY_LOCK:
+        return list(_REGISTRY)
 
 
 def make_leaf(
@@ -117,7 +180,9 @@ def make_leaf(
     extensions = [
         (x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), False),
         (x509.BasicConstraints(ca=False, path_length=None), True),
-    ]
+        (_key_usage(False, isinstance(key, rsa.RSAPrivateKey)), True),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), False),
+    ] + _key_ids(key, ca)
     cert = _build(_name(hosts[0], None), key, ca, days, not_before_days, extensions)
     return Issued(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=_pem(cert) + ca.chain_pem, cert=cert, key=key)
 

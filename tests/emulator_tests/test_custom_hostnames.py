@@ -25,7 +25,7 @@ def custom(cert):
 
 def with_certs(api, *certs):
     """A hostname whose pack holds `certs` (a bundle when two)."""
-    ssl = custom(certs[0]) if len(certs) == 1 else {"custom_cert_bundle": [custom(c) for c in certs]}
+    ssl = custom(certs[0]) if len(certs) == 1 else {"custom_cert_bundle": [custom(c) for c in certs], "bundle_method": "force"}
     return create(api, ssl=ssl)["result"]
 
 
@@ -131,7 +131,11 @@ def test_delete_refuses_the_last_certificate_and_answers_bare(api, leaf):
     single = with_certs(api, leaf())
     path = "custom_hostnames/%s/certificate_pack/%s/certificates/%s" % (single["id"], single["ssl"]["id"], single["ssl"]["certificates"][0]["id"])
     assert codes(api.delete(api.zone(path), expect=400)) == [1407]
-    pair = create(api, "two.example.com", ssl={"custom_cert_bundle": [custom(leaf(["two.example.com"])), custom(leaf(["two.example.com"], "rsa"))]})["result"]
+    pair = create(
+        api,
+        "two.example.com",
+        ssl={"custom_cert_bundle": [custom(leaf(["two.example.com"])), custom(leaf(["two.example.com"], "rsa"))], "bundle_method": "force"},
+    )["result"]
     rsa_id = next(c["id"] for c in pair["ssl"]["certificates"] if c["key_type"] == "rsa")
     answer = api.delete(api.zone("custom_hostnames/%s/certificate_pack/%s/certificates/%s" % (pair["id"], pair["ssl"]["id"], rsa_id)), expect=202)
     assert answer == {"id": rsa_id}
@@ -142,23 +146,29 @@ def test_patch_one_item_bundle_joins_the_certificate_of_the_other_key_type(api, 
     result = with_certs(api, leaf(key_type="rsa"))
     rsa_id = result["ssl"]["certificates"][0]["id"]
     ecdsa = leaf()
-    patched = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(ecdsa)]}})["result"]["ssl"]
+    patched = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(ecdsa)], "bundle_method": "force"}})["result"][
+        "ssl"
+    ]
     assert patched["id"] == result["ssl"]["id"]
     assert [(c["key_type"], c["id"] == rsa_id) for c in patched["certificates"]] == [("rsa", True), ("ecdsa", False)]
-    again = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf())]}})["result"]["ssl"]
+    again = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf())], "bundle_method": "force"}})["result"][
+        "ssl"
+    ]
     assert [c["id"] == rsa_id for c in again["certificates"]] == [True, False]
 
 
 def test_patch_one_item_bundle_needs_a_certificate_of_the_other_key_type(api, leaf):
     result = with_certs(api, leaf())
-    body = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf())]}}, expect=400)
+    body = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf())], "bundle_method": "force"}}, expect=400)
     assert codes(body) == [1405]
 
 
 def test_patch_two_item_bundle_replaces_the_pack(api, leaf):
     result = with_certs(api, leaf(key_type="rsa"), leaf())
     new = [leaf(key_type="rsa"), leaf()]
-    patched = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(c) for c in new]}})["result"]["ssl"]
+    patched = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(c) for c in new], "bundle_method": "force"}})[
+        "result"
+    ]["ssl"]
     assert patched["id"] != result["ssl"]["id"]
     assert sorted(c["fingerprint_sha256"] for c in patched["certificates"]) == sorted(c.fingerprint_sha256 for c in new)
 
@@ -170,11 +180,11 @@ def test_patch_with_one_custom_certificate_replaces_the_pack(api, leaf):
     assert patched["id"] != result["ssl"]["id"] and [c["fingerprint_sha256"] for c in patched["certificates"]] == [new.fingerprint_sha256]
 
 
-def test_patch_replaces_the_ssl_configuration_but_keeps_certificates(api, leaf):
+def test_patch_replaces_the_ssl_configuration_but_keeps_certificates_and_method(api, leaf):
     ssl = dict(custom(leaf()), method="txt", bundle_method="force", settings={"min_tls_version": "1.2", "http2": "on"})
     result = create(api, ssl=ssl, custom_origin_server="origin.example.com")["result"]
-    patched = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"method": "http", "type": "dv"}, "custom_metadata": {"tier": "gold"}})["result"]
-    assert patched["ssl"]["method"] == "http" and patched["ssl"]["settings"] == {} and patched["ssl"]["bundle_method"] == "ubiquitous"
+    patched = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"type": "dv"}, "custom_metadata": {"tier": "gold"}})["result"]
+    assert patched["ssl"]["method"] == "txt" and patched["ssl"]["settings"] == {} and patched["ssl"]["bundle_method"] == "ubiquitous"
     assert patched["ssl"]["certificates"] == result["ssl"]["certificates"] and patched["ssl"]["id"] == result["ssl"]["id"]
     assert patched["custom_origin_server"] == "origin.example.com" and patched["custom_metadata"] == {"tier": "gold"}
 
@@ -254,3 +264,75 @@ def test_bad_custom_origin_fields_are_refused(api, extra):
 def test_custom_origin_sni_takes_the_request_host_header(api):
     created = create(api, custom_origin_server="Origin.Example.com", custom_origin_sni=":request_host_header:")["result"]
     assert created["custom_origin_server"] == "origin.example.com" and created["custom_origin_sni"] == ":request_host_header:"
+
+
+# -- PATCH keeps the stored method; a method on a custom-certificate hostname moves it to a Cloudflare certificate --------
+
+
+def test_patch_without_method_keeps_the_stored_method_of_a_managed_hostname(api):
+    created = create(api, ssl={"method": "email", "type": "dv"})["result"]
+    patched = api.patch(api.zone("custom_hostnames/" + created["id"]), {"ssl": {"type": "dv", "settings": {"http2": "on"}}})["result"]
+    assert patched["ssl"]["method"] == "email" and patched["ssl"]["settings"] == {"http2": "on"}
+
+
+def test_patch_with_method_moves_a_custom_certificate_hostname_to_a_managed_certificate(emulator_factory, leaf):
+    # Cloudflare's "Manage custom certificates", "Move to a Cloudflare certificate".
+    emu = emulator_factory(delay=0.3)
+    api = Api(emu)
+    old = leaf()
+    result = with_certs(api, old)
+    wait_active(api, result["id"])
+    moving = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"method": "http", "type": "dv"}})["result"]["ssl"]
+    assert moving["status"] == "pending_validation" and moving["method"] == "http"
+    assert [c["fingerprint_sha256"] for c in moving["certificates"]] == [old.fingerprint_sha256]  # still held and served
+    assert moving["validation_records"][0]["http_url"]
+    assert emu.history.served(HOST).fingerprint_sha256 == old.fingerprint_sha256
+    wait_active(api, result["id"])
+    moved = get(api, result["id"])["ssl"]
+    assert "certificates" not in moved and "custom_certificate" not in moved and moved["dcv_delegation_records"]
+    assert emu.history.served(HOST).source == "managed"
+    segments = emu.history.segments(HOST)
+    assert [s["certificates"] if s["certificates"] == "managed" else "custom" for s in segments] == ["custom", "managed"]
+    assert segments[0]["end"] == segments[1]["start"]
+    emu.history.assert_valid()
+
+
+def test_a_new_custom_certificate_ends_a_move(emulator_factory, leaf):
+    emu = emulator_factory(delay=0.3)
+    api = Api(emu)
+    result = with_certs(api, leaf())
+    api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"method": "txt", "type": "dv"}})
+    new = leaf()
+    api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": custom(new)})
+    wait_active(api, result["id"])
+    time.sleep(1.0)  # past the moment the move would have completed
+    assert [c["fingerprint_sha256"] for c in get(api, result["id"])["ssl"]["certificates"]] == [new.fingerprint_sha256]
+    assert emu.history.served(HOST).fingerprint_sha256 == new.fingerprint_sha256
+
+
+# -- custom_cert_bundle goes with bundle_method force ("Use certificate packs: RSA and ECDSA") ----------------------------
+
+
+@pytest.mark.parametrize("bundle_method", [None, "ubiquitous", "optimal"])
+def test_post_of_a_two_item_bundle_needs_force(api, leaf, bundle_method):
+    ssl = {"custom_cert_bundle": [custom(leaf()), custom(leaf(key_type="rsa"))]}
+    if bundle_method:
+        ssl["bundle_method"] = bundle_method
+    body = create(api, ssl=ssl, expect=400)
+    assert codes(body) == [1412] and "force" in body["errors"][0]["message"]
+    assert api.get(api.zone("custom_hostnames"))["result"] == []
+
+
+def test_patch_of_a_one_item_bundle_beside_the_other_key_type_needs_force(api, leaf):
+    result = with_certs(api, leaf(key_type="rsa"))
+    body = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf())]}}, expect=400)
+    assert codes(body) == [1412]
+    assert [c["key_type"] for c in get(api, result["id"])["ssl"]["certificates"]] == ["rsa"]
+
+
+def test_patch_of_a_bundle_does_not_take_the_stored_force(api, leaf):
+    # PATCH replaces the SSL configuration: a bundle_method not sent is the default, ubiquitous.
+    result = with_certs(api, leaf(key_type="rsa"), leaf())
+    assert result["ssl"]["bundle_method"] == "force"
+    body = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf())]}}, expect=400)
+    assert codes(body) == [1412]

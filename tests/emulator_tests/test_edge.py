@@ -130,7 +130,7 @@ def test_private_keys_stay_in_memory_and_out_of_every_answer(edge, leaf):
     new = leaf()
     api.patch(
         api.zone("custom_hostnames/" + created.id),
-        {"ssl": {"type": "dv", "custom_cert_bundle": [{"custom_certificate": new.chain_pem, "custom_key": new.key_pem}]}},
+        {"ssl": {"type": "dv", "bundle_method": "force", "custom_cert_bundle": [{"custom_certificate": new.chain_pem, "custom_key": new.key_pem}]}},
     )
     upload = leaf(["www.example.com"])
     api.post(api.zone("custom_certificates"), {"certificate": upload.chain_pem, "private_key": upload.key_pem})

@@ -55,7 +55,7 @@ def test_custom_hostname_serves_the_old_certificate_of_each_key_type_while_the_n
     created = emu.state.add_custom_hostname(emu.zone_id, HOST, certificates=[{"certificate": rsa.chain_pem}, {"certificate": old_ec.chain_pem}])
     before = clock.advance(1)
     bundle = [{"custom_certificate": new_ec.chain_pem, "custom_key": new_ec.key_pem}]
-    api.patch(api.zone("custom_hostnames/" + created.id), {"ssl": {"type": "dv", "custom_cert_bundle": bundle}})
+    api.patch(api.zone("custom_hostnames/" + created.id), {"ssl": {"type": "dv", "bundle_method": "force", "custom_cert_bundle": bundle}})
     pending = clock.advance(DELAY / 2)
     assert api.get(api.zone("custom_hostnames/" + created.id))["result"]["ssl"]["status"] == "pending_deployment"
     assert served(emu, HOST, "ecdsa").fingerprint_sha256 == old_ec.fingerprint_sha256  # the old one is served while the new one is pending_deployment

@@ -72,7 +72,7 @@ def kind_of(name: str, option: Dict[str, Any]) -> str:
         return "hostname"
     if name.endswith("timeout"):
         return "timeout"
-    if _base.is_certificate_option(name):
+    if _base.is_certificate_option(name, option):
         return "certificate"
     if name == "certificate_path" or (name.endswith("_certificate_path")):
         return "certificate_path"

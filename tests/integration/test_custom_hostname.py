@@ -461,10 +461,12 @@ class TestCustomCertificateIsKeptThroughASettingsChange(UnchangedReRuns):
     def test_no_warning_as_a_custom_certificate_is_not_revalidated(self, custom_certificate):
         assert not custom_certificate.real.get("warnings")
 
-    def test_one_patch_sends_the_ssl_configuration(self, custom_certificate):
+    def test_one_patch_sends_the_ssl_configuration_less_the_validation_method(self, custom_certificate):
+        # A PATCH with a DCV method moves a custom-certificate hostname to a Cloudflare certificate ("Manage custom
+        # certificates", "Move to a Cloudflare certificate"): the configuration goes back without it.
         ((method, path, body),) = custom_certificate.writes
         assert (method, path) == ("PATCH", "custom_hostnames/" + custom_certificate.created.id)
-        assert body == {"ssl": {"method": "http", "type": "dv", "settings": {"http2": "on", "tls_1_3": "off"}, "bundle_method": "optimal", "wildcard": False}}
+        assert body == {"ssl": {"type": "dv", "settings": {"http2": "on", "tls_1_3": "off"}, "bundle_method": "optimal", "wildcard": False}}
 
     def test_the_emulator_keeps_the_custom_certificate(self, custom_certificate):
         state = custom_certificate.state
@@ -642,3 +644,61 @@ class TestOnboardingAsInTheExamples:
 
     def test_the_create_is_the_only_write(self, onboarding):
         assert [w[0] for w in onboarding.writes] == ["POST"]
+
+
+# -- a move to a Cloudflare certificate: only when asked for ---------------------------------------------------------
+
+
+def test_a_validation_method_beside_custom_certificates_fails_before_any_write(ansible, emulator):
+    leaf = make_leaf(make_ca("Custom Hostname CA"), [HOST])
+    seed(emulator, ssl={"method": "http", "type": "dv"}, certificates=[{"certificate": leaf.chain_pem}])
+    result = ansible.run_module(MOD, {"zone_id": emulator.zone_id, "hostname": HOST, "ssl": {"method": "txt"}})
+    assert result.failed
+    assert "set use_managed_certificate: true" in result.msg
+    assert writes(emulator) == []
+
+
+@pytest.fixture(scope="module")
+def managed_move(scenario_emulator):
+    leaf = make_leaf(make_ca("Custom Hostname CA"), [HOST])
+    runs = four_runs_of(
+        scenario_emulator,
+        lambda emulator: {"zone_id": emulator.zone_id, "hostname": HOST, "use_managed_certificate": True, "wait": True, "wait_timeout": 60},
+        ssl={"method": "http", "type": "dv"},
+        certificates=[{"certificate": leaf.chain_pem}],
+    )
+    runs.writes, runs.state = writes(runs.emulator), stored(runs.emulator)
+    return runs
+
+
+class TestAMoveToACloudflareCertificateOnlyWhenAskedFor(UnchangedReRuns):
+    """A hostname with a custom certificate; four_runs with use_managed_certificate and wait."""
+
+    @pytest.fixture
+    def runs(self, managed_move):
+        return managed_move
+
+    def test_check_mode_and_the_move_report_a_change(self, managed_move):
+        assert (managed_move.check["changed"], managed_move.real["changed"]) == (True, True)
+
+    def test_the_check_mode_diff_shows_the_custom_certificate_going(self, managed_move):
+        diff = managed_move.check["diff"]
+        assert (len(diff["before"]["ssl"]["certificates"]), diff["after"]["ssl"]["certificates"]) == (1, [])
+
+    def test_one_patch_sends_the_stored_validation_method(self, managed_move):
+        ((method, path, body),) = managed_move.writes
+        assert (method, path, body["ssl"]["method"]) == ("PATCH", "custom_hostnames/" + managed_move.created.id, "http")
+
+    def test_the_move_warns_that_the_custom_certificates_go(self, managed_move):
+        assert any("removes its custom certificates" in w for w in managed_move.real.get("warnings", []))
+
+    def test_the_diff_of_the_move_shows_the_custom_certificate_going(self, managed_move):
+        diff = managed_move.real["diff"]
+        assert (len(diff["before"]["ssl"]["certificates"]), diff["after"]["ssl"]["certificates"]) == (1, [])
+
+    def test_after_the_wait_the_hostname_is_live(self, managed_move):
+        view = managed_move.real["custom_hostname"]
+        assert (view["status"], view["ssl"]["status"]) == ("active", "active")
+
+    def test_the_emulator_holds_no_custom_certificate_any_more(self, managed_move):
+        assert not managed_move.state.get("certificates")

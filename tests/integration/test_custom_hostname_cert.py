@@ -193,11 +193,14 @@ class TransitionFacts:
         path = "custom_hostnames/%s" % t.hostname_id if t.method == "PATCH" else t.pack_path + t.cert_ids[t.what]
         assert sent[:2] == (t.method, path)
 
-    def test_a_patch_sends_back_the_whole_ssl_configuration(self, t):
+    def test_a_patch_sends_back_the_whole_ssl_configuration_less_the_method_beside_custom_certificates(self, t):
+        # A DCV method sent for a hostname with custom certificates moves it to a Cloudflare certificate ("Manage custom
+        # certificates", "Move to a Cloudflare certificate"): it goes back only where none is served yet.
         if t.method != "PATCH":
             pytest.skip("this transition sends a %s" % t.method)
         ssl = t.writes[0][2]["ssl"]
-        assert {k: ssl[k] for k in SSL_CONFIG} == SSL_CONFIG, "the PATCH must send back the whole SSL configuration"
+        expected = {k: v for k, v in SSL_CONFIG.items() if k != "method" or not t.seeded}
+        assert {k: ssl.get(k) for k in SSL_CONFIG} == dict({k: None for k in SSL_CONFIG}, **expected)
 
     def test_a_patch_sends_one_certificate_with_its_key_redacted_or_a_bundle_of_the_size_called_for(self, t):
         if t.method != "PATCH":
@@ -282,16 +285,44 @@ def test_unchanged_run_makes_exactly_one_call(ansible, emulator, pki):
     assert 85 <= rsa["days_remaining"] <= 90
 
 
-def test_bundle_method_alone_is_one_patch_keeping_the_certificates(ansible, emulator, pki):
-    hostname = seed(emulator, [pki.rsa1, pki.ec1])
-    args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa1), item(pki.ec1)], "bundle_method": "optimal"}
+def test_bundle_method_alone_is_one_patch_keeping_the_certificate_and_sending_no_method(ansible, emulator, pki):
+    hostname = seed(emulator, [pki.rsa1])
+    args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa1)], "bundle_method": "optimal"}
     check, real, again = converge(ansible, args)
     assert [r["changed"] for r in (check, real, again)] == [True, True, False]
     assert (check["custom_hostname"]["ssl"]["bundle_method"], real["custom_hostname"]["ssl"]["bundle_method"]) == ("optimal", "optimal")
     ((method, path, body),) = writes(emulator)
     assert (method, path) == ("PATCH", "custom_hostnames/%s" % hostname.id)
-    assert body == {"ssl": dict(SSL_CONFIG, bundle_method="optimal")}
-    assert facts(real["custom_hostname"]) == leaf_facts([pki.rsa1, pki.ec1])
+    assert body == {"ssl": dict({k: v for k, v in SSL_CONFIG.items() if k != "method"}, bundle_method="optimal")}
+    assert facts(real["custom_hostname"]) == leaf_facts([pki.rsa1])
+
+
+@pytest.mark.parametrize("bundle_method", ["ubiquitous", "optimal"])
+def test_a_pair_with_a_bundle_method_other_than_force_fails_before_any_write(ansible, emulator, pki, bundle_method):
+    seed(emulator, [pki.rsa1])
+    args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa2), item(pki.ec1)], "bundle_method": bundle_method}
+    result = ansible.run_module(MOD, args)
+    assert result.failed
+    assert "bundle_method %s cannot go with an RSA and ECDSA pair" % bundle_method in result.msg
+    assert writes(emulator) == []
+
+
+def test_a_pair_is_sent_with_bundle_method_force(ansible, emulator, pki):
+    seed(emulator, [pki.rsa1], ssl=dict(SSL_CONFIG, bundle_method="ubiquitous"))
+    args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa2), item(pki.ec1)]}
+    result = ansible.run_module(MOD, args)
+    assert not result.failed, result.msg
+    ((method, _path, body),) = writes(emulator)
+    assert (method, body["ssl"]["bundle_method"], len(body["ssl"]["custom_cert_bundle"])) == ("PATCH", "force", 2)
+
+
+def test_a_key_type_added_beside_the_served_one_is_sent_with_bundle_method_force(ansible, emulator, pki):
+    seed(emulator, [pki.rsa1], ssl=dict(SSL_CONFIG, bundle_method="ubiquitous"))
+    args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.ec1)], "exclusive": False}
+    result = ansible.run_module(MOD, args)
+    assert not result.failed, result.msg
+    ((method, _path, body),) = writes(emulator)
+    assert (method, body["ssl"]["bundle_method"], len(body["ssl"]["custom_cert_bundle"])) == ("PATCH", "force", 1)
 
 
 def test_force_uploads_identical_certificates_again(ansible, emulator, pki):

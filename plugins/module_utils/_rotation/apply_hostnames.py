@@ -26,7 +26,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
     load_local_certificates,
     view_of,
 )
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname_cert import CustomHostnameCert
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname_cert import CustomHostnameCert, check_pair_bundle_method
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id, normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import check_dest_dir, plan_entries, read_hostnames, write_json_file
@@ -97,6 +97,8 @@ class CustomHostnameCertList(CloudflareResource):
             try:
                 if not item["certificates"]:
                     raise InputError("certificates must hold one or two certificates")
+                if len(item["certificates"]) == 2:
+                    check_pair_bundle_method(p["bundle_method"])
                 self.entries.append((hostname, load_local_certificates(item["certificates"], hostname, self.module.no_log_values, cache)))
             except (InputError, CertificateError) as exc:
                 problems.append("%s: %s" % (label, exc))

@@ -56,6 +56,19 @@ def days_text(days: float) -> str:
     return text + (" day" if text == "1" else " days")
 
 
+# The priority Cloudflare gives a new zone certificate in the 2024 API document (newer schemas say 0).
+DEFAULT_PRIORITY = 20
+
+
+def new_priority(item: Dict[str, Any], old: Dict[str, Any]) -> int:
+    """The priority of a zone certificate that replaces `old`: the one given, else the old one's (0 is a priority); the
+    old one then gets the next number, so the new one is used first wherever the priority number decides."""
+    for value in (item.get("priority"), old.get("priority")):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return int(value)
+    return DEFAULT_PRIORITY
+
+
 def pack_hosts(item: Any) -> List[str]:
     """The hosts of a listed pack: a list of hosts, or a pack as cert_pack_info returns it."""
     return host_set(item.get("hosts") if isinstance(item, dict) else item)
@@ -322,7 +335,7 @@ class Planner:
             elif host_set(old.get("hosts")) == hosts:
                 step.update(mode="edit", id=old["id"])
             else:
-                step.update(mode="replace", above=old["id"], above_priority=old.get("priority"), retire=old["id"])
+                step.update(mode="replace", above=old["id"], above_priority=old.get("priority"), retire=old["id"], new_priority=new_priority(item, old))
             steps.append(step)
         return steps
 

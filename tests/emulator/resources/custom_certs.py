@@ -8,10 +8,13 @@ custom-ssl-for-a-zone-re-prioritize-ssl-certificates, and "Certificate and hostn
 * PATCH edits a legacy_custom certificate in place and keeps its id; PATCHing an sni_custom one
   returns a new id and deletes the previous one, as the document's PATCH description says (the new
   one gets the default priority and a new `uploaded_on`: a guess, unverified against the live API);
+* the default priority is 20 (the 2024 OpenAPI document) or 0 (newer generated schemas): Emulator(default_priority=...);
+* an upload (POST, or PATCH with a certificate) must be trusted (trust.py): refused with 400 + 1411 otherwise;
   a new certificate without a key must reuse the stored key; the type cannot change (guess);
 * `type` is stored but never answered: the document's certificate object has no `type`;
-* a lower priority number is used first, legacy_custom always before sni_custom; lists come in
-  the order certificates are used; PUT prioritize leaves certificates it does not name unchanged;
+* lists come in the order "Re-prioritize SSL Certificates" describes: legacy_custom first, then the lower
+  priority number, then the older upload; PUT prioritize leaves certificates it does not name unchanged; which
+  certificate the edge serves is history.py's `served()` ("Certificate and hostname priority");
 * a new or replaced certificate is pending for `delay` seconds, then active (expired once past expiry).
 * the history (history.py) records when each certificate is served; after a PATCH the previous
   certificate is served until the new one is active (a guess, unverified against the live API).
@@ -31,18 +34,20 @@ TYPES = ("legacy_custom", "sni_custom")
 BUNDLE_METHODS = ("ubiquitous", "optimal", "force")
 GEO_LABELS = ("us", "eu", "highest_security")
 STATUSES = ("active", "expired", "deleted", "pending", "initializing")
-DEFAULT_PRIORITY = 20  # the document's default for `priority`
+# The default `priority` of a new certificate: 20 in the 2024 OpenAPI document, 0 in newer generated schemas (the
+# Terraform provider's). Emulator(default_priority=...) or EMULATOR_DEFAULT_PRIORITY picks one (state.default_priority).
+DEFAULT_PRIORITY = 20
 
 
 class CustomCert:
-    def __init__(self, info: CertInfo, now: float, cert_type: str = "legacy_custom", cert_id: Optional[str] = None) -> None:
+    def __init__(self, info: CertInfo, now: float, cert_type: str = "legacy_custom", cert_id: Optional[str] = None, priority: float = DEFAULT_PRIORITY) -> None:
         self.id = cert_id or new_id()
         self.info = info
         self.type = cert_type
         self.bundle_method = "ubiquitous"
         self.geo_restrictions: Optional[Dict[str, Any]] = None
         self.policy: Optional[str] = None
-        self.priority: float = DEFAULT_PRIORITY
+        self.priority: float = priority
         self.uploaded_on = self.modified_on = self.since = now
         self.frozen: Optional[str] = None
 
@@ -122,8 +127,9 @@ def list_certs(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
 def upload_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     body, now = require_body(req.body), state.now()
     info = parse_upload(required(body, "certificate", "string"), required(body, "private_key", "string"), now)
-    cert = CustomCert(info, now, optional(body, "type", "string", choices=TYPES) or "legacy_custom")
+    cert = CustomCert(info, now, optional(body, "type", "string", choices=TYPES) or "legacy_custom", priority=state.default_priority)
     _options(cert, body)
+    state.trust.check(info, cert.bundle_method, now)
     zone.custom_certs[cert.id] = cert
     state.history.zone_cert(zone, cert, now + state.delay)  # served once pending is over
     return 200, success(cert.view(zone, now, state.delay))
@@ -143,6 +149,7 @@ def edit_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
         info = parse_upload(pem, key, now)
         if key is None and info.public_key != cert.info.public_key:
             raise ApiError(400, Codes.KEY_MISMATCH, "The new certificate does not match the stored private key; send private_key too.")
+        state.trust.check(info, optional(body, "bundle_method", "string", choices=BUNDLE_METHODS) or cert.bundle_method, now)
         info.private_key = info.private_key or cert.info.private_key  # the same key pair: the edge keeps serving with it
         cert.info, cert.since, cert.frozen = info, now, None
     elif key is not None:
@@ -153,7 +160,7 @@ def edit_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
         # "PATCHing a configuration for sni_custom certificates will result in a new resource id being returned,
         # and the previous one being deleted." (the document's PATCH description)
         del zone.custom_certs[cert.id]
-        cert.id, cert.priority, cert.uploaded_on = new_id(), DEFAULT_PRIORITY, now
+        cert.id, cert.priority, cert.uploaded_on = new_id(), state.default_priority, now
         zone.custom_certs[cert.id] = cert
     if old_id != cert.id or pem is not None:
         # The previous certificate is served until the new one is deployed, as for custom hostnames (a guess).
@@ -192,7 +199,7 @@ def seed(state: "State", zone: "Zone", spec: Dict[str, Any]) -> CustomCert:
     now = state.now()
     cert = CustomCert(state.seed_certificate(spec), now, spec.get("type", "legacy_custom"), spec.get("id"))
     _options(cert, spec)
-    cert.priority = spec.get("priority", DEFAULT_PRIORITY)
+    cert.priority = spec.get("priority", state.default_priority)
     status = spec.get("status", "active")
     if status == "active":
         cert.since = now - state.delay

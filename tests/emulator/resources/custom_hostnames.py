@@ -5,10 +5,20 @@ Certificate And Key For Custom Hostname" and "Edit Custom Hostname", operationId
 custom-hostname-for-a-zone-edit-custom-certificate-custom-hostname and custom-hostname-for-a-zone-edit-custom-hostname):
 * a pack holds at most one RSA and one ECDSA certificate; PUT replaces RSA only with RSA and
   ECDSA only with ECDSA; DELETE refuses to remove the last certificate;
-* PATCH replaces the stored SSL configuration with the one sent and keeps the custom certificates
-  unless custom_certificate/custom_key/custom_cert_bundle are sent; a one-item custom_cert_bundle
-  is bundled with the existing certificate of the other key type, two items replace the pack;
-  without custom certificates a PATCH (also one equal to the stored config) restarts validation;
+* PATCH replaces the stored SSL configuration with the one sent, except `method`, which is kept when
+  none is sent, and keeps the custom certificates unless custom_certificate/custom_key/custom_cert_bundle
+  are sent; a one-item custom_cert_bundle is bundled with the existing certificate of the other key type,
+  two items replace the pack; without custom certificates a PATCH (also one equal to the stored config)
+  restarts validation;
+* a PATCH sending `method` to a hostname that holds custom certificates, without new ones, moves it to a
+  Cloudflare certificate (Cloudflare's "Manage custom certificates", "Move to a Cloudflare certificate"): a
+  managed certificate goes through validation (pending_validation, ..., active) while the custom ones are
+  still served, and once it is active the custom certificates are removed and the managed one is served;
+  the status answered meanwhile is the managed certificate's (a guess, unverified against the live API);
+* custom_cert_bundle (two items, or one joining the other key type) needs bundle_method `force`
+  ("Use certificate packs: RSA and ECDSA" says to set it); otherwise 400 + 1412 (enforcement and code
+  unverified against the live API);
+* every uploaded certificate must be trusted (trust.py): 400 + 1411 otherwise;
 * custom_origin_server must be a hostname, custom_origin_sni a hostname or ':request_host_header:';
 * a hostname without custom certificates answers `dcv_delegation_records` ("Edit Custom Hostname"), and its
   validation records while pending_validation or validation_timed_out;
@@ -89,13 +99,14 @@ class CustomHostname:
         self.served: Any = None  # what the hostname serves: a list of PackCert, MANAGED or None
         self.stage_start, self.stage_since = 0, now  # progression of a Cloudflare-managed certificate
         self.frozen_status: Optional[str] = None  # a seeded status that does not progress
+        self.moving = False  # moving from custom certificates to a Cloudflare-managed one ("Move to a Cloudflare certificate")
         self.hostname_status: Optional[str] = None  # a seeded hostname status that does not progress
         self.token = str(uuid.uuid4())
 
     # -- status and serving ------------------------------------------------------------------
 
     def ssl_status(self, now: float, delay: float) -> str:
-        if self.certs:
+        if self.certs and not self.moving:
             return "pending_deployment" if self.deploy_at is not None and now < self.deploy_at else "active"
         return self.frozen_status or stage(MANAGED_STAGES, self.stage_start, self.stage_since, now, delay)
 
@@ -105,6 +116,12 @@ class CustomHostname:
             self.served = list(self.certs)
             state.history.serve(self.zone_id, self.id, self.hostname, self.deploy_at, [c.info for c in self.certs])
             self.deploy_at = None
+        if self.moving and self.certs and self.deploy_at is None and self.frozen_status is None:
+            at = reached_at(MANAGED_STAGES, self.stage_start, self.stage_since, state.delay)
+            if now >= at:
+                # The managed certificate is active: "Cloudflare will remove the old custom certificate and begin serving the new one".
+                self.certs, self.moving, self.served = [], False, MANAGED
+                state.history.serve(self.zone_id, self.id, self.hostname, at, MANAGED)
         elif not self.certs and self.served is None and self.ssl_status(now, state.delay) == "active":
             self.served = MANAGED
             at = reached_at(MANAGED_STAGES, self.stage_start, self.stage_since, state.delay)
@@ -114,6 +131,8 @@ class CustomHostname:
         self.settle(state, now)
         self.certs = certs
         self.frozen_status = None
+        if new_pack:
+            self.moving = False  # a new set of custom certificates ends a move (a guess, unverified against the live API)
         self.deploy_at = now + state.delay
         if new_pack:
             self.pack_id = new_id()
@@ -123,9 +142,17 @@ class CustomHostname:
         self.frozen_status = None
         self.stage_start, self.stage_since = 1, now
 
+    def start_move(self, state: "State", now: float) -> None:
+        """Start moving to a Cloudflare-managed certificate; the custom ones are served until it is active."""
+        self.settle(state, now)
+        self.moving = True
+        self.restart_validation(now)
+        self.settle(state, now)
+
     # -- views -------------------------------------------------------------------------------
 
     def view(self, state: "State", now: float) -> Dict[str, Any]:
+        self.settle(state, now)  # a completed move removes the custom certificates
         status = self.ssl_status(now, state.delay)
         ssl = {k: v for k, v in self.config.items() if v is not None}
         ssl.update(id=self.pack_id, status=status)
@@ -133,6 +160,8 @@ class CustomHostname:
             first = self.certs[0]
             ssl.update(cert_view(first.info), custom_certificate=first.info.pem, hosts=first.info.hosts, uploaded_on=iso(first.uploaded_on))
             ssl["certificates"] = [c.view() for c in self.certs]
+            if self.moving and status in ("pending_validation", "validation_timed_out"):
+                ssl["validation_records"] = [self._validation_record()]
         else:
             # DCV delegation: a CNAME the customer may publish once so that Cloudflare validates every renewal itself.
             delegation = {"cname": "_acme-challenge." + self.hostname, "cname_target": "%s.%s.dcv.cloudflare.com" % (self.hostname, self.id)}
@@ -174,6 +203,7 @@ class CustomHostname:
         }
 
     def dump(self, state: "State", now: float) -> Dict[str, Any]:
+        self.settle(state, now)
         ssl = {k: v for k, v in self.config.items() if v is not None}
         ssl.update(id=self.pack_id, status=self.ssl_status(now, state.delay))
         spec = {
@@ -190,11 +220,14 @@ class CustomHostname:
 # -- request parsing ------------------------------------------------------------------------
 
 
-def parse_ssl(value: Any, now: float) -> Tuple[Dict[str, Any], Optional[List[PackCert]], bool]:
-    """The SSL configuration sent, the certificates sent (None if none) and whether they came as a bundle."""
+def parse_ssl(value: Any, now: float, stored_method: Optional[str] = None) -> Tuple[Dict[str, Any], Optional[List[PackCert]], bool]:
+    """The SSL configuration sent, the certificates sent (None if none) and whether they came as a bundle.
+
+    A `method` not sent is `stored_method` (PATCH keeps the stored one).
+    """
     ssl = check(value, "ssl", "object")
     config = default_config()
-    config["method"] = optional(ssl, "method", "string", "ssl.", choices=METHODS)
+    config["method"] = optional(ssl, "method", "string", "ssl.", choices=METHODS) if "method" in ssl else stored_method
     config["type"] = optional(ssl, "type", "string", "ssl.", choices=("dv",)) or "dv"
     config["bundle_method"] = optional(ssl, "bundle_method", "string", "ssl.", choices=BUNDLE_METHODS) or "ubiquitous"
     config["wildcard"] = bool(optional(ssl, "wildcard", "boolean", "ssl."))
@@ -228,6 +261,16 @@ def parse_settings(value: Any) -> Dict[str, Any]:
         optional(settings, key, "string", "ssl.settings.", choices=ON_OFF)
     optional(settings, "min_tls_version", "string", "ssl.settings.", choices=TLS_VERSIONS)
     return dict(settings)
+
+
+def require_force(config: Dict[str, Any]) -> None:
+    """custom_cert_bundle goes with bundle_method force ("Use certificate packs: RSA and ECDSA"; enforcement unverified)."""
+    if config["bundle_method"] != "force":
+        raise ApiError(
+            400,
+            Codes.FORCE_REQUIRED,
+            "ssl.custom_cert_bundle requires ssl.bundle_method force (bundle_method is %s)." % config["bundle_method"],
+        )
 
 
 def upload(pairs: List[Tuple[str, str]], now: float) -> List[PackCert]:
@@ -291,7 +334,11 @@ def create_hostname(state: "State", zone: "Zone", req: Request) -> Tuple[int, An
     if any(h.hostname == name for h in zone.custom_hostnames.values()):
         raise ApiError(409, Codes.DUPLICATE, "Duplicate custom hostname found.")
     extra = parse_extra(body)
-    config, certs, _bundle = parse_ssl(body["ssl"], now) if "ssl" in body else (default_config(), None, False)
+    config, certs, bundle = parse_ssl(body["ssl"], now) if "ssl" in body else (default_config(), None, False)
+    if certs and bundle and len(certs) == 2:
+        require_force(config)
+    for cert in certs or ():
+        state.trust.check(cert.info, config["bundle_method"], now)
     created = CustomHostname(zone.id, name, now)
     created.extra, created.config = extra, config
     if certs:
@@ -308,14 +355,23 @@ def edit_hostname(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]
     found, body, now = find(zone, req.params["custom_hostname_id"]), require_body(req.body), state.now()
     extra = parse_extra(body)
     if "ssl" in body:
-        config, certs, bundle = parse_ssl(body["ssl"], now)
-        if certs is not None and bundle and len(certs) == 1:
-            others = [c for c in found.certs if c.info.key_type != certs[0].info.key_type]
-            if not others:
-                raise ApiError(400, Codes.KEY_TYPE, "A one-item custom_cert_bundle needs an existing certificate of the other key type to bundle with.")
+        found.settle(state, now)
+        config, certs, bundle = parse_ssl(body["ssl"], now, stored_method=found.config.get("method"))
+        others: List[PackCert] = []
+        if certs is not None and bundle:
+            if len(certs) == 1:
+                others = [c for c in found.certs if c.info.key_type != certs[0].info.key_type]
+                if not others:
+                    raise ApiError(400, Codes.KEY_TYPE, "A one-item custom_cert_bundle needs an existing certificate of the other key type to bundle with.")
+            require_force(config)
+        for cert in certs or ():
+            state.trust.check(cert.info, config["bundle_method"], now)
+        if others:
             found.set_certs(state, others + certs, now, new_pack=False)
         elif certs is not None:
             found.set_certs(state, certs, now, new_pack=True)
+        elif found.certs and "method" in body["ssl"]:
+            found.start_move(state, now)
         elif not found.certs:
             found.restart_validation(now)
         found.config = config
@@ -350,6 +406,7 @@ def replace_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
         raise ApiError(
             400, Codes.KEY_TYPE, "An RSA certificate can only be replaced with an RSA certificate and an ECDSA certificate with an ECDSA certificate."
         )
+    state.trust.check(new.info, found.config["bundle_method"], now)
     found.set_certs(state, [new if c is old else c for c in found.certs], now, new_pack=False)
     return 202, success(found.view(state, now))
 

@@ -265,3 +265,133 @@ def test_holds_private_key(ec_leaf):
     assert _pem.holds_private_key(pem(cert) + key_pem(key))
     assert _pem.holds_private_key("-----BEGIN RSA PRIVATE KEY-----\nAAAA")  # a header alone is enough
     assert not _pem.holds_private_key(pem(cert)) and not _pem.holds_private_key(None)
+
+
+# -- verify_chain: trust as Cloudflare checks an upload (web-PKI profile of cryptography.x509.verification) ----------
+
+
+@pytest.fixture(scope="module")
+def pki():
+    """A root, an intermediate under it, and a leaf issued by the intermediate (testcerts builds them as public CAs do)."""
+    from emulator.testcerts import make_ca, make_leaf
+
+    root = make_ca("Verify Root", trusted=False)
+    intermediate = make_ca("Verify Intermediate", parent=root, trusted=False)
+    leaf = make_leaf(intermediate, ["shop.example.com", "*.shop.example.com"])
+    return root, intermediate, leaf
+
+
+def _subjects(chain):
+    return [c.subject.rfc4514_string() for c in chain]
+
+
+def test_verify_chain_returns_leaf_intermediate_and_root(pki):
+    root, intermediate, leaf = pki
+    chain = _pem.verify_chain(leaf.cert_pem + intermediate.cert_pem, [root.cert])
+    assert _subjects(chain) == ["CN=shop.example.com", "CN=Verify Intermediate", "CN=Verify Root"]
+
+
+def test_verify_chain_accepts_the_root_inside_the_upload(pki):
+    root, _intermediate, leaf = pki
+    assert len(_pem.verify_chain(leaf.chain_pem, [root.cert])) == 3
+
+
+def test_verify_chain_refuses_a_missing_intermediate(pki):
+    root, _intermediate, leaf = pki
+    with pytest.raises(CertificateError, match="add the intermediate certificates"):
+        _pem.verify_chain(leaf.cert_pem, [root.cert])
+
+
+def test_verify_chain_completes_a_missing_intermediate_from_complete_from(pki):
+    root, intermediate, leaf = pki
+    chain = _pem.verify_chain(leaf.cert_pem, [root.cert], complete_from=[intermediate.cert])
+    assert chain[1] == intermediate.cert
+
+
+def test_verify_chain_refuses_a_self_signed_leaf():
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("self.example.com")
+    cert = _mint(name, name, key, key, hosts=["self.example.com"])
+    with pytest.raises(CertificateError, match="self-signed"):
+        _pem.verify_chain(pem(cert), [cert])
+
+
+def test_verify_chain_refuses_a_ca_certificate_as_leaf(pki):
+    root, intermediate, _leaf = pki
+    with pytest.raises(CertificateError, match="is a CA certificate"):
+        _pem.verify_chain(intermediate.chain_pem, [root.cert])
+
+
+def test_verify_chain_refuses_an_untrusted_root(pki):
+    from emulator.testcerts import make_ca
+
+    _root, intermediate, leaf = pki
+    other = make_ca("Other Root", trusted=False)
+    with pytest.raises(CertificateError, match="does not lead to a trusted root"):
+        _pem.verify_chain(leaf.cert_pem + intermediate.cert_pem, [other.cert])
+
+
+def test_verify_chain_refuses_an_expired_leaf(pki):
+    from emulator.testcerts import make_leaf
+
+    root, intermediate, _leaf = pki
+    expired = make_leaf(intermediate, ["shop.example.com"], days=-1, not_before_days=-90)
+    with pytest.raises(CertificateError, match="expired on"):
+        _pem.verify_chain(expired.chain_pem, [root.cert])
+
+
+def test_verify_chain_checks_validity_at_the_given_time(pki):
+    root, _intermediate, leaf = pki
+    with pytest.raises(CertificateError, match="expired on"):
+        _pem.verify_chain(leaf.chain_pem, [root.cert], now=NOW + datetime.timedelta(days=365))
+
+
+def test_verify_chain_refuses_a_hostname_the_sans_do_not_cover(pki):
+    root, _intermediate, leaf = pki
+    with pytest.raises(CertificateError, match="does not cover other.example.com"):
+        _pem.verify_chain(leaf.chain_pem, [root.cert], hostname="other.example.com")
+
+
+def test_verify_chain_accepts_a_hostname_under_a_wildcard_san(pki):
+    root, _intermediate, leaf = pki
+    assert _pem.verify_chain(leaf.chain_pem, [root.cert], hostname="www.shop.example.com")[0] == leaf.cert
+
+
+@pytest.fixture(scope="module")
+def private_pki():
+    """A private root (basic constraints and key usage, no key identifiers) and a leaf it issued, also without them."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("Private Root")
+    usage = x509.KeyUsage(True, False, False, False, False, True, True, False, False)
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - datetime.timedelta(days=1))
+        .not_valid_after(NOW + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    return root, _mint(_name("shop.example.com"), name, leaf_key, key, hosts=["shop.example.com"])
+
+
+def test_verify_chain_needs_key_identifiers_on_the_web_pki_profile(private_pki):
+    root, leaf = private_pki
+    with pytest.raises(CertificateError, match="authorityKeyIdentifier"):
+        _pem.verify_chain(pem(leaf), [root])
+
+
+def test_verify_chain_relaxed_allows_absent_key_identifiers(private_pki):
+    root, leaf = private_pki
+    assert _pem.verify_chain(pem(leaf), [root], relaxed=True) == [leaf, root]
+
+
+def test_verify_chain_names_the_upgrade_when_cryptography_is_too_old(monkeypatch, pki):
+    root, _intermediate, leaf = pki
+    monkeypatch.setattr(_pem, "HAS_X509_VERIFICATION", False)
+    with pytest.raises(CertificateError, match="cryptography 45 or later"):
+        _pem.verify_chain(leaf.chain_pem, [root.cert])
