@@ -5,8 +5,9 @@ One rotation of a small zone, asserted on by one test per fact:
   ECDSA pair due. A PATCH with a DCV method would move them to a Cloudflare certificate ("Manage custom certificates",
   "Move to a Cloudflare certificate"), so no PATCH may carry `method`, and the pair goes with `bundle_method: force`
   ("Use certificate packs: RSA and ECDSA");
-- a zone custom certificate at priority 0, replaced by one for more hosts: the new one takes priority 0 (a priority
-  like any other, not a missing one), the old one the next number until it is deleted.
+- a zone custom certificate at the emulator's default priority (0 as newer schemas say, 20 as the 2024 document; the
+  scenario runs with both), replaced by one for more hosts: the new one takes that priority (0 is a priority like any
+  other, not a missing one), the old one the next number until it is deleted.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def stored_hostname(emulator: Any, hostname: str) -> Any:
     return next(h for h in emulator.state.zones[emulator.zone_id].custom_hostnames.values() if h.hostname == hostname)
 
 
-@pytest.fixture(scope="module")
-def rotation(scenario_emulator, tmp_path_factory) -> SimpleNamespace:
+@pytest.fixture(scope="module", params=[0, 20], ids=["default_priority_0", "default_priority_20"])
+def rotation(request, scenario_emulator, tmp_path_factory) -> SimpleNamespace:
     ca = make_ca("Certops Stays Custom CA")
     hosts = ["*.customer.example"]
     leaves = dict(
@@ -46,11 +47,11 @@ def rotation(scenario_emulator, tmp_path_factory) -> SimpleNamespace:
         zone_new=make_leaf(ca, NEW_ZONE_HOSTS, key_type="rsa", days=90),
     )
     files = write_files(tmp_path_factory.mktemp("stays-custom-pki"), leaves)
-    emulator, ansible = scenario_emulator()
+    emulator, ansible = scenario_emulator(default_priority=request.param)
     zone = emulator.zone_id
     emulator.state.add_custom_hostname(zone, SINGLE, ssl=SSL, certificates=[{"certificate": leaves["due"].chain_pem}])
     emulator.state.add_custom_hostname(zone, PAIR, ssl=SSL, certificates=[{"certificate": leaves[k].chain_pem} for k in ("due_rsa", "due")])
-    old_zone_cert = emulator.state.add_custom_certificate(zone, certificate=leaves["zone_old"].chain_pem, type="sni_custom", priority=0).id
+    old_zone_cert = emulator.state.add_custom_certificate(zone, certificate=leaves["zone_old"].chain_pem, type="sni_custom").id
     play_vars = dict(
         cert_rotation_zone="example.com",
         cert_rotation_custom_hostnames=[
@@ -66,6 +67,7 @@ def rotation(scenario_emulator, tmp_path_factory) -> SimpleNamespace:
     prioritize = [e["request_body"] for e in emulator.journal() if e["method"] == "PUT" and e["path"].endswith("/custom_certificates/prioritize")]
     return SimpleNamespace(
         run=run,
+        default_priority=request.param,
         leaves=leaves,
         patches=hostname_patches(emulator),
         single=stored_hostname(emulator, SINGLE),
@@ -103,14 +105,14 @@ class TestARotationKeepsCustomCertificatesCustom:
         assert rotation.violations == []
 
 
-class TestAZoneCertificateAtPriorityZeroKeepsItsPlace:
-    def test_the_new_zone_certificate_takes_priority_zero(self, rotation):
+class TestAZoneCertificateKeepsItsPlaceAtPriorityZeroOrTwenty:
+    def test_the_new_zone_certificate_takes_the_priority_of_the_one_it_replaces(self, rotation):
         (new,) = [c for c in rotation.zone_certs.values() if c.info.fingerprint_sha256 == rotation.leaves["zone_new"].fingerprint_sha256]
-        assert new.priority == 0
+        assert new.priority == rotation.default_priority
 
     def test_the_replaced_one_went_to_the_next_number_before_it_was_deleted(self, rotation):
-        (body,) = rotation.prioritize
-        assert sorted(item["priority"] for item in body["certificates"]) == [0, 1]
+        (body,) = rotation.prioritize  # the new one already holds the default; only what changes is sent
+        assert [item["priority"] for item in body["certificates"] if item["id"] == rotation.old_zone_cert] == [rotation.default_priority + 1]
 
     def test_the_replaced_zone_certificate_is_deleted(self, rotation):
         assert rotation.old_zone_cert not in rotation.zone_certs
