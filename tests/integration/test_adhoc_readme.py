@@ -109,18 +109,41 @@ def test_the_readme_has_a_line_per_info_module_and_one_check_mode_change() -> No
     reads = [line for line in lines if CHECK_MODE not in line]
     changes = [line for line in lines if CHECK_MODE in line]
     assert sorted(module_of(line) for line in reads) == api_info_modules()
-    assert len(changes) == 1 and not module_of(changes[0]).endswith("_info")
+    assert len(changes) == 1, changes
+    assert not module_of(changes[0]).endswith("_info")
 
 
-def test_the_readme_info_lines_list_what_the_zone_holds(ansible, emulator, pki) -> None:
+INFO_LINES = [line for line in readme_lines() if CHECK_MODE not in line]
+
+
+@pytest.fixture(scope="module")
+def info_lines(scenario_emulator, pki) -> SimpleNamespace:
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki)
-    for line in [line for line in readme_lines() if CHECK_MODE not in line]:
-        proc = run_line(ansible, line)
+    procs = {line: run_line(ansible, line) for line in INFO_LINES}
+    return SimpleNamespace(token=emulator.token, procs=procs, writes=writes(emulator))
+
+
+class TestTheReadmeInfoLines:
+    """The zone seeded with each kind inside and outside the lines' filters; each info line of the README run in turn."""
+
+    @pytest.mark.parametrize("line", INFO_LINES, ids=module_of)
+    def test_the_line_succeeds(self, info_lines, line) -> None:
+        proc = info_lines.procs[line]
         assert proc.returncode == 0, line + "\n" + proc.stdout[-2000:] + proc.stderr[-2000:]
+
+    @pytest.mark.parametrize("line", INFO_LINES, ids=module_of)
+    def test_the_line_lists_what_the_zone_holds_within_its_filter(self, info_lines, line) -> None:
         key, field, expected = LISTED[module_of(line)]
-        assert listed(result_of(proc.stdout, "SUCCESS"), key, field) == expected, line
-        assert emulator.token not in proc.stdout + proc.stderr
-    assert writes(emulator) == []
+        assert listed(result_of(info_lines.procs[line].stdout, "SUCCESS"), key, field) == expected, line
+
+    @pytest.mark.parametrize("line", INFO_LINES, ids=module_of)
+    def test_the_line_does_not_print_the_token(self, info_lines, line) -> None:
+        proc = info_lines.procs[line]
+        assert info_lines.token not in proc.stdout + proc.stderr
+
+    def test_no_line_sends_a_write(self, info_lines) -> None:
+        assert info_lines.writes == []
 
 
 def test_the_readme_check_mode_line_shows_the_change_and_writes_nothing(ansible, emulator, pki) -> None:
@@ -131,6 +154,8 @@ def test_the_readme_check_mode_line_shows_the_change_and_writes_nothing(ansible,
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert re.search(r'^\+\s+"min_tls_version": "1\.2"', proc.stdout, re.M), proc.stdout[-2000:]  # the diff
     result = result_of(proc.stdout, "CHANGED")
-    assert result["changed"] and result["custom_hostname"]["ssl"]["settings"] == {"min_tls_version": "1.2"}
-    assert writes(emulator) == [] and emulator.dump_state() == before
+    assert result["changed"], result
+    assert result["custom_hostname"]["ssl"]["settings"] == {"min_tls_version": "1.2"}
+    assert writes(emulator) == []
+    assert emulator.dump_state() == before
     assert emulator.token not in proc.stdout + proc.stderr

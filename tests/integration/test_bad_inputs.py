@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import importlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
@@ -49,14 +50,14 @@ class Captured(Exception):
         self.spec, self.kwargs = spec, kwargs
 
 
-def module_spec(name: str, monkeypatch: pytest.MonkeyPatch) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def module_spec(name: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """The argument spec and constraints the module really builds (its main() stopped at AnsibleModule)."""
 
     def capture(argument_spec: Dict[str, Any], **kwargs: Any) -> None:
         raise Captured(argument_spec, kwargs)
 
     module = importlib.import_module("ansible_collections.certops.cloudflare.plugins.modules." + name)
-    with monkeypatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_base, "NamingModule", capture)
         patch.setattr(module, "NamingModule", capture, raising=False)  # modules without the auth options build their own
         patch.setattr(module, "AnsibleModule", capture, raising=False)
@@ -127,36 +128,69 @@ def test_every_module_has_minimal_arguments_here():
     assert set(BASE_ARGS) == set(MODULES), "give each module's minimal valid arguments in BASE_ARGS: %s" % sorted(set(MODULES) ^ set(BASE_ARGS))
 
 
-@pytest.mark.parametrize("name", MODULES)
-def test_each_checked_option_refuses_bad_values_before_any_write(ansible, emulator, tmp_path, monkeypatch, name):
+@pytest.fixture(scope="module", params=MODULES)
+def refused(request, scenario_emulator, tmp_path_factory):
+    """One module's bad values, one task each, in one play at -vv."""
+    name = request.param
+    emulator, ansible = scenario_emulator()
+    root = tmp_path_factory.mktemp("bad-inputs-" + name)
     leaf = make_leaf(make_ca("Bad Inputs CA"), ["app.example.com"])
-    files = {"cert": str(tmp_path / "cert.pem"), "key": str(tmp_path / "key.pem"), "combined": str(tmp_path / "combined.pem")}
+    files = {"cert": str(root / "cert.pem"), "key": str(root / "key.pem"), "combined": str(root / "combined.pem")}
     Path(files["cert"]).write_text(leaf.chain_pem)
     Path(files["key"]).write_text(leaf.key_pem)
     Path(files["combined"]).write_text(leaf.chain_pem + leaf.key_pem)
     files.update(cert_text=leaf.chain_pem, key_text=leaf.key_pem)
 
-    spec, kwargs = module_spec(name, monkeypatch)
+    spec, kwargs = module_spec(name)
     base = copy.deepcopy(BASE_ARGS.get(name, {}))
     base = _fill(base, files)
     if "zone_id" in spec:
         base["zone_id"] = emulator.zone_id
     found = list(cases(name, spec, kwargs, base, files))
-    labels = {label for label, _args in found}
-    assert "api_timeout" in labels and "zone_id" in labels or "zone_id" not in spec, labels
     fqcn = "certops.cloudflare." + name
     tasks = [{"name": "%s %d %s" % (name, i, label), fqcn: args, "register": "r", "ignore_errors": True} for i, (label, args) in enumerate(found)]
     play = ansible.run_tasks(tasks, verbosity=2)
     assert len(play.results) == len(found), play.output
-    for (label, _args), task_result in zip(found, play.results):
-        result = task_result["result"]
-        assert result.get("failed"), "%s: a bad value was accepted: %s" % (label, result)
-        assert not result.get("changed"), label
-        assert not str(result.get("msg", "")).startswith("Unexpected error"), result["msg"]
-        assert names_option(label, result["msg"]), "%s: the message does not name the option: %s" % (label, result["msg"])
-    assert [e for e in emulator.journal() if e["method"] in WRITE_METHODS] == []
-    for line in leaf.key_pem.splitlines()[1:-1]:
-        assert line not in play.output, "a private key line showed in the output"
+    return SimpleNamespace(
+        spec=spec,
+        labels={label for label, _args in found},
+        results=[(label, task_result["result"]) for (label, _args), task_result in zip(found, play.results)],
+        output=play.output,
+        writes=[e for e in emulator.journal() if e["method"] in WRITE_METHODS],
+        key_pem=leaf.key_pem,
+    )
+
+
+class TestEachCheckedOptionRefusesBadValuesBeforeAnyWrite:
+    """Per module (the fixture's parameter): every bad value of every checked option, one task each, in one play at -vv."""
+
+    def test_the_bad_values_include_api_timeout_and_zone_id(self, refused):
+        if "zone_id" not in refused.spec:
+            pytest.skip("the module has no zone_id option")
+        assert {"api_timeout", "zone_id"} <= refused.labels, refused.labels
+
+    def test_every_bad_value_fails(self, refused):
+        for label, result in refused.results:
+            assert result.get("failed"), "%s: a bad value was accepted: %s" % (label, result)
+
+    def test_no_bad_value_changes_anything(self, refused):
+        for label, result in refused.results:
+            assert not result.get("changed"), label
+
+    def test_no_message_is_an_unexpected_error(self, refused):
+        for label, result in refused.results:
+            assert not str(result.get("msg", "")).startswith("Unexpected error"), "%s: %s" % (label, result.get("msg"))
+
+    def test_every_message_names_the_option(self, refused):
+        for label, result in refused.results:
+            assert names_option(label, str(result.get("msg", ""))), "%s: the message does not name the option: %s" % (label, result.get("msg"))
+
+    def test_no_write_is_sent(self, refused):
+        assert refused.writes == []
+
+    def test_no_line_of_the_private_key_is_printed(self, refused):
+        for line in refused.key_pem.splitlines()[1:-1]:
+            assert line not in refused.output, "a private key line showed in the output"
 
 
 def _fill(value: Any, files: Dict[str, str]) -> Any:

@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, List
 
 import pytest
@@ -49,6 +50,13 @@ def ca_file(tmp_path: Path, edge, ca) -> str:
     return str(path)
 
 
+def edge_scenario(scenario_emulator, **kwargs: Any):
+    """For a scenario of several runs: an emulator with its TLS edge open and an Ansible bound to it, kept for the module."""
+    emu, ansible = scenario_emulator(**kwargs)
+    emu.start_edge()
+    return emu, ansible
+
+
 def with_certs(emu, hostname: str, *issued) -> Any:
     return emu.state.add_custom_hostname(emu.zone_id, hostname, certificates=[{"certificate": i.chain_pem, "private_key": i.key_pem} for i in issued])
 
@@ -66,35 +74,70 @@ def test_a_bundle_shows_both_certificates(ansible, edge, ca, rsa_key, ca_file, c
     rsa, ecdsa = make_leaf(ca, [HOST], key_type="rsa", key=rsa_key), make_leaf(ca, [HOST])
     with_certs(edge, HOST, rsa, ecdsa)
     run = ansible.run_module("edge_cert_info", probe_args(edge, [HOST], key_types=["rsa", "ecdsa"], ca_path=ca_file), check=check)
-    assert not run.failed and not run.changed, run.output
+    assert not run.failed, run.output
+    assert not run.changed, run.output
     entries = by_key_type(run.result)
     for key_type, issued in (("rsa", rsa), ("ecdsa", ecdsa)):
         entry = entries[key_type]
-        assert entry["fingerprint_sha256"] == issued.fingerprint_sha256 == edge.history.served(HOST, key_type).fingerprint_sha256
-        assert entry["key_type"] == key_type and entry["key_type_selected"] is True and entry["tls_version"] == "TLSv1.2"
-        assert entry["serial_number"] == issued.serial_number and entry["sans"] == [HOST] and entry["subject"] == "CN=" + HOST
-        assert entry["issuer"] == "Edge Tests CA" and 88 <= entry["days_remaining"] <= 90 and entry["not_after"].endswith("Z")
+        assert entry["fingerprint_sha256"] == issued.fingerprint_sha256, key_type
+        assert entry["fingerprint_sha256"] == edge.history.served(HOST, key_type).fingerprint_sha256, key_type
+        assert {k: entry[k] for k in ("key_type", "key_type_selected", "tls_version")} == {
+            "key_type": key_type,
+            "key_type_selected": True,
+            "tls_version": "TLSv1.2",
+        }
+        assert {k: entry[k] for k in ("serial_number", "sans", "subject", "issuer")} == {
+            "serial_number": issued.serial_number,
+            "sans": [HOST],
+            "subject": "CN=" + HOST,
+            "issuer": "Edge Tests CA",
+        }
+        assert 88 <= entry["days_remaining"] <= 90, key_type
+        assert entry["not_after"].endswith("Z"), key_type
         assert [c["fingerprint_sha256"] for c in entry["chain"]] == [issued.fingerprint_sha256, ca.fingerprint_sha256]
-        assert entry["validates"] is True and entry["validation_error"] is None and entry["error"] is None and entry["matches"] is None
+        assert {k: entry[k] for k in ("validates", "validation_error", "error", "matches")} == {
+            "validates": True,
+            "validation_error": None,
+            "error": None,
+            "matches": None,
+        }
     assert "PRIVATE KEY" not in run.output
 
 
-def test_during_pending_deployment_the_old_certificate_is_served_then_the_new(ansible, emulator_factory, ca, tmp_path):
-    emu = emulator_factory(delay=8)
-    emu.start_edge()
+@pytest.fixture(scope="module")
+def pending_deployment(scenario_emulator, ca):
+    emu, ansible = edge_scenario(scenario_emulator, delay=8)
     old, new = make_leaf(ca, [HOST]), make_leaf(ca, [HOST])
     created = with_certs(emu, HOST, old)
-    ansible.emulator = emu
     body = {"ssl": {"type": "dv", "custom_certificate": new.chain_pem, "custom_key": new.key_pem}}
     headers = {"Authorization": "Bearer " + emu.token}
     answer = requests.patch("%s/zones/%s/custom_hostnames/%s" % (emu.url, emu.zone_id, created.id), json=body, headers=headers, timeout=10).json()
-    assert answer["result"]["ssl"]["status"] == "pending_deployment"
     during = ansible.run_module("edge_cert_info", probe_args(emu, [HOST], key_types=["ecdsa"], expect={HOST: old.fingerprint_sha256}))
-    assert not during.failed and during.result["edge_certs"][0]["matches"] is True, during.output
     while emu.history.served(HOST, "ecdsa").fingerprint_sha256 != new.fingerprint_sha256:
         time.sleep(0.2)
     after = ansible.run_module("edge_cert_info", probe_args(emu, [HOST], key_types=["ecdsa"], expect={HOST: {"ecdsa": new.fingerprint_sha256.upper()}}))
-    assert not after.failed and after.result["edge_certs"][0]["fingerprint_sha256"] == new.fingerprint_sha256, after.output
+    return SimpleNamespace(old=old, new=new, answer=answer, during=during, after=after)
+
+
+class TestDuringAPendingDeploymentTheOldCertificateIsServedThenTheNew:
+    """A hostname's certificate replaced through the API (the emulator's delay keeps it pending deployment for 8 s); a probe
+    expecting the old certificate, then, once the edge serves the new one, a probe expecting it (its fingerprint upper-case)."""
+
+    def test_the_replacement_is_pending_deployment(self, pending_deployment):
+        assert pending_deployment.answer["result"]["ssl"]["status"] == "pending_deployment"
+
+    def test_the_probe_during_the_deployment_does_not_fail(self, pending_deployment):
+        assert not pending_deployment.during.failed, pending_deployment.during.output
+
+    def test_during_the_deployment_the_old_certificate_is_served(self, pending_deployment):
+        assert pending_deployment.during.result["edge_certs"][0]["matches"] is True, pending_deployment.during.output
+
+    def test_the_probe_after_the_deployment_does_not_fail(self, pending_deployment):
+        assert not pending_deployment.after.failed, pending_deployment.after.output
+
+    def test_after_the_deployment_the_new_certificate_is_served(self, pending_deployment):
+        after = pending_deployment.after
+        assert after.result["edge_certs"][0]["fingerprint_sha256"] == pending_deployment.new.fingerprint_sha256, after.output
 
 
 def test_expect_mismatch_fails_naming_the_hostname_and_key_type(ansible, edge, ca):
@@ -116,51 +159,103 @@ def test_an_unknown_name_reports_a_handshake_error_without_failing_the_others(an
     run = ansible.run_module("edge_cert_info", probe_args(edge, ["unknown.example.net", HOST], key_types=["ecdsa"], ca_path=ca_file))
     assert not run.failed, run.output
     unknown, known = run.result["edge_certs"]
-    assert unknown["hostname"] == "unknown.example.net" and "UNRECOGNIZED_NAME" in unknown["error"] and unknown["fingerprint_sha256"] is None
-    assert known["error"] is None and known["fingerprint_sha256"] == issued.fingerprint_sha256 and known["validates"] is True
+    assert (unknown["hostname"], unknown["fingerprint_sha256"]) == ("unknown.example.net", None)
+    assert "UNRECOGNIZED_NAME" in unknown["error"]
+    assert {k: known[k] for k in ("error", "fingerprint_sha256", "validates")} == {
+        "error": None,
+        "fingerprint_sha256": issued.fingerprint_sha256,
+        "validates": True,
+    }
 
 
 def test_an_unknown_name_in_expect_fails(ansible, edge):
     run = ansible.run_module("edge_cert_info", probe_args(edge, ["unknown.example.net"], expect={"unknown.example.net": "ab" * 32}))
-    assert run.failed and "unknown.example.net (rsa): TLS handshake failed" in run.msg and "unknown.example.net (ecdsa)" in run.msg
+    assert run.failed, run.output
+    assert "unknown.example.net (rsa): TLS handshake failed" in run.msg
+    assert "unknown.example.net (ecdsa)" in run.msg
 
 
-def test_validation_against_ca_path_and_the_system_store(ansible, edge, ca, tmp_path):
+@pytest.fixture(scope="module")
+def untrusted(scenario_emulator, ca, tmp_path_factory):
+    emu, ansible = edge_scenario(scenario_emulator)
     issued = make_leaf(ca, [HOST])
-    with_certs(edge, HOST, issued)
-    other = tmp_path / "other.pem"
+    with_certs(emu, HOST, issued)
+    other = tmp_path_factory.mktemp("other-ca") / "other.pem"
     other.write_text(make_ca("Someone Else").cert_pem)
-    for ca_path in (str(other), None):
-        args = probe_args(edge, [HOST], key_types=["ecdsa"], **({"ca_path": ca_path} if ca_path else {}))
-        entry = ansible.run_module("edge_cert_info", args).result["edge_certs"][0]
-        assert entry["validates"] is False and entry["validation_error"] in (
+    entries = {}
+    for store, ca_path in (("another_ca", str(other)), ("the_system_store", None)):
+        args = probe_args(emu, [HOST], key_types=["ecdsa"], **({"ca_path": ca_path} if ca_path else {}))
+        entries[store] = ansible.run_module("edge_cert_info", args).result["edge_certs"][0]
+    return SimpleNamespace(issued=issued, entries=entries)
+
+
+STORES = ["another_ca", "the_system_store"]
+
+
+class TestValidationAgainstCaPathAndTheSystemStore:
+    """A certificate of the tests' CA; a probe with ca_path naming another CA, then one with the system store."""
+
+    @pytest.mark.parametrize("store", STORES)
+    def test_the_certificate_does_not_validate(self, untrusted, store):
+        assert untrusted.entries[store]["validates"] is False, untrusted.entries[store]
+
+    @pytest.mark.parametrize("store", STORES)
+    def test_the_validation_error_says_the_issuer_is_unknown(self, untrusted, store):
+        assert untrusted.entries[store]["validation_error"] in (
             "self-signed certificate in certificate chain",
             "unable to get local issuer certificate",
         )
-        assert entry["fingerprint_sha256"] == issued.fingerprint_sha256  # read anyway
+
+    @pytest.mark.parametrize("store", STORES)
+    def test_the_certificate_is_read_anyway(self, untrusted, store):
+        assert untrusted.entries[store]["fingerprint_sha256"] == untrusted.issued.fingerprint_sha256
 
 
 def test_a_managed_certificate_validates_for_its_name_only(ansible, edge, ca_file):
     edge.state.add_custom_hostname(edge.zone_id, "shop.example.com", ssl={"status": "active"})
     run = ansible.run_module("edge_cert_info", probe_args(edge, ["shop.example.com"], ca_path=ca_file))
     entries = by_key_type(run.result)
-    assert entries["rsa"]["key_type"] == "rsa" and entries["ecdsa"]["key_type"] == "ecdsa" and entries["rsa"]["validates"] is True
+    assert {k: e["key_type"] for k, e in entries.items()} == {"rsa": "rsa", "ecdsa": "ecdsa"}
+    assert entries["rsa"]["validates"] is True
     assert entries["rsa"]["issuer"] == "Certops Emulator"
 
 
-def test_bad_inputs_fail_before_any_connection(ansible, edge, tmp_path):
-    cases = [
-        ({"expect": {"other.example.com": "ab" * 32}}, "expect: other.example.com is not one of hostnames"),
-        ({"expect": {HOST: "not-a-fingerprint"}}, "is not a SHA-256 fingerprint"),
-        ({"expect": {HOST: {"dsa": "ab" * 32}}}, "must map to a fingerprint"),
-        ({"workers": 0}, "workers must be from 1 to 256"),
-        ({"workers": 100000}, "workers must be from 1 to 256"),
-        ({"ca_path": str(tmp_path / "missing.pem")}, "neither a file nor a directory"),
-    ]
-    for extra, message in cases:
-        run = ansible.run_module("edge_cert_info", probe_args(edge, [HOST], **extra))
-        assert run.failed and message in run.msg, (extra, run.msg)
-    assert ansible.run_module("edge_cert_info", {"hostnames": ["bad host"]}).failed
+# Bad inputs beside a valid hostname (the ca_path case names a file in the scenario's directory), and the words of their messages.
+BAD_INPUTS = {
+    "expect_for_another_hostname": ({"expect": {"other.example.com": "ab" * 32}}, "expect: other.example.com is not one of hostnames"),
+    "expect_not_a_fingerprint": ({"expect": {HOST: "not-a-fingerprint"}}, "is not a SHA-256 fingerprint"),
+    "expect_for_an_unknown_key_type": ({"expect": {HOST: {"dsa": "ab" * 32}}}, "must map to a fingerprint"),
+    "no_workers": ({"workers": 0}, "workers must be from 1 to 256"),
+    "too_many_workers": ({"workers": 100000}, "workers must be from 1 to 256"),
+    "missing_ca_path": ({"ca_path": "{missing}"}, "neither a file nor a directory"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(scenario_emulator, tmp_path_factory):
+    emu, ansible = edge_scenario(scenario_emulator)
+    missing = str(tmp_path_factory.mktemp("bad-inputs") / "missing.pem")
+    runs = {}
+    for case, (extra, _message) in BAD_INPUTS.items():
+        extra = {k: (missing if v == "{missing}" else v) for k, v in extra.items()}
+        runs[case] = ansible.run_module("edge_cert_info", probe_args(emu, [HOST], **extra))
+    bad_host = ansible.run_module("edge_cert_info", {"hostnames": ["bad host"]})
+    return SimpleNamespace(runs=runs, bad_host=bad_host)
+
+
+class TestBadInputsFailBeforeAnyConnection:
+    """One run per bad input beside a valid hostname, then one with a bad hostname."""
+
+    @pytest.mark.parametrize("case", list(BAD_INPUTS))
+    def test_a_bad_input_fails(self, bad_inputs, case):
+        assert bad_inputs.runs[case].failed, bad_inputs.runs[case].output
+
+    @pytest.mark.parametrize("case", list(BAD_INPUTS))
+    def test_the_message_names_the_fault(self, bad_inputs, case):
+        assert BAD_INPUTS[case][1] in bad_inputs.runs[case].msg, bad_inputs.runs[case].msg
+
+    def test_a_bad_hostname_fails(self, bad_inputs):
+        assert bad_inputs.bad_host.failed, bad_inputs.bad_host.output
 
 
 class Tls13OnlyServer:
@@ -197,9 +292,11 @@ def test_a_tls_1_3_only_server_is_reported_with_key_type_selected_false(ansible,
         run = ansible.run_module("edge_cert_info", {"hostnames": [HOST], "address": "127.0.0.1", "port": server.port, "key_types": ["rsa"]})
     finally:
         server.sock.close()
+    assert not run.failed, run.output
     entry = run.result["edge_certs"][0]
-    assert not run.failed and entry["key_type_selected"] is False and entry["tls_version"] == "TLSv1.3", run.output
-    assert entry["fingerprint_sha256"] == issued.fingerprint_sha256 and entry["key_type"] == "ecdsa" and entry["requested_key_type"] == "rsa"
+    assert (entry["key_type_selected"], entry["tls_version"]) == (False, "TLSv1.3")
+    assert entry["fingerprint_sha256"] == issued.fingerprint_sha256
+    assert (entry["requested_key_type"], entry["key_type"]) == ("rsa", "ecdsa")
 
 
 @pytest.mark.skipif(not os.environ.get("CERTOPS_EDGE_SCALE"), reason="1,000 handshakes: run by `make edge-scale`, a CI leg after `make test`")
@@ -214,7 +311,9 @@ def test_one_thousand_hostnames_with_the_default_workers(ansible, edge, ca, ca_f
     run = ansible.run_module("edge_cert_info", probe_args(edge, hostnames, key_types=["ecdsa"], ca_path=ca_file, expect=expect))
     elapsed = time.monotonic() - started
     assert not run.failed, run.msg[:2000]
-    assert len(run.result["edge_certs"]) == 1000 and all(e["matches"] and e["validates"] for e in run.result["edge_certs"])
+    assert len(run.result["edge_certs"]) == 1000
+    assert [e["hostname"] for e in run.result["edge_certs"] if not e["matches"]] == []
+    assert [e["hostname"] for e in run.result["edge_certs"] if not e["validates"]] == []
     print("edge_cert_info: 1,000 hostnames in %.1f s with the default 8 workers" % elapsed)  # reported, not asserted
 
 
@@ -272,14 +371,16 @@ def test_targets_file_probes_each_switched_hostname_for_the_key_types_of_its_new
     with_certs(edge, HOST, rsa, ecdsa)
     with_certs(edge, "one.example.com", single)
     run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(HOST, rsa, ecdsa), switched("one.example.com", single)])))
-    assert not run.failed and not run.changed, run.output
+    assert not run.failed, run.output
+    assert not run.changed, run.output
     probed = [(e["hostname"], e["requested_key_type"], e["fingerprint_sha256"], e["matches"]) for e in run.result["edge_certs"]]
     assert probed == [
         (HOST, "rsa", rsa.fingerprint_sha256, True),
         (HOST, "ecdsa", ecdsa.fingerprint_sha256, True),
         ("one.example.com", "ecdsa", single.fingerprint_sha256, True),  # its new certificate is ECDSA only: no RSA handshake
     ]
-    assert run.result["summary"] == {"total": 3, "matched": 3, "mismatched": 0, "errors": 0} and run.result["mismatches"] == []
+    assert run.result["summary"] == {"total": 3, "matched": 3, "mismatched": 0, "errors": 0}
+    assert run.result["mismatches"] == []
 
 
 def test_targets_file_fails_naming_a_hostname_that_still_serves_its_old_certificate(ansible, edge, ca, tmp_path):
@@ -290,7 +391,8 @@ def test_targets_file_fails_naming_a_hostname_that_still_serves_its_old_certific
     run = ansible.run_module("edge_cert_info", file_args(edge, path))
     assert run.failed
     assert "for 1 of 2 entries: stale.example.com (ecdsa): served %s, expected %s" % (old.fingerprint_sha256, new.fingerprint_sha256) in run.msg
-    assert "good.example.com" not in run.msg and run.result["summary"] == {"total": 2, "matched": 1, "mismatched": 1, "errors": 0}
+    assert "good.example.com" not in run.msg
+    assert run.result["summary"] == {"total": 2, "matched": 1, "mismatched": 1, "errors": 0}
 
 
 @pytest.mark.parametrize(
@@ -310,8 +412,12 @@ def test_a_bad_targets_file_fails_naming_the_option_before_any_probe(ansible, em
     if content is not None:
         path.write_text(content)
     run = ansible.run_module("edge_cert_info", {"targets_file": str(path), "address": "127.0.0.1", "port": counter.port})
-    assert run.failed and message in run.msg and "targets_file" in run.msg, run.msg
-    assert "summary" not in run.result and counter.count == 0 and "Traceback" not in run.output
+    assert run.failed, run.output
+    assert message in run.msg
+    assert "targets_file" in run.msg
+    assert "summary" not in run.result
+    assert counter.count == 0
+    assert "Traceback" not in run.output
 
 
 @pytest.mark.parametrize(
@@ -326,7 +432,8 @@ def test_a_bad_targets_file_fails_naming_the_option_before_any_probe(ansible, em
 )
 def test_exactly_one_of_hostnames_and_targets_file(ansible, emulator, args, message):
     run = ansible.run_module("edge_cert_info", args)
-    assert run.failed and message in run.msg, run.msg
+    assert run.failed, run.output
+    assert message in run.msg
 
 
 def test_dest_holds_every_entry_and_the_result_only_counts(ansible, edge, ca, tmp_path):
@@ -335,12 +442,14 @@ def test_dest_holds_every_entry_and_the_result_only_counts(ansible, edge, ca, tm
         with_certs(edge, hostname, leaf)
     dest = tmp_path / "edge-certs.json"
     run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(h, i) for h, i in issued.items()]), dest=str(dest)))
-    assert not run.failed and not run.changed, run.output
-    assert run.result["edge_certs"] == [] and run.result["mismatches"] == [] and run.result["dest"] == str(dest)
+    assert not run.failed, run.output
+    assert not run.changed, run.output
+    assert {k: run.result[k] for k in ("edge_certs", "mismatches", "dest")} == {"edge_certs": [], "mismatches": [], "dest": str(dest)}
     assert run.result["summary"] == {"total": 2, "matched": 2, "mismatched": 0, "errors": 0}
     entries = json.loads(dest.read_text())["edge_certs"]
     assert [(e["hostname"], e["fingerprint_sha256"], e["matches"]) for e in entries] == [(h, i.fingerprint_sha256, True) for h, i in issued.items()]
-    assert oct(dest.stat().st_mode & 0o777) == "0o600" and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert oct(dest.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left behind
 
 
 def test_dest_with_hostnames_keeps_only_the_entries_that_got_no_certificate(ansible, edge, ca, tmp_path):
@@ -362,9 +471,11 @@ def test_dest_failure_names_the_first_20_mismatches_and_how_many_more(ansible, e
     run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(h, wanted) for h in names]), dest=str(dest)))
     assert run.failed
     assert run.msg.startswith("The edge does not serve the expected certificate for 25 of 25 entries: stale00.example.com (ecdsa): served")
-    assert "stale19.example.com (ecdsa)" in run.msg and "stale20.example.com" not in run.msg
+    assert "stale19.example.com (ecdsa)" in run.msg
+    assert "stale20.example.com" not in run.msg
     assert run.msg.endswith("; and 5 more (see %s)" % dest)
-    assert len(run.result["mismatches"]) == 20 and [e["hostname"] for e in run.result["edge_certs"]] == names[:20]
+    assert len(run.result["mismatches"]) == 20
+    assert [e["hostname"] for e in run.result["edge_certs"]] == names[:20]
     assert run.result["summary"] == {"total": 25, "matched": 0, "mismatched": 25, "errors": 0}
     assert [e["matches"] for e in json.loads(dest.read_text())["edge_certs"]] == [False] * 25  # the file holds them all
 
@@ -374,7 +485,8 @@ def test_dest_is_written_in_check_mode_too(ansible, edge, ca, tmp_path):
     with_certs(edge, HOST, issued)
     dest = tmp_path / "edge-certs.json"
     run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(HOST, issued)]), dest=str(dest)), check=True)
-    assert not run.failed and not run.changed, run.output
+    assert not run.failed, run.output
+    assert not run.changed, run.output
     assert run.result["summary"]["matched"] == 1
     assert [e["fingerprint_sha256"] for e in json.loads(dest.read_text())["edge_certs"]] == [issued.fingerprint_sha256]
 
@@ -382,5 +494,7 @@ def test_dest_is_written_in_check_mode_too(ansible, edge, ca, tmp_path):
 def test_dest_in_a_missing_directory_fails_before_any_probe(ansible, emulator, counter, tmp_path):
     path = targets(tmp_path, [switched(HOST, make_leaf(make_ca("Any"), [HOST]))])
     run = ansible.run_module("edge_cert_info", {"targets_file": path, "address": "127.0.0.1", "port": counter.port, "dest": str(tmp_path / "no" / "edge.json")})
-    assert run.failed and "dest: cannot write" in run.msg and "does not exist" in run.msg, run.msg
+    assert run.failed, run.output
+    assert "dest: cannot write" in run.msg
+    assert "does not exist" in run.msg
     assert counter.count == 0

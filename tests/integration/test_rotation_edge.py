@@ -72,23 +72,55 @@ def edge_probes(run: Any) -> list:
     return [r for r in run.results if r["task"].endswith("Verify | wait until the edge serves the new certificates")]
 
 
-def test_the_role_verifies_every_switched_hostname_and_key_type_at_the_edge(ansible, emulator, pki, tmp_path):
+@pytest.fixture(scope="module")
+def verified(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     seed(emulator, pki)
-    report = tmp_path / "report"
+    report = tmp_path_factory.mktemp("edge-verified") / "report"
     run = ansible.run_tasks(ROLE, play_vars=role_vars(emulator, pki, report))
-    assert run.rc == 0, run.output[-3000:]
-    (probe,) = edge_probes(run)
-    # One handshake per hostname and key type of its new certificates: a and b ECDSA, the pair both.
-    assert probe["result"]["summary"] == {"total": 4, "matched": 4, "mismatched": 0, "errors": 0}
-    assert probe["result"]["edge_certs"] == [] and probe["result"]["mismatches"] == []
-    rows = report_rows(report)
-    assert {h: rows[h]["edge"] for h in HOSTS} == dict.fromkeys(HOSTS, "verified")  # each key type serves its own new certificate
-    assert "| edge |" in (report / "rotation-report.md").read_text()
-    assert emulator.history.served("pair.customer.example", "rsa").fingerprint_sha256 == pki.new_rsa.fingerprint_sha256
-    assert "PRIVATE KEY" not in run.output
-
+    # The rerun writes the report again: what the rotation wrote is read now.
+    rows = report_rows(report) if (report / "rotation-report.json").exists() else {}
+    markdown = (report / "rotation-report.md").read_text() if (report / "rotation-report.md").exists() else ""
+    served_pair_rsa = emulator.history.served("pair.customer.example", "rsa").fingerprint_sha256
     rerun = ansible.run_tasks(ROLE, play_vars=role_vars(emulator, pki, report))  # nothing switched: nothing to probe
-    assert rerun.rc == 0 and "skip_reason" in edge_probes(rerun)[0]["result"], rerun.output[-3000:]
+    return SimpleNamespace(run=run, probes=edge_probes(run), rows=rows, markdown=markdown, served_pair_rsa=served_pair_rsa, rerun=rerun)
+
+
+class TestTheRoleVerifiesEverySwitchedHostnameAndKeyTypeAtTheEdge:
+    """Three due hostnames, one an RSA and ECDSA pair, on an edge that follows the rotation; the rotation, then a rerun."""
+
+    def test_the_rotation_succeeds(self, verified):
+        assert verified.run.rc == 0, verified.run.output[-3000:]
+
+    def test_the_edge_is_probed_once(self, verified):
+        assert len(verified.probes) == 1
+
+    def test_one_handshake_per_hostname_and_key_type_of_its_new_certificates_and_each_matches(self, verified):
+        (probe,) = verified.probes
+        # a and b ECDSA, the pair both.
+        assert probe["result"]["summary"] == {"total": 4, "matched": 4, "mismatched": 0, "errors": 0}
+
+    def test_the_probe_result_lists_no_certificate_and_no_mismatch(self, verified):
+        (probe,) = verified.probes
+        assert (probe["result"]["edge_certs"], probe["result"]["mismatches"]) == ([], [])
+
+    def test_the_report_shows_every_hostname_verified_at_the_edge(self, verified):
+        assert {h: verified.rows[h]["edge"] for h in HOSTS} == dict.fromkeys(HOSTS, "verified")  # each key type serves its own new certificate
+
+    def test_the_markdown_report_has_an_edge_column(self, verified):
+        assert "| edge |" in verified.markdown
+
+    def test_the_pair_serves_its_new_rsa_certificate(self, verified, pki):
+        assert verified.served_pair_rsa == pki.new_rsa.fingerprint_sha256
+
+    def test_no_key_is_shown(self, verified):
+        assert "PRIVATE KEY" not in verified.run.output
+
+    def test_the_rerun_succeeds(self, verified):
+        assert verified.rerun.rc == 0, verified.rerun.output[-3000:]
+
+    def test_the_rerun_switches_nothing_so_probes_nothing(self, verified):
+        assert "skip_reason" in edge_probes(verified.rerun)[0]["result"], verified.rerun.output[-3000:]
 
 
 def test_the_probe_takes_the_hostnames_from_the_apply_tasks_file_not_from_its_arguments(ansible, emulator, pki, tmp_path):
@@ -97,8 +129,9 @@ def test_the_probe_takes_the_hostnames_from_the_apply_tasks_file_not_from_its_ar
     assert run.rc == 0, run.output[-3000:]
     (probe,) = edge_probes(run)
     args = probe["result"]["invocation"]["module_args"]
-    assert args["targets_file"].endswith("/applied-hostnames.json") and args["dest"].endswith("/edge-certs.json")
-    assert args["hostnames"] is None and args["expect"] is None
+    assert args["targets_file"].endswith("/applied-hostnames.json")
+    assert args["dest"].endswith("/edge-certs.json")
+    assert (args["hostnames"], args["expect"]) == (None, None)
     (applied,) = [r for r in run.results if r["task"].endswith(APPLY_TASK)]
     assert applied["result"]["switched_count"] == len(HOSTS)
 
@@ -113,11 +146,12 @@ def test_an_edge_that_keeps_serving_the_old_certificate_fails_the_role_naming_th
     expected = "b.customer.example (ecdsa): served %s, expected %s" % (pki.due.fingerprint_sha256, pki.new.fingerprint_sha256)
     assert expected in run.output, run.output[-3000:]
     assert "a.customer.example (ecdsa)" not in run.output
-    assert len(edge_probes(run)) == 1 and edge_probes(run)[0]["result"]["attempts"] == 2  # bounded: 2 s, one probe a second
+    assert len(edge_probes(run)) == 1
+    assert edge_probes(run)[0]["result"]["attempts"] == 2  # bounded: 2 s, one probe a second
     rows = report_rows(report)
     assert rows["b.customer.example"]["outcome"] == "rotated"  # the API switched it; the edge did not
     assert rows["b.customer.example"]["edge"].startswith("not verified (ecdsa: serves %s" % pki.due.fingerprint_sha256[:16])
-    assert rows["a.customer.example"]["edge"] == "verified" and rows["pair.customer.example"]["edge"] == "verified"
+    assert (rows["a.customer.example"]["edge"], rows["pair.customer.example"]["edge"]) == ("verified", "verified")
     assert emulator.history.served("b.customer.example", "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
 
 
@@ -194,5 +228,6 @@ def test_rotation_report_names_edge_certs_when_its_file_is_not_a_probes(ansible,
         ]
     )
     result = run.result()
-    assert result["failed"] and message in result["msg"], result.get("msg")
+    assert result["failed"], result.get("msg")
+    assert message in result["msg"]
     assert not (tmp_path / "report").exists()

@@ -133,78 +133,223 @@ def assert_no_key(pki: SimpleNamespace, *texts: str) -> None:
             assert piece not in text
 
 
-def test_preview_rotate_report_and_rerun(ansible, emulator, pki, tmp_path):
+@pytest.fixture(scope="module")
+def rotation(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     ids = seed(emulator, pki)
-    report = tmp_path / "report"
+    report = tmp_path_factory.mktemp("role-rotation") / "report"
     before = served(emulator)
 
-    # 1. --check --diff: the plan, no write, no report.
     preview = ansible.run_tasks(ROLE, check=True, diff=True, play_vars=role_vars(pki, report))
-    assert preview.rc == 0, preview.output[-3000:]
-    assert writes(emulator) == [] and not report.exists()
-    predicted = {(o["kind"], o["name"]) for o in plan_of(preview)["plan"]["objects"] if o["action"] in ("rotate", "upload")}
-    assert {n for k, n in predicted if k == "custom_hostname"} == {name(i) for i in list(DUE) + [PAIR]}
-    assert "rotate custom hostname %s: due" % name(0) in preview.output
+    preview_writes = writes(emulator)
+    report_after_preview = report.exists()
 
-    # 2. The rotation.
     run = ansible.run_tasks(ROLE, diff=True, verbosity=2, play_vars=role_vars(pki, report))
-    assert run.rc == 0, run.output[-3000:]
+    run_writes = writes(emulator)
     after = served(emulator)
-    assert changed_objects(before, after) == predicted  # the check-mode prediction, against the state
-    assert after[(name(PAIR), "rsa")] == pki.new_rsa.fingerprint_sha256 and after[(name(PAIR), "ecdsa")] == pki.new.fingerprint_sha256
-    assert after[("client", "app.example.com")] == pki.client_new.fingerprint_sha256
-    # One PATCH per rotated hostname; the replaced client certificate is retired; the pack restarted.
-    patches = [p for m, p in writes(emulator) if m == "PATCH" and "/custom_hostnames/" in p]
-    assert len(patches) == len(DUE) + 2  # the due hostnames, the pair, and the managed hostname's revalidation
-    assert ("DELETE", "/client/v4/zones/%s/origin_tls_client_auth/hostnames/certificates/%s" % (emulator.zone_id, ids["client"])) in writes(emulator)
-    assert ("PATCH", "/client/v4/zones/%s/ssl/certificate_packs/%s" % (emulator.zone_id, ids["pack"])) in writes(emulator)
-    assert emulator.history.violations() == []
+    run_violations = emulator.history.violations()
+    # The rerun writes the report again: what the rotation wrote is read now.
+    report_files = {p.name: p.read_text() for p in report.iterdir()} if report.is_dir() else {}
+    rows = {}
+    if "rotation-report.json" in report_files:
+        rows = {(r["kind"], r["name"]): r for r in json.loads(report_files["rotation-report.json"])["rows"]}
+    material_dirs = [r["result"]["path"] for r in run.results if r["task"].endswith("Discover | a private directory for this run's files")]
+    journal_after_run = json.dumps(emulator.journal())
 
-    data = json.loads((report / "rotation-report.json").read_text())
-    rows = {(r["kind"], r["name"]): r for r in data["rows"]}
-    assert {k for k, r in rows.items() if r["outcome"] in ("rotated", "uploaded")} == predicted
-    assert rows[("custom_hostname", name(7))]["outcome"] == "skipped" and "not due" in rows[("custom_hostname", name(7))]["reason"]
-    assert rows[("cert_pack", "example.com, shop.example.com")]["outcome"] in ("restarted", "pending")
-    assert rows[("managed_hostname", "managed.customer.example")]["action"] == "revalidate"
-    assert (report / "rotation-report.md").exists() and "<svg" in (report / "rotation-report.html").read_text()
-    stats = [r for r in run.results if r["task"].endswith("Report | summary for AWX workflows and later plays")]
-    assert stats and stats[0]["result"]["ansible_stats"]["data"]["cert_rotation"]["example.com"]["rotated"] == len(predicted)
-    # Content given inline went to a private directory that is gone now.
-    (material,) = [r["result"]["path"] for r in run.results if r["task"].endswith("Discover | a private directory for this run's files")]
-    assert not Path(material).exists()
-    assert_no_key(pki, run.output, preview.output, *(p.read_text() for p in report.iterdir()), json.dumps(emulator.journal()))
-
-    # 3. Nothing left to do: no task changes anything.
-    count = len(writes(emulator))
     rerun = ansible.run_tasks(ROLE, play_vars=role_vars(pki, report))
-    assert rerun.rc == 0, rerun.output[-3000:]
-    assert [r["task"] for r in rerun.results if r["result"].get("changed")] == []
-    assert len(writes(emulator)) == count
-    assert emulator.history.violations() == []
+    return SimpleNamespace(
+        ids=ids,
+        zone_id=emulator.zone_id,
+        preview=preview,
+        preview_writes=preview_writes,
+        report_after_preview=report_after_preview,
+        predicted={(o["kind"], o["name"]) for o in plan_of(preview)["plan"]["objects"] if o["action"] in ("rotate", "upload")},
+        run=run,
+        run_writes=run_writes,
+        before=before,
+        after=after,
+        run_violations=run_violations,
+        report_files=report_files,
+        rows=rows,
+        stats=[r for r in run.results if r["task"].endswith("Report | summary for AWX workflows and later plays")],
+        material_left=[(path, Path(path).exists()) for path in material_dirs],
+        journal_after_run=journal_after_run,
+        rerun=rerun,
+        rerun_writes=writes(emulator)[len(run_writes) :],
+        rerun_violations=emulator.history.violations(),
+    )
 
 
-def test_a_failed_write_keeps_every_hostname_valid_and_a_rerun_finishes(ansible, emulator, pki, tmp_path):
+class TestAPreviewARotationItsReportAndARerun:
+    """The zone above; a check-mode preview with diff, the rotation with diff at -vv, then a rerun, one playbook each."""
+
+    def test_the_preview_succeeds(self, rotation):
+        assert rotation.preview.rc == 0, rotation.preview.output[-3000:]
+
+    def test_the_preview_sends_no_write(self, rotation):
+        assert rotation.preview_writes == []
+
+    def test_the_preview_writes_no_report(self, rotation):
+        assert not rotation.report_after_preview
+
+    def test_the_preview_plans_to_rotate_the_due_hostnames_and_the_pair(self, rotation):
+        assert {n for k, n in rotation.predicted if k == "custom_hostname"} == {name(i) for i in list(DUE) + [PAIR]}
+
+    def test_the_preview_shows_each_rotation_with_its_reason(self, rotation):
+        assert "rotate custom hostname %s: due" % name(0) in rotation.preview.output
+
+    def test_the_rotation_succeeds(self, rotation):
+        assert rotation.run.rc == 0, rotation.run.output[-3000:]
+
+    def test_the_rotation_changes_what_the_preview_predicted_in_the_emulators_state(self, rotation):
+        assert changed_objects(rotation.before, rotation.after) == rotation.predicted
+
+    def test_the_pair_serves_its_new_rsa_and_ecdsa_certificates(self, rotation, pki):
+        pair = (rotation.after[(name(PAIR), "rsa")], rotation.after[(name(PAIR), "ecdsa")])
+        assert pair == (pki.new_rsa.fingerprint_sha256, pki.new.fingerprint_sha256)
+
+    def test_the_association_serves_the_new_client_certificate(self, rotation, pki):
+        assert rotation.after[("client", "app.example.com")] == pki.client_new.fingerprint_sha256
+
+    def test_one_patch_per_rotated_hostname_and_one_for_the_managed_hostnames_revalidation(self, rotation):
+        patches = [p for m, p in rotation.run_writes if m == "PATCH" and "/custom_hostnames/" in p]
+        assert len(patches) == len(DUE) + 2  # the due hostnames, the pair, and the managed hostname's revalidation
+
+    def test_the_replaced_client_certificate_is_deleted(self, rotation):
+        path = "/client/v4/zones/%s/origin_tls_client_auth/hostnames/certificates/%s" % (rotation.zone_id, rotation.ids["client"])
+        assert ("DELETE", path) in rotation.run_writes
+
+    def test_the_timed_out_pack_is_restarted(self, rotation):
+        assert ("PATCH", "/client/v4/zones/%s/ssl/certificate_packs/%s" % (rotation.zone_id, rotation.ids["pack"])) in rotation.run_writes
+
+    def test_no_object_lacked_a_valid_certificate_during_the_rotation(self, rotation):
+        assert rotation.run_violations == []
+
+    def test_the_report_shows_as_rotated_or_uploaded_what_the_preview_predicted(self, rotation):
+        assert {k for k, r in rotation.rows.items() if r["outcome"] in ("rotated", "uploaded")} == rotation.predicted
+
+    def test_the_report_shows_a_hostname_not_due_skipped(self, rotation):
+        assert rotation.rows[("custom_hostname", name(7))]["outcome"] == "skipped"
+
+    def test_the_report_gives_not_due_as_the_reason_to_skip_it(self, rotation):
+        assert "not due" in rotation.rows[("custom_hostname", name(7))]["reason"]
+
+    def test_the_report_shows_the_pack_restarted_or_pending(self, rotation):
+        assert rotation.rows[("cert_pack", "example.com, shop.example.com")]["outcome"] in ("restarted", "pending")
+
+    def test_the_report_shows_the_managed_hostname_revalidated(self, rotation):
+        assert rotation.rows[("managed_hostname", "managed.customer.example")]["action"] == "revalidate"
+
+    def test_the_report_is_written_as_markdown_too(self, rotation):
+        assert "rotation-report.md" in rotation.report_files
+
+    def test_the_html_report_has_a_chart(self, rotation):
+        assert "<svg" in rotation.report_files["rotation-report.html"]
+
+    def test_the_summary_for_awx_workflows_is_set(self, rotation):
+        assert rotation.stats
+
+    def test_the_summary_for_awx_workflows_counts_the_rotated_objects(self, rotation):
+        assert rotation.stats[0]["result"]["ansible_stats"]["data"]["cert_rotation"]["example.com"]["rotated"] == len(rotation.predicted)
+
+    def test_the_private_directory_for_content_given_inline_is_gone_after_the_run(self, rotation):
+        ((path, exists),) = rotation.material_left
+        assert not exists, path
+
+    @pytest.mark.parametrize("where", ["preview output", "rotation output", "report files", "journal"])
+    def test_no_key_is_shown(self, rotation, pki, where):
+        texts = {
+            "preview output": [rotation.preview.output],
+            "rotation output": [rotation.run.output],
+            "report files": list(rotation.report_files.values()),
+            "journal": [rotation.journal_after_run],
+        }[where]
+        assert texts, where
+        assert_no_key(pki, *texts)
+
+    def test_the_rerun_succeeds(self, rotation):
+        assert rotation.rerun.rc == 0, rotation.rerun.output[-3000:]
+
+    def test_the_rerun_changes_nothing(self, rotation):
+        assert [r["task"] for r in rotation.rerun.results if r["result"].get("changed")] == []
+
+    def test_the_rerun_sends_no_write(self, rotation):
+        assert rotation.rerun_writes == []
+
+    def test_no_object_lacked_a_valid_certificate_during_the_rerun(self, rotation):
+        assert rotation.rerun_violations == []
+
+
+@pytest.fixture(scope="module")
+def failed_write(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     ids = seed(emulator, pki)
     hostname_id = next(h["id"] for h in emulator.dump_state()["zones"][0]["custom_hostnames"] if h["hostname"] == name(3))
     emulator.add_fault("500", method="PATCH", path="custom_hostnames/%s$" % hostname_id, count=1)
-    report = tmp_path / "report"
+    report = tmp_path_factory.mktemp("role-failed-write") / "report"
 
     run = ansible.run_tasks(ROLE, play_vars=role_vars(pki, report))
-    assert run.rc != 0
-    assert "did not complete" in run.output and name(3) in run.output
-    rows = {(r["kind"], r["name"]): r for r in json.loads((report / "rotation-report.json").read_text())["rows"]}
-    assert rows[("custom_hostname", name(3))]["outcome"] == "not_attempted"
-    assert rows[("custom_hostname", name(4))]["outcome"] == "rotated"  # the list form carried on past the failure
-    # Nothing retired after the failure: the old client certificate is still there.
-    assert not [w for w in writes(emulator) if w[0] == "DELETE"]
-    assert ids["client"] in json.dumps(emulator.dump_state())
-    assert emulator.history.violations() == []
+    report_json = report / "rotation-report.json"
+    rows = {(r["kind"], r["name"]): r for r in json.loads(report_json.read_text())["rows"]} if report_json.exists() else {}
+    run_writes = writes(emulator)
+    state_after_run = json.dumps(emulator.dump_state())
+    run_violations = emulator.history.violations()
 
     rerun = ansible.run_tasks(ROLE, play_vars=role_vars(pki, report))
-    assert rerun.rc == 0, rerun.output[-3000:]
-    assert emulator.history.served(name(3), "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
-    assert ("DELETE", "/client/v4/zones/%s/origin_tls_client_auth/hostnames/certificates/%s" % (emulator.zone_id, ids["client"])) in writes(emulator)
-    assert emulator.history.violations() == []
+    return SimpleNamespace(
+        ids=ids,
+        zone_id=emulator.zone_id,
+        run=run,
+        rows=rows,
+        run_writes=run_writes,
+        state_after_run=state_after_run,
+        run_violations=run_violations,
+        rerun=rerun,
+        writes_after_rerun=writes(emulator),
+        served_after_rerun=emulator.history.served(name(3), "ecdsa").fingerprint_sha256,
+        rerun_violations=emulator.history.violations(),
+    )
+
+
+class TestAFailedWriteKeepsEveryHostnameValidAndARerunFinishes:
+    """The zone above with one PATCH of a due hostname answered 500 once; a rotation, then a rerun."""
+
+    def test_the_run_with_the_failed_write_fails(self, failed_write):
+        assert failed_write.run.rc != 0
+
+    def test_its_output_says_the_rotation_did_not_complete(self, failed_write):
+        assert "did not complete" in failed_write.run.output
+
+    def test_its_output_names_the_hostname_whose_write_failed(self, failed_write):
+        assert name(3) in failed_write.run.output
+
+    def test_the_report_shows_that_hostname_not_attempted(self, failed_write):
+        assert failed_write.rows[("custom_hostname", name(3))]["outcome"] == "not_attempted"
+
+    def test_the_report_shows_the_next_hostname_rotated_as_the_list_form_carries_on_past_the_failure(self, failed_write):
+        assert failed_write.rows[("custom_hostname", name(4))]["outcome"] == "rotated"
+
+    def test_nothing_is_deleted_after_the_failure(self, failed_write):
+        assert not [w for w in failed_write.run_writes if w[0] == "DELETE"]
+
+    def test_the_old_client_certificate_is_still_there_after_the_failure(self, failed_write):
+        assert failed_write.ids["client"] in failed_write.state_after_run
+
+    def test_no_object_lacked_a_valid_certificate_during_the_failed_run(self, failed_write):
+        assert failed_write.run_violations == []
+
+    def test_the_rerun_succeeds(self, failed_write):
+        assert failed_write.rerun.rc == 0, failed_write.rerun.output[-3000:]
+
+    def test_the_rerun_rotates_the_hostname_whose_write_failed(self, failed_write, pki):
+        assert failed_write.served_after_rerun == pki.new.fingerprint_sha256
+
+    def test_the_rerun_deletes_the_replaced_client_certificate(self, failed_write):
+        path = "/client/v4/zones/%s/origin_tls_client_auth/hostnames/certificates/%s" % (failed_write.zone_id, failed_write.ids["client"])
+        assert ("DELETE", path) in failed_write.writes_after_rerun
+
+    def test_no_object_lacked_a_valid_certificate_during_the_rerun(self, failed_write):
+        assert failed_write.rerun_violations == []
 
 
 def test_one_bad_certificate_stops_the_run_before_any_write(ansible, emulator, pki, tmp_path):
@@ -212,62 +357,145 @@ def test_one_bad_certificate_stops_the_run_before_any_write(ansible, emulator, p
     run = ansible.run_tasks(ROLE, verbosity=2, play_vars=role_vars(pki, tmp_path / "report", bad=8))
     assert run.rc != 0
     assert writes(emulator) == []
-    assert "1 problem" in run.output and "custom hostname %s" % name(8) in run.output and "expired" in run.output
+    assert "1 problem" in run.output
+    assert "custom hostname %s" % name(8) in run.output
+    assert "expired" in run.output
     assert_no_key(pki, run.output)
 
 
-def test_short_lived_certificates_renew_by_the_percentage_window(ansible, emulator, pki, tmp_path):
+@pytest.fixture(scope="module")
+def percentage_window(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
     ssl = {"method": "txt", "type": "dv"}
     emulator.state.add_custom_hostname(emulator.zone_id, "short.customer.example", ssl=ssl, certificates=[{"certificate": pki.short_due.chain_pem}])
     emulator.state.add_custom_hostname(emulator.zone_id, "young.customer.example", ssl=ssl, certificates=[{"certificate": pki.short_young.chain_pem}])
     items = [{"hostname": h, "certificates": [pki.files["new"]]} for h in ("short.customer.example", "young.customer.example")]
-    base = dict(cert_rotation_zone="example.com", cert_rotation_custom_hostnames=items, cert_rotation_poll_interval=1, cert_rotation_report_dir=str(tmp_path))
+    report_dir = str(tmp_path_factory.mktemp("role-percentage"))
+    base = dict(cert_rotation_zone="example.com", cert_rotation_custom_hostnames=items, cert_rotation_poll_interval=1, cert_rotation_report_dir=report_dir)
 
-    # Two days before expiry is not yet: nothing rotates by the days window alone.
-    run = ansible.run_tasks(ROLE, play_vars=dict(base, cert_rotation_renew_before_days=2))
-    assert run.rc == 0 and writes(emulator) == [], run.output[-2000:]
+    by_days = ansible.run_tasks(ROLE, play_vars=dict(base, cert_rotation_renew_before_days=2))
+    by_days_writes = writes(emulator)
+    by_percentage = ansible.run_tasks(ROLE, play_vars=dict(base, cert_rotation_renew_before_days=2, cert_rotation_renew_before_percentage=50))
+    return SimpleNamespace(
+        by_days=by_days,
+        by_days_writes=by_days_writes,
+        by_percentage=by_percentage,
+        short=emulator.history.served("short.customer.example", "ecdsa").fingerprint_sha256,
+        young=emulator.history.served("young.customer.example", "ecdsa").fingerprint_sha256,
+        violations=emulator.history.violations(),
+    )
 
-    # Half of the lifetime: the 9-day certificate 3 days from expiry is due, the young one is not.
-    run = ansible.run_tasks(ROLE, play_vars=dict(base, cert_rotation_renew_before_days=2, cert_rotation_renew_before_percentage=50))
-    assert run.rc == 0, run.output[-2000:]
-    assert emulator.history.served("short.customer.example", "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
-    assert emulator.history.served("young.customer.example", "ecdsa").fingerprint_sha256 == pki.short_young.fingerprint_sha256
-    objects = {o["name"]: o for o in plan_of(run)["plan"]["objects"]}
-    assert objects["young.customer.example"]["action"] == "skipped"
-    assert emulator.history.violations() == []
+
+class TestShortLivedCertificatesRenewByThePercentageWindow:
+    """A 9-day certificate 3 days from expiry and one early in its life; a run by a 2-day window, then one adding half the
+    lifetime."""
+
+    def test_by_the_days_window_alone_the_run_succeeds(self, percentage_window):
+        assert percentage_window.by_days.rc == 0, percentage_window.by_days.output[-2000:]
+
+    def test_two_days_before_expiry_is_not_yet_so_nothing_is_written(self, percentage_window):
+        assert percentage_window.by_days_writes == [], percentage_window.by_days.output[-2000:]
+
+    def test_with_the_percentage_window_the_run_succeeds(self, percentage_window):
+        assert percentage_window.by_percentage.rc == 0, percentage_window.by_percentage.output[-2000:]
+
+    def test_the_certificate_past_half_its_lifetime_is_rotated(self, percentage_window, pki):
+        assert percentage_window.short == pki.new.fingerprint_sha256
+
+    def test_the_young_certificate_is_kept(self, percentage_window, pki):
+        assert percentage_window.young == pki.short_young.fingerprint_sha256
+
+    def test_the_plan_skips_the_young_certificate(self, percentage_window):
+        objects = {o["name"]: o for o in plan_of(percentage_window.by_percentage)["plan"]["objects"]}
+        assert objects["young.customer.example"]["action"] == "skipped"
+
+    def test_no_hostname_ever_lacked_a_valid_certificate(self, percentage_window):
+        assert percentage_window.violations == []
 
 
-def test_the_hostnames_list_given_as_a_file(ansible, emulator, pki, tmp_path):
-    """cert_rotation_custom_hostnames_file: the same rotation as the variable, for zones too large to template."""
+@pytest.fixture(scope="module")
+def hostnames_file(scenario_emulator, pki, tmp_path_factory):
+    emulator, ansible = scenario_emulator()
+    work = tmp_path_factory.mktemp("role-hostnames-file")
     ssl = {"method": "txt", "type": "dv"}
     ids = [
         emulator.state.add_custom_hostname(emulator.zone_id, name(i), ssl=ssl, certificates=[{"certificate": (pki.due if i < 4 else pki.fresh).chain_pem}]).id
         for i in range(6)
     ]
-    listed = tmp_path / "hostnames.json"
+    listed = work / "hostnames.json"
     listed.write_text(json.dumps([{"hostname": name(i), "certificates": [pki.files["new"]]} for i in range(6)]))
-    base = dict(cert_rotation_zone="example.com", cert_rotation_custom_hostnames_file=str(listed), cert_rotation_report_dir=str(tmp_path / "report"))
+    base = dict(cert_rotation_zone="example.com", cert_rotation_custom_hostnames_file=str(listed), cert_rotation_report_dir=str(work / "report"))
 
     preview = ansible.run_tasks(ROLE, check=True, play_vars=base)
-    assert preview.rc == 0 and writes(emulator) == [], preview.output[-2000:]
-    assert {o["name"] for o in plan_of(preview)["plan"]["objects"] if o["action"] == "rotate"} == {name(i) for i in range(4)}
-
+    preview_writes = writes(emulator)
     run = ansible.run_tasks(ROLE, play_vars=base)
-    assert run.rc == 0, run.output[-3000:]
-    # One PATCH per due hostname, nothing else.
-    assert sorted(writes(emulator)) == sorted(("PATCH", "/client/v4/zones/%s/custom_hostnames/%s" % (emulator.zone_id, i)) for i in ids[:4])
-    for i in range(6):
-        assert emulator.history.served(name(i), "ecdsa").fingerprint_sha256 == (pki.new if i < 4 else pki.fresh).fingerprint_sha256
-    rows = {r["name"]: r["outcome"] for r in json.loads((tmp_path / "report" / "rotation-report.json").read_text())["rows"]}
-    assert rows == {**{name(i): "rotated" for i in range(4)}, **{name(i): "skipped" for i in range(4, 6)}}
-
-    count = len(writes(emulator))
+    run_writes = writes(emulator)
+    served_after_run = {name(i): emulator.history.served(name(i), "ecdsa").fingerprint_sha256 for i in range(6)}
+    report_json = work / "report" / "rotation-report.json"
+    rows = {r["name"]: r["outcome"] for r in json.loads(report_json.read_text())["rows"]} if report_json.exists() else None
     again = ansible.run_tasks(ROLE, play_vars=base)
-    assert again.rc == 0 and len(writes(emulator)) == count, again.output[-2000:]
-    # Both ways at once is refused before any write.
+    again_writes = writes(emulator)[len(run_writes) :]
     both = ansible.run_tasks(ROLE, play_vars=dict(base, cert_rotation_custom_hostnames=[{"hostname": name(0), "certificates": [pki.files["new"]]}]))
-    assert both.rc != 0 and "mutually exclusive" in both.output and len(writes(emulator)) == count
-    assert emulator.history.violations() == []
+    return SimpleNamespace(
+        ids=ids,
+        zone_id=emulator.zone_id,
+        preview=preview,
+        preview_writes=preview_writes,
+        run=run,
+        run_writes=run_writes,
+        served_after_run=served_after_run,
+        rows=rows,
+        again=again,
+        again_writes=again_writes,
+        both=both,
+        both_writes=writes(emulator)[len(run_writes) + len(again_writes) :],
+        violations=emulator.history.violations(),
+    )
+
+
+class TestTheHostnamesListGivenAsAFile:
+    """cert_rotation_custom_hostnames_file: the same rotation as the variable, for zones too large to template. Six hostnames,
+    four due; a check-mode preview, the rotation, a rerun, then a run given the file and the variable."""
+
+    def test_the_preview_succeeds(self, hostnames_file):
+        assert hostnames_file.preview.rc == 0, hostnames_file.preview.output[-2000:]
+
+    def test_the_preview_sends_no_write(self, hostnames_file):
+        assert hostnames_file.preview_writes == [], hostnames_file.preview.output[-2000:]
+
+    def test_the_preview_plans_to_rotate_the_due_hostnames(self, hostnames_file):
+        assert {o["name"] for o in plan_of(hostnames_file.preview)["plan"]["objects"] if o["action"] == "rotate"} == {name(i) for i in range(4)}
+
+    def test_the_rotation_succeeds(self, hostnames_file):
+        assert hostnames_file.run.rc == 0, hostnames_file.run.output[-3000:]
+
+    def test_the_rotation_sends_one_patch_per_due_hostname_and_nothing_else(self, hostnames_file):
+        expected = sorted(("PATCH", "/client/v4/zones/%s/custom_hostnames/%s" % (hostnames_file.zone_id, i)) for i in hostnames_file.ids[:4])
+        assert sorted(hostnames_file.run_writes) == expected
+
+    def test_the_due_hostnames_serve_the_new_certificate_and_the_others_their_own(self, hostnames_file, pki):
+        assert hostnames_file.served_after_run == {name(i): (pki.new if i < 4 else pki.fresh).fingerprint_sha256 for i in range(6)}
+
+    def test_the_report_shows_the_due_hostnames_rotated_and_the_others_skipped(self, hostnames_file):
+        assert hostnames_file.rows == {**{name(i): "rotated" for i in range(4)}, **{name(i): "skipped" for i in range(4, 6)}}
+
+    def test_a_rerun_succeeds(self, hostnames_file):
+        assert hostnames_file.again.rc == 0, hostnames_file.again.output[-2000:]
+
+    def test_a_rerun_sends_no_write(self, hostnames_file):
+        assert hostnames_file.again_writes == [], hostnames_file.again.output[-2000:]
+
+    def test_the_file_and_the_variable_at_once_are_refused(self, hostnames_file):
+        assert hostnames_file.both.rc != 0
+
+    def test_the_refusal_calls_them_mutually_exclusive(self, hostnames_file):
+        assert "mutually exclusive" in hostnames_file.both.output
+
+    def test_the_refusal_comes_before_any_write(self, hostnames_file):
+        assert hostnames_file.both_writes == []
+
+    def test_no_hostname_ever_lacked_a_valid_certificate(self, hostnames_file):
+        assert hostnames_file.violations == []
 
 
 def test_a_second_run_in_one_play_does_not_inherit_the_first_ones_failure(ansible, emulator, pki, tmp_path):
@@ -291,10 +519,12 @@ def test_a_second_run_in_one_play_does_not_inherit_the_first_ones_failure(ansibl
     ]
     run = ansible.run_tasks(tasks)
     assert run.rc == 0, run.output[-3000:]
-    assert "the first run failed" in run.output and "nowhere.example" in run.output
+    assert "the first run failed" in run.output
+    assert "nowhere.example" in run.output
     assert emulator.history.served(name(0), "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
     report = json.loads((tmp_path / "report" / "rotation-report.json").read_text())
-    assert report["failure"] is None and [r["outcome"] for r in report["rows"]] == ["rotated"], report
+    assert report["failure"] is None, report
+    assert [r["outcome"] for r in report["rows"]] == ["rotated"], report
 
 
 def test_a_pack_still_validating_after_the_wait_is_pending_not_a_failure(ansible, emulator_factory, tmp_path):
@@ -311,6 +541,7 @@ def test_a_pack_still_validating_after_the_wait_is_pending_not_a_failure(ansible
     run = ansible.run_tasks(ROLE, play_vars=role_vars)
     assert run.rc == 0, run.output[-3000:]
     (restart,) = [r for r in run.results if r["task"].endswith(RESTART_TASK)]
-    assert restart["result"]["results"][0]["timed_out"] is True and restart["status"] == "ok"
+    assert restart["result"]["results"][0]["timed_out"] is True
+    assert restart["status"] == "ok"
     rows = json.loads((tmp_path / "report" / "rotation-report.json").read_text())["rows"]
     assert [(r["kind"], r["outcome"]) for r in rows] == [("cert_pack", "pending")]
