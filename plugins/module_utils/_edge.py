@@ -19,17 +19,25 @@ it is encrypted and Python before 3.13 gives the leaf only.
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import HAS_CRYPTOGRAPHY, KEY_TYPES, certificate_facts, normalize_fingerprint
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    HAS_CRYPTOGRAPHY,
+    KEY_TYPES,
+    CertificateError,
+    certificate_facts,
+    default_ca_bundle,
+    normalize_fingerprint,
+)
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import load_trust as load_roots
 
 if HAS_CRYPTOGRAPHY:
     from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
 
 # OpenSSL cipher strings: the TLS 1.2 suites a certificate of that key type can serve.
 SUITES = {"rsa": "aRSA", "ecdsa": "aECDSA"}
@@ -50,29 +58,22 @@ class CaStoreError(ValueError):
 
 
 def load_trust(context: ssl.SSLContext, ca_path: Optional[str]) -> None:
-    """Trust `ca_path` (a PEM file, or a directory of PEM files), or the system store when None."""
-    if ca_path is None:
-        context.load_default_certs()
-        return
-    if os.path.isdir(ca_path):
-        texts = [_read(os.path.join(ca_path, name)) for name in sorted(os.listdir(ca_path)) if os.path.isfile(os.path.join(ca_path, name))]
-    elif os.path.isfile(ca_path):
-        texts = [_read(ca_path)]
-    else:
-        raise CaStoreError("ca_path %s is neither a file nor a directory" % ca_path)
-    texts = [t for t in texts if "-----BEGIN CERTIFICATE-----" in t]
-    if not texts:
-        raise CaStoreError("ca_path %s holds no PEM certificate" % ca_path)
-    for text in texts:
-        try:
-            context.load_verify_locations(cadata=text)
-        except ssl.SSLError as exc:
-            raise CaStoreError("ca_path %s: a certificate could not be loaded (%s)" % (ca_path, exc.reason or exc)) from None
-
-
-def _read(path: str) -> str:
-    with open(path, "r", encoding="utf-8", errors="replace") as handle:
-        return handle.read()
+    """Trust `ca_path` (a PEM file, or a directory of PEM files), or the CA bundle requests uses when None."""
+    try:
+        bundle = default_ca_bundle() if ca_path is None else None
+        roots = load_roots(ca_path)[0] if ca_path is not None else []
+    except CertificateError as exc:
+        raise CaStoreError(str(exc)) from None
+    try:
+        if bundle is not None:
+            context.load_verify_locations(cafile=bundle)
+        else:
+            context.load_verify_locations(cadata="".join(root.public_bytes(serialization.Encoding.PEM).decode("ascii") for root in roots))
+    except (ssl.SSLError, OSError) as exc:
+        where = "the default CA bundle %s" % bundle if bundle is not None else "ca_path %s" % ca_path
+        raise CaStoreError(
+            "%s: its certificates could not be loaded (%s); name a PEM file of CA certificates" % (where, getattr(exc, "reason", None) or exc)
+        ) from None
 
 
 def client_context(key_type: Optional[str], verify: bool, ca_path: Optional[str]) -> ssl.SSLContext:
@@ -295,3 +296,13 @@ def apply_expect(entries: List[Dict[str, Any]], expected: Dict[str, Dict[str, Li
             served = entry["error"] or "served %s" % entry["fingerprint_sha256"]
             problems.append("%s (%s): %s, expected %s" % (entry["hostname"], entry["requested_key_type"], served, " or ".join(wanted)))
     return problems
+
+
+def untrusted_chains(entries: List[Dict[str, Any]]) -> List[str]:
+    """One line per entry that serves what was expected over a chain that does not validate. After a rotation such an
+    entry is a failure too: a browser refuses that chain, and waiting does not change it."""
+    return [
+        "%s (%s): the edge serves an untrusted chain: %s" % (e["hostname"], e["requested_key_type"], e["validation_error"])
+        for e in entries
+        if e["matches"] is True and e["validates"] is False
+    ]

@@ -12,7 +12,10 @@ No Ansible import: the emulator tests and benchmarks use it too. Nothing here re
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import ssl
+import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 try:
@@ -37,6 +40,11 @@ except (ImportError, AttributeError):  # pragma: no cover - an older cryptograph
     x509_verification = None
     HAS_X509_VERIFICATION = False
 
+try:  # the CA bundle requests uses by default: certifi is a dependency of requests
+    import certifi
+except ImportError:  # pragma: no cover - default_ca_bundle falls back to OpenSSL's default CA file
+    certifi = None
+
 _BEGIN = "-----BEGIN CERTIFICATE-----"
 _END = "-----END CERTIFICATE-----"
 _CERT_RE = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
@@ -60,6 +68,16 @@ _SIGNATURE_NAMES = {
 
 class CertificateError(ValueError):
     """A certificate or key cannot be used. The message names what and why, never key material."""
+
+
+class IncompleteChainError(CertificateError):
+    """verify_chain: the leaf's issuer is neither a trusted root nor in the chain, so an intermediate is missing.
+    `issuer` is that issuer's distinguished name (RFC 4514): Cloudflare can complete such a chain unless it is sent with
+    bundle_method force."""
+
+    def __init__(self, message: str, issuer: str) -> None:
+        super().__init__(message)
+        self.issuer = issuer
 
 
 def _utc(value: datetime.datetime) -> datetime.datetime:
@@ -447,6 +465,33 @@ def _verification_problem(message: str) -> str:
     return re.sub(r"^validation failed: ", "", message.split(" (encountered processing", 1)[0]).strip()
 
 
+def _outdated_issuer(leaf: Any, candidates: Sequence[Any], moment: datetime.datetime) -> Optional[Any]:
+    """A certificate on the leaf's issuer path that is expired or not yet valid at `moment`, when no valid one has its name."""
+    issuer, seen = leaf.issuer, []
+    while issuer not in seen:
+        seen.append(issuer)
+        named = [c for c in candidates if c.subject == issuer]
+        current = [c for c in named if not is_expired(c, moment) and not is_not_yet_valid(c, moment)]
+        if not current:
+            return named[0] if named else None
+        issuer = current[0].issuer
+    return None
+
+
+# Trust stores by the identity of their roots: a plan verifies thousands of chains against one list of about 150 roots,
+# and building the store is most of a verification's cost. The roots are kept with it, so their ids stay theirs.
+_STORES: Dict[Tuple[int, ...], Tuple[List[Any], Any]] = {}
+
+
+def _store(roots: Sequence[Any]) -> Any:
+    key = tuple(id(root) for root in roots)
+    if key not in _STORES:
+        if len(_STORES) > 8:
+            _STORES.clear()
+        _STORES[key] = (list(roots), x509_verification.Store(list(roots)))
+    return _STORES[key][1]
+
+
 def verify_chain(
     chain_pem: str,
     roots: Sequence[Any],
@@ -495,18 +540,22 @@ def verify_chain(
         raise CertificateError("%s: it expired on %s" % (name, isoformat(not_valid_after(leaf))))
     if is_not_yet_valid(leaf, moment):
         raise CertificateError("%s: it is not valid yet (valid from %s)" % (name, isoformat(not_valid_before(leaf))))
+    # Browsers match the hostname against the SANs only, never the common name (RFC 6125, section 6.4.4).
+    no_san = "%s: it names no DNS hostname in its subject alternative name extension, which browsers require; reissue it with the hostnames as SANs" % name
+    if not subject_alt_names(leaf):
+        raise CertificateError(no_san)
     if hostname:
         uncovered = coverage_problem(subject_alt_names(leaf), hostname)
         if uncovered:
             raise CertificateError("%s: %s" % (name, uncovered))
     probe = hostname.lower().rstrip(".") if hostname else _probe_name(leaf)
-    if not probe or not subject_alt_names(leaf):
-        raise CertificateError("%s: it names no DNS hostname in its subject alternative name extension, which browsers require" % name)
+    if not probe:
+        raise CertificateError(no_san)
     if not roots:
         raise CertificateError("%s: no trusted root certificates to verify it against" % name)
     intermediates = [c for c in certs[1:] if c.issuer != c.subject] + [c for c in complete_from if c not in certs]
     verification = x509_verification
-    builder = verification.PolicyBuilder().store(verification.Store(list(roots))).time(moment)
+    builder = verification.PolicyBuilder().store(_store(roots)).time(moment)
     if relaxed:
         agnostic = verification.Criticality.AGNOSTIC
         ca_policy = (
@@ -525,14 +574,156 @@ def verify_chain(
     except verification.VerificationError as exc:
         problem = _verification_problem(str(exc))
     if "candidates exhausted" in problem:
-        known = {c.subject for c in intermediates} | {r.subject for r in roots}
-        if leaf.issuer not in known:
+        stale = _outdated_issuer(leaf, intermediates + list(roots), moment)
+        if stale is not None:
+            when = (
+                "expired on %s" % isoformat(not_valid_after(stale))
+                if is_expired(stale, moment)
+                else "is not valid before %s" % isoformat(not_valid_before(stale))
+            )
             raise CertificateError(
-                "%s: its issuer (%s) is neither a trusted root nor in the chain; add the intermediate certificates after the leaf"
-                % (name, leaf.issuer.rfc4514_string())
+                "%s: its issuing certificate %s %s; use the current one from the certificate authority" % (name, stale.subject.rfc4514_string(), when)
+            )
+        # A root given in the upload is known too: its chain is complete, only not trusted.
+        known = {c.subject for c in certs[1:]} | {c.subject for c in intermediates} | {r.subject for r in roots}
+        if leaf.issuer not in known:
+            issuer = leaf.issuer.rfc4514_string()
+            raise IncompleteChainError(
+                "%s: its issuer (%s) is neither a trusted root nor in the chain; add the intermediate certificates after the leaf" % (name, issuer), issuer
             )
         raise CertificateError(
             "%s: the chain (issuer %s) does not lead to a trusted root certificate; use a certificate from a trusted certificate authority"
             % (name, leaf.issuer.rfc4514_string())
         )
     raise CertificateError("%s: the chain does not verify: %s" % (name, problem))
+
+
+# -- trust: the roots verify_chain checks against -------------------------------------------------------------------
+
+# The environment variables requests reads for its CA bundle, in its order (requests.Session.merge_environment_settings).
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+# The default bundle parsed once per process: {(path, mtime): roots}. A plan verifies thousands of chains.
+_DEFAULT_ROOTS: Dict[Tuple[str, float], List[Any]] = {}
+
+
+def default_ca_bundle() -> str:
+    """The path of the CA bundle requests uses by default: the file named by REQUESTS_CA_BUNDLE, else by
+    CURL_CA_BUNDLE (an empty variable counts as unset, as requests reads them), else certifi's bundle, else the
+    CA file of the OpenSSL Python is linked with. Raises CertificateError saying what to set when there is none.
+    """
+    for variable in CA_BUNDLE_VARIABLES:
+        path = os.environ.get(variable)
+        if path:
+            if not os.path.isfile(path):
+                raise CertificateError(
+                    "the environment variable %s names %s, which is not a file; set it to a PEM file of trusted CA certificates, or unset it" % (variable, path)
+                )
+            return path
+    path = certifi.where() if certifi is not None else None
+    if path and os.path.isfile(path):
+        return path
+    path = ssl.get_default_verify_paths().cafile  # None when that file does not exist
+    if path and os.path.isfile(path):
+        return path
+    raise CertificateError(
+        "no CA bundle found (no REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, no certifi, no OpenSSL default CA file); "
+        "set REQUESTS_CA_BUNDLE to a PEM file of trusted CA certificates, install certifi, or give ca_path"
+    )
+
+
+def _read_roots(path: str, label: str, skip_invalid: bool = False) -> List[Any]:
+    """Every certificate of the PEM file `path` (empty when it holds none); CertificateError naming `label` when it is
+    unreadable, or when a certificate is not valid unless `skip_invalid`."""
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise CertificateError("%s: cannot read %s (%s); make it readable or name another file" % (label, path, exc.strerror or exc)) from None
+    roots = []
+    with warnings.catch_warnings():
+        # A public bundle holds a few roots older than RFC 5280 (a negative serial number): they load with a warning
+        # now, and fail in a later cryptography; either way they are not the user's to fix.
+        if skip_invalid:
+            warnings.simplefilter("ignore")
+        for index, block in enumerate(split_pem(text)):
+            try:
+                roots.append(x509.load_pem_x509_certificate(block.encode("ascii")))
+            except ValueError:
+                if not skip_invalid:
+                    raise CertificateError("%s: certificate %d of %s is not a valid PEM certificate; remove or replace it" % (label, index + 1, path)) from None
+    return roots
+
+
+def load_trust(ca_path: Optional[str] = None) -> Tuple[List[Any], bool]:
+    """The trusted roots and whether verify_chain may take them `relaxed`.
+
+    With `ca_path` (a PEM file, or a directory whose regular files are read in name order, those holding no PEM
+    certificate skipped): its certificates, relaxed True, since a private CA may omit the key identifiers the
+    web-PKI profile requires. Without it: the certificates of default_ca_bundle(), relaxed False (public CAs
+    follow the web-PKI profile); that parse is kept per path and modification time for the life of the process.
+    Raises CertificateError naming ca_path when it is missing, unreadable or holds no certificate.
+    """
+    if not HAS_CRYPTOGRAPHY:
+        raise CertificateError("the Python library cryptography is required: %s" % CRYPTOGRAPHY_IMPORT_ERROR)
+    hint = "give a PEM file, or a directory of PEM files, of the certificate authorities to trust"
+    if ca_path is None:
+        bundle = default_ca_bundle()
+        key = (bundle, os.path.getmtime(bundle))
+        roots = _DEFAULT_ROOTS.get(key)
+        if roots is None:
+            roots = _read_roots(bundle, "the default CA bundle", skip_invalid=True)
+            if not roots:
+                raise CertificateError(
+                    "the default CA bundle %s holds no PEM certificate; set REQUESTS_CA_BUNDLE to a PEM file of CA certificates, or give ca_path" % bundle
+                )
+            _DEFAULT_ROOTS.clear()  # only the bundle in use is kept
+            _DEFAULT_ROOTS[key] = roots
+        return list(roots), False
+    label = "ca_path %s" % ca_path
+    if os.path.isdir(ca_path):
+        try:
+            names = sorted(os.listdir(ca_path))
+        except OSError as exc:
+            raise CertificateError("%s: cannot list the directory (%s); %s" % (label, exc.strerror or exc, hint)) from None
+        roots = [cert for name in names if os.path.isfile(os.path.join(ca_path, name)) for cert in _read_roots(os.path.join(ca_path, name), label)]
+    elif os.path.isfile(ca_path):
+        roots = _read_roots(ca_path, label)
+    else:
+        raise CertificateError("%s is neither a file nor a directory; %s" % (label, hint))
+    if not roots:
+        raise CertificateError("%s holds no PEM certificate; %s" % (label, hint))
+    return roots, True
+
+
+# Names of the extended key usages, as certificate tools print them (RFC 5280, section 4.2.1.12).
+_EKU_NAMES = {
+    "1.3.6.1.5.5.7.3.1": "serverAuth",
+    "1.3.6.1.5.5.7.3.2": "clientAuth",
+    "1.3.6.1.5.5.7.3.3": "codeSigning",
+    "1.3.6.1.5.5.7.3.4": "emailProtection",
+    "1.3.6.1.5.5.7.3.8": "timeStamping",
+    "1.3.6.1.5.5.7.3.9": "OCSPSigning",
+    "2.5.29.37.0": "anyExtendedKeyUsage",
+}
+# A TLS server checks a client certificate's extended key usage, when it has one, for one of these (RFC 5280, 4.2.1.12).
+_CLIENT_EKUS = ("1.3.6.1.5.5.7.3.2", "2.5.29.37.0")
+
+
+def client_certificate_problems(cert: Any) -> List[str]:
+    """Why `cert` cannot be a per-hostname authenticated origin pull client certificate; empty when it can.
+
+    A CA certificate is not a client certificate. An extended key usage extension, when present, must allow
+    clientAuth (or anyExtendedKeyUsage): a TLS server refuses a client certificate whose usages exclude it.
+    A certificate without that extension may be used for any purpose.
+    """
+    problems = []
+    if _is_ca(cert):
+        problems.append("it is a CA certificate (basic constraints CA=true); use a client certificate that CA issued instead")
+    try:
+        usages = [oid.dotted_string for oid in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
+    except x509.ExtensionNotFound:
+        usages = []
+    if usages and not any(oid in _CLIENT_EKUS for oid in usages):
+        allowed = ", ".join(_EKU_NAMES.get(oid, oid) for oid in usages)
+        problems.append("its extended key usage does not allow client authentication (it allows %s); issue it with the clientAuth extended key usage" % allowed)
+    return problems

@@ -24,6 +24,10 @@ description:
     RV(edge_certs[].key_type_selected=false).
   - With O(expect) or O(targets_file), each entry expected gets RV(edge_certs[].matches), and the task fails naming every
     hostname and key type that serves something else (or nothing).
+  - >-
+    With O(targets_file) the chain must validate too (RV(edge_certs[].validates)): an entry that serves its new certificate
+    over an untrusted chain fails the task, is counted in RV(untrusted), and is named as
+    C(<hostname> (<key type>\): the edge serves an untrusted chain: <validation_error>).
   - For thousands of hostnames, O(dest) writes every entry to a file and the result keeps RV(summary) and a few entries
     that do not match, so what Ansible holds stays small.
   - Makes no Cloudflare API call and takes no credentials, so it is not in the action group C(certops.cloudflare.all);
@@ -44,6 +48,8 @@ options:
         probed per key type of its new certificates, expecting one of its new certificates (as O(expect) with a list
         per key type does). O(key_types) and O(expect) do not go with it.
       - A file without a C(switched) list fails the task before any connection, naming this option.
+      - An entry that serves one of its new certificates whose chain does not validate (against O(ca_path) or the
+        default bundle) fails too, since browsers refuse it and waiting does not change the chain. RV(untrusted) counts them.
       - The role C(certops.cloudflare.cert_rotation) works so, keeping the list of hostnames out of Ansible's variables.
     type: path
     version_added: 0.1.0
@@ -52,8 +58,9 @@ options:
       - Write every entry to this file as JSON, an object whose C(edge_certs) lists them, mode C(0600), replaced whole
         (written to a temporary file next to it, then renamed). Written also when the task fails because an entry does
         not match.
-      - The result's RV(edge_certs) and RV(mismatches) then hold only the first 20 entries that do not match or got no
-        certificate, and the failure message names the first 20; RV(summary) counts them all.
+      - The result's RV(edge_certs) and RV(mismatches) then hold only the first 20 entries that do not match, got no
+        certificate or serve an untrusted chain (O(targets_file)), and the failure message names the first 20; RV(summary)
+        and RV(untrusted) count them all.
       - Its directory must exist; the task fails before any connection when it cannot be written.
       - Written in check mode too, since a probe only reads what the edge serves.
     type: path
@@ -79,7 +86,9 @@ options:
     description:
       - A PEM file, or a directory of PEM files, holding the certificate authorities that
         RV(edge_certs[].validates) is checked against.
-      - By default the system's trust store, as OpenSSL finds it where the module runs.
+      - It replaces the default, the CA bundle C(requests) uses where the module runs - the file named by the
+        environment variable E(REQUESTS_CA_BUNDLE), else by E(CURL_CA_BUNDLE), else the bundle of the Python package
+        C(certifi), else OpenSSL's default CA file. The task fails before any connection when none of them exists.
     type: path
   expect:
     description:
@@ -105,8 +114,11 @@ notes:
   - Runs where the task runs; delegate to the controller (C(delegate_to=localhost)) to probe from there.
   - The chain as served comes from the TLS 1.2 handshake, where it travels in clear. From a TLS 1.3-only server, Python
     before 3.13 gives the leaf alone.
-  - Validation is OpenSSL's, as Python's C(ssl) does it for HTTPS clients, host name check included.
-  - A certificate that does not validate is still read and reported, with RV(edge_certs[].validates=false) and the reason.
+  - Validation is OpenSSL's, as Python's C(ssl) does it for HTTPS clients, host name check included. Without O(ca_path)
+    it trusts what C(requests) trusts where the module runs; the system store only through E(REQUESTS_CA_BUNDLE) or
+    E(CURL_CA_BUNDLE), or when C(certifi) is missing.
+  - A certificate that does not validate is still read and reported, with RV(edge_certs[].validates=false) and the reason;
+    with O(targets_file) it also fails the task when it is the certificate expected.
 requirements:
   - cryptography
 seealso:
@@ -150,7 +162,8 @@ EXAMPLES = r"""
     targets_file: /run/rotation/applied-hostnames.json   # what custom_hostname_cert's dest wrote
     dest: /run/rotation/edge-certs.json
   register: edge
-  until: edge is not failed
+  # Retry while an entry serves something else; an untrusted chain of the new certificate does not change by waiting.
+  until: edge is not failed or ((edge.untrusted | default(0)) > 0 and edge.summary.matched == edge.summary.total)
   retries: 24
   delay: 5
 
@@ -173,7 +186,8 @@ edge_certs:
     - One entry per hostname and key type, in the order of O(hostnames), then O(key_types). Never holds PEM or keys.
     - With O(targets_file), in the order of the file's C(switched), each hostname with the key types of its new certificates.
     - The certificate facts are V(null) when the handshake failed (RV(edge_certs[].error)).
-    - With O(dest), only the first 20 entries that do not match or got no certificate; the file holds every entry.
+    - With O(dest), only the first 20 entries that do not match, got no certificate or serve an untrusted chain; the file
+      holds every entry.
   returned: always
   type: list
   elements: dict
@@ -256,7 +270,10 @@ edge_certs:
       sample: [{"subject": "CN=app.customer.com", "issuer_dn": "CN=E6,O=Let's Encrypt,C=US", "fingerprint_sha256": "5d3a...",
                 "serial_number": "6116...", "not_after": "2027-01-30T08:00:00Z"}]
     validates:
-      description: Whether the chain validates for the hostname against O(ca_path) (or the system store); V(null) without a handshake.
+      description:
+        - Whether the chain validates for the hostname against O(ca_path), or without it against the CA bundle
+          C(requests) uses (E(REQUESTS_CA_BUNDLE), else E(CURL_CA_BUNDLE), else C(certifi)'s); V(null) without a handshake.
+        - With O(targets_file), V(false) for an entry that serves its new certificate fails the task (RV(untrusted)).
       type: bool
       sample: true
     validation_error:
@@ -274,11 +291,23 @@ edge_certs:
 mismatches:
   description:
     - One line per entry that does not serve what O(expect) or O(targets_file) names (the task then fails).
+    - With O(targets_file), then one line per entry that serves it over an untrusted chain (RV(untrusted)).
     - With O(dest), the first 20 lines; RV(summary) counts them all.
   returned: always
   type: list
   elements: str
-  sample: ["app.customer.com (rsa): served 0a1b..., expected 5d3a..."]
+  sample: ["app.customer.com (rsa): served 0a1b..., expected 5d3a...",
+           "shop.customer.com (ecdsa): the edge serves an untrusted chain: unable to get local issuer certificate"]
+untrusted:
+  description:
+    - With O(targets_file), the number of entries that serve their new certificate over a chain that does not validate
+      (RV(edge_certs[].validates=false)); each fails the task. Such entries count in RV(summary.matched) too.
+    - Waiting does not change a chain, so a retry loop may stop when RV(summary.matched) equals RV(summary.total) and this
+      is above zero.
+  returned: with O(targets_file), once the inputs are checked
+  type: int
+  version_added: 0.1.0
+  sample: 0
 dest:
   description: The file every entry was written to.
   returned: when O(dest) is set
@@ -298,7 +327,7 @@ summary:
       description: Every entry, hostname and key type.
       type: int
     matched:
-      description: Entries with RV(edge_certs[].matches=true).
+      description: Entries with RV(edge_certs[].matches=true), whether their chain validates or not.
       type: int
     mismatched:
       description: Entries that served a certificate other than the one expected.
@@ -314,7 +343,14 @@ from typing import Any, Dict, List, Sequence, Tuple
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, check_inputs
-from ansible_collections.certops.cloudflare.plugins.module_utils._edge import CaStoreError, Contexts, apply_expect, normalize_expect, probe_all
+from ansible_collections.certops.cloudflare.plugins.module_utils._edge import (
+    CaStoreError,
+    Contexts,
+    apply_expect,
+    normalize_expect,
+    probe_all,
+    untrusted_chains,
+)
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, KEY_TYPES, normalize_fingerprint
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import check_dest_dir, read_json_file, write_json_file
@@ -450,21 +486,28 @@ def main() -> None:
     targets: List[Dict[str, Any]] = [{"hostname": h, "address": p["address"] or h, "port": p["port"]} for h in hostnames]
     entries = probe_each(targets, key_types, contexts, p["timeout"], p["workers"])
     mismatches = apply_expect(entries, expected)
-    result: Dict[str, Any] = dict(changed=False, edge_certs=entries, mismatches=mismatches, summary=summarize(entries))
+    # After a rotation (targets_file) the expected certificate must also validate: a browser refuses an untrusted chain.
+    untrusted = untrusted_chains(entries) if p["targets_file"] else []
+    failures = mismatches + untrusted
+    result: Dict[str, Any] = dict(changed=False, edge_certs=entries, mismatches=failures, summary=summarize(entries))
+    if p["targets_file"]:
+        result["untrusted"] = len(untrusted)
     result["invocation"] = {"module_args": echoed_args(p)}
-    named, more = mismatches, ""
+    named, more = failures, ""
     if p["dest"] is not None:
-        # Every entry to the file (written in check mode too: probes are reads); the result keeps a few that do not match.
+        # Every entry to the file (written in check mode too: probes are reads); the result keeps a few that fail.
         try:
             write_json_file(p["dest"], {"edge_certs": entries}, "dest")
         except InputError as exc:
-            module.fail_json(msg=str(exc), summary=result["summary"], invocation=result["invocation"])
-        named = mismatches[:KEPT]
-        more = "; and %d more (see %s)" % (len(mismatches) - KEPT, p["dest"]) if len(mismatches) > KEPT else ""
-        result.update(dest=p["dest"], mismatches=named, edge_certs=[e for e in entries if e["error"] or e["matches"] is False][:KEPT])
-    if mismatches:
-        msg = "The edge does not serve the expected certificate for %d of %d entries: %s%s" % (len(mismatches), len(entries), "; ".join(named), more)
-        module.fail_json(msg=msg, **result)
+            module.fail_json(msg=str(exc), **{k: v for k, v in result.items() if k in ("summary", "untrusted", "invocation")})
+        named = failures[:KEPT]
+        more = "; and %d more (see %s)" % (len(failures) - KEPT, p["dest"]) if len(failures) > KEPT else ""
+        kept = [e for e in entries if e["error"] or e["matches"] is False or (p["targets_file"] and e["matches"] is True and e["validates"] is False)]
+        result.update(dest=p["dest"], mismatches=named, edge_certs=kept[:KEPT])
+    if failures:
+        heads = ["does not serve the expected certificate for %d of %d entries" % (len(mismatches), len(entries))] if mismatches else []
+        heads += ["serves the expected certificate over an untrusted chain for %d of %d entries" % (len(untrusted), len(entries))] if untrusted else []
+        module.fail_json(msg="The edge %s: %s%s" % (" and ".join(heads), "; ".join(named), more), **result)
     module.exit_json(**result)
 
 

@@ -174,14 +174,20 @@ def make_leaf(
     days: float = 90,
     not_before_days: float = -1,
     key: Any = None,
+    sans: Optional[Sequence[str]] = None,
+    usages: Sequence[Any] = (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH),
 ) -> Issued:
-    """A server certificate for `hosts` (SANs; the first is also the common name) signed by `ca`."""
+    """A server certificate for `hosts` (SANs; the first is also the common name) signed by `ca`.
+
+    `sans` replaces the SANs (an empty list: no subjectAltName extension, the common name only); `usages` are its
+    extended key usages."""
     key = key or new_key(key_type)
-    extensions = [
-        (x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), False),
+    names = list(hosts if sans is None else sans)
+    extensions = [(x509.SubjectAlternativeName([x509.DNSName(h) for h in names]), False)] if names else []
+    extensions += [
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (_key_usage(False, isinstance(key, rsa.RSAPrivateKey)), True),
-        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), False),
+        (x509.ExtendedKeyUsage(list(usages)), False),
     ] + _key_ids(key, ca)
     cert = _build(_name(hosts[0], None), key, ca, days, not_before_days, extensions)
     return Issued(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=_pem(cert) + ca.chain_pem, cert=cert, key=key)

@@ -183,17 +183,19 @@ def untrusted(scenario_emulator, ca, tmp_path_factory):
     other = tmp_path_factory.mktemp("other-ca") / "other.pem"
     other.write_text(make_ca("Someone Else").cert_pem)
     entries = {}
-    for store, ca_path in (("another_ca", str(other)), ("the_system_store", None)):
+    for store, ca_path in (("another_ca", str(other)), ("the_default_bundle", None)):
         args = probe_args(emu, [HOST], key_types=["ecdsa"], **({"ca_path": ca_path} if ca_path else {}))
-        entries[store] = ansible.run_module("edge_cert_info", args).result["edge_certs"][0]
+        entries[store] = ansible.run_module("edge_cert_info", args, env=NO_BUNDLE_VARIABLES).result["edge_certs"][0]
     return SimpleNamespace(issued=issued, entries=entries)
 
 
-STORES = ["another_ca", "the_system_store"]
+STORES = ["another_ca", "the_default_bundle"]
+# Unset in the playbook's environment: without ca_path the probe then trusts certifi's bundle, as requests does.
+NO_BUNDLE_VARIABLES = {"REQUESTS_CA_BUNDLE": None, "CURL_CA_BUNDLE": None}
 
 
-class TestValidationAgainstCaPathAndTheSystemStore:
-    """A certificate of the tests' CA; a probe with ca_path naming another CA, then one with the system store."""
+class TestValidationAgainstCaPathAndTheDefaultBundle:
+    """A certificate of the tests' CA; a probe with ca_path naming another CA, then one with the default bundle (certifi's)."""
 
     @pytest.mark.parametrize("store", STORES)
     def test_the_certificate_does_not_validate(self, untrusted, store):
@@ -366,11 +368,12 @@ def file_args(emu, path: str, **extra: Any) -> Dict[str, Any]:
     return dict({"targets_file": path, "address": "127.0.0.1", "port": emu.edge_port}, **extra)
 
 
-def test_targets_file_probes_each_switched_hostname_for_the_key_types_of_its_new_certificates(ansible, edge, ca, rsa_key, tmp_path):
+def test_targets_file_probes_each_switched_hostname_for_the_key_types_of_its_new_certificates(ansible, edge, ca, rsa_key, ca_file, tmp_path):
     rsa, ecdsa, single = make_leaf(ca, [HOST], key_type="rsa", key=rsa_key), make_leaf(ca, [HOST]), make_leaf(ca, ["one.example.com"])
     with_certs(edge, HOST, rsa, ecdsa)
     with_certs(edge, "one.example.com", single)
-    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(HOST, rsa, ecdsa), switched("one.example.com", single)])))
+    path = targets(tmp_path, [switched(HOST, rsa, ecdsa), switched("one.example.com", single)])
+    run = ansible.run_module("edge_cert_info", file_args(edge, path, ca_path=ca_file))
     assert not run.failed, run.output
     assert not run.changed, run.output
     probed = [(e["hostname"], e["requested_key_type"], e["fingerprint_sha256"], e["matches"]) for e in run.result["edge_certs"]]
@@ -380,19 +383,70 @@ def test_targets_file_probes_each_switched_hostname_for_the_key_types_of_its_new
         ("one.example.com", "ecdsa", single.fingerprint_sha256, True),  # its new certificate is ECDSA only: no RSA handshake
     ]
     assert run.result["summary"] == {"total": 3, "matched": 3, "mismatched": 0, "errors": 0}
-    assert run.result["mismatches"] == []
+    assert (run.result["mismatches"], run.result["untrusted"]) == ([], 0)
 
 
-def test_targets_file_fails_naming_a_hostname_that_still_serves_its_old_certificate(ansible, edge, ca, tmp_path):
+def test_targets_file_fails_naming_a_hostname_that_still_serves_its_old_certificate(ansible, edge, ca, ca_file, tmp_path):
     old, new, fine = make_leaf(ca, ["stale.example.com"]), make_leaf(ca, ["stale.example.com"]), make_leaf(ca, ["good.example.com"])
     with_certs(edge, "stale.example.com", old)
     with_certs(edge, "good.example.com", fine)
     path = targets(tmp_path, [switched("good.example.com", fine), switched("stale.example.com", new)])
-    run = ansible.run_module("edge_cert_info", file_args(edge, path))
+    run = ansible.run_module("edge_cert_info", file_args(edge, path, ca_path=ca_file))
     assert run.failed
     assert "for 1 of 2 entries: stale.example.com (ecdsa): served %s, expected %s" % (old.fingerprint_sha256, new.fingerprint_sha256) in run.msg
     assert "good.example.com" not in run.msg
     assert run.result["summary"] == {"total": 2, "matched": 1, "mismatched": 1, "errors": 0}
+
+
+@pytest.fixture(scope="module")
+def untrusted_after_rotation(scenario_emulator, ca, tmp_path_factory):
+    """Seeded as if a rotation had switched them (seeds skip the emulator's upload check): good.example.com serves a
+    certificate of the tests' CA, app.example.com one of a CA no trust store holds. A targets_file probe of both with
+    ca_path naming the tests' CA and dest; then one of good.example.com without ca_path, REQUESTS_CA_BUNDLE naming the tests' CA."""
+    emu, ansible = edge_scenario(scenario_emulator)
+    good, rogue = make_leaf(ca, ["good.example.com"]), make_leaf(make_ca("Untrusted Tests CA", trusted=False), [HOST])
+    with_certs(emu, "good.example.com", good)
+    with_certs(emu, HOST, rogue)
+    work = tmp_path_factory.mktemp("untrusted")
+    (work / "ca.pem").write_text(ca.cert_pem)
+    both = targets(work, [switched("good.example.com", good), switched(HOST, rogue)])
+    probe = ansible.run_module("edge_cert_info", file_args(emu, both, ca_path=str(work / "ca.pem"), dest=str(work / "edge-certs.json")))
+    (work / "good").mkdir()
+    only_good = targets(work / "good", [switched("good.example.com", good)])
+    bundle_env = dict(NO_BUNDLE_VARIABLES, REQUESTS_CA_BUNDLE=str(work / "ca.pem"))
+    by_bundle = ansible.run_module("edge_cert_info", file_args(emu, only_good), env=bundle_env)
+    return SimpleNamespace(probe=probe, by_bundle=by_bundle)
+
+
+class TestAfterARotationAnUntrustedChainFailsTheProbe:
+    """The expected certificate served over a chain that does not validate fails a targets_file probe; the CA bundle
+    REQUESTS_CA_BUNDLE names is what validates without ca_path."""
+
+    def test_the_probe_fails(self, untrusted_after_rotation):
+        assert untrusted_after_rotation.probe.failed, untrusted_after_rotation.probe.output
+
+    def test_the_message_names_the_hostname_and_key_type_with_an_untrusted_chain(self, untrusted_after_rotation):
+        assert "app.example.com (ecdsa): the edge serves an untrusted chain: " in untrusted_after_rotation.probe.msg
+
+    def test_the_message_does_not_name_the_trusted_hostname(self, untrusted_after_rotation):
+        assert "good.example.com" not in untrusted_after_rotation.probe.msg
+
+    def test_untrusted_counts_one_entry(self, untrusted_after_rotation):
+        assert untrusted_after_rotation.probe.result["untrusted"] == 1
+
+    def test_with_dest_the_result_keeps_the_untrusted_entry_only(self, untrusted_after_rotation):
+        assert [e["hostname"] for e in untrusted_after_rotation.probe.result["edge_certs"]] == [HOST]
+
+    def test_both_entries_serve_the_expected_certificate(self, untrusted_after_rotation):
+        assert untrusted_after_rotation.probe.result["summary"] == {"total": 2, "matched": 2, "mismatched": 0, "errors": 0}
+
+    def test_without_ca_path_the_bundle_requests_ca_bundle_names_validates(self, untrusted_after_rotation):
+        by_bundle = untrusted_after_rotation.by_bundle
+        assert [e["validates"] for e in by_bundle.result["edge_certs"]] == [True], by_bundle.output
+
+    def test_without_ca_path_a_trusted_chain_passes(self, untrusted_after_rotation):
+        by_bundle = untrusted_after_rotation.by_bundle
+        assert (by_bundle.failed, by_bundle.result["untrusted"]) == (False, 0), by_bundle.output
 
 
 @pytest.mark.parametrize(
@@ -436,12 +490,13 @@ def test_exactly_one_of_hostnames_and_targets_file(ansible, emulator, args, mess
     assert message in run.msg
 
 
-def test_dest_holds_every_entry_and_the_result_only_counts(ansible, edge, ca, tmp_path):
+def test_dest_holds_every_entry_and_the_result_only_counts(ansible, edge, ca, ca_file, tmp_path):
     issued = {h: make_leaf(ca, [h]) for h in ("a.example.com", "b.example.com")}
     for hostname, leaf in issued.items():
         with_certs(edge, hostname, leaf)
     dest = tmp_path / "edge-certs.json"
-    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(h, i) for h, i in issued.items()]), dest=str(dest)))
+    path = targets(tmp_path, [switched(h, i) for h, i in issued.items()])
+    run = ansible.run_module("edge_cert_info", file_args(edge, path, dest=str(dest), ca_path=ca_file))
     assert not run.failed, run.output
     assert not run.changed, run.output
     assert {k: run.result[k] for k in ("edge_certs", "mismatches", "dest")} == {"edge_certs": [], "mismatches": [], "dest": str(dest)}
@@ -480,11 +535,11 @@ def test_dest_failure_names_the_first_20_mismatches_and_how_many_more(ansible, e
     assert [e["matches"] for e in json.loads(dest.read_text())["edge_certs"]] == [False] * 25  # the file holds them all
 
 
-def test_dest_is_written_in_check_mode_too(ansible, edge, ca, tmp_path):
+def test_dest_is_written_in_check_mode_too(ansible, edge, ca, ca_file, tmp_path):
     issued = make_leaf(ca, [HOST])
     with_certs(edge, HOST, issued)
     dest = tmp_path / "edge-certs.json"
-    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(HOST, issued)]), dest=str(dest)), check=True)
+    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(HOST, issued)]), dest=str(dest), ca_path=ca_file), check=True)
     assert not run.failed, run.output
     assert not run.changed, run.output
     assert run.result["summary"]["matched"] == 1

@@ -1,14 +1,19 @@
-"""_edge's pure parts: the TLS 1.2 Certificate message and expectations."""
+"""_edge's pure parts: the TLS 1.2 Certificate message, expectations, untrusted chains, and what a context trusts."""
 
 from __future__ import annotations
+
+import ssl
 
 import pytest
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._edge import (
+    CaStoreError,
     apply_expect,
     blank_entry,
+    load_trust,
     normalize_expect,
     tls12_chain,
+    untrusted_chains,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_hostname
 
@@ -80,3 +85,67 @@ def test_apply_expect_names_each_entry_that_differs():
         "app.example.com (rsa): served %s, expected %s or %s" % (FP_OLD, FP_NEW, FP_RSA),
         "gone.example.com (ecdsa): TLS handshake failed: X, expected %s" % FP_NEW,
     ]
+
+
+def probed(hostname, matches, validates, error=None):
+    """An entry as probe and apply_expect leave it: `matches` None when nothing was expected of it."""
+    found = entry(FP_NEW if not error else None, hostname=hostname, error=error)
+    found.update(matches=matches, validates=validates, validation_error=None if validates is not False else "unable to get local issuer certificate")
+    return found
+
+
+def test_untrusted_chains_names_each_expected_certificate_served_over_a_chain_that_does_not_validate():
+    entries = [
+        probed("good.example.com", True, True),
+        probed("untrusted.example.com", True, False),
+        probed("stale.example.com", False, False),  # a mismatch, which apply_expect names
+        probed("down.example.com", False, None, error="timed out"),
+    ]
+    assert untrusted_chains(entries) == ["untrusted.example.com (ecdsa): the edge serves an untrusted chain: unable to get local issuer certificate"]
+
+
+def test_untrusted_chains_ignores_entries_nothing_was_expected_of():
+    assert untrusted_chains([probed("app.example.com", None, False)]) == []
+
+
+# -- trust: ca_path, else the CA bundle requests uses ------------------------------------------------------------------
+
+
+@pytest.fixture
+def test_ca(tmp_path):
+    from emulator.testcerts import make_ca
+
+    ca = make_ca("Edge Unit CA", trusted=False)
+    path = tmp_path / "edge-unit-ca.pem"
+    path.write_text(ca.cert_pem)
+    return ca, str(path)
+
+
+def subjects(context):
+    return [dict(item[0] for item in cert["subject"]).get("commonName") for cert in context.get_ca_certs()]
+
+
+def test_without_ca_path_the_context_trusts_the_file_requests_ca_bundle_names(monkeypatch, test_ca):
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", test_ca[1])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    load_trust(context, None)
+    assert subjects(context) == ["Edge Unit CA"]
+
+
+def test_with_ca_path_the_context_trusts_only_it(monkeypatch, test_ca, tmp_path):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "not-read.pem"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    load_trust(context, test_ca[1])
+    assert subjects(context) == ["Edge Unit CA"]
+
+
+def test_a_default_bundle_variable_naming_no_file_is_a_ca_store_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "gone.pem"))
+    with pytest.raises(CaStoreError, match="REQUESTS_CA_BUNDLE names .*gone.pem, which is not a file"):
+        load_trust(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), None)
+
+
+def test_a_missing_ca_path_is_a_ca_store_error_naming_it(tmp_path):
+    with pytest.raises(CaStoreError, match="ca_path .*missing.pem is neither a file nor a directory"):
+        load_trust(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), str(tmp_path / "missing.pem"))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import os
+import re
+import types
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ansible_collections.certops.cloudflare.plugins.module_utils import _pem
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
@@ -302,6 +305,13 @@ def test_verify_chain_refuses_a_missing_intermediate(pki):
         _pem.verify_chain(leaf.cert_pem, [root.cert])
 
 
+def test_a_missing_intermediate_is_an_incomplete_chain_error_naming_the_issuer(pki):
+    root, _intermediate, leaf = pki
+    with pytest.raises(_pem.IncompleteChainError) as info:
+        _pem.verify_chain(leaf.cert_pem, [root.cert])
+    assert info.value.issuer == "CN=Verify Intermediate"
+
+
 def test_verify_chain_completes_a_missing_intermediate_from_complete_from(pki):
     root, intermediate, leaf = pki
     chain = _pem.verify_chain(leaf.cert_pem, [root.cert], complete_from=[intermediate.cert])
@@ -395,3 +405,183 @@ def test_verify_chain_names_the_upgrade_when_cryptography_is_too_old(monkeypatch
     monkeypatch.setattr(_pem, "HAS_X509_VERIFICATION", False)
     with pytest.raises(CertificateError, match="cryptography 45 or later"):
         _pem.verify_chain(leaf.chain_pem, [root.cert])
+
+
+def test_verify_chain_refuses_a_chain_in_reverse_order_saying_to_put_the_leaf_first(pki):
+    root, intermediate, leaf = pki
+    with pytest.raises(CertificateError, match="is a CA certificate, not a server certificate; put the server certificate first"):
+        _pem.verify_chain(intermediate.cert_pem + leaf.cert_pem, [root.cert])
+
+
+def test_verify_chain_refuses_a_leaf_with_a_common_name_and_no_subject_alternative_name(ca):
+    ca_key, ca_name, ca_cert = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    cn_only = _mint(_name("cn.example.com"), ca_name, key, ca_key)
+    with pytest.raises(CertificateError, match="names no DNS hostname in its subject alternative name extension"):
+        _pem.verify_chain(pem(cn_only), [ca_cert], hostname="cn.example.com")
+
+
+def test_verify_chain_refuses_an_expired_intermediate_naming_it(pki):
+    from emulator.testcerts import make_ca, make_leaf
+
+    root = pki[0]
+    expired = make_ca("Expired Intermediate", parent=root, days=-1, trusted=False)
+    leaf = make_leaf(expired, ["shop.example.com"])
+    with pytest.raises(CertificateError, match="issuing certificate CN=Expired Intermediate expired on"):
+        _pem.verify_chain(leaf.cert_pem + expired.cert_pem, [root.cert])
+
+
+# -- client_certificate_problems: per-hostname authenticated origin pull client certificates ------------------------
+
+
+def _client_cert(ca, usages=None, is_ca=False):
+    """A certificate the `ca` fixture issued, with the extended key usages `usages` (None: no such extension)."""
+    ca_key, ca_name = ca[:2]
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name("origin-pull.example.com"))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - datetime.timedelta(days=1))
+        .not_valid_after(NOW + datetime.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+    )
+    if usages is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+@pytest.mark.parametrize(
+    "usages",
+    [[ExtendedKeyUsageOID.CLIENT_AUTH], [ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE], None],
+    ids=["clientAuth only", "anyExtendedKeyUsage", "no extended key usage"],
+)
+def test_a_client_certificate_whose_usages_allow_client_authentication_has_no_problem(ca, usages):
+    assert _pem.client_certificate_problems(_client_cert(ca, usages)) == []
+
+
+def test_a_server_only_certificate_is_no_client_certificate(ca):
+    problems = _pem.client_certificate_problems(_client_cert(ca, [ExtendedKeyUsageOID.SERVER_AUTH]))
+    assert problems == ["its extended key usage does not allow client authentication (it allows serverAuth); issue it with the clientAuth extended key usage"]
+
+
+def test_a_ca_certificate_is_no_client_certificate(ca):
+    problems = _pem.client_certificate_problems(_client_cert(ca, is_ca=True))
+    assert problems == ["it is a CA certificate (basic constraints CA=true); use a client certificate that CA issued instead"]
+
+
+# -- load_trust and default_ca_bundle: the roots verify_chain is given ----------------------------------------------
+
+
+@pytest.fixture
+def no_bundle_variables(monkeypatch):
+    """Neither REQUESTS_CA_BUNDLE nor CURL_CA_BUNDLE set, whatever the environment running the tests sets."""
+    for variable in _pem.CA_BUNDLE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    return monkeypatch
+
+
+def test_load_trust_with_a_file_gives_its_certificates_relaxed(pki, tmp_path):
+    root, intermediate, _leaf = pki
+    path = tmp_path / "cas.pem"
+    path.write_text(root.cert_pem + intermediate.cert_pem)
+    assert _pem.load_trust(str(path)) == ([root.cert, intermediate.cert], True)
+
+
+def test_load_trust_with_a_directory_reads_its_pem_files_in_name_order_and_skips_others(pki, private_pki, tmp_path):
+    (tmp_path / "b-private.pem").write_text(pem(private_pki[0]))
+    (tmp_path / "a-public.crt").write_text(pki[0].cert_pem)
+    (tmp_path / "README").write_text("CA certificates, one per file\n")
+    assert _pem.load_trust(str(tmp_path)) == ([pki[0].cert, private_pki[0]], True)
+
+
+def test_load_trust_names_a_missing_ca_path(tmp_path):
+    missing = str(tmp_path / "missing.pem")
+    with pytest.raises(CertificateError, match="ca_path %s is neither a file nor a directory" % re.escape(missing)):
+        _pem.load_trust(missing)
+
+
+def test_load_trust_refuses_a_file_holding_no_certificate(tmp_path):
+    path = tmp_path / "empty.pem"
+    path.write_text("no certificate here\n")
+    with pytest.raises(CertificateError, match="ca_path %s holds no PEM certificate" % re.escape(str(path))):
+        _pem.load_trust(str(path))
+
+
+def test_load_trust_without_ca_path_reads_requests_ca_bundle_strict(no_bundle_variables, pki, tmp_path):
+    path = tmp_path / "bundle.pem"
+    path.write_text(pki[0].cert_pem)
+    no_bundle_variables.setenv("REQUESTS_CA_BUNDLE", str(path))
+    assert _pem.load_trust() == ([pki[0].cert], False)
+
+
+BROKEN_BLOCK = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+
+
+def test_load_trust_skips_a_certificate_of_the_default_bundle_it_cannot_parse(no_bundle_variables, pki, tmp_path):
+    path = tmp_path / "bundle.pem"
+    path.write_text(BROKEN_BLOCK + pki[0].cert_pem)
+    no_bundle_variables.setenv("REQUESTS_CA_BUNDLE", str(path))
+    assert _pem.load_trust()[0] == [pki[0].cert]
+
+
+def test_load_trust_names_a_certificate_of_ca_path_it_cannot_parse(pki, tmp_path):
+    path = tmp_path / "cas.pem"
+    path.write_text(pki[0].cert_pem + BROKEN_BLOCK)
+    with pytest.raises(CertificateError, match="ca_path .*: certificate 2 of .*cas.pem is not a valid PEM certificate"):
+        _pem.load_trust(str(path))
+
+
+def test_default_ca_bundle_takes_curl_ca_bundle_when_requests_ca_bundle_is_unset(no_bundle_variables, tmp_path):
+    path = tmp_path / "curl.pem"
+    path.write_text("")
+    no_bundle_variables.setenv("CURL_CA_BUNDLE", str(path))
+    assert _pem.default_ca_bundle() == str(path)
+
+
+def test_default_ca_bundle_names_a_variable_naming_no_file(no_bundle_variables, tmp_path):
+    no_bundle_variables.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "gone.pem"))
+    with pytest.raises(CertificateError, match="the environment variable REQUESTS_CA_BUNDLE names .*gone.pem, which is not a file"):
+        _pem.default_ca_bundle()
+
+
+def test_default_ca_bundle_is_certifis_when_no_variable_is_set(no_bundle_variables):
+    certifi = pytest.importorskip("certifi")
+    assert _pem.default_ca_bundle() == certifi.where()
+
+
+def test_load_trust_without_anything_set_gives_certifis_roots_strict(no_bundle_variables):
+    pytest.importorskip("certifi")
+    roots, relaxed = _pem.load_trust()
+    assert (len(roots) > 0, relaxed) == (True, False)
+
+
+def test_default_ca_bundle_without_certifi_or_openssl_file_says_what_to_set(no_bundle_variables):
+    no_bundle_variables.setattr(_pem, "certifi", None)
+    no_bundle_variables.setattr(_pem.ssl, "get_default_verify_paths", lambda: types.SimpleNamespace(cafile=None))
+    with pytest.raises(CertificateError, match="set REQUESTS_CA_BUNDLE to a PEM file of trusted CA certificates, install certifi, or give ca_path"):
+        _pem.default_ca_bundle()
+
+
+def test_load_trust_parses_the_default_bundle_once_per_modification_time(no_bundle_variables, pki, tmp_path):
+    path = tmp_path / "bundle.pem"
+    path.write_text(pki[0].cert_pem)
+    no_bundle_variables.setenv("REQUESTS_CA_BUNDLE", str(path))
+    reads = []
+    read_roots = _pem._read_roots
+    no_bundle_variables.setattr(_pem, "_read_roots", lambda *args, **kwargs: reads.append(args) or read_roots(*args, **kwargs))
+    _pem.load_trust()
+    _pem.load_trust()
+    os.utime(path, (1, 1))  # a new bundle in place: read again
+    _pem.load_trust()
+    assert len(reads) == 2
+
+
+def test_a_private_root_from_ca_path_verifies_a_leaf_without_key_identifiers(private_pki, tmp_path):
+    root, leaf = private_pki
+    path = tmp_path / "private-root.pem"
+    path.write_text(pem(root))
+    roots, relaxed = _pem.load_trust(str(path))
+    assert _pem.verify_chain(pem(leaf), roots, relaxed=relaxed) == [leaf, root]
