@@ -124,7 +124,8 @@ options:
     description:
       - The list form. The certificates of many custom hostnames of the zone, one entry per hostname, instead of
         O(hostname) (or O(custom_hostname_id)) and O(certificates). Each hostname is handled as the single form
-        handles it with O(certificates); O(exclusive), O(force) and O(bundle_method) apply to every entry.
+        handles it with O(certificates); O(force) and O(bundle_method) apply to every entry, and O(exclusive) to every
+        entry that does not set its own.
       - Only with O(state=present). With O(wait=true), waits by list pages (see O(wait)).
       - Takes file paths only, read where the module runs. Keeping thousands of keys out of the module's arguments
         keeps Ansible's C(no_log) handling fast.
@@ -160,6 +161,12 @@ options:
             description:
               - Passphrase of an encrypted private key. Defaults to O(private_key_passphrase).
             type: str
+      exclusive:
+        description:
+          - O(exclusive) for this hostname; by default the task's.
+          - The plan of M(certops.cloudflare.rotation_plan) sets it for each entry, V(false) unless a key type is dropped.
+        type: bool
+        version_added: 0.1.0
   plan:
     description:
       - The list form, from a file. The path of the plan file M(certops.cloudflare.rotation_plan) wrote
@@ -577,7 +584,11 @@ def main() -> None:
             plan=dict(type="path"),
             dest=dict(type="path"),
             private_key_passphrase=dict(type="str", no_log=True),
-            hostname_certificates=dict(type="list", elements="dict", options=path_entry_spec(private_key_passphrase=dict(type="str", no_log=True))),
+            hostname_certificates=dict(
+                type="list",
+                elements="dict",
+                options=dict(path_entry_spec(private_key_passphrase=dict(type="str", no_log=True)), exclusive=dict(type="bool")),
+            ),
         ),
         mutually_exclusive=[["hostname", "custom_hostname_id", "hostname_certificates", "plan"], ["certificates", "hostname_certificates", "plan"]],
         required_one_of=[["hostname", "custom_hostname_id", "hostname_certificates", "plan"]],

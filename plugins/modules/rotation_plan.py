@@ -18,7 +18,24 @@ description:
     and takes no credentials, so it is not in the action group C(certops.cloudflare.all).
   - Every new certificate is checked, each file once. Its PEM must parse, its key must match it, it must not be expired
     or not valid yet, an RSA key must have at least 2048 bits, it must cover its custom hostname, and it must expire after
-    the certificate it replaces (new material that would not outlive what is served is refused).
+    the certificate it replaces (new material that would not outlive what is served is refused, unless O(force=true)).
+  - Custom hostname and zone certificates are verified as a browser would (the web-PKI profile of the Python library
+    C(cryptography), version 45 or later), against O(ca_path) or else the CA bundle C(requests) uses (C(REQUESTS_CA_BUNDLE),
+    else C(CURL_CA_BUNDLE), else C(certifi)). Names come from the subjectAltName extension only (browsers ignore the
+    common name); a certificate without one, a self-signed one, a CA certificate or a chain that does not reach a
+    trusted root is refused. A certificate sent with bundle_method V(force) must verify as uploaded. An RSA and ECDSA
+    pair always is sent so, as is one added beside a certificate the hostname keeps, and a single one when the hostname's or
+    O(zone_certs[].bundle_method) says so. With V(ubiquitous) or V(optimal) Cloudflare completes the chain, so a missing
+    intermediate is a warning naming the missing issuer.
+  - Client certificates (O(client_certs)) are not verified against a trust store. They must not be CA certificates, and
+    an extended key usage, when present, must allow client authentication.
+  - Key types are explicit. The key types of the new certificates of a custom hostname are rotated, each when its own
+    served certificate is due; a key type not served yet is added beside the served one; a served key type the new
+    material does not have is kept, unless O(custom_hostnames[].drop_key_types) names it.
+  - A client or zone certificate is retired only with proof. The plan deletes one when this plan switches its
+    hostnames away from it (or replaces it, for a zone certificate), when O(replaced) names it (an earlier run of the
+    role replaced it and could not delete it), or when O(retire) lists its id. Any other unused client certificate, a
+    standby for instance, is kept and listed (action V(kept)).
   - The zone must leave a slot for each new client certificate (10 per zone; V(pending_deletion) ones count), each
     O(zone_certs[].replaces) must name exactly one zone certificate, and each custom hostname must exist.
   - Every problem is listed, not only the first. With any problem the task fails with RV(problems) and the full RV(plan).
@@ -63,11 +80,28 @@ options:
           private_key_path:
             description: Path to its private key in PEM format.
             type: path
+          private_key_passphrase:
+            description:
+              - Passphrase of an encrypted private key. The key is decrypted and written to O(material_dir) sealed with
+                O(material_passphrase), which both must then be set (the role sets them).
+            type: str
+            version_added: 0.1.0
+      drop_key_types:
+        description:
+          - Served key types to remove from the hostname with this rotation, for example V([rsa]) to serve ECDSA only.
+            By default a served key type the new certificates do not have is kept.
+          - A key type its new certificates have cannot be dropped. The drop goes with the rotation of the new
+            certificates. While they are not due, the hostname keeps the key type to drop too.
+        type: list
+        elements: str
+        choices: [rsa, ecdsa]
+        default: []
+        version_added: 0.1.0
   custom_hostnames_file:
     description:
       - Instead of O(custom_hostnames), the path of a file holding that list, as JSON or YAML, read where the module
         runs. Each entry names its certificates by path only (C(certificate_path) and C(private_key_path)), so the
-        file holds no key.
+        file holds no key, and may set C(drop_key_types).
       - For zones of thousands of hostnames. Ansible templates and copies a list given as a variable in every task that
         uses it (about two seconds per task at 10,000 hostnames); a path costs nothing, and the module checks the
         entries itself, naming the entry and option of each problem.
@@ -95,6 +129,11 @@ options:
       private_key_path:
         description: Path to its private key in PEM format.
         type: path
+      private_key_passphrase:
+        description:
+          - Passphrase of an encrypted private key, as for O(custom_hostnames[].certificates[].private_key_passphrase).
+        type: str
+        version_added: 0.1.0
       hostnames:
         description: The hostnames the certificate is associated with.
         type: list
@@ -122,6 +161,11 @@ options:
       private_key_path:
         description: Path to its private key in PEM format.
         type: path
+      private_key_passphrase:
+        description:
+          - Passphrase of an encrypted private key, as for O(custom_hostnames[].certificates[].private_key_passphrase).
+        type: str
+        version_added: 0.1.0
       type:
         description: Type of a new upload (passed on to the apply step).
         type: str
@@ -157,7 +201,7 @@ options:
     default: {}
   dest:
     description:
-      - Also write the whole plan to this file, as JSON (an object with C(plan), C(problems) and C(summary)), mode
+      - Also write the whole plan to this file, as JSON (an object with C(plan), C(problems), C(warnings) and C(summary)), mode
         C(0600), replaced whole; M(certops.cloudflare.custom_hostname_cert) applies it
         (O(certops.cloudflare.custom_hostname_cert#module:plan)) and M(certops.cloudflare.rotation_report) reports on it.
       - The task's RV(plan) then holds only the first 100 entries of each list that grows with the zone,
@@ -178,9 +222,51 @@ options:
         certificates renew in time.
     type: int
   force:
-    description: Rotate whatever differs from the new material, due or not.
+    description:
+      - Rotate whatever differs from the new material, due or not, a shorter-lived certificate included (the plan line
+        then says V(shorter-lived than served (forced))), for example after a key compromise or to move to shorter lifetimes.
     type: bool
     default: false
+  ca_path:
+    description:
+      - The trusted CA certificates the new custom hostname and zone certificates are verified against, a PEM file or a
+        directory of PEM files, for a private CA. The same profile applies, except that the authority and subject key
+        identifier extensions may be absent.
+      - By default the CA bundle C(requests) uses.
+    type: path
+    version_added: 0.1.0
+  replaced:
+    description:
+      - Certificates an earlier run of the role replaced and did not delete, as its report (RV(certops.cloudflare.rotation_report#module:replaced))
+        or C(set_stats) lists them, each with C(kind) (V(client_cert) or V(zone_cert)) and C(id). Each one the zone still holds
+        is deleted after the switch (a client certificate only once no hostname uses it), unless O(retire_replaced=false).
+      - The plan carries them over in RV(plan.replaced) until they are gone.
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.1.0
+  previous_report:
+    description:
+      - The JSON report of an earlier run (C(rotation-report.json)), whose C(replaced) list adds to O(replaced). A file that
+        does not exist adds nothing; one that cannot be read is a warning and adds nothing (nothing is deleted without proof).
+    type: path
+    version_added: 0.1.0
+  retire:
+    description:
+      - Ids of client or zone certificates to delete on purpose once every switch is done, for example an unused standby
+        the plan lists as kept. A client certificate some hostname still uses (and this plan does not switch away) is a
+        problem. An id the zone does not hold is reported as deleted already.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.1.0
+  retire_replaced:
+    description:
+      - Delete the certificates this plan replaces and those O(replaced) names. When V(false) they are kept (action
+        V(kept)) and still listed in RV(plan.replaced), so a later run may delete them. O(retire) applies either way.
+    type: bool
+    default: true
+    version_added: 0.1.0
   revalidate:
     description: Plan to re-trigger validation of the custom hostnames whose SSL status is V(validation_timed_out).
     type: bool
@@ -257,10 +343,12 @@ plan:
     objects:
       description:
         - One entry per object, each with C(kind) (V(custom_hostname), V(client_cert), V(zone_cert), V(cert_pack),
-          V(managed_hostname)), C(name), C(action) (V(rotate), V(upload), V(up_to_date), V(skipped), V(restart),
-          V(revalidate), V(missing), or V(retire) for a client certificate in place whose replaced one an earlier,
-          failed run left behind), C(reason), C(old) and C(new) (each C(serial_number), C(fingerprint_sha256),
-          C(expires_on), or V(null)).
+          V(managed_hostname), or V(certificate) for an id of O(retire) the zone does not hold), C(name), C(action)
+          (V(rotate), V(upload), V(up_to_date), V(skipped), V(restart), V(revalidate), V(missing), V(retire) for a
+          certificate deleted with proof, or V(kept) for an unused one kept), C(reason), C(old) and C(new) (each
+          C(serial_number), C(fingerprint_sha256), C(expires_on), or V(null)).
+        - A custom hostname's entry has C(key_types) (those that change), C(new_fingerprints) and C(drop_key_types);
+          its C(reason) names what is added beside what, what is kept and what is dropped.
         - For a pair of certificates, C(old) and C(new) show the one that expires first.
         - With O(dest), the first 100 only.
       type: list
@@ -277,11 +365,13 @@ plan:
       sample: ["rotate custom hostname app.customer.com: due: expires on 2026-12-20T10:00:00Z [12 (2026-12-20T10:00:00Z) -> 13 (2027-03-01T10:00:00Z)]"]
     hostname_certificates:
       description:
-        - For O(certops.cloudflare.custom_hostname_cert#module:hostname_certificates), the hostnames to rotate or upload only.
+        - For O(certops.cloudflare.custom_hostname_cert#module:hostname_certificates), the hostnames to change only, each
+          with the certificates of the key types that change and C(exclusive) (V(true) only when a key type is dropped).
         - With O(dest), the first 100 only.
       type: list
       elements: dict
-      sample: [{"hostname": "app.customer.com", "certificates": [{"certificate_path": "/secure/app.pem", "private_key_path": "/secure/app.key"}]}]
+      sample: [{"hostname": "app.customer.com", "certificates": [{"certificate_path": "/secure/app.pem", "private_key_path": "/secure/app.key"}],
+                "exclusive": false}]
     counts:
       description: How many entries RV(plan.objects), RV(plan.hostname_certificates) and RV(plan.changes) have, also with O(dest).
       type: dict
@@ -302,10 +392,23 @@ plan:
       elements: dict
     retire_client_certs:
       description:
-        - Ids of the client certificates to detach and delete once everything is switched, those the new ones replace
-          and those an earlier run switched away from but did not delete (same hosts, expiring sooner, unused).
+        - Ids of the client certificates to detach and delete once everything is switched, with proof. Those are the ones this plan
+          switches the hostnames away from, those O(replaced) names, and those O(retire) lists.
       type: list
       elements: str
+    retire_zone_certs:
+      description: Ids of the zone certificates to delete once everything is switched, with the same proof.
+      type: list
+      elements: str
+      version_added: 0.1.0
+    replaced:
+      description:
+        - The certificates this plan replaces and those of O(replaced) the zone still holds, each with C(kind), C(id),
+          C(hosts), C(expires_on) and C(replaced_by); M(certops.cloudflare.rotation_report) keeps those still there after
+          the run, for the next one.
+      type: list
+      elements: dict
+      version_added: 0.1.0
     restart_cert_packs:
       description: Ids of the listed certificate packs in a timed-out status.
       type: list
@@ -320,11 +423,20 @@ problems:
   type: list
   elements: str
   sample: ["custom hostname app.customer.com: /secure/app.pem: it expired on 2026-01-01T00:00:00Z"]
+warnings:
+  description:
+    - What may be wrong but does not stop the plan, also shown as Ansible warnings (the first 20), such as a certificate
+      whose chain lacks its issuer, sent with bundle_method V(ubiquitous) or V(optimal) (Cloudflare completes the chain).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.1.0
 summary:
   description: Counts of objects per action, C(total) and C(problems).
   returned: always
   type: dict
-  sample: {"total": 22, "problems": 0, "rotate": 5, "upload": 1, "up_to_date": 14, "skipped": 2, "restart": 0, "revalidate": 0, "missing": 0}
+  sample: {"total": 22, "problems": 0, "rotate": 5, "upload": 1, "up_to_date": 14, "skipped": 2, "restart": 0, "revalidate": 0, "missing": 0,
+           "retire": 0, "kept": 1}
 """
 
 from typing import Any, Dict
@@ -332,13 +444,20 @@ from typing import Any, Dict
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import MATERIAL_RULES, InputError, NamingModule, check_inputs, material_argument_spec
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import read_entries_file, read_zone_state, write_json_file, write_material
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, KEY_TYPES
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import (
+    read_entries_file,
+    read_replaced,
+    read_zone_state,
+    write_json_file,
+    write_material,
+)
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import plan_rotation
 
-# Each certificate comes as files or as content; content is written to material_dir, and keys sealed with
-# material_passphrase, so the plan names files only. The run seals keys itself: no private_key_passphrase here.
-PATHS = material_argument_spec(passphrase=False)
+# Each certificate comes as files or as content; content, and keys given with their own passphrase, are written to
+# material_dir with keys sealed by material_passphrase, so the plan names files and the apply stage needs one passphrase.
+PATHS = material_argument_spec()
+SHOWN_WARNINGS = 20
 
 # Entries of each long list in the result with dest (the play shows the changes): a registered result stays far under
 # 200 KB at any zone size. The file holds every entry, and each object's identity facts, which the result leaves out.
@@ -363,6 +482,7 @@ def main() -> None:
             options=dict(
                 hostname=dict(type="str", required=True),
                 certificates=dict(type="list", elements="dict", required=True, options=PATHS, **MATERIAL_RULES),
+                drop_key_types=dict(type="list", elements="str", choices=list(KEY_TYPES), default=[]),
             ),
         ),
         client_certs=dict(
@@ -390,6 +510,11 @@ def main() -> None:
         revalidate=dict(type="bool", default=True),
         material_dir=dict(type="path"),
         material_passphrase=dict(type="str", no_log=True),
+        ca_path=dict(type="path"),
+        replaced=dict(type="list", elements="dict", default=[]),
+        previous_report=dict(type="path"),
+        retire=dict(type="list", elements="str", default=[]),
+        retire_replaced=dict(type="bool", default=True),
     )
     # No API call and no credentials: no build_module (it would add the auth options).
     module = NamingModule(argument_spec=spec, supports_check_mode=True)
@@ -412,7 +537,16 @@ def main() -> None:
                 raise InputError("zone_certs[].replaces must be a zone certificate id or a list of its hosts, not %r" % (value,))
         write_material(p)
         p["discovered"] = read_zone_state(p["discovered"], "discovered")
+        if p["previous_report"] is not None:
+            earlier, warning = read_replaced(p["previous_report"])
+            p["replaced"] = p["replaced"] + earlier
+            if warning:
+                module.warn(warning)
         result = plan_rotation(p)
+        for warning in result["warnings"][:SHOWN_WARNINGS]:
+            module.warn(warning)
+        if len(result["warnings"]) > SHOWN_WARNINGS:
+            module.warn("... and %d more warnings: see the plan's warnings" % (len(result["warnings"]) - SHOWN_WARNINGS))
         if p["dest"] is not None:
             write_json_file(p["dest"], result, "dest")
             trim(result["plan"])

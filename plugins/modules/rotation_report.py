@@ -110,7 +110,7 @@ files:
   type: dict
   contains:
     json:
-      description: The rows, the summary, the zone, the failure and the time, as JSON with sorted keys.
+      description: The rows, the summary, the zone, the failure, the time and RV(replaced), as JSON with sorted keys.
       type: str
     markdown:
       description: The summary and a table of the rows.
@@ -125,34 +125,48 @@ unverified:
   type: list
   elements: str
   sample: [app.customer.com]
+replaced:
+  description:
+    - With O(plan), the client and zone certificates the role replaced (in this run, or in an earlier one as the plan
+      carried over) that the zone still holds, each with C(kind) (V(client_cert) or V(zone_cert)), C(id), C(hosts),
+      C(expires_on) and C(replaced_by) (the SHA-256 fingerprint of its replacement). Also in the JSON file.
+    - The proof a later run of the role deletes them by (M(certops.cloudflare.rotation_plan)'s
+      O(certops.cloudflare.rotation_plan#module:replaced)); an unused certificate not named here is kept. Empty with O(rows).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.1.0
+  sample: [{"kind": "client_cert", "id": "4f1c2b", "hosts": ["origin.example.com"], "expires_on": "2027-01-29T10:00:00Z", "replaced_by": "9a2b"}]
 summary:
   description: The number of objects per outcome (every outcome, zero included) and C(total).
   returned: always
   type: dict
   sample: {"total": 22, "rotated": 5, "uploaded": 1, "up_to_date": 14, "skipped": 2, "failed": 0, "not_attempted": 0, "pending": 0,
-           "restarted": 0, "revalidated": 0, "missing": 0, "planned": 0, "deploying": 0, "retired": 0}
+           "restarted": 0, "revalidated": 0, "missing": 0, "planned": 0, "deploying": 0, "retired": 0, "kept": 0}
 """
 
 import os
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import read_json_file, read_plan, read_zone_state, write_atomically
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_outcomes, outcomes
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_outcomes, outcomes, still_replaced
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.report import FILE_NAMES, build_report, render_all
 
 
-def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> List[Dict[str, Any]]:
-    """The rows for a plan file: each object against the state read back, and against the edge when probed."""
+def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """The rows for a plan file (each object against the state read back, and against the edge when probed), and the
+    replaced certificates the state still holds."""
     plan = read_plan(params["plan"])
     state = read_zone_state(params["state"], "state")
     try:
         rows = outcomes(plan, state, params["failure"] or None, check_mode)
     except (KeyError, TypeError, AttributeError) as exc:  # a hand-edited file: say so rather than crash
         raise InputError("plan: %s holds an object without %s; make the plan again" % (params["plan"], exc)) from None
-    return edge_outcomes(rows, read_edge_certs(params["edge_certs"])) if params["edge_certs"] is not None else rows
+    replaced = still_replaced(plan, state)
+    return (edge_outcomes(rows, read_edge_certs(params["edge_certs"])) if params["edge_certs"] is not None else rows), replaced
 
 
 def read_edge_certs(value: Any) -> List[Dict[str, Any]]:
@@ -184,16 +198,16 @@ def main() -> None:
     p = module.params
     try:
         check_inputs(module, spec, p, frozenset())
-        rows = p["rows"] if p["rows"] is not None else rows_from_plan(p, module.check_mode)
+        rows, replaced = (p["rows"], []) if p["rows"] is not None else rows_from_plan(p, module.check_mode)
     except InputError as exc:
         module.fail_json(msg=str(exc))
     report_dir = os.path.abspath(p["report_dir"])
     files = {fmt: os.path.join(report_dir, name) for fmt, name in FILE_NAMES.items()}
-    report = build_report(rows, zone=p["zone"], failure=p["failure"])
+    report = build_report(rows, zone=p["zone"], failure=p["failure"], replaced=replaced)
     unverified = [str(r.get("name")) for r in rows if r.get("outcome") in ("failed", "deploying")]
     # Ansible echoes the arguments in the result; rows can be tens of thousands, so echo their number instead.
     echoed = dict(p, rows="%d rows, not repeated here" % len(rows), state="not repeated here", edge_certs="not repeated here")
-    result = dict(files=files, summary=report["summary"], unverified=unverified, invocation={"module_args": echoed})
+    result = dict(files=files, summary=report["summary"], unverified=unverified, replaced=report["replaced"], invocation={"module_args": echoed})
     if not module.check_mode:
         try:
             os.makedirs(report_dir, mode=0o700, exist_ok=True)

@@ -95,6 +95,9 @@ def mint(directory: Path) -> Material:
     new = make_leaf(ca, ["*." + DOMAIN], days=90)
     cert_path, key_path = directory / "wildcard.pem", directory / "wildcard.key"
     cert_path.write_text(new.chain_pem)
+    # The bench CA as the "public" root the planner verifies against: the CA bundle requests uses (every playbook's env).
+    (directory / "trusted-roots.pem").write_text(ca.cert_pem)
+    os.environ["REQUESTS_CA_BUNDLE"] = str(directory / "trusted-roots.pem")
     with os.fdopen(os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
         handle.write(new.key_pem)
     return Material(due.chain_pem, cert_path, key_path, directory, new.fingerprint_sha256)

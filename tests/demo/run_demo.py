@@ -90,7 +90,7 @@ def mint_material(directory: Path) -> Dict[str, Any]:
         "cert_rotation_report_dir": str(directory / "report"),
         "cert_rotation_wait_timeout": 60,
         "cert_rotation_poll_interval": 1,
-        "cert_rotation_edge_ca_path": str(directory / "demo-ca.pem"),
+        "cert_rotation_ca_path": str(directory / "demo-ca.pem"),
     }
 
 

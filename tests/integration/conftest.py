@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from emulator.testcerts import generations, make_ca, write_files
+from emulator.testcerts import generations, make_ca, trusted_cas, write_files
 
 COLLECTIONS = Path(__file__).resolve().parents[2] / ".build" / "collections"  # linked by tests/conftest.py
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
@@ -62,6 +62,13 @@ class Ansible:
         self.counter = 0
         self.env: Dict[str, str] = {}
 
+    def trust_bundle(self) -> str:
+        """The test CA registry's roots as a PEM bundle: the "public" roots of this test run, as the emulator trusts them.
+        Given to the playbooks as REQUESTS_CA_BUNDLE, the CA bundle the collection trusts by default (as requests does)."""
+        path = self.tmp_path / "trusted-roots.pem"
+        path.write_text("".join(ca.cert_pem for ca in trusted_cas() if ca.is_root))
+        return str(path)
+
     def base_env(self) -> Dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
         env.update(
@@ -75,6 +82,7 @@ class Ansible:
             CLOUDFLARE_API_TOKEN=self.emulator.token,
             CLOUDFLARE_BASE_URL=self.emulator.url,
             CLOUDFLARE_API_RATE_LIMIT="0",
+            REQUESTS_CA_BUNDLE=self.trust_bundle(),
         )
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         env.update(self.env)

@@ -54,7 +54,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     ca = make_ca("Certops AWX CA")
     hosts = [h for names in ZONES.values() for h in names]
     leaves = dict(due=make_leaf(ca, hosts, days=10, not_before_days=-80), new=make_leaf(ca, hosts, days=90))
-    return SimpleNamespace(files=write_files(tmp_path_factory.mktemp("awx-pki"), leaves), **leaves)
+    root = tmp_path_factory.mktemp("awx-pki")
+    (root / "ca.pem").write_text(ca.cert_pem)  # a private CA, as the inventory names it (cert_rotation_ca_path)
+    return SimpleNamespace(files=write_files(root, leaves), ca_path=str(root / "ca.pem"), **leaves)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +96,13 @@ def inventory(pki: SimpleNamespace, report_root: Path) -> Dict[str, Any]:
             cert_rotation_report_dir=str(report_root / zone),
         )
     interpreter = "{{ ansible_playbook_python }}"  # the EE's Python, as the guide sets it
-    group_vars = dict(ansible_connection="local", ansible_python_interpreter=interpreter, cert_rotation_wait_timeout=60, cert_rotation_poll_interval=1)
+    group_vars = dict(
+        ansible_connection="local",
+        ansible_python_interpreter=interpreter,
+        cert_rotation_wait_timeout=60,
+        cert_rotation_poll_interval=1,
+        cert_rotation_ca_path=pki.ca_path,
+    )
     return {"cloudflare_zones": {"vars": group_vars, "hosts": hosts}}
 
 

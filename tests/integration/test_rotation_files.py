@@ -92,8 +92,8 @@ class TestDestHoldsTheWholePlanAndTheResultItsFirstEntries:
         result = getattr(dest_plan, plan)
         assert not result.get("failed"), result.get("msg")
 
-    def test_the_file_holds_the_plan_its_problems_and_its_summary(self, dest_plan):
-        assert set(dest_plan.data) == {"plan", "problems", "summary"}
+    def test_the_file_holds_the_plan_its_problems_warnings_and_summary(self, dest_plan):
+        assert set(dest_plan.data) == {"plan", "problems", "warnings", "summary"}
 
     def test_the_file_holds_the_plan_the_module_returns_without_dest(self, dest_plan):
         assert dest_plan.data["plan"] == dest_plan.whole["plan"]

@@ -145,7 +145,7 @@ class TestAPlanFromDiscoverySaysWhatToDoAndWritesNothing:
         }
 
     def test_the_apply_stage_gets_the_hostnames_to_rotate(self, planned, pki):
-        assert planned.result["plan"]["hostname_certificates"] == [{"hostname": name(i), "certificates": [pki.files["new"]]} for i in DUE]
+        assert planned.result["plan"]["hostname_certificates"] == [{"hostname": name(i), "certificates": [pki.files["new"]], "exclusive": False} for i in DUE]
 
     def test_the_client_certificate_is_uploaded_the_old_one_retired_and_its_hostname_moved(self, planned):
         (client,) = planned.result["plan"]["client_cert_steps"]
@@ -173,6 +173,8 @@ class TestAPlanFromDiscoverySaysWhatToDoAndWritesNothing:
             "restart": 1,
             "revalidate": 0,
             "missing": 1,
+            "retire": 0,
+            "kept": 0,
         }
 
     def test_no_key_material_is_printed_even_at_vvvv(self, planned, pki):

@@ -92,7 +92,7 @@ class TestReportFilesAreWrittenParseAndTheResultIsSmall:
         assert {k: report.result["summary"][k] for k in ("total", "failed", "rotated")} == {"total": 600, "failed": 1, "rotated": 200}
 
     def test_the_result_holds_the_files_the_summary_and_the_unverified_only(self, report):
-        assert set(report.result) <= {"changed", "files", "summary", "unverified", "invocation", "_ansible_no_log"}, sorted(report.result)
+        assert set(report.result) <= {"changed", "files", "summary", "unverified", "replaced", "invocation", "_ansible_no_log"}, sorted(report.result)
 
     def test_not_even_ansible_s_echo_of_the_arguments_repeats_the_rows(self, report):
         assert report.result["invocation"]["module_args"]["rows"] == "600 rows, not repeated here"

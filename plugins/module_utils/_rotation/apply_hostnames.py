@@ -64,6 +64,7 @@ class CustomHostnameCertList(CloudflareResource):
         super().__init__(module)
         self.entries: List[Tuple[str, List[LocalCertificate]]] = []
         self.views: Dict[str, Optional[Dict[str, Any]]] = {}  # each listed hostname's view after the task
+        self.exclusive: Dict[str, Optional[bool]] = {}  # an entry's own exclusive (the plan's), else the task's
 
     def describe(self) -> str:
         entries = self.params["hostname_certificates"]
@@ -100,6 +101,7 @@ class CustomHostnameCertList(CloudflareResource):
                 if len(item["certificates"]) == 2:
                     check_pair_bundle_method(p["bundle_method"])
                 self.entries.append((hostname, load_local_certificates(item["certificates"], hostname, self.module.no_log_values, cache)))
+                self.exclusive[hostname] = item.get("exclusive")
             except (InputError, CertificateError) as exc:
                 problems.append("%s: %s" % (label, exc))
         if problems:
@@ -231,6 +233,8 @@ class CustomHostnameCertList(CloudflareResource):
             return entry, None, None
         entry["id"] = current["id"]
         params = dict(self.params, hostname=hostname, custom_hostname_id=current["id"], certificates=None, hostname_certificates=None)
+        if self.exclusive.get(hostname) is not None:
+            params["exclusive"] = self.exclusive[hostname]
         one = CustomHostnameCert(self.module, params, locals_, shared=self)
         view = old_view = one.to_view(current)
         try:

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Tuple
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_text_file
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError, load_private_key, private_key_to_pem
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import KEY_TYPES, CertificateError, load_private_key, private_key_to_pem
 
 
 def write_atomically(path: str, text: str, mode: int = 0o600) -> None:
@@ -121,7 +121,8 @@ def read_entries_file(path: str) -> List[Dict[str, Any]]:
         data = load_yaml(text, path)
     if not isinstance(data, list):
         raise InputError("custom_hostnames_file: %s must hold a list of {hostname, certificates} entries, as custom_hostnames takes" % path)
-    spec = {"custom_hostnames_file": dict(type="list", elements="dict", options=path_entry_spec())}
+    entry = dict(path_entry_spec(), drop_key_types=dict(type="list", elements="str", choices=list(KEY_TYPES), default=[]))
+    spec = {"custom_hostnames_file": dict(type="list", elements="dict", options=entry)}
     checked = ArgumentSpecValidator(spec).validate({"custom_hostnames_file": data})
     if checked.error_messages:
         raise InputError("custom_hostnames_file %s: %s" % (path, "; ".join(checked.error_messages[:20])))
@@ -158,7 +159,8 @@ def plan_entries(path: str) -> List[Dict[str, Any]]:
         ):
             raise InputError("plan: hostname_certificates[%d] of %s is not an entry rotation_plan writes; make the plan again" % (index, path))
         paths = [{"certificate_path": c["certificate_path"], "private_key_path": c["private_key_path"], "private_key_passphrase": None} for c in certificates]
-        out.append({"hostname": entry["hostname"], "certificates": paths})
+        exclusive = entry.get("exclusive")
+        out.append({"hostname": entry["hostname"], "certificates": paths, "exclusive": exclusive if isinstance(exclusive, bool) else None})
     return out
 
 
@@ -174,8 +176,26 @@ def read_plan(path: str) -> Dict[str, Any]:
 # -- material given as content: written to files, keys sealed ----------------------------------------------------
 
 
+def read_replaced(path: str) -> Tuple[List[Dict[str, Any]], Any]:
+    """The `replaced` list of an earlier run's JSON report, and a warning when it cannot be read (then nothing: without
+    proof nothing is deleted). A report that does not exist yet is no proof and no warning."""
+    if not os.path.exists(path):
+        return [], None
+    try:
+        data = read_json_file(path, "previous_report")
+    except InputError as exc:
+        return [], "%s; no certificate an earlier run replaced is retired" % exc
+    replaced = data.get("replaced") if isinstance(data, dict) else None
+    if not isinstance(replaced, list):
+        return [], None  # a report of an older release: it names nothing
+    return [e for e in replaced if isinstance(e, dict) and isinstance(e.get("id"), str) and e.get("kind") in ("client_cert", "zone_cert")], None
+
+
 def write_material(params: Dict[str, Any]) -> None:
-    """Replace inline certificates and keys by files (0600) in material_dir, so the apply stage works on paths."""
+    """Replace inline certificates and keys by files (0600) in material_dir, so the apply stage works on paths.
+
+    A key given with its own passphrase (private_key_passphrase) is decrypted and written sealed with the run's
+    material_passphrase, so the apply stage opens every key with one passphrase."""
     directory, passphrase = params.get("material_dir"), params.get("material_passphrase")
     # (file name stem, option label for messages, item)
     items = [("client_certs-%d" % i, "client_certs[%d]" % i, c) for i, c in enumerate(params["client_certs"])]
@@ -186,6 +206,9 @@ def write_material(params: Dict[str, Any]) -> None:
             for i, c in enumerate(host["certificates"])
         ]
     for stem, label, item in items:
+        own = item.pop("private_key_passphrase", None)
+        if own is not None:
+            reseal_key(item, own, directory, passphrase, stem, label)
         for content, path, suffix in (("certificate", "certificate_path", "pem"), ("private_key", "private_key_path", "key")):
             if item.get(content) is None:
                 continue
@@ -195,10 +218,31 @@ def write_material(params: Dict[str, Any]) -> None:
             text = item.pop(content)
             if content == "private_key" and passphrase:
                 text, item["material_sealed"] = seal_key(text, passphrase)
-            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            write_private(target, text)
             item[path] = target
+
+
+def write_private(target: str, text: str) -> None:
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def reseal_key(item: Dict[str, Any], own: str, directory: Any, passphrase: Any, stem: str, label: str) -> None:
+    """Decrypt a key with its own passphrase and write it to material_dir sealed with the run's passphrase."""
+    if not (directory and passphrase):
+        raise InputError("%s.private_key_passphrase needs material_dir and material_passphrase, to re-seal the key for the apply stage" % label)
+    if item.get("private_key") is not None:
+        text = item.pop("private_key")
+    else:
+        text = read_text_file(item["private_key_path"], "%s.private_key_path" % label)
+    try:
+        key = load_private_key(text, own, name="%s private key" % label)
+    except CertificateError as exc:
+        raise InputError(str(exc)) from None
+    target = os.path.join(directory, "%s.key" % stem)
+    write_private(target, private_key_to_pem(key, passphrase))
+    item.update(private_key_path=target, material_sealed=True)
 
 
 def seal_key(text: str, passphrase: str) -> Tuple[str, bool]:

@@ -47,6 +47,9 @@ def _hostname_outcome(obj: Dict[str, Any], hosts: Dict[str, Dict[str, Any]]) -> 
     entries = (host.get("ssl") or {}).get("certificates") or []
     if not all(_serves(entries, identity) for identity in _new_hostname_certificates(obj)):
         return None, "still serves its old certificate"
+    dropped = sorted({e.get("key_type") for e in entries} & set(obj.get("drop_key_types") or []))
+    if dropped:
+        return None, "still serves its %s certificate" % ", ".join(k.upper() for k in dropped)
     if is_live(host):
         return "done", None
     return "deploying", "serves the new certificate once live: status %s, SSL status %s" % (host.get("status"), (host.get("ssl") or {}).get("status"))
@@ -81,6 +84,11 @@ def _zone_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Tuple[Opt
     return None, "the zone does not hold the new certificate"
 
 
+def _retired_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Tuple[Optional[str], Optional[str]]:
+    there = [c for c in certs if c.get("id") == obj.get("id") and c.get("status") not in ENDED_STATUSES]
+    return (None, "still there") if there else ("done", None)
+
+
 def _status_outcome(status: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
     # Packs and revalidated hostnames never fail the rotation: a validation still running is pending.
     return ("done", None) if status == "active" else ("pending", "status %s" % status)
@@ -106,6 +114,8 @@ def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Opt
             outcome = action
         elif check_mode:
             outcome = "planned"
+        elif action == "retire":
+            outcome, detail = _retired_outcome(obj, after.get("hostname_client_certs" if kind == "client_cert" else "custom_certs") or [])
         elif kind == "custom_hostname":
             outcome, detail = _hostname_outcome(obj, hosts)
         elif kind == "client_cert":
@@ -123,6 +133,16 @@ def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Opt
             detail = (detail or "") + (" (kept: an earlier stage failed)" if failure else "")
         rows.append(dict(obj, outcome=outcome, detail=detail))
     return rows
+
+
+def still_replaced(plan: Dict[str, Any], after: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The certificates the role replaced (this run or an earlier one, as the plan records them) that the state read
+    back still holds: what the report names, so that a later run may delete them and nothing else."""
+    after = after or {}
+    lists = {"client_cert": after.get("hostname_client_certs"), "zone_cert": after.get("custom_certs")}
+    present = {(kind, c.get("id")) for kind, certs in lists.items() for c in certs or [] if c.get("status") not in ENDED_STATUSES}
+    # A kind not read (None) cannot say the certificate is gone: the entry carries over.
+    return [e for e in plan.get("replaced") or [] if isinstance(e, dict) and (lists.get(e.get("kind")) is None or (e.get("kind"), e.get("id")) in present)]
 
 
 # -- the edge ------------------------------------------------------------------------------------------------------
@@ -163,6 +183,8 @@ def _edge_verdict(row: Dict[str, Any], entries: Dict[Tuple[str, str], Dict[str, 
             problems.append("%s: %s" % (key_type, entry["error"]))
         elif entry.get("fingerprint_sha256") not in wanted or entry.get("key_type") != key_type:
             problems.append("%s: serves %s, not the new certificate" % (key_type, str(entry.get("fingerprint_sha256"))[:16]))
+        elif entry.get("validates") is False:
+            problems.append("%s: the edge serves an untrusted chain (%s)" % (key_type, entry.get("validation_error") or "it does not validate"))
     return EDGE_VERIFIED if not problems else "not verified (%s)" % "; ".join(problems)
 
 

@@ -7,29 +7,44 @@
 
 This is a private file: it may change in any release without notice.
 
-`Planner` checks every new certificate (each file once), decides per object whether to rotate, and collects every
-problem instead of stopping at the first one. An object is rotated only when what is served is not the new material
-(by the identity rule of its kind, the one its module applies) and it is due (or `force`); an object with no custom
-certificate yet gets one; new material that would not outlive what is served is refused. Nothing here holds or
-returns key material.
+`Planner` checks every new certificate (each file once; server certificates verified as a browser would against one
+trust store), decides per object whether to rotate, and collects every problem instead of stopping at the first one.
+An object is rotated only when what is served is not the new material (by the identity rule of its kind, the one its
+module applies) and it is due (or `force`); an object with no custom certificate yet gets one; new material that would
+not outlive what is served is refused unless forced. Key types are explicit: the given ones rotate, the others stay
+unless dropped. A certificate is retired only with proof (this run replaced it, an earlier run of the role did, or
+the user names it); any other unused one is kept and listed. Nothing here holds or returns key material.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_file_option
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import identity_of, is_identical
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import is_same_certificate as same_hostname_certificate
 from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import is_same_certificate as same_client_certificate
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set, normalize_hostname
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError, check_certificate, coverage_problem, leaf_identity, parse_time
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    CertificateError,
+    IncompleteChainError,
+    check_certificate,
+    client_certificate_problems,
+    coverage_problem,
+    leaf_identity,
+    load_certificates,
+    load_trust,
+    parse_time,
+    verify_chain,
+)
 from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import CLIENT_CERT_QUOTA, ENDED_STATUSES, PACK_RESTARTABLE_STATUSES
 
 DEFAULT_RENEW_BEFORE_DAYS = 30
 SHOWN_KEYS = ("serial_number", "fingerprint_sha256", "expires_on")
 CHANGES = ("rotate", "upload", "restart", "revalidate", "retire")  # actions that write
+ACTIONS = ("rotate", "upload", "up_to_date", "skipped", "restart", "revalidate", "missing", "retire", "kept")
+SHORTER_FORCED = "shorter-lived than served (forced)"
 
 
 def shown_facts(obj: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
@@ -69,6 +84,17 @@ def new_priority(item: Dict[str, Any], old: Dict[str, Any]) -> int:
     return DEFAULT_PRIORITY
 
 
+def cert_name(cert: Dict[str, Any]) -> str:
+    """A discovered client or zone certificate as the plan names it: its hosts, else its id."""
+    return ", ".join(host_set(cert.get("hosts"))) or str(cert.get("id"))
+
+
+def replaced_entry(kind: str, cert: Dict[str, Any], replaced_by: str) -> Dict[str, Any]:
+    """What the plan, then the report, records of a certificate the role replaces: the proof that lets a later run
+    delete it when this one could not (a failure, or retire_old off)."""
+    return {"kind": kind, "id": cert["id"], "hosts": host_set(cert.get("hosts")), "expires_on": cert.get("expires_on"), "replaced_by": replaced_by}
+
+
 def pack_hosts(item: Any) -> List[str]:
     """The hosts of a listed pack: a list of hosts, or a pack as cert_pack_info returns it."""
     return host_set(item.get("hosts") if isinstance(item, dict) else item)
@@ -83,6 +109,8 @@ class Planner:
         revalidate: bool = True,
         now: Optional[datetime.datetime] = None,
         passphrase: Optional[str] = None,
+        ca_path: Optional[str] = None,
+        roots: Optional[Sequence[Any]] = None,
     ) -> None:
         if renew_before_days is None and renew_before_percentage is None:
             renew_before_days = DEFAULT_RENEW_BEFORE_DAYS  # the default window, only when neither is set
@@ -92,33 +120,81 @@ class Planner:
         self.revalidate = revalidate
         self.now = now or datetime.datetime.now(datetime.timezone.utc)
         self.problems: List[str] = []
-        self.retire_client: List[str] = []  # replaced client certificates no hostname uses any more
+        self.warnings: List[str] = []
         self.objects: List[Dict[str, Any]] = []
+        self.replaced: List[Dict[str, Any]] = []  # certificates this run replaces: the proof a later run may retire them by
+        self.switched_away: Dict[str, List[str]] = {}  # client certificate id -> the hostnames this run moves off it
+        self.uploaded_client_ids: Set[Any] = set()  # client certificates that are new material of this run
         self._checked: Dict[Any, Any] = {}
         self.passphrase = passphrase
+        self.ca_path = ca_path
+        # The trusted roots (and whether the private-CA profile applies), loaded on the first certificate to verify.
+        self._trust: Optional[Tuple[List[Any], bool]] = (list(roots), ca_path is not None) if roots is not None else None
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def material(self, item: Dict[str, Any], label: str, hostnames: Sequence[str] = ()) -> Optional[Dict[str, Any]]:
-        """The facts of a new certificate, or None after recording its problems. Each file pair is checked once."""
+    def trust(self) -> Tuple[List[Any], bool]:
+        if self._trust is None:
+            self._trust = load_trust(self.ca_path)
+        return self._trust
+
+    def material(self, item: Dict[str, Any], label: str, hostnames: Sequence[str] = (), client: bool = False) -> Optional[Dict[str, Any]]:
+        """The facts of a new certificate, or None after recording its problems. Each file pair is checked once.
+
+        A server certificate (custom hostname, zone) is verified as a browser would: names from its subjectAltName
+        only, not self-signed, not a CA, its chain leading to a trusted root. Whether a missing intermediate is an
+        error depends on how it is sent (trusted()). A client certificate for origin pulls follows its own rule."""
         key = (item.get("certificate_path"), item.get("private_key_path"))
         if key not in self._checked:
-            try:
-                cert = read_file_option(item, "certificate", "certificate_path")
-                private_key = read_file_option(item, "private_key", "private_key_path")
-                passphrase = self.passphrase if item.get("material_sealed") else None  # a key given as content, sealed for the run
-                facts, _key = check_certificate(cert, private_key, passphrase, name=item.get("certificate_path") or "certificate", now=self.now)
-                self._checked[key] = facts
-            except (InputError, CertificateError) as exc:
-                self._checked[key] = str(exc)
+            self._checked[key] = self._check(item, client)
         facts = self._checked[key]
         if isinstance(facts, str):
             self.problems.append("%s: %s" % (label, facts))
             return None
-        uncovered = [p for p in (coverage_problem(facts["hosts"], h) for h in hostnames) if p]
+        uncovered = [p for p in (coverage_problem(facts["sans"], h) for h in hostnames) if p]
         for problem in uncovered:
             self.problems.append("%s: %s: %s" % (label, item.get("certificate_path"), problem))
         return None if uncovered else facts
+
+    def _check(self, item: Dict[str, Any], client: bool) -> Any:
+        """The facts of one certificate file pair, or the text of its problems."""
+        name = item.get("certificate_path") or "certificate"
+        try:
+            cert = read_file_option(item, "certificate", "certificate_path")
+            private_key = read_file_option(item, "private_key", "private_key_path")
+            passphrase = self.passphrase if item.get("material_sealed") else None  # a key the run sealed (files.seal_key)
+            facts, _key = check_certificate(cert, private_key, passphrase, name=name, now=self.now)
+            if client:
+                problems = client_certificate_problems(load_certificates(cert, name)[0])
+                if problems:
+                    raise CertificateError("%s: %s" % (name, "; ".join(problems)))
+                return facts
+            roots, relaxed = self.trust()
+            try:
+                verify_chain(cert, roots, now=self.now, relaxed=relaxed, name=name)
+            except IncompleteChainError as exc:
+                facts = dict(facts, chain_problem=str(exc), missing_issuer=exc.issuer)
+            return facts
+        except (InputError, CertificateError) as exc:
+            return str(exc)
+
+    def trusted(self, label: str, facts: Dict[str, Any], as_uploaded: bool, bundle_method: Optional[str]) -> bool:
+        """Whether a certificate whose chain lacks an intermediate may be sent as planned: never with bundle_method
+        force, which serves the chain as uploaded; with ubiquitous or optimal Cloudflare completes it (a warning)."""
+        if not facts.get("chain_problem"):
+            return True
+        if as_uploaded:
+            self.problems.append("%s: %s (it is sent with bundle_method force, which serves the chain as uploaded)" % (label, facts["chain_problem"]))
+            return False
+        warning = "%s: %s does not verify as uploaded: its issuer %s is not in the chain; Cloudflare completes the chain (bundle_method %s)" % (
+            label,
+            facts.get("certificate_path") or "the certificate",
+            facts["missing_issuer"],
+            bundle_method or "ubiquitous",
+        )
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+        return True
 
     def renewal_moment(self, expires: datetime.datetime, start: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
         """When renewal is due: the earlier moment of the two windows (days before expiry, a share of the lifetime)."""
@@ -147,17 +223,20 @@ class Planner:
         window = (expires - moment).total_seconds() / 86400
         return "not due: expires in %s, window %s" % (days_text(int(left)), days_text(window))
 
-    def outlives(self, label: str, new: Dict[str, Any], served: Sequence[Dict[str, Any]]) -> bool:
-        """New material that would not outlive what is served is refused: a rotation must never shorten a lifetime."""
+    def outlives(self, label: str, new: Dict[str, Any], served: Sequence[Dict[str, Any]]) -> Optional[bool]:
+        """True when the new material outlives what is served; without force, None after refusing it (a rotation must
+        not shorten a lifetime by accident); with force, False: an emergency may need a shorter-lived certificate."""
         new_end = parsed_time(new["not_after"])
         for old in served:
             old_end = parsed_time(old.get("expires_on"))
             if old_end is not None and new_end is not None and new_end <= old_end:
+                if self.force:
+                    return False
                 self.problems.append(
-                    "%s: the new certificate (serial %s) expires on %s, not after the served one (expires %s); it would not outlive what is served"
-                    % (label, new["serial_number"], new["not_after"], old.get("expires_on"))
+                    "%s: the new certificate (serial %s) expires on %s, not after the served one (expires %s); it would not outlive what is served "
+                    "(force replaces it anyway)" % (label, new["serial_number"], new["not_after"], old.get("expires_on"))
                 )
-                return False
+                return None
         return True
 
     def entry(self, kind: str, name: str, action: str, reason: str, old: Any = None, new: Any = None, **extra: Any) -> Dict[str, Any]:
@@ -165,7 +244,7 @@ class Planner:
         self.objects.append(item)
         return item
 
-    def decide(self, served: Optional[Dict[str, Any]], identical: bool, what: str) -> Any:
+    def decide(self, label: str, served: Optional[Dict[str, Any]], identical: bool, what: str, new: Dict[str, Any]) -> Any:
         """(action, reason): up to date when identical, a first upload when nothing is served, else rotate when due."""
         if identical:
             return "up_to_date", "already serves the new certificate"
@@ -174,12 +253,20 @@ class Planner:
         not_due = self.not_due_reason(served)
         if not_due:
             return "skipped", not_due
+        longer = self.outlives(label, new, [served])
+        if longer is None:
+            return "skipped", "the new material would not outlive what is served"
+        if not longer:
+            return "rotate", SHORTER_FORCED
         return "rotate", "forced" if self.force else "due: expires on %s" % served.get("expires_on")
 
     # -- kinds ---------------------------------------------------------------------------------
 
     def custom_hostnames(self, items: List[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        """Returns the list form's `hostname_certificates` for the hostnames to rotate or upload."""
+        """Returns the list form's `hostname_certificates` for the hostnames to change.
+
+        Key types are explicit: the given ones are rotated (each by its own renewal window), a given one not served yet
+        is added beside the served ones, and the others are kept unless `drop_key_types` names them."""
         by_name = {normalize_hostname(h.get("hostname") or ""): h for h in discovered}
         apply = []
         for item in items:
@@ -187,10 +274,17 @@ class Planner:
             label = "custom hostname %s" % name
             news = [self.material(c, label, [name]) for c in item["certificates"]]
             kinds = [n["key_type"] for n in news if n is not None]
+            drops = sorted(set(item.get("drop_key_types") or []))
             # A problem of the material alone is reported even when the hostname is missing too: every problem at once.
             paired = len(set(kinds)) == len(kinds)
             if not paired:
                 self.problems.append("%s: two new certificates of key type %s; give one certificate or one RSA and one ECDSA" % (label, kinds[0]))
+            clash = [k for k in drops if k in kinds]
+            if clash:
+                self.problems.append(
+                    "%s: drop_key_types names %s, the key type of its new certificate; drop only a key type it gets no new certificate of"
+                    % (label, ", ".join(k.upper() for k in clash))
+                )
             host = by_name.get(name)
             if host is None:
                 self.problems.append("%s: not found in the zone (create it with certops.cloudflare.custom_hostname first)" % label)
@@ -199,44 +293,106 @@ class Planner:
             if None in news:
                 self.entry("custom_hostname", name, "skipped", "the new material has problems (see problems)")
                 continue
-            if not paired:
+            if not paired or clash:
                 continue
-            served_all = ((host.get("ssl") or {}).get("certificates")) or []
+            step = self.hostname_change(label, name, host, dict(zip(kinds, zip(item["certificates"], news))), drops)
+            if step:
+                apply.append(step)
+        return apply
+
+    def hostname_change(self, label: str, name: str, host: Dict[str, Any], given: Dict[str, Tuple[Dict[str, Any], Dict[str, Any]]], drops: List[str]) -> Any:
+        """The plan entry of one custom hostname, decided per key type; returns its list-form entry when it changes.
+
+        `given` maps each new key type to its (certificate option, facts)."""
+        news = {key_type: facts for key_type, (_option, facts) in given.items()}
+        served_all = ((host.get("ssl") or {}).get("certificates")) or []
+        served_types = sorted({s.get("key_type") for s in served_all if s.get("key_type")})
+        changing, added, parts, olds = [], [], [], []
+        for key_type, new in news.items():
+            if self._serves(served_all, new):
+                continue  # already served: nothing to do for this key type
             # A served certificate of an unknown key type is compared with every new one.
-            served = [s for s in served_all if s.get("key_type") in kinds or s.get("key_type") is None]
-            soonest = min(served, key=lambda s: s.get("expires_on") or "") if served else None
-            identical = all(any(same_hostname_certificate(s, n) for s in served_all) for n in news)
-            action, reason = self.decide(soonest, identical, "custom certificate")
-            if action in ("rotate", "upload") and not self.outlives(label, min(news, key=lambda n: n["not_after"]), served):
-                action, reason = "skipped", "the new material would not outlive what is served"
+            served = [s for s in served_all if s.get("key_type") in (key_type, None)]
+            if not served:
+                changing.append(key_type)
+                added.append(key_type)
+                continue
+            soonest = min(served, key=lambda s: s.get("expires_on") or "")
+            action, reason = self.decide(label, soonest, False, "custom certificate", new)
+            parts.append(("%s: " % key_type.upper() if len(news) > 1 else "") + reason)
+            if action == "rotate":
+                changing.append(key_type)
+                olds.append(soonest)
+        # A drop goes with the rotation: while a given key type waits (not due), the one to drop stays too.
+        waiting = [k for k in news if k not in changing and not self._serves(served_all, news[k])]
+        dropping = [] if waiting else [k for k in drops if k in served_types]
+        if not changing and not dropping:
             self.entry(
                 "custom_hostname",
                 name,
-                action,
-                reason,
-                soonest,
-                min(news, key=lambda n: n["not_after"]),
-                key_types=kinds,
-                new_fingerprints=sorted(n["fingerprint_sha256"] for n in news),
-                new_certificates=[leaf_identity(n) for n in news],
+                "skipped" if waiting else "up_to_date",
+                "; ".join(parts) or "already serves the new certificate",
+                min(served_all, key=lambda s: s.get("expires_on") or "") if served_all else None,
+                min(news.values(), key=lambda n: n["not_after"]),
+                key_types=sorted(news),
+                new_fingerprints=sorted(n["fingerprint_sha256"] for n in news.values()),
+                new_certificates=[leaf_identity(n) for n in news.values()],
             )
-            if action in ("rotate", "upload"):
-                certs = [{k: c[k] for k in ("certificate_path", "private_key_path")} for c in item["certificates"]]
-                apply.append({"hostname": name, "certificates": certs})
-        return apply
+            return None
+        stays = sorted({s.get("key_type") or "unknown" for s in served_all if s.get("key_type") not in changing and s.get("key_type") not in dropping})
+        # How a certificate is sent decides whether its chain must verify as uploaded: a pair, or one added beside a
+        # certificate that stays, goes with bundle_method force; a single one with the hostname's own bundle_method.
+        bundle_method = (host.get("ssl") or {}).get("bundle_method")
+        as_uploaded = len(changing) > 1 or bool(added and stays) or bundle_method == "force"
+        trusted = [self.trusted(label, news[k], as_uploaded, bundle_method) for k in changing]  # each says its own problem
+        if not all(trusted):
+            self.entry("custom_hostname", name, "skipped", "the new material has problems (see problems)")
+            return None
+        if not served_all:
+            reason = "no custom certificate yet: first upload"
+        else:
+            adds = ["add %s%s" % (k.upper(), " beside " + ", ".join(t.upper() for t in stays) if stays else "") for k in added]
+            reason = "; ".join(
+                adds
+                + parts
+                + ["keeps %s" % k.upper() for k in stays if k in served_types and k not in news and not added]
+                + ["drops %s" % k.upper() for k in dropping]
+            )
+        changed = [news[k] for k in changing] or list(news.values())
+        self.entry(
+            "custom_hostname",
+            name,
+            "rotate" if olds or dropping else "upload",
+            reason,
+            min(olds or served_all, key=lambda s: s.get("expires_on") or "") if served_all else None,
+            min(changed, key=lambda n: n["not_after"]),
+            key_types=sorted(changing or news),
+            new_fingerprints=sorted(n["fingerprint_sha256"] for n in changed),
+            # What it must serve afterwards: the new certificates sent, and those it served already (one not due waits).
+            new_certificates=[leaf_identity(n) for k, n in news.items() if k not in waiting],
+            drop_key_types=dropping,
+        )
+        sent = [option for key_type, (option, _facts) in given.items() if key_type in (changing or news)]
+        # exclusive: the hostname then serves exactly what is sent, so a dropped key type goes; else the others stay.
+        return {"hostname": name, "certificates": [{k: c[k] for k in ("certificate_path", "private_key_path")} for c in sent], "exclusive": bool(dropping)}
+
+    @staticmethod
+    def _serves(served_all: Sequence[Dict[str, Any]], new: Dict[str, Any]) -> bool:
+        return any(same_hostname_certificate(s, new) for s in served_all)
 
     def client_certs(self, items: List[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        """Returns the client certificate steps: upload (unless uploaded), associate `hostnames`, retire the old ones."""
+        """Returns the client certificate steps: upload (unless uploaded), associate `hostnames`, retire the ones it replaces."""
         steps, uploads = [], 0
         for index, item in enumerate(items):
             hostnames = host_set(item.get("hostnames"))
             name = ", ".join(hostnames) or "client_certs[%d]" % index
             label = "client certificate for %s" % name
-            new = self.material(item, label)
+            new = self.material(item, label, client=True)
             if new is None:
                 self.entry("client_cert", name, "skipped", "the new material has problems (see problems)")
                 continue
             uploaded = next((c for c in discovered if c.get("status") not in ENDED_STATUSES and same_client_certificate(c, new)), None)
+            self.uploaded_client_ids.add((uploaded or {}).get("id"))
             associated = {
                 c.get("id"): c
                 for c in discovered
@@ -247,19 +403,16 @@ class Planner:
             retire = [c for c in olds if {a.get("hostname") for a in c.get("hostnames") or [] if a.get("enabled", True)} <= set(hostnames)]
             soonest = min(olds, key=lambda c: c.get("expires_on") or "") if olds else None
             covered = uploaded is not None and {a.get("hostname") for a in uploaded.get("hostnames") or [] if a.get("enabled", True)} >= set(hostnames)
-            action, reason = self.decide(soonest, covered and not olds, "client certificate")
+            action, reason = self.decide(label, soonest, covered and not olds, "client certificate", new)
             if action == "upload" and uploaded is not None:
                 reason = "already uploaded (id %s): associate it" % uploaded.get("id")
-            if action in ("rotate", "upload") and not self.outlives(label, new, olds):
-                action, reason = "skipped", "the new material would not outlive what is served"
-            leftovers = self.leftovers(new, uploaded, discovered) if action == "up_to_date" else []
-            if leftovers:
-                # A run that failed after the switch retired nothing (nothing is retired after a failure): this run finishes it.
-                action, reason = "retire", "the certificate it replaced (%s) is no longer used: delete it" % ", ".join(leftovers)
-                self.retire_client += leftovers
-            self.entry("client_cert", name, action, reason, soonest, new, hostnames=hostnames, retire=leftovers, new_certificate=leaf_identity(new))
+            self.entry("client_cert", name, action, reason, soonest, new, hostnames=hostnames, retire=[], new_certificate=leaf_identity(new))
             if action in ("rotate", "upload"):
                 uploads += uploaded is None
+                for cert in olds:
+                    self.switched_away.setdefault(cert["id"], []).extend(hostnames)
+                for cert in retire:
+                    self.replaced.append(replaced_entry("client_cert", cert, new["fingerprint_sha256"]))
                 steps.append(
                     {
                         "certificate_path": item["certificate_path"],
@@ -278,20 +431,6 @@ class Planner:
             )
         return steps
 
-    @staticmethod
-    def leftovers(new: Dict[str, Any], uploaded: Optional[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[str]:
-        """Ids of client certificates for the same hosts as `new` that expire before it and no hostname uses."""
-        new_end = parsed_time(new["not_after"])
-        found = []
-        for cert in discovered:
-            if cert.get("status") in ENDED_STATUSES or not cert.get("id") or (uploaded and cert.get("id") == uploaded.get("id")):
-                continue
-            in_use = any(a.get("enabled", True) for a in cert.get("hostnames") or [])
-            end = parsed_time(cert.get("expires_on"))
-            if not in_use and cert.get("hosts") and host_set(cert["hosts"]) == host_set(new["hosts"]) and end and new_end and end < new_end:
-                found.append(cert["id"])
-        return sorted(found)
-
     def zone_certs(self, items: List[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Returns the zone certificate steps: edit in place when the hosts match, else upload, prioritise above the old, retire."""
         live = [c for c in discovered if c.get("status") not in ENDED_STATUSES]
@@ -302,7 +441,7 @@ class Planner:
             if new is None:
                 self.entry("zone_cert", label, "skipped", "the new material has problems (see problems)")
                 continue
-            hosts = host_set(new["hosts"])
+            hosts = host_set(new["sans"])
             name = ", ".join(hosts)
             replaces = item.get("replaces")
             if replaces is None:
@@ -323,21 +462,103 @@ class Planner:
                     continue
             old = matches[0] if matches else None
             identical = old is not None and is_identical(old, new)
-            action, reason = self.decide(old, identical, "zone certificate for these hosts")
-            if action == "rotate" and not self.outlives(label, new, [old]):
-                action, reason = "skipped", "the new material would not outlive what is served"
+            action, reason = self.decide(label, old, identical, "zone certificate for these hosts", new)
+            edit = old is not None and host_set(old.get("hosts")) == hosts
+            bundle_method = item.get("bundle_method") or (old.get("bundle_method") if edit else None)
+            if action in ("rotate", "upload") and not self.trusted(label, new, bundle_method == "force", bundle_method):
+                action, reason = "skipped", "the new material has problems (see problems)"
             self.entry("zone_cert", name, action, reason, old, new, id=old and old.get("id"), new_identity=identity_of(new))
             if action not in ("rotate", "upload"):
                 continue
             step = {k: item.get(k) for k in ("certificate_path", "private_key_path", "type", "bundle_method", "priority")}
             if old is None:
                 step["mode"] = "upload"
-            elif host_set(old.get("hosts")) == hosts:
+            elif edit:
                 step.update(mode="edit", id=old["id"])
             else:
                 step.update(mode="replace", above=old["id"], above_priority=old.get("priority"), retire=old["id"], new_priority=new_priority(item, old))
+                self.replaced.append(replaced_entry("zone_cert", old, new["fingerprint_sha256"]))
             steps.append(step)
         return steps
+
+    def retirements(
+        self,
+        found_client: Optional[List[Dict[str, Any]]],
+        found_zone: Optional[List[Dict[str, Any]]],
+        proof: Sequence[Any],
+        named: Sequence[str],
+        retire_replaced: bool,
+    ) -> Dict[str, List[str]]:
+        """The ids to delete once every switch is done, each with its proof; every other unused client certificate is kept.
+
+        A certificate is deleted when this run switched its hostnames away from it, when an earlier run of the role
+        replaced it (`proof`: that run's report or set_stats, while the certificate is still there), or when `named`
+        (retire) lists it. Anything else unused, a standby uploaded by hand for instance, is kept and listed with its id.
+        A kind not discovered (None) is not judged: what the proof names of it is carried over as it is."""
+        out: Dict[str, List[str]] = {"client_cert": [], "zone_cert": []}
+        found = {"client_cert": found_client, "zone_cert": found_zone}
+        live = {kind: {c["id"]: c for c in certs or [] if c.get("id") and c.get("status") not in ENDED_STATUSES} for kind, certs in found.items()}
+        for replaced in self.replaced:  # this run's
+            if retire_replaced:
+                out[replaced["kind"]].append(replaced["id"])
+            else:
+                cert = live[replaced["kind"]].get(replaced["id"]) or replaced
+                self.entry(replaced["kind"], cert_name(cert), "kept", "replaced by this run: kept (retire_old is off)", cert, None, id=replaced["id"])
+        seen = {(e["kind"], e["id"]) for e in self.replaced}
+        for earlier in proof:
+            kind, cid = (earlier.get("kind"), earlier.get("id")) if isinstance(earlier, dict) else (None, None)
+            if kind not in found or (kind, cid) in seen:
+                continue  # not a kind of certificate, or replaced again by this run
+            seen.add((kind, cid))
+            if found[kind] is None:
+                self.replaced.append(dict(earlier))  # not read this run: carried over, judged by a run that reads it
+                continue
+            cert = live[kind].get(cid)
+            if cert is None:
+                continue  # deleted since: the proof is spent
+            self.replaced.append(dict(earlier))  # the proof carries over until the certificate is gone
+            self.retire_one(kind, cert, "replaced by an earlier run of the role", out, retire_replaced, named=False)
+        for cid in named:
+            kinds = [kind for kind in live if cid in live[kind]]
+            if not kinds:
+                self.entry("certificate", cid, "up_to_date", "listed in retire, not in the zone (deleted already)", id=cid)
+            for kind in kinds:
+                if (kind, cid) not in seen:
+                    seen.add((kind, cid))
+                    self.retire_one(kind, live[kind][cid], "listed in retire", out, True, named=True)
+        for cid, cert in live["client_cert"].items():
+            unused = not any(a.get("enabled", True) for a in cert.get("hostnames") or [])
+            if unused and ("client_cert", cid) not in seen and cid not in self.uploaded_client_ids and cid not in self.switched_away:
+                self.entry(
+                    "client_cert",
+                    cert_name(cert),
+                    "kept",
+                    "unused, kept: this role did not replace it (id %s, expires %s); list its id in retire to delete it" % (cid, cert.get("expires_on")),
+                    cert,
+                    None,
+                    id=cid,
+                )
+        return out
+
+    def retire_one(self, kind: str, cert: Dict[str, Any], why: str, out: Dict[str, List[str]], allowed: bool, named: bool) -> None:
+        """Plan the deletion of one certificate, or say why it stays: a client certificate still used by hostnames this
+        run does not switch away stays (an error when retire names it), and retire_old=false keeps what was replaced."""
+        cid = cert["id"]
+        users = {a.get("hostname") for a in cert.get("hostnames") or [] if a.get("enabled", True)}
+        still = sorted(users - set(self.switched_away.get(cid, [])))
+        if kind == "client_cert" and still:
+            if named:
+                self.problems.append(
+                    "client certificate %s is listed in retire but %s still use it; give them another certificate first" % (cid, ", ".join(still))
+                )
+            else:
+                self.entry(kind, cert_name(cert), "kept", "%s, but %s still use it: kept" % (why, ", ".join(still)), cert, None, id=cid)
+            return
+        if not allowed:
+            self.entry(kind, cert_name(cert), "kept", "%s: kept (retire_old is off)" % why, cert, None, id=cid)
+            return
+        out[kind].append(cid)
+        self.entry(kind, cert_name(cert), "retire", "%s: delete it" % why, cert, None, id=cid, retire=[cid])
 
     def cert_packs(self, items: List[Any], discovered: List[Dict[str, Any]]) -> List[str]:
         """Returns the ids of the listed packs to restart; a pack not found is reported, not a problem (the role never orders packs)."""
@@ -384,8 +605,8 @@ def change_line(obj: Dict[str, Any]) -> str:
     return line
 
 
-def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = None) -> Dict[str, Any]:
-    """The whole plan for the module's params: {plan, problems, summary}."""
+def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = None, roots: Optional[Sequence[Any]] = None) -> Dict[str, Any]:
+    """The whole plan for the module's params: {plan, problems, warnings, summary}. `roots` replaces the trust store (tests)."""
     planner = Planner(
         params.get("renew_before_days"),
         params.get("renew_before_percentage"),
@@ -393,20 +614,31 @@ def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = Non
         params.get("revalidate", True),
         now,
         params.get("material_passphrase"),
+        params.get("ca_path"),
+        roots,
     )
     found = params.get("discovered") or {}
     hostnames = found.get("custom_hostnames") or []
     plan: Dict[str, Any] = {}
     plan["hostname_certificates"] = planner.custom_hostnames(params.get("custom_hostnames") or [], hostnames)
     plan["client_cert_steps"] = planner.client_certs(params.get("client_certs") or [], found.get("hostname_client_certs") or [])
-    plan["retire_client_certs"] = sorted(set(planner.retire_client + [i for step in plan["client_cert_steps"] for i in step["retire"]]))
     plan["zone_cert_steps"] = planner.zone_certs(params.get("zone_certs") or [], found.get("custom_certs") or [])
+    retire = planner.retirements(
+        found.get("hostname_client_certs"),
+        found.get("custom_certs"),
+        params.get("replaced") or [],
+        params.get("retire") or [],
+        params.get("retire_replaced", True),
+    )
+    plan["retire_client_certs"] = sorted(set(retire["client_cert"]))
+    plan["retire_zone_certs"] = sorted(set(retire["zone_cert"]))
+    plan["replaced"] = planner.replaced
     plan["restart_cert_packs"] = planner.cert_packs(params.get("cert_packs") or [], found.get("cert_packs") or [])
     plan["revalidate_hostnames"] = planner.managed_hostnames(hostnames)
     plan["objects"] = planner.objects
     plan["changes"] = [change_line(o) for o in planner.objects if o["action"] in CHANGES]
     plan["counts"] = {key: len(plan[key]) for key in ("objects", "hostname_certificates", "changes")}
     summary: Dict[str, int] = {"total": len(planner.objects), "problems": len(planner.problems)}
-    for action in ("rotate", "upload", "up_to_date", "skipped", "restart", "revalidate", "missing"):
+    for action in ACTIONS:
         summary[action] = sum(1 for o in planner.objects if o["action"] == action)
-    return {"plan": plan, "problems": planner.problems, "summary": summary}
+    return {"plan": plan, "problems": planner.problems, "warnings": planner.warnings, "summary": summary}

@@ -35,6 +35,7 @@ OUTCOMES = (
     "planned",
     "deploying",
     "retired",
+    "kept",
 )
 # Objects shown first on a capped timeline: something was (or would be) done to them, or it failed.
 CHANGED_OR_FAILED = frozenset(("rotated", "uploaded", "failed", "pending", "deploying", "restarted", "revalidated", "planned", "retired"))
@@ -77,12 +78,19 @@ def summarize(rows: Sequence[Dict[str, Any]]) -> Dict[str, int]:
 
 
 def build_report(
-    rows: Sequence[Dict[str, Any]], zone: Optional[str] = None, failure: Optional[str] = None, now: Optional[datetime.datetime] = None
+    rows: Sequence[Dict[str, Any]],
+    zone: Optional[str] = None,
+    failure: Optional[str] = None,
+    now: Optional[datetime.datetime] = None,
+    replaced: Sequence[Dict[str, Any]] = (),
 ) -> Dict[str, Any]:
+    """`replaced`: the certificates the role replaced and the zone still holds, the proof a later run deletes them by."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     clean = without_key_strings(list(rows))
     zone, failure = without_key_strings(zone), without_key_strings(failure)
-    return {"zone": zone, "generated_at": isoformat(now), "failure": failure, "summary": summarize(clean), "rows": clean}
+    report = {"zone": zone, "generated_at": isoformat(now), "failure": failure, "summary": summarize(clean), "rows": clean}
+    report["replaced"] = without_key_strings(list(replaced))
+    return report
 
 
 def summary_line(summary: Dict[str, int]) -> str:

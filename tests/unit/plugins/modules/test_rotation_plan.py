@@ -45,8 +45,11 @@ def test_content_is_written_to_private_files_named_after_the_entry(tmp_path):
     assert os.stat(tmp_path / "custom_hostnames-1-certificates-1.key").st_mode & 0o777 == 0o600
 
 
+SEAL_CA = make_ca("Certops Seal CA")  # made before the test starts, so its root is in the trusted bundle
+
+
 def test_with_a_passphrase_keys_are_written_sealed_and_the_plan_opens_them(tmp_path):
-    leaf = make_leaf(make_ca("Certops Seal CA"), ["b.example.com"])
+    leaf = make_leaf(SEAL_CA, ["b.example.com"])
     given = params(str(tmp_path))
     given["custom_hostnames"][1]["certificates"][1] = {"certificate": leaf.chain_pem, "private_key": leaf.key_pem}
     given["material_passphrase"] = "run passphrase"

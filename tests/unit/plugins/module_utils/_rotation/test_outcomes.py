@@ -75,3 +75,9 @@ def test_the_report_shows_the_edge_column_only_when_the_edge_was_probed():
     markdown = render_markdown(build_report(probed, zone="example.com"))
     assert "| new expiry | edge | reason/detail |" in markdown and "| not verified (ecdsa: timed out) | due |" in markdown
     assert "<th>edge</th><th>reason/detail</th>" in render_html(build_report(probed))
+
+
+def test_a_new_certificate_served_over_an_untrusted_chain_is_not_verified():
+    probed = [dict(entry(FP_NEW, hostname="a.example.com"), validates=False, validation_error="unable to get local issuer certificate")]
+    (row,) = edge_outcomes([rotation_row("a.example.com")], probed)
+    assert row["edge"] == "not verified (ecdsa: the edge serves an untrusted chain (unable to get local issuer certificate))"

@@ -83,7 +83,7 @@ def test_json_round_trips_with_extra_keys_and_sorted_keys():
     text = render_json(data)
     loaded = json.loads(text)
     assert loaded == data
-    assert list(loaded) == ["failure", "generated_at", "rows", "summary", "zone"]
+    assert list(loaded) == ["failure", "generated_at", "replaced", "rows", "summary", "zone"]
     assert loaded["rows"][0]["key_types"] == ["rsa", "ecdsa"] and loaded["rows"][0]["id"] == "0123abcd"
     assert loaded["generated_at"] == "2026-12-01T12:00:00Z" and loaded["summary"]["total"] == 2
     assert text.startswith('{\n  "failure"')
