@@ -72,6 +72,35 @@ def window_count(rate: Optional[float], window: float = CLOUDFLARE_WINDOW, cap: 
     return max(1, int(math.floor(min(rate * window, cap) + 1e-9)))
 
 
+# A typical answer time of the API, for estimates only (unverified against the live API; runs far from Cloudflare's
+# edge take longer).
+TYPICAL_ANSWER_SECONDS = 0.25
+
+
+def estimated_seconds(calls: int, rate: Optional[float], window: float = CLOUDFLARE_WINDOW, answer_seconds: float = TYPICAL_ANSWER_SECONDS) -> float:
+    """How long `calls` API calls made one after another take at least, at pace `rate` per second (0 or None: no pacing).
+
+    The pacer lets one window's count through at once, then each further count one window later; the answers take
+    their own time too. The longer of the two: at 3.8/s, 10,400 calls take 9 windows of 300 s, about 45 minutes.
+    The role's plan and the benchmark estimate with this one function.
+    """
+    answers = max(0, calls) * answer_seconds
+    count = window_count(rate, window)
+    if not count or calls <= 0:
+        return answers
+    return max(answers, (math.ceil(calls / count) - 1) * window)
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as a person says it: "under a minute", "about 7 minutes", "about 1 hour 5 minutes"."""
+    minutes = int(round(seconds / 60.0))
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return "about %d minute%s" % (minutes, "" if minutes == 1 else "s")
+    return "about %d hour%s %d minutes" % (minutes // 60, "" if minutes // 60 == 1 else "s", minutes % 60)
+
+
 class _Unusable(Exception):
     """The shared log cannot be trusted or reached; the message says why (never the key)."""
 

@@ -47,6 +47,12 @@ description:
     else at its C(uploaded_on) (zone custom certificates; unverified against the live API, and a certificate uploaded
     long after its notBefore looks younger than it is). With neither, only O(renew_before_days) applies.
   - Listed certificate packs that are not found are reported (action V(missing)), not a problem; the role never orders packs.
+  - Every plan is also an audit of the discovered state, and a plan with no new material at all is only that. Each custom
+    hostname that serves custom certificates and has no entry in O(custom_hostnames), each client certificate some
+    hostname uses that gets no new material for all of its hostnames, and each zone certificate no O(zone_certs) entry
+    targets is listed in RV(plan.due_without_material) (action V(due), not a change) when its certificate is within the
+    renewal window, O(force) aside. Managed hostname certificates and certificate packs are never due there, since
+    Cloudflare renews them. RV(plan.audit) counts every certificate by the days it has left and lists what is not active.
 options:
   custom_hostnames:
     description:
@@ -205,7 +211,8 @@ options:
         C(0600), replaced whole; M(certops.cloudflare.custom_hostname_cert) applies it
         (O(certops.cloudflare.custom_hostname_cert#module:plan)) and M(certops.cloudflare.rotation_report) reports on it.
       - The task's RV(plan) then holds only the first 100 entries of each list that grows with the zone,
-        RV(plan.objects), RV(plan.hostname_certificates) and RV(plan.changes); RV(plan.counts) says how many there are.
+        RV(plan.objects), RV(plan.hostname_certificates), RV(plan.changes) and RV(plan.due_without_material);
+        RV(plan.counts) says how many there are.
         Its objects leave out the identity facts of the new certificates, which the file keeps for the report.
         Ansible copies and checks every dictionary of a result, which takes seconds at 10,000 hostnames.
       - Written in check mode too, and when the task fails on problems.
@@ -259,6 +266,14 @@ options:
     type: list
     elements: str
     default: []
+    version_added: 0.1.0
+  api_rate_limit:
+    description:
+      - The pace, in requests per second, the apply stage will run at (the other modules' O(certops.cloudflare.custom_hostname_cert#module:api_rate_limit)),
+        for the estimate in RV(plan.estimate) only; this module makes no API call. V(0) means no pacing.
+      - When not set, C(CLOUDFLARE_API_RATE_LIMIT), else 3.8 (Cloudflare's 1,200 requests per five minutes, less 5 %).
+    type: float
+    default: 3.8
     version_added: 0.1.0
   retire_replaced:
     description:
@@ -345,8 +360,9 @@ plan:
         - One entry per object, each with C(kind) (V(custom_hostname), V(client_cert), V(zone_cert), V(cert_pack),
           V(managed_hostname), or V(certificate) for an id of O(retire) the zone does not hold), C(name), C(action)
           (V(rotate), V(upload), V(up_to_date), V(skipped), V(restart), V(revalidate), V(missing), V(retire) for a
-          certificate deleted with proof, or V(kept) for an unused one kept), C(reason), C(old) and C(new) (each
-          C(serial_number), C(fingerprint_sha256), C(expires_on), or V(null)).
+          certificate deleted with proof, V(kept) for an unused one kept, or V(due) for one due with no new material,
+          see RV(plan.due_without_material)), C(reason), C(old) and C(new) (each C(serial_number), C(fingerprint_sha256),
+          C(expires_on), or V(null)).
         - A custom hostname's entry has C(key_types) (those that change), C(new_fingerprints) and C(drop_key_types);
           its C(reason) names what is added beside what, what is kept and what is dropped.
         - For a pair of certificates, C(old) and C(new) show the one that expires first.
@@ -373,9 +389,53 @@ plan:
       sample: [{"hostname": "app.customer.com", "certificates": [{"certificate_path": "/secure/app.pem", "private_key_path": "/secure/app.key"}],
                 "exclusive": false}]
     counts:
-      description: How many entries RV(plan.objects), RV(plan.hostname_certificates) and RV(plan.changes) have, also with O(dest).
+      description:
+        - How many entries RV(plan.objects), RV(plan.hostname_certificates), RV(plan.changes) and RV(plan.due_without_material)
+          have, also with O(dest).
       type: dict
-      sample: {"objects": 10000, "hostname_certificates": 9800, "changes": 9800}
+      sample: {"objects": 10000, "hostname_certificates": 9800, "changes": 9800, "due_without_material": 12}
+    due_without_material:
+      description:
+        - The discovered objects due within the renewal window (O(force) aside) for which no new material was given,
+          each with C(kind) (V(custom_hostname), V(client_cert) or V(zone_cert)), C(name), C(id) and C(expires_on).
+        - A custom hostname not in O(custom_hostnames) is due when the custom certificate it serves that expires first is
+          due. A client certificate counts when some hostname uses it, it is not the new material, and not all of its
+          hostnames get new material. A zone certificate counts when no O(zone_certs) entry targets it, this plan does not
+          retire it, and no earlier run replaced it (O(replaced)). An object whose expiry is unknown is not listed.
+        - Each one is also in RV(plan.objects), with action V(due), the served certificate as C(old), and a reason that
+          gives its expiry (and says when it has expired already).
+        - With O(dest), the first 100 only.
+      type: list
+      elements: dict
+      sample: [{"kind": "custom_hostname", "name": "app.customer.com", "id": "0d89c70d-ad9f-4843-b99f-6cc0252067e9", "expires_on": "2026-12-20T10:00:00Z"}]
+      version_added: 0.1.0
+    audit:
+      description:
+        - The state of every discovered object, those with new material included.
+      type: dict
+      version_added: 0.1.0
+      contains:
+        buckets:
+          description:
+            - Per kind (V(custom_hostname), each custom certificate it serves; V(client_cert); V(zone_cert)), how many
+              certificates have expired and how many expire in under 7, under 30 and under 90 days or later. Certificates
+              deleted or pending deletion and those whose expiry is unknown are not counted. A kind not discovered is absent.
+          type: dict
+          sample: {"custom_hostname": {"expired": 0, "under_7": 1, "under_30": 4, "under_90": 9000, "later": 10},
+                   "zone_cert": {"expired": 0, "under_7": 0, "under_30": 1, "under_90": 0, "later": 1}}
+        not_active:
+          description:
+            - The custom hostnames whose SSL status is not V(active), each with C(kind) (V(custom_hostname) when it serves
+              a custom certificate, else V(managed_hostname)), C(name), C(id) and C(status) (the SSL status), and the
+              certificate packs whose status is not V(active) (C(kind) V(cert_pack), C(name) its hosts), those deleted
+              or pending deletion aside.
+          type: list
+          elements: dict
+          sample: [{"kind": "managed_hostname", "name": "new.customer.com", "id": "5e3c1f7a", "status": "pending_validation"}]
+        due_without_material_count:
+          description: How many entries RV(plan.due_without_material) has.
+          type: int
+          sample: 12
     client_cert_steps:
       description:
         - Client certificates to apply, new before old, each with C(certificate_path), C(private_key_path), C(hostnames),
@@ -396,6 +456,17 @@ plan:
           switches the hostnames away from, those O(replaced) names, and those O(retire) lists.
       type: list
       elements: str
+    estimate:
+      description:
+        - What the apply stage will cost, at least. C(calls), the API calls it makes (one write per custom hostname and
+          a pass of list pages for their wait, a few calls per other step); C(rate), O(api_rate_limit); C(seconds), how
+          long those calls take at least (the pacer lets one five-minute window's count through at once, then each further
+          count one window later; an answer takes about a quarter of a second, unverified against the live API); and
+          C(text), one line saying so.
+      type: dict
+      version_added: 0.1.0
+      sample: {"calls": 10401, "rate": 3.8, "seconds": 2700,
+               "text": "The apply stage makes about 10401 API calls: about 45 minutes at 3.8 requests per second."}
     retire_zone_certs:
       description: Ids of the zone certificates to delete once everything is switched, with the same proof.
       type: list
@@ -425,8 +496,10 @@ problems:
   sample: ["custom hostname app.customer.com: /secure/app.pem: it expired on 2026-01-01T00:00:00Z"]
 warnings:
   description:
-    - What may be wrong but does not stop the plan, also shown as Ansible warnings (the first 20), such as a certificate
-      whose chain lacks its issuer, sent with bundle_method V(ubiquitous) or V(optimal) (Cloudflare completes the chain).
+    - What may be wrong but does not stop the plan, which Ansible shows as warnings, such as a certificate whose chain
+      lacks its issuer, sent with bundle_method V(ubiquitous) or V(optimal) (Cloudflare completes the chain), or the
+      objects due without new material.
+    - The first 20, then a line counting the others; with O(dest) the file holds them all.
   returned: always
   type: list
   elements: str
@@ -436,14 +509,16 @@ summary:
   returned: always
   type: dict
   sample: {"total": 22, "problems": 0, "rotate": 5, "upload": 1, "up_to_date": 14, "skipped": 2, "restart": 0, "revalidate": 0, "missing": 0,
-           "retire": 0, "kept": 1}
+           "retire": 0, "kept": 1, "due": 0}
 """
 
 from typing import Any, Dict
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import MATERIAL_RULES, InputError, NamingModule, check_inputs, material_argument_spec
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import DEFAULT_RATE_LIMIT
+from ansible_collections.certops.cloudflare.plugins.module_utils._pacer import duration_text, estimated_seconds
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, KEY_TYPES
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import (
     read_entries_file,
@@ -515,6 +590,7 @@ def main() -> None:
         previous_report=dict(type="path"),
         retire=dict(type="list", elements="str", default=[]),
         retire_replaced=dict(type="bool", default=True),
+        api_rate_limit=dict(type="float", default=DEFAULT_RATE_LIMIT, fallback=(env_fallback, ["CLOUDFLARE_API_RATE_LIMIT"])),
     )
     # No API call and no credentials: no build_module (it would add the auth options).
     module = NamingModule(argument_spec=spec, supports_check_mode=True)
@@ -537,19 +613,28 @@ def main() -> None:
                 raise InputError("zone_certs[].replaces must be a zone certificate id or a list of its hosts, not %r" % (value,))
         write_material(p)
         p["discovered"] = read_zone_state(p["discovered"], "discovered")
+        unread = None
         if p["previous_report"] is not None:
-            earlier, warning = read_replaced(p["previous_report"])
+            earlier, unread = read_replaced(p["previous_report"])
             p["replaced"] = p["replaced"] + earlier
-            if warning:
-                module.warn(warning)
         result = plan_rotation(p)
-        for warning in result["warnings"][:SHOWN_WARNINGS]:
-            module.warn(warning)
-        if len(result["warnings"]) > SHOWN_WARNINGS:
-            module.warn("... and %d more warnings: see the plan's warnings" % (len(result["warnings"]) - SHOWN_WARNINGS))
+        if unread:
+            result["warnings"].insert(0, unread)
+        estimate = result["plan"]["estimate"]
+        seconds = estimated_seconds(estimate["calls"], p["api_rate_limit"])
+        estimate.update(rate=p["api_rate_limit"], seconds=int(round(seconds)))
+        estimate["text"] = "The apply stage makes about %d API calls: %s at %s." % (
+            estimate["calls"],
+            duration_text(seconds) if estimate["calls"] else "nothing to do",
+            "%g requests per second" % p["api_rate_limit"] if p["api_rate_limit"] else "no pacing",
+        )
         if p["dest"] is not None:
             write_json_file(p["dest"], result, "dest")
             trim(result["plan"])
+        # Ansible shows a result's `warnings` as warnings (calling module.warn too would show each twice): the first ones.
+        more = len(result["warnings"]) - SHOWN_WARNINGS
+        if more > 0:
+            result["warnings"] = result["warnings"][:SHOWN_WARNINGS] + ["... and %d more warnings%s" % (more, ": see the plan file" if p["dest"] else "")]
     except InputError as exc:
         module.fail_json(msg=str(exc))
     # The discovered state and the material lists can hold 10,000 entries: not echoed back, so the result stays small.

@@ -12,23 +12,36 @@ short_description: Write the report of a Cloudflare certificate rotation as JSON
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Writes C(rotation-report.json), C(rotation-report.md) and C(rotation-report.html) in O(report_dir), one row per object
-    with its old and new serial and expiry, the planned action, its outcome and why. It makes no API call and takes no
-    credentials, so it is not in the action group C(certops.cloudflare.all).
+  - Writes C(rotation-report.json), C(rotation-report.md) and C(rotation-report.html), one row per object with its old
+    and new serial and expiry, the planned action, its outcome and why. It makes no API call and takes no credentials,
+    so it is not in the action group C(certops.cloudflare.all).
+  - With O(history=true) (the default) each run writes its own folder in O(report_dir), named by its UTC time and
+    O(mode) (for example C(20261206T061500Z-rotate), then C(-2), C(-3) when that name is taken). C(latest) in
+    O(report_dir) then points to the newest folder of any mode, and C(latest-rotate) to the newest of O(mode=rotate)
+    (only a rotate run moves it). Each pointer is a relative symlink, replaced atomically; on a file system without
+    symlinks it is a copy of the folder. The newest O(keep) run folders are kept, and the ones the pointers name.
+    Nothing else in O(report_dir) is touched.
+  - With O(history=false) the three files are written straight into O(report_dir), replacing the previous run's.
+  - The Markdown and the HTML show a summary table (one row per kind, one column per outcome that occurs), and every
+    time in UTC (V(2026-12-06 06:15:00 UTC)); the JSON keeps ISO 8601 times ending in C(Z).
   - The HTML page is self-contained (inline CSS, no JavaScript, no link or URL) and holds an expiry timeline drawn as
     inline SVG, one line per object, with the old and the new certificate's expiry. With more than 500 objects the
-    timeline shows the first 500 that changed or failed and says so; the table always lists every object.
+    timeline shows the first 500 that changed, failed or are due and says so; the table always lists every object.
+  - With O(plan), a plan file that holds an audit (expiry buckets per kind, the objects not active and those due
+    without new material) adds an C(Expiry) table and a C(Not active) list (the first 100) to the Markdown and the
+    HTML, and the whole audit to the JSON.
   - Every text from the rows is escaped for its format. Any value holding C(PRIVATE KEY) is written as V([removed]).
   - The files are written whole and then renamed into place, so a reader never sees half a report. O(report_dir) is
-    created with mode C(0700) when missing.
-  - The result holds only the file paths and the counts, never the rows, which may be tens of thousands.
+    created with mode C(0700) when missing; a run folder has mode C(0755).
+  - The result holds only the file paths, the counts and short lists, never the rows, which may be tens of thousands.
 options:
   rows:
     description:
       - One entry per object, as the role builds them from the plan M(certops.cloudflare.rotation_plan) returns and the
         outcome of applying it.
       - Each has C(kind), C(name), C(action), C(reason), C(outcome) (V(rotated), V(uploaded), V(up_to_date), V(skipped),
-        V(failed), V(not_attempted), V(pending), V(deploying), V(restarted), V(revalidated), V(retired), V(missing) or V(planned)), C(detail)
+        V(failed), V(not_attempted), V(pending), V(deploying), V(restarted), V(revalidated), V(retired), V(missing), V(planned),
+        V(kept) or V(due)), C(detail)
         (why it failed, is pending or deploying, or V(null)), and C(old) and C(new) (each V(null) or a dict with C(serial_number),
         C(fingerprint_sha256) and C(expires_on) in ISO 8601).
       - Other keys (for example C(key_types) or C(id)) are kept in the JSON file.
@@ -65,18 +78,46 @@ options:
     description: The zone's name, shown in the title.
     type: str
   report_dir:
-    description: The directory the three files are written to.
+    description:
+      - The directory the run folders and their pointers are written to (with O(history=false), the three files).
     type: path
     required: true
   failure:
     description: The message of a stage that failed, shown at the top of every file.
     type: str
+  mode:
+    description:
+      - What kind of run the report is for. It names the run folder and says which pointers move.
+      - V(check) is a preview (a run in check mode). Its report carries C(preview) in the JSON and a banner at the top
+        of the Markdown and the HTML saying that nothing was written, and it is written in check mode too (the report
+        is a file about the run, not a change to the zone). With O(plan), every object to change gets the outcome
+        V(planned), as in check mode.
+      - V(rotate) is a run that changes the zone; only such a run moves C(latest-rotate).
+      - V(audit) is a run that only reads the zone.
+    type: str
+    choices: [check, rotate, audit]
+    default: rotate
+    version_added: 0.1.0
+  keep:
+    description:
+      - With O(history=true), how many run folders to keep (the newest by name, which sorts by time). The folders
+        C(latest) and C(latest-rotate) point to are kept as well, even when older. At least V(1).
+    type: int
+    default: 30
+    version_added: 0.1.0
+  history:
+    description:
+      - Write each run into its own folder with the pointers C(latest) and C(latest-rotate), and prune old folders.
+      - V(false) writes the three files straight into O(report_dir), replacing the previous run's, and ignores O(keep).
+    type: bool
+    default: true
+    version_added: 0.1.0
 extends_documentation_fragment:
   - certops.cloudflare.attributes
   - certops.cloudflare.attributes.info_module
 notes:
   - The task never reports a change; the report is an artifact, not managed state. In check mode it writes nothing and
-    returns the paths it would write.
+    returns the paths it would write, except with O(mode=check), whose preview report it writes.
   - Run it where the report should land (the controller, in the role).
 seealso:
   - module: certops.cloudflare.rotation_plan
@@ -101,24 +142,93 @@ EXAMPLES = r"""
 - name: Show where it is
   ansible.builtin.debug:
     msg: "{{ report.summary.total }} objects, {{ report.summary.failed }} failed: {{ report.files.html }}"
+
+- name: Show the summary table
+  ansible.builtin.debug:
+    msg: "{{ report.table }}"
+
+- name: Preview a rotation (also in check mode), keeping the last 10 runs
+  certops.cloudflare.rotation_report:
+    zone: example.com
+    report_dir: /var/lib/cert-rotation/example.com
+    plan: /var/lib/cert-rotation/example.com-work/plan.json
+    mode: check
+    keep: 10
+  check_mode: true
+
+- name: Write the report straight into report_dir, as one file set
+  certops.cloudflare.rotation_report:
+    zone: example.com
+    report_dir: /var/lib/cert-rotation/example.com
+    history: false
+    rows: []
 """
 
 RETURN = r"""
 files:
-  description: The path of each file, written or (in check mode) that would be written.
+  description:
+    - The path of each file, written or (in check mode) that would be written. In the run folder RV(folder).
   returned: always
   type: dict
   contains:
     json:
-      description: The rows, the summary, the zone, the failure, the time and RV(replaced), as JSON with sorted keys.
+      description:
+        - The rows, the summary, the zone, the failure, the time and RV(replaced), as JSON with sorted keys. Also
+          C(mode) and C(preview) (true for O(mode=check)), and C(audit) when the plan holds one.
       type: str
     markdown:
-      description: The summary and a table of the rows.
+      description: The summary, the summary table, the audit (when the plan holds one) and a table of the rows.
       type: str
     html:
-      description: The summary, the expiry timeline and the table.
+      description: The summary, the summary table, the audit (when the plan holds one), the expiry timeline and the table.
       type: str
-  sample: {"json": "/reports/rotation-report.json", "markdown": "/reports/rotation-report.md", "html": "/reports/rotation-report.html"}
+  sample:
+    json: /reports/20261206T061500Z-rotate/rotation-report.json
+    markdown: /reports/20261206T061500Z-rotate/rotation-report.md
+    html: /reports/20261206T061500Z-rotate/rotation-report.html
+folder:
+  description:
+    - The run folder the files are (or in check mode would be) written to. With O(history=false), O(report_dir).
+  returned: always
+  type: str
+  version_added: 0.1.0
+  sample: /reports/20261206T061500Z-rotate
+latest:
+  description:
+    - The pointer C(latest) in O(report_dir), to the newest run folder of any mode. With O(history=false),
+      O(report_dir) itself, so RV(latest) followed by the file name names the newest report either way.
+  returned: always
+  type: str
+  version_added: 0.1.0
+  sample: /reports/latest
+table:
+  description:
+    - The summary as fixed-width lines of text (the first is the header). One line per kind present, one column per
+      outcome that occurs, and the total. The Markdown and the HTML show the same table.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.1.0
+  sample:
+    - "kind              rotated  up_to_date  skipped  total"
+    - "custom_hostname         5          14        2     21"
+    - "client_cert             0           1        0      1"
+due_without_material:
+  description:
+    - From the plan's audit, the objects due within the renewal window for which no new material was given (the first
+      100), each with C(kind), C(name), C(id) and C(expires_on). Empty without an audit (a plan file of an older
+      release, or O(rows)).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.1.0
+  sample: [{"kind": "zone_cert", "name": "example.com", "id": "7e0b2c", "expires_on": "2026-12-20T10:00:00Z"}]
+due_without_material_count:
+  description: How many objects RV(due_without_material) has in all, past the first 100 too. V(0) without an audit.
+  returned: always
+  type: int
+  version_added: 0.1.0
+  sample: 1
 unverified:
   description: The names of the objects to change whose new certificate is not served (outcome V(failed) or V(deploying)).
   returned: always
@@ -142,23 +252,31 @@ summary:
   returned: always
   type: dict
   sample: {"total": 22, "rotated": 5, "uploaded": 1, "up_to_date": 14, "skipped": 2, "failed": 0, "not_attempted": 0, "pending": 0,
-           "restarted": 0, "revalidated": 0, "missing": 0, "planned": 0, "deploying": 0, "retired": 0, "kept": 0}
+           "restarted": 0, "revalidated": 0, "missing": 0, "planned": 0, "deploying": 0, "retired": 0, "kept": 0, "due": 0}
 """
 
+import datetime
 import os
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import read_json_file, read_plan, read_zone_state, write_atomically
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_outcomes, outcomes, still_replaced
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.report import FILE_NAMES, build_report, render_all
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.history import LATEST, MODES, next_run_name, prune, write_run
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.report import (
+    FILE_NAMES,
+    build_report,
+    due_without_material,
+    render_all,
+    summary_table,
+)
 
 
-def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
-    """The rows for a plan file (each object against the state read back, and against the edge when probed), and the
-    replaced certificates the state still holds."""
+def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], Optional[Dict[str, Any]]]:
+    """The rows for a plan file (each object against the state read back, and against the edge when probed), the
+    replaced certificates the state still holds, and the plan's audit (None from a planner without one)."""
     plan = read_plan(params["plan"])
     state = read_zone_state(params["state"], "state")
     try:
@@ -166,7 +284,18 @@ def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> Tuple[List[Dict[
     except (KeyError, TypeError, AttributeError) as exc:  # a hand-edited file: say so rather than crash
         raise InputError("plan: %s holds an object without %s; make the plan again" % (params["plan"], exc)) from None
     replaced = still_replaced(plan, state)
-    return (edge_outcomes(rows, read_edge_certs(params["edge_certs"])) if params["edge_certs"] is not None else rows), replaced
+    return (edge_outcomes(rows, read_edge_certs(params["edge_certs"])) if params["edge_certs"] is not None else rows), replaced, plan_audit(plan)
+
+
+def plan_audit(plan: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The plan's audit with its list of objects due without material: the planner keeps that list beside the audit
+    (plan["due_without_material"]), so it joins the audit here when the audit holds none. None without an audit."""
+    audit = plan.get("audit")
+    if not isinstance(audit, dict):
+        return None
+    if not isinstance(audit.get("due_without_material"), list) and isinstance(plan.get("due_without_material"), list):
+        audit = dict(audit, due_without_material=plan["due_without_material"])
+    return audit
 
 
 def read_edge_certs(value: Any) -> List[Dict[str, Any]]:
@@ -192,29 +321,63 @@ def main() -> None:
         zone=dict(type="str"),
         report_dir=dict(type="path", required=True),
         failure=dict(type="str"),
+        mode=dict(type="str", choices=list(MODES), default="rotate"),
+        keep=dict(type="int", default=30),
+        history=dict(type="bool", default=True),
     )
     # No API call and no credentials: no build_module (it would add the auth options).
     module = NamingModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=[["rows", "plan"]], required_one_of=[["rows", "plan"]])
     p = module.params
     try:
         check_inputs(module, spec, p, frozenset())
-        rows, replaced = (p["rows"], []) if p["rows"] is not None else rows_from_plan(p, module.check_mode)
+        if p["keep"] < 1:
+            raise InputError("keep must be at least 1 (the run folder just written), not %d" % p["keep"])
+        # A check run's report shows what would be done (outcome planned), in check mode or not.
+        rows, replaced, audit = (p["rows"], [], None) if p["rows"] is not None else rows_from_plan(p, module.check_mode or p["mode"] == "check")
     except InputError as exc:
         module.fail_json(msg=str(exc))
+    now = datetime.datetime.now(datetime.timezone.utc)  # one time for the report and its folder's name
     report_dir = os.path.abspath(p["report_dir"])
-    files = {fmt: os.path.join(report_dir, name) for fmt, name in FILE_NAMES.items()}
-    report = build_report(rows, zone=p["zone"], failure=p["failure"], replaced=replaced)
+    if p["history"]:
+        folder, latest = os.path.join(report_dir, next_run_name(report_dir, p["mode"], now)), os.path.join(report_dir, LATEST)
+    else:
+        folder = latest = report_dir
+    files = {fmt: os.path.join(folder, name) for fmt, name in FILE_NAMES.items()}
+    report = build_report(rows, zone=p["zone"], failure=p["failure"], now=now, replaced=replaced, audit=audit, mode=p["mode"])
     unverified = [str(r.get("name")) for r in rows if r.get("outcome") in ("failed", "deploying")]
+    due, due_count = due_without_material(report)
     # Ansible echoes the arguments in the result; rows can be tens of thousands, so echo their number instead.
     echoed = dict(p, rows="%d rows, not repeated here" % len(rows), state="not repeated here", edge_certs="not repeated here")
-    result = dict(files=files, summary=report["summary"], unverified=unverified, replaced=report["replaced"], invocation={"module_args": echoed})
-    if not module.check_mode:
+    result = dict(
+        files=files,
+        folder=folder,
+        latest=latest,
+        summary=report["summary"],
+        table=summary_table(report["rows"]),
+        unverified=unverified,
+        replaced=report["replaced"],
+        due_without_material=due,
+        due_without_material_count=due_count,
+        invocation={"module_args": echoed},
+    )
+    # A check run's report is a file on the controller about the run, not a change to the zone: written in check mode too.
+    if not module.check_mode or p["mode"] == "check":
         try:
-            os.makedirs(report_dir, mode=0o700, exist_ok=True)
-            for fmt, text in render_all(report).items():
-                write_atomically(files[fmt], text, 0o644)  # the report holds no secret
+            texts = render_all(report)
+            if p["history"]:
+                written = write_run(report_dir, p["mode"], texts, FILE_NAMES, now)
+                result.update(files={fmt: written[fmt] for fmt in FILE_NAMES}, folder=written["folder"])
+            else:
+                os.makedirs(report_dir, mode=0o700, exist_ok=True)
+                for fmt, text in texts.items():
+                    write_atomically(files[fmt], text, 0o644)  # the report holds no secret
         except OSError as exc:
             module.fail_json(msg="Failed to write the rotation report in %s: %s" % (report_dir, to_native(exc)), **result)
+        if p["history"]:
+            try:
+                prune(report_dir, p["keep"])
+            except OSError as exc:  # the report is written; an old folder left behind is no reason to fail the run
+                module.warn("Could not remove old report folders in %s: %s" % (report_dir, to_native(exc)))
     module.exit_json(changed=False, **result)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import math
 import os
@@ -57,6 +58,17 @@ SSL_FIELDS = ("method", "type", "settings", "bundle_method", "wildcard")  # what
 RATE_LIMIT, RATE_WINDOW, HEADROOM = 100, 5.0, 0.05
 EDGE_MAX = 1000  # the largest N verified at the emulator's TLS edge with edge_cert_info
 PACED_RATE = RATE_LIMIT * (1 - HEADROOM) / RATE_WINDOW  # 19 requests per second
+
+
+def _load_pacer() -> Any:
+    """The collection's _pacer module (no Ansible import in it), by file path: its estimate is the one the role's plan prints."""
+    spec = importlib.util.spec_from_file_location("certops_bench_pacer", ROOT / "plugins" / "module_utils" / "_pacer.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+PACER = _load_pacer()
 
 # Count targets (a miss fails the run) and timing targets (printed only), from issue 13.
 IDEMPOTENT_MAX = 0.03  # calls per hostname, at N = 1,000
@@ -469,6 +481,8 @@ def measure_rate_limited(material: Material, n: int, delay: float, workdir: Path
         bulk_share_of_limit=bulk_rate / (RATE_LIMIT / RATE_WINDOW),
         bulk_share_of_api_rate_limit=bulk_rate / PACED_RATE,
         wall_over_ideal=run.wall / (counted["total"] / PACED_RATE) if counted["total"] else 0.0,
+        # The plan's estimate for these calls at this pace and window, with the emulator's answer time.
+        estimated_s=PACER.estimated_seconds(counted["total"], PACED_RATE, window=RATE_WINDOW, answer_seconds=0.0),
     )
 
 
@@ -646,6 +660,7 @@ def table(result: Dict[str, Any]) -> str:
                     ],
                     ["  429s answered, failures, windows blocked", "%d, %d, %d" % (paced["rate_limited"], paced["failures"], paced["blocked_windows"])],
                     ["  wall time / (calls / api_rate_limit)", fmt(paced["wall_over_ideal"], 2)],
+                    ["  the plan's estimate of the paced time (s), measured wall time (s)", "%s, %s" % (fmt(paced["estimated_s"], 1), fmt(paced["wall"], 1))],
                 ]
             ),
         ]

@@ -101,7 +101,7 @@ def edge_vars(emulator: Emulator) -> Dict[str, Any]:
 
 def show_edge(report_dir: Path, emulator: Emulator) -> None:
     """How many rotated hostnames the role saw serving their new certificate at the edge."""
-    rows = yaml.safe_load((report_dir / "rotation-report.json").read_text(encoding="utf-8"))["rows"]
+    rows = yaml.safe_load((report_dir / "latest" / "rotation-report.json").read_text(encoding="utf-8"))["rows"]
     verified = [r["name"] for r in rows if r.get("edge") == "verified"]
     if not verified:
         raise DemoError("the role verified no hostname at the edge")
@@ -140,13 +140,14 @@ def recap_changed(output: str) -> int:
 
 
 def show_report(report_dir: Path, copy_to: Path) -> None:
-    """Print the Markdown report and keep a copy of the whole report outside the temporary directory."""
-    html, markdown = report_dir / "rotation-report.html", report_dir / "rotation-report.md"
+    """Print the Markdown report of the latest run and keep a copy of it outside the temporary directory."""
+    latest = report_dir / "latest"  # each run writes its own folder; `latest` points to the newest
+    html, markdown = latest / "rotation-report.html", latest / "rotation-report.md"
     if not (html.is_file() and markdown.is_file()):
         raise DemoError("the role wrote no report in %s" % report_dir)
     print(markdown.read_text(encoding="utf-8"))
     shutil.rmtree(copy_to, ignore_errors=True)
-    shutil.copytree(report_dir, copy_to)
+    shutil.copytree(latest, copy_to)
     print("The role wrote %s; the temporary directory goes at the end, so a copy stays:" % html)
     print("HTML report (open it in a browser): %s" % (copy_to / html.name))
 

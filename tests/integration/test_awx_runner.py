@@ -191,7 +191,7 @@ def test_a_job_rotates_every_zone_with_the_token_from_the_credential_and_reports
         assert stats[zone]["rotated"] == stats[zone]["total"] == len(hostnames) and stats[zone]["failure"] is None
         for hostname in hostnames:
             assert emulator.history.served(hostname, "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
-        assert (project.parent / "reports" / zone / "rotation-report.json").exists()
+        assert (project.parent / "reports" / zone / "latest" / "rotation-report.json").exists()
     assert emulator.history.violations() == []
     assert_secrets_only_in_job_env(runner, credential)
 

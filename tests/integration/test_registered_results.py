@@ -86,7 +86,7 @@ def rotation(scenario_emulator: Any, tmp_path_factory: pytest.TempPathFactory) -
     print("\nthe playbook over %d hostnames with the edge verified: %.0f s" % (N, time.monotonic() - started))
     sizes = [json.loads(line) for line in sizes_path.read_text().splitlines()] if sizes_path.exists() else []
     results = [json.loads(line) for line in results_path.read_text().splitlines()] if results_path.exists() else []
-    report = work / "report" / "rotation-report.json"
+    report = work / "report" / "latest" / "rotation-report.json"
     rows = {r["name"]: r for r in json.loads(report.read_text())["rows"]} if report.exists() else {}
     return SimpleNamespace(
         rc=proc.returncode, output=proc.stdout + proc.stderr, sizes=sizes, results=results, rows=rows, emulator=emulator, ansible=ansible, ca=ca, work=work

@@ -109,7 +109,7 @@ def stored_key_types(emulator: Any, hostname: str) -> List[str]:
 
 
 def report_of(report_dir: Path) -> Dict[str, Any]:
-    path = report_dir / "rotation-report.json"
+    path = report_dir / "latest-rotate" / "rotation-report.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -505,7 +505,7 @@ def rotation(scenario_emulator, tmp_path_factory):
     run_writes = writes(emulator)
     served_after_run = {(h, k): emulator.history.served(h, k).fingerprint_sha256 for h in old for k in ("rsa", "ecdsa")}
     key_types_after_run = {h: stored_key_types(emulator, h) for h in old}
-    report_files = [p.read_text() for p in report_dir.iterdir()] if report_dir.is_dir() else []
+    report_files = [p.read_text() for p in report_dir.rglob("*") if p.is_file()] if report_dir.is_dir() else []
     forced = ansible.run_tasks(ROLE, verbosity=2, play_vars=dict(play_vars, cert_rotation_force=True))
     return SimpleNamespace(
         hostname_ids=hostname_ids,

@@ -62,7 +62,7 @@ def role_vars(emulator: Any, pki: SimpleNamespace, report_dir: Path, **extra: An
 
 
 def report_rows(report: Path) -> Dict[str, Dict[str, Any]]:
-    return {r["name"]: r for r in json.loads((report / "rotation-report.json").read_text())["rows"]}
+    return {r["name"]: r for r in json.loads((report / "latest" / "rotation-report.json").read_text())["rows"]}
 
 
 APPLY_TASK = "Apply | replace the certificates of the custom hostnames due, and wait until they are live"
@@ -79,8 +79,8 @@ def verified(scenario_emulator, pki, tmp_path_factory):
     report = tmp_path_factory.mktemp("edge-verified") / "report"
     run = ansible.run_tasks(ROLE, play_vars=role_vars(emulator, pki, report))
     # The rerun writes the report again: what the rotation wrote is read now.
-    rows = report_rows(report) if (report / "rotation-report.json").exists() else {}
-    markdown = (report / "rotation-report.md").read_text() if (report / "rotation-report.md").exists() else ""
+    rows = report_rows(report) if (report / "latest" / "rotation-report.json").exists() else {}
+    markdown = (report / "latest" / "rotation-report.md").read_text() if (report / "latest" / "rotation-report.md").exists() else ""
     served_pair_rsa = emulator.history.served("pair.customer.example", "rsa").fingerprint_sha256
     rerun = ansible.run_tasks(ROLE, play_vars=role_vars(emulator, pki, report))  # nothing switched: nothing to probe
     return SimpleNamespace(run=run, probes=edge_probes(run), rows=rows, markdown=markdown, served_pair_rsa=served_pair_rsa, rerun=rerun)

@@ -175,6 +175,7 @@ class TestAPlanFromDiscoverySaysWhatToDoAndWritesNothing:
             "missing": 1,
             "retire": 0,
             "kept": 0,
+            "due": 0,
         }
 
     def test_no_key_material_is_printed_even_at_vvvv(self, planned, pki):

@@ -142,14 +142,15 @@ def rotation(scenario_emulator, pki, tmp_path_factory):
 
     preview = ansible.run_tasks(ROLE, check=True, diff=True, play_vars=role_vars(pki, report))
     preview_writes = writes(emulator)
-    report_after_preview = report.exists()
+    preview_report = report / "latest" / "rotation-report.json"
+    report_after_preview = json.loads(preview_report.read_text()) if preview_report.exists() else {}
 
     run = ansible.run_tasks(ROLE, diff=True, verbosity=2, play_vars=role_vars(pki, report))
     run_writes = writes(emulator)
     after = served(emulator)
     run_violations = emulator.history.violations()
     # The rerun writes the report again: what the rotation wrote is read now.
-    report_files = {p.name: p.read_text() for p in report.iterdir()} if report.is_dir() else {}
+    report_files = {p.name: p.read_text() for p in (report / "latest").iterdir()} if (report / "latest").is_dir() else {}
     rows = {}
     if "rotation-report.json" in report_files:
         rows = {(r["kind"], r["name"]): r for r in json.loads(report_files["rotation-report.json"])["rows"]}
@@ -189,8 +190,8 @@ class TestAPreviewARotationItsReportAndARerun:
     def test_the_preview_sends_no_write(self, rotation):
         assert rotation.preview_writes == []
 
-    def test_the_preview_writes_no_report(self, rotation):
-        assert not rotation.report_after_preview
+    def test_the_preview_writes_a_preview_report(self, rotation):
+        assert (rotation.report_after_preview.get("mode"), rotation.report_after_preview.get("preview")) == ("check", True)
 
     def test_the_preview_plans_to_rotate_the_due_hostnames_and_the_pair(self, rotation):
         assert {n for k, n in rotation.predicted if k == "custom_hostname"} == {name(i) for i in list(DUE) + [PAIR]}
@@ -289,7 +290,7 @@ def failed_write(scenario_emulator, pki, tmp_path_factory):
     report = tmp_path_factory.mktemp("role-failed-write") / "report"
 
     run = ansible.run_tasks(ROLE, play_vars=role_vars(pki, report))
-    report_json = report / "rotation-report.json"
+    report_json = report / "latest" / "rotation-report.json"
     rows = {(r["kind"], r["name"]): r for r in json.loads(report_json.read_text())["rows"]} if report_json.exists() else {}
     run_writes = writes(emulator)
     state_after_run = json.dumps(emulator.dump_state())
@@ -431,7 +432,7 @@ def hostnames_file(scenario_emulator, pki, tmp_path_factory):
     run = ansible.run_tasks(ROLE, play_vars=base)
     run_writes = writes(emulator)
     served_after_run = {name(i): emulator.history.served(name(i), "ecdsa").fingerprint_sha256 for i in range(6)}
-    report_json = work / "report" / "rotation-report.json"
+    report_json = work / "report" / "latest" / "rotation-report.json"
     rows = {r["name"]: r["outcome"] for r in json.loads(report_json.read_text())["rows"]} if report_json.exists() else None
     again = ansible.run_tasks(ROLE, play_vars=base)
     again_writes = writes(emulator)[len(run_writes) :]
@@ -522,7 +523,7 @@ def test_a_second_run_in_one_play_does_not_inherit_the_first_ones_failure(ansibl
     assert "the first run failed" in run.output
     assert "nowhere.example" in run.output
     assert emulator.history.served(name(0), "ecdsa").fingerprint_sha256 == pki.new.fingerprint_sha256
-    report = json.loads((tmp_path / "report" / "rotation-report.json").read_text())
+    report = json.loads((tmp_path / "report" / "latest" / "rotation-report.json").read_text())
     assert report["failure"] is None, report
     assert [r["outcome"] for r in report["rows"]] == ["rotated"], report
 
@@ -543,5 +544,5 @@ def test_a_pack_still_validating_after_the_wait_is_pending_not_a_failure(ansible
     (restart,) = [r for r in run.results if r["task"].endswith(RESTART_TASK)]
     assert restart["result"]["results"][0]["timed_out"] is True
     assert restart["status"] == "ok"
-    rows = json.loads((tmp_path / "report" / "rotation-report.json").read_text())["rows"]
+    rows = json.loads((tmp_path / "report" / "latest" / "rotation-report.json").read_text())["rows"]
     assert [(r["kind"], r["outcome"]) for r in rows] == [("cert_pack", "pending")]

@@ -139,7 +139,7 @@ def fingerprint(pem: str) -> str:
 
 def report_names(report_dir: Path) -> str:
     """The report's rows as text, to find an object it names."""
-    path = report_dir / "rotation-report.json"
+    path = report_dir / "latest" / "rotation-report.json"
     return json.dumps(json.loads(path.read_text())["rows"]) if path.exists() else ""
 
 

@@ -87,10 +87,10 @@ def test_check_mode_predicts_the_real_run_of_the_demo_zone(ansible, emulator, tm
     before = served(emulator)
     record_cases(2)
 
-    # 1. --check --diff: the prediction, not one write, no report.
+    # 1. --check --diff: the prediction, not one write, a preview report only.
     check = ansible.run_tasks(ROLE, check=True, diff=True, play_vars=role_vars)
     assert check.rc == 0, check.output[-3000:]
-    assert writes(emulator) == [] and not report.exists()
+    assert writes(emulator) == [] and json.loads((report / "latest" / "rotation-report.json").read_text())["preview"] is True
     prediction = predicted(check)
     (plan_entry,) = [r for r in check.results if r["task"].endswith(PLAN_TASK)]
     objects = {(o["kind"], o["name"]): o for o in plan_entry["result"]["plan"]["objects"]}
@@ -102,7 +102,7 @@ def test_check_mode_predicts_the_real_run_of_the_demo_zone(ansible, emulator, tm
     run = ansible.run_tasks(ROLE, diff=True, play_vars=role_vars)
     assert run.rc == 0, run.output[-3000:]
     assert predicted(run) == prediction  # the same plan, from the same state
-    rows = {(r["kind"], r["name"]): r for r in json.loads((report / "rotation-report.json").read_text())["rows"]}
+    rows = {(r["kind"], r["name"]): r for r in json.loads((report / "latest-rotate" / "rotation-report.json").read_text())["rows"]}
     done = {key: row["outcome"] for key, row in rows.items() if row["outcome"] in DONE}
     assert set(done) == set(prediction), (done, prediction)
     for key, action in prediction.items():

@@ -373,7 +373,7 @@ def test_no_secret_shows_from_the_role(ansible, emulator, pki, tmp_path, record_
     if mode == "failure":
         assert run.rc != 0 and "did not complete" in run.output and HOST in run.output, run.output[-3000:]
         assert [e["fault"] for e in emulator.journal() if e["method"] == "PATCH" and hostname_id in e["path"]] == ["echo"]
-        assert (report / "rotation-report.json").exists()
+        assert (report / "latest" / "rotation-report.json").exists()
     elif mode == "bad_option":
         assert run.rc != 0 and "Validation of arguments failed" in run.output and "cert_rotation_force" in run.output, run.output[-3000:]
         assert emulator.journal() == []

@@ -43,8 +43,11 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._statuses impor
 DEFAULT_RENEW_BEFORE_DAYS = 30
 SHOWN_KEYS = ("serial_number", "fingerprint_sha256", "expires_on")
 CHANGES = ("rotate", "upload", "restart", "revalidate", "retire")  # actions that write
-ACTIONS = ("rotate", "upload", "up_to_date", "skipped", "restart", "revalidate", "missing", "retire", "kept")
+ACTIONS = ("rotate", "upload", "up_to_date", "skipped", "restart", "revalidate", "missing", "retire", "kept", "due")
+# The audit's expiry buckets, by days left: each is the first whose bound the days left are under.
+BUCKETS = (("expired", 0), ("under_7", 7), ("under_30", 30), ("under_90", 90), ("later", None))
 SHORTER_FORCED = "shorter-lived than served (forced)"
+DUE_NAMED = 10  # objects due without material named in the warning; the report lists them all
 
 
 def shown_facts(obj: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
@@ -125,6 +128,10 @@ class Planner:
         self.replaced: List[Dict[str, Any]] = []  # certificates this run replaces: the proof a later run may retire them by
         self.switched_away: Dict[str, List[str]] = {}  # client certificate id -> the hostnames this run moves off it
         self.uploaded_client_ids: Set[Any] = set()  # client certificates that are new material of this run
+        # What the given material targets, so the audit lists only what is due without any.
+        self.given_hostnames: Set[str] = set()
+        self.client_material_hosts: Set[str] = set()
+        self.zone_touched: Set[Any] = set()
         self._checked: Dict[Any, Any] = {}
         self.passphrase = passphrase
         self.ca_path = ca_path
@@ -207,8 +214,10 @@ class Planner:
 
     def not_due_reason(self, served: Dict[str, Any]) -> Optional[str]:
         """Why the served certificate is not due for renewal yet; None when it is due (or `force`)."""
-        if self.force:
-            return None
+        return None if self.force else self.window_reason(served)
+
+    def window_reason(self, served: Dict[str, Any]) -> Optional[str]:
+        """Why the served certificate is not within the renewal window yet; None when it is (force aside)."""
         expires = parsed_time(served.get("expires_on"))
         if expires is None:
             return None  # no expiry known: renewing is the safe side
@@ -271,6 +280,7 @@ class Planner:
         apply = []
         for item in items:
             name = normalize_hostname(item["hostname"])
+            self.given_hostnames.add(name)
             label = "custom hostname %s" % name
             news = [self.material(c, label, [name]) for c in item["certificates"]]
             kinds = [n["key_type"] for n in news if n is not None]
@@ -387,6 +397,7 @@ class Planner:
             hostnames = host_set(item.get("hostnames"))
             name = ", ".join(hostnames) or "client_certs[%d]" % index
             label = "client certificate for %s" % name
+            self.client_material_hosts.update(hostnames)
             new = self.material(item, label, client=True)
             if new is None:
                 self.entry("client_cert", name, "skipped", "the new material has problems (see problems)")
@@ -437,15 +448,20 @@ class Planner:
         steps = []
         for index, item in enumerate(items):
             label = "zone certificate %s" % (item.get("certificate_path") or index)
+            replaces = item.get("replaces")
+            if isinstance(replaces, str):
+                self.zone_touched.add(replaces)  # targeted even when its material has problems
             new = self.material(item, label)
             if new is None:
                 self.entry("zone_cert", label, "skipped", "the new material has problems (see problems)")
                 continue
             hosts = host_set(new["sans"])
             name = ", ".join(hosts)
-            replaces = item.get("replaces")
+            # The few zone certificates a zone holds: what this material already is counts as targeted too.
+            self.zone_touched.update(c.get("id") for c in live if is_identical(c, new))
             if replaces is None:
                 matches = [c for c in live if host_set(c.get("hosts")) == hosts]
+                self.zone_touched.update(c.get("id") for c in matches)
                 if len(matches) > 1:
                     self.problems.append(
                         "%s: zone certificates %s all hold %s; name the one to replace with replaces" % (label, ", ".join(c["id"] for c in matches), name)
@@ -456,6 +472,7 @@ class Planner:
                 if not matches:
                     # A re-run after the replacement: the one it replaced is gone and the new material is what is there.
                     matches = [c for c in live if is_identical(c, new)]
+                self.zone_touched.update(c.get("id") for c in matches)
                 if len(matches) != 1:
                     found = ", ".join(c["id"] for c in matches) or "none"
                     self.problems.append("%s: replaces %s must name exactly one zone certificate, found %s" % (label, replaces, found))
@@ -590,6 +607,86 @@ class Planner:
                 self.entry("managed_hostname", host["hostname"], "revalidate", "SSL status validation_timed_out")
         return names
 
+    # -- audit ---------------------------------------------------------------------------------
+
+    def audit(self, found: Dict[str, Any], retired: Dict[str, Sequence[Any]]) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+        """(due_without_material, audit) over every discovered object, one pass per kind; call it after retirements().
+
+        Due uses the renewal window without force: force decides what the given material replaces, not what is due.
+        Managed hostname certificates and packs are never due here (Cloudflare renews them); a kind not discovered
+        (None) is left out, and a certificate whose expiry is unknown is neither counted nor listed."""
+        due: List[Dict[str, Any]] = []
+        buckets: Dict[str, Dict[str, int]] = {}
+        not_active: List[Dict[str, Any]] = []
+        hostnames = found.get("custom_hostnames")
+        if hostnames is not None:
+            counts = buckets["custom_hostname"] = {key: 0 for key, _bound in BUCKETS}
+            for host in hostnames:
+                ssl = host.get("ssl") or {}
+                certs = ssl.get("certificates") or []
+                soonest: Optional[Tuple[datetime.datetime, Dict[str, Any]]] = None
+                for cert in certs:
+                    expires = self.count(counts, cert)
+                    if expires is not None and (soonest is None or expires < soonest[0]):
+                        soonest = (expires, cert)
+                if ssl.get("status") != "active":
+                    kind = "custom_hostname" if certs else "managed_hostname"
+                    not_active.append({"kind": kind, "name": host.get("hostname"), "id": host.get("id"), "status": ssl.get("status")})
+                if soonest is not None and normalize_hostname(host.get("hostname") or "") not in self.given_hostnames:
+                    self.due_entry(due, "custom_hostname", host.get("hostname"), host.get("id"), soonest)
+        clients = found.get("hostname_client_certs")
+        if clients is not None:
+            counts = buckets["client_cert"] = {key: 0 for key, _bound in BUCKETS}
+            for cert in clients:
+                if cert.get("status") in ENDED_STATUSES:
+                    continue
+                expires = self.count(counts, cert)
+                users = {normalize_hostname(str(a.get("hostname") or "")) for a in cert.get("hostnames") or [] if a.get("enabled", True)}
+                cid = cert.get("id")
+                # What this plan replaces or retires has all its hostnames (none, when unused) given new material; one an
+                # earlier run replaced that some hostname still uses is listed: that hostname needs material.
+                if expires is None or cid in self.uploaded_client_ids or users <= self.client_material_hosts:
+                    continue
+                self.due_entry(due, "client_cert", cert_name(cert), cid, (expires, cert))
+        zone = found.get("custom_certs")
+        if zone is not None:
+            counts = buckets["zone_cert"] = {key: 0 for key, _bound in BUCKETS}
+            # Targeted by the given material, retired by this plan, or replaced by an earlier run (a newer one is there).
+            skip = self.zone_touched | set(retired.get("zone_cert") or []) | {e.get("id") for e in self.replaced if e.get("kind") == "zone_cert"}
+            for cert in zone:
+                if cert.get("status") in ENDED_STATUSES:
+                    continue
+                expires = self.count(counts, cert)
+                cid = cert.get("id")
+                if expires is None or cid in skip:
+                    continue
+                self.due_entry(due, "zone_cert", cert_name(cert), cid, (expires, cert))
+        # Going or gone packs are not the ones a zone serves from.
+        for pack in found.get("cert_packs") or []:
+            status = pack.get("status")
+            if status != "active" and status not in ENDED_STATUSES:
+                not_active.append({"kind": "cert_pack", "name": cert_name(pack), "id": pack.get("id"), "status": status})
+        return due, {"buckets": buckets, "not_active": not_active, "due_without_material_count": len(due)}
+
+    def count(self, counts: Dict[str, int], cert: Dict[str, Any]) -> Optional[datetime.datetime]:
+        """Counts a certificate in its expiry bucket; returns its expiry (None when unknown: not counted)."""
+        expires = parsed_time(cert.get("expires_on"))
+        if expires is None:
+            return None
+        left = (expires - self.now).total_seconds() / 86400
+        counts[next(key for key, bound in BUCKETS if bound is None or left < bound)] += 1
+        return expires
+
+    def due_entry(self, due: List[Dict[str, Any]], kind: str, name: Any, cid: Any, soonest: Tuple[datetime.datetime, Dict[str, Any]]) -> None:
+        """Lists one object with no new material when its certificate is within the renewal window."""
+        expires, cert = soonest
+        if self.window_reason(cert) is not None:
+            return
+        when = cert.get("expires_on")
+        reason = ("expired on %s, no new material" % when) if expires <= self.now else "due, no new material: expires on %s" % when
+        due.append({"kind": kind, "name": name, "id": cid, "expires_on": when})
+        self.entry(kind, name, "due", reason, cert, None, id=cid)
+
 
 def change_line(obj: Dict[str, Any]) -> str:
     """One line a person reads in the play output: what changes, why, and the serials and expiries."""
@@ -635,10 +732,37 @@ def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = Non
     plan["replaced"] = planner.replaced
     plan["restart_cert_packs"] = planner.cert_packs(params.get("cert_packs") or [], found.get("cert_packs") or [])
     plan["revalidate_hostnames"] = planner.managed_hostnames(hostnames)
+    plan["due_without_material"], plan["audit"] = planner.audit(found, retire)
+    due = plan["due_without_material"]
+    if due:
+        names = ", ".join(str(d["name"]) for d in due[:DUE_NAMED])
+        planner.warnings.append(
+            "%d object%s due within the renewal window without new material: %s%s (see the report)"
+            % (len(due), " is" if len(due) == 1 else "s are", names, ", and %d more" % (len(due) - DUE_NAMED) if len(due) > DUE_NAMED else "")
+        )
     plan["objects"] = planner.objects
     plan["changes"] = [change_line(o) for o in planner.objects if o["action"] in CHANGES]
-    plan["counts"] = {key: len(plan[key]) for key in ("objects", "hostname_certificates", "changes")}
+    plan["counts"] = {key: len(plan[key]) for key in ("objects", "hostname_certificates", "changes", "due_without_material")}
     summary: Dict[str, int] = {"total": len(planner.objects), "problems": len(planner.problems)}
-    for action in ACTIONS:
-        summary[action] = sum(1 for o in planner.objects if o["action"] == action)
+    summary.update((action, 0) for action in ACTIONS)
+    for obj in planner.objects:  # one pass, not one per action
+        summary[obj["action"]] += 1
+    plan["estimate"] = {"calls": apply_calls(plan, len(hostnames))}
     return {"plan": plan, "problems": planner.problems, "warnings": planner.warnings, "summary": summary}
+
+
+def apply_calls(plan: Dict[str, Any], zone_hostnames: int) -> int:
+    """The API calls the apply stage makes for `plan`, at least: one write per custom hostname and a pass of list pages
+    (50 a page) for their wait, and for each other step the few calls its module makes (read, write, wait, delete)."""
+    hostnames = len(plan["hostname_certificates"])
+    pages = -(-zone_hostnames // 50) if hostnames else 0
+    return (
+        hostnames
+        + pages
+        + 4 * len(plan["client_cert_steps"])  # upload, wait until active, read the associations, associate
+        + 4 * len(plan["zone_cert_steps"])  # upload or edit, wait, prioritise
+        + 2 * len(plan["retire_client_certs"])  # detach, delete
+        + len(plan["retire_zone_certs"])
+        + 2 * len(plan["restart_cert_packs"])  # restart, wait
+        + 2 * len(plan["revalidate_hostnames"])  # read, refresh
+    )

@@ -36,9 +36,17 @@ OUTCOMES = (
     "deploying",
     "retired",
     "kept",
+    "due",
 )
-# Objects shown first on a capped timeline: something was (or would be) done to them, or it failed.
-CHANGED_OR_FAILED = frozenset(("rotated", "uploaded", "failed", "pending", "deploying", "restarted", "revalidated", "planned", "retired"))
+# Objects shown first on a capped timeline: something was (or would be) done to them, it failed, or it is due and no
+# new material was given (so that it stands out).
+CHANGED_OR_FAILED = frozenset(("rotated", "uploaded", "failed", "pending", "deploying", "restarted", "revalidated", "planned", "retired", "due"))
+# The summary table's and the expiry table's rows, in this order; a kind not listed here follows, by name.
+KINDS = ("custom_hostname", "client_cert", "zone_cert", "cert_pack", "managed_hostname", "certificate")
+# The audit's expiry buckets (the planner's keys) and their column heads.
+BUCKETS = (("expired", "expired"), ("under_7", "under 7 days"), ("under_30", "under 30 days"), ("under_90", "under 90 days"), ("later", "later"))
+AUDIT_LIST_CAP = 100
+PREVIEW_BANNER = "Preview: nothing was written"
 FILE_NAMES = {"json": "rotation-report.json", "markdown": "rotation-report.md", "html": "rotation-report.html"}
 TIMELINE_CAP = 500
 SOON_DAYS = 30
@@ -83,14 +91,105 @@ def build_report(
     failure: Optional[str] = None,
     now: Optional[datetime.datetime] = None,
     replaced: Sequence[Dict[str, Any]] = (),
+    audit: Optional[Dict[str, Any]] = None,
+    mode: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """`replaced`: the certificates the role replaced and the zone still holds, the proof a later run deletes them by."""
+    """`replaced`: the certificates the role replaced and the zone still holds, the proof a later run deletes them by.
+
+    `audit`: the planner's plan["audit"] (expiry buckets per kind, objects not active, objects due without material),
+    kept whole under `audit`; absent when None. `mode`: the kind of run (check, rotate or audit), kept with `preview`
+    (true for check); both absent when None, as before modes existed."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     clean = without_key_strings(list(rows))
     zone, failure = without_key_strings(zone), without_key_strings(failure)
     report = {"zone": zone, "generated_at": isoformat(now), "failure": failure, "summary": summarize(clean), "rows": clean}
     report["replaced"] = without_key_strings(list(replaced))
+    if mode is not None:
+        report.update(mode=mode, preview=mode == "check")
+    if audit is not None:
+        report["audit"] = without_key_strings(audit)
     return report
+
+
+def utc_text(value: Any) -> str:
+    """A time as the Markdown and HTML show it, 2026-12-06 06:15:00 UTC; text that is no ISO 8601 time stays as it is."""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if not isinstance(value, str) or not value.strip():
+        return _text(value)
+    try:
+        return utc_text(parse_time(value))
+    except ValueError:
+        return value
+
+
+def _kind_order(kinds: Sequence[str]) -> List[str]:
+    present = set(kinds)
+    return [k for k in KINDS if k in present] + sorted(present - set(KINDS))
+
+
+def summary_counts(rows: Sequence[Dict[str, Any]]) -> Tuple[List[str], List[str], Dict[str, Dict[str, int]]]:
+    """The summary table's kinds (rows), outcomes with a non-zero count (columns, OUTCOMES' order, unknown ones after)
+    and the count per kind and outcome."""
+    counts: Dict[str, Dict[str, int]] = {}
+    for row in rows:
+        per_kind = counts.setdefault(_text(row.get("kind")) or "unknown", {})
+        outcome = str(row.get("outcome") or "unknown")
+        per_kind[outcome] = per_kind.get(outcome, 0) + 1
+    seen = {outcome for per_kind in counts.values() for outcome in per_kind}
+    outcomes = [o for o in OUTCOMES if o in seen] + sorted(seen - set(OUTCOMES))
+    return _kind_order(list(counts)), outcomes, counts
+
+
+def summary_cells(rows: Sequence[Dict[str, Any]]) -> Tuple[List[str], List[List[str]]]:
+    """The summary table's head (kind, each outcome that occurs, total) and one row of cells per kind present."""
+    kinds, outcomes, counts = summary_counts(rows)
+    cells_ = [[kind] + [str(counts[kind].get(o, 0)) for o in outcomes] + [str(sum(counts[kind].values()))] for kind in kinds]
+    return ["kind"] + outcomes + ["total"], cells_
+
+
+def summary_table(rows: Sequence[Dict[str, Any]]) -> List[str]:
+    """The summary as fixed-width text lines: the header, then one line per kind present, with a column per outcome
+    that occurs and the total. The kind column fits every known kind, so the header does not move between runs."""
+    heads, body = summary_cells(rows)
+    width = max([len(k) for k in KINDS] + [len(line[0]) for line in body])
+    widths = [width] + [len(head) for head in heads[1:]]
+    lines = ["  ".join([heads[0].ljust(width)] + heads[1:])]
+    lines += ["  ".join([line[0].ljust(width)] + [v.rjust(w) for v, w in zip(line[1:], widths[1:])]) for line in body]
+    return lines
+
+
+def _count(value: Any) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else _text(value)
+
+
+def audit_parts(report: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """What the Markdown and HTML show of the audit, shape-checked (it comes from a file): the expiry table's head and
+    rows, the first AUDIT_LIST_CAP objects not active as text, and how many more there are. None without audit data."""
+    audit = report.get("audit")
+    if not isinstance(audit, dict):
+        return None
+    buckets = audit.get("buckets") if isinstance(audit.get("buckets"), dict) else {}
+    keys = [key for key, _label in BUCKETS]
+    expiry = [[kind] + [_count(buckets[kind].get(key, 0)) for key in keys] for kind in _kind_order(list(buckets)) if isinstance(buckets[kind], dict)]
+    listed = [entry for entry in audit["not_active"] if isinstance(entry, dict)] if isinstance(audit.get("not_active"), list) else []
+    items = []
+    for entry in listed[:AUDIT_LIST_CAP]:
+        ident = " (%s)" % _text(entry.get("id")) if entry.get("id") not in (None, "") else ""
+        items.append("%s %s%s: %s" % (_text(entry.get("kind")), _text(entry.get("name")), ident, _text(entry.get("status")) or "unknown status"))
+    return {"head": ["kind"] + [label for _key, label in BUCKETS], "expiry": expiry, "not_active": items, "more": max(len(listed) - AUDIT_LIST_CAP, 0)}
+
+
+def due_without_material(report: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], int]:
+    """The audit's objects due without new material: the first AUDIT_LIST_CAP, and how many in all (the list's length,
+    else the audit's due_without_material_count)."""
+    audit = report.get("audit") if isinstance(report.get("audit"), dict) else {}
+    listed = audit.get("due_without_material")
+    if not isinstance(listed, list):
+        count = audit.get("due_without_material_count")
+        return [], count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+    listed = [entry for entry in listed if isinstance(entry, dict)]
+    return listed[:AUDIT_LIST_CAP], len(listed)
 
 
 def summary_line(summary: Dict[str, int]) -> str:
@@ -119,9 +218,9 @@ def cells(row: Dict[str, Any], edge: bool = False) -> List[str]:
             _text(row.get("action")),
             _text(row.get("outcome")),
             _text(old.get("serial_number")),
-            _text(old.get("expires_on")),
+            utc_text(old.get("expires_on")),
             _text(new.get("serial_number")),
-            _text(new.get("expires_on")),
+            utc_text(new.get("expires_on")),
         ]
         + ([_text(row.get("edge"))] if edge else [])
         + [why]
@@ -142,10 +241,30 @@ def md_escape(value: str) -> str:
     return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
 
 
+def md_table(heads: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
+    lines = ["| " + " | ".join(md_escape(head) for head in heads) + " |", "|" + " --- |" * len(heads)]
+    return lines + ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in rows]
+
+
+def preview_detail(report: Dict[str, Any]) -> str:
+    """What follows the preview banner: a check run's report shows what would be done, not what was."""
+    return "This report shows what a run would do%s." % (" to %s" % report["zone"] if report.get("zone") else "")
+
+
 def render_markdown(report: Dict[str, Any]) -> str:
-    lines = ["# " + md_escape(title(report)), "", "Generated %s. %s." % (report["generated_at"], summary_line(report["summary"])), ""]
+    lines = ["> **%s.** %s" % (PREVIEW_BANNER, md_escape(preview_detail(report))), ""] if report.get("preview") else []
+    lines += ["# " + md_escape(title(report)), "", "Generated %s. %s." % (utc_text(report["generated_at"]), md_escape(summary_line(report["summary"]))), ""]
+    heads, body = summary_cells(report["rows"])
+    if body:
+        lines += md_table(heads, body) + [""]
     if report.get("failure"):
         lines += ["**Failed stage:** " + md_escape(report["failure"]), ""]
+    audit = audit_parts(report)
+    if audit:
+        lines += ["## Expiry", ""] + (md_table(audit["head"], audit["expiry"]) if audit["expiry"] else ["No object was audited."]) + [""]
+        lines += ["## Not active", ""] + (["- " + md_escape(item) for item in audit["not_active"]] or ["None."])
+        lines += (["", "and %d more." % audit["more"]] if audit["more"] else []) + [""]
+    lines += ["## Objects", ""]
     edge, heads = with_edge(report["rows"]), columns(report["rows"])
     lines.append("| " + " | ".join(heads) + " |")
     lines.append("|" + " --- |" * len(heads))
@@ -165,8 +284,10 @@ table { border-collapse: collapse; font-size: 0.85em; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }
 .failure { background: #fde2e2; border: 1px solid #c62828; padding: 0.5em 1em; }
+.preview { background: #fff3cd; border: 1px solid #a05a00; padding: 0.5em 1em; }
+td.num, th.num { text-align: right; }
 .o-failed { color: #c62828; font-weight: bold; }
-.o-pending, .o-deploying, .o-not_attempted { color: #a05a00; }
+.o-pending, .o-deploying, .o-not_attempted, .o-due { color: #a05a00; }
 .o-rotated, .o-uploaded, .o-restarted, .o-revalidated { color: #1b7a2e; }
 .legend span { display: inline-block; width: 1.5em; height: 0.7em; margin: 0 0.3em 0 1em; }
 svg text { font-size: 11px; font-family: system-ui, sans-serif; }
@@ -189,7 +310,7 @@ def timeline_rows(rows: Sequence[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]],
     if len(dated) <= TIMELINE_CAP:
         return dated, None
     picked = [row for row in dated if row.get("outcome") in CHANGED_OR_FAILED]
-    note = "The timeline shows the first %d of the %d objects that changed or failed (%d objects in all); the table below lists every object." % (
+    note = "The timeline shows the first %d of the %d objects that changed, failed or are due (%d objects in all); the table below lists every object." % (
         min(len(picked), TIMELINE_CAP),
         len(picked),
         len(rows),
@@ -247,18 +368,29 @@ def render_svg(rows: Sequence[Dict[str, Any]], now: datetime.datetime) -> str:
                 continue
             color = (OLD_DUE if when <= soon else OLD) if side == "old" else (NEW if when > now else OLD_DUE)
             x1, x2 = sorted((x(now), x(when)))
-            tip = "%s: %s certificate expires %s (serial %s)" % (name, side, isoformat(when), _text(facts.get("serial_number")) or "unknown")
+            tip = "%s: %s certificate expires %s (serial %s)" % (name, side, utc_text(when), _text(facts.get("serial_number")) or "unknown")
             out.append(
                 '<rect x="%s" y="%d" width="%s" height="%d" fill="%s"><title>%s</title></rect>'
                 % (x1, y + offset, round(max(x2 - x1, 1), 1), BAR_HEIGHT, color, h(tip))
             )
     out.append(
         '<line x1="%s" y1="%d" x2="%s" y2="%d" stroke="%s" stroke-width="2"><title>now: %s</title></line>'
-        % (x(now), TOP - 6, x(now), height - 10, NOW_LINE, h(isoformat(now)))
+        % (x(now), TOP - 6, x(now), height - 10, NOW_LINE, h(utc_text(now)))
     )
     out.append('<text x="%s" y="%d" fill="%s">now</text>' % (x(now) + 3, height - 1, NOW_LINE))
     out.append("</svg>")
     return "\n".join(out)
+
+
+def html_table(heads: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int, css: str) -> str:
+    """A table whose columns from `numeric_from` on hold numbers (aligned right)."""
+
+    def attr(index: int) -> str:
+        return ' class="num"' if index >= numeric_from else ""
+
+    out = ['<table class="%s"><thead><tr>%s</tr></thead><tbody>' % (css, "".join("<th%s>%s</th>" % (attr(i), h(v)) for i, v in enumerate(heads)))]
+    out += ["<tr>%s</tr>" % "".join("<td%s>%s</td>" % (attr(i), h(v)) for i, v in enumerate(row)) for row in rows]
+    return "\n".join(out + ["</tbody></table>"])
 
 
 def render_html(report: Dict[str, Any]) -> str:
@@ -269,11 +401,27 @@ def render_html(report: Dict[str, Any]) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         "<title>%s</title>" % h(title(report)),
         "<style>%s</style></head><body>" % CSS,
-        "<h1>%s</h1>" % h(title(report)),
-        "<p>Generated %s. %s.</p>" % (h(report["generated_at"]), h(summary_line(report["summary"]))),
     ]
+    if report.get("preview"):
+        out.append('<p class="preview"><strong>%s.</strong> %s</p>' % (h(PREVIEW_BANNER), h(preview_detail(report))))
+    out += [
+        "<h1>%s</h1>" % h(title(report)),
+        "<p>Generated %s. %s.</p>" % (h(utc_text(report["generated_at"])), h(summary_line(report["summary"]))),
+    ]
+    heads, body = summary_cells(report["rows"])
+    if body:
+        out.append(html_table(heads, body, numeric_from=1, css="summary"))
     if report.get("failure"):
         out.append('<p class="failure"><strong>Failed stage:</strong> %s</p>' % h(report["failure"]))
+    audit = audit_parts(report)
+    if audit:
+        out.append("<h2>Expiry</h2>")
+        out.append(html_table(audit["head"], audit["expiry"], numeric_from=1, css="expiry") if audit["expiry"] else "<p>No object was audited.</p>")
+        out.append("<h2>Not active</h2>")
+        items = "".join("<li>%s</li>" % h(item) for item in audit["not_active"])
+        out.append("<ul>%s</ul>" % items if items else "<p>None.</p>")
+        if audit["more"]:
+            out.append("<p>and %d more.</p>" % audit["more"])
     out.append("<h2>Expiry timeline</h2>")
     out.append(
         '<p class="legend"><span style="background:%s"></span>old certificate<span style="background:%s"></span>old, expired or expiring within %d days'
@@ -284,7 +432,7 @@ def render_html(report: Dict[str, Any]) -> str:
         out.append('<p class="note">%s</p>' % h(note))
     out.append("<h2>Objects</h2>")
     edge = with_edge(report["rows"])
-    out.append("<table><thead><tr>%s</tr></thead><tbody>" % "".join("<th>%s</th>" % h(c) for c in columns(report["rows"])))
+    out.append('<table class="objects"><thead><tr>%s</tr></thead><tbody>' % "".join("<th>%s</th>" % h(c) for c in columns(report["rows"])))
     for row in report["rows"]:
         outcome = row.get("outcome")
         css = ' class="o-%s"' % outcome if outcome in OUTCOMES else ""  # only known words reach an attribute

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from ansible_collections.certops.cloudflare.plugins.module_utils import _pacer
-from ansible_collections.certops.cloudflare.plugins.module_utils._pacer import Pacer, window_cap, window_count
+from ansible_collections.certops.cloudflare.plugins.module_utils._pacer import Pacer, duration_text, estimated_seconds, window_cap, window_count
 
 KEY = "token:SECRET123"
 NOW = 1_000_000.0
@@ -521,3 +521,19 @@ def test_key_never_appears_in_a_name_or_a_log_line(tmp_path, private_dir, monkey
     assert "SECRET123" not in shared.path
     assert not any("SECRET123" in line or KEY in line for line in logs)
     assert not any("SECRET123" in name for name in all_names(tmp_path))
+
+
+def test_estimate_of_ten_thousand_calls_at_the_default_pace_is_nine_windows():
+    assert estimated_seconds(10400, 3.8) == 9 * 300
+
+
+def test_estimate_of_one_burst_is_the_answer_time():
+    assert estimated_seconds(1000, 3.8, answer_seconds=0.25) == 250
+
+
+def test_estimate_without_pacing_is_the_answer_time():
+    assert estimated_seconds(400, 0, answer_seconds=0.5) == 200
+
+
+def test_duration_text_rounds_to_minutes():
+    assert [duration_text(s) for s in (20, 60, 2700, 3900)] == ["under a minute", "about 1 minute", "about 45 minutes", "about 1 hour 5 minutes"]

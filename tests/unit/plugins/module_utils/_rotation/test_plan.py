@@ -8,28 +8,16 @@ timed-out hostnames only.
 
 from __future__ import annotations
 
-import datetime
 import json
-from pathlib import Path
 
 import pytest
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import cloudflare_issuer, isoformat
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import Planner, plan_rotation
 from emulator.testcerts import make_ca, make_leaf
+from planning import NOW, at, files
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
 CA = make_ca("Rotation Unit CA")
-
-
-def at(days: float) -> str:
-    return isoformat(NOW + datetime.timedelta(days=days))
-
-
-def files(tmp_path: Path, label: str, leaf) -> dict:
-    (tmp_path / (label + ".pem")).write_text(leaf.chain_pem)
-    (tmp_path / (label + ".key")).write_text(leaf.key_pem)
-    return {"certificate_path": str(tmp_path / (label + ".pem")), "private_key_path": str(tmp_path / (label + ".key"))}
 
 
 def served_view(leaf) -> dict:
@@ -109,7 +97,7 @@ def test_custom_hostnames_rotate_upload_up_to_date_and_skip(tmp_path):
     assert out["plan"]["hostname_certificates"] == expected
     rotated = out["plan"]["objects"][0]
     assert rotated["old"]["fingerprint_sha256"] == due_old.fingerprint_sha256 and rotated["new"]["fingerprint_sha256"] == new.fingerprint_sha256
-    assert out["summary"] == dict(total=4, problems=0, rotate=1, upload=1, up_to_date=1, skipped=1, restart=0, revalidate=0, missing=0, retire=0, kept=0)
+    assert out["summary"] == dict(total=4, problems=0, rotate=1, upload=1, up_to_date=1, skipped=1, restart=0, revalidate=0, missing=0, retire=0, kept=0, due=0)
     # After the rotation the hostname serves the new certificate: the next run does nothing (not rotated on every run).
     discovered[0] = hostname("due.example.com", new)
     again = plan_rotation({"custom_hostnames": items, "discovered": {"custom_hostnames": discovered}}, now=NOW)

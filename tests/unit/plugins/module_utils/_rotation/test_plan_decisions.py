@@ -4,7 +4,6 @@ types, force that forces. Over real certificates minted here; the test CA regist
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -12,22 +11,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import isoformat
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import SHORTER_FORCED, plan_rotation
 from emulator.testcerts import make_ca, make_leaf, new_key
+from planning import NOW, at, files
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
 ROOT = make_ca("Decisions Root CA")
 ISSUING = make_ca("Decisions Issuing CA", parent=ROOT)
 STRANGER = make_ca("Decisions Unknown CA", trusted=False)
 RSA_KEY = new_key("rsa")  # RSA keys are slow to make: one for every RSA leaf here
-
-
-def at(days: float) -> str:
-    return isoformat(NOW + datetime.timedelta(days=days))
-
-
-def files(tmp_path: Path, label: str, leaf, chain: str = None) -> dict:
-    (tmp_path / (label + ".pem")).write_text(leaf.chain_pem if chain is None else chain)
-    (tmp_path / (label + ".key")).write_text(leaf.key_pem)
-    return {"certificate_path": str(tmp_path / (label + ".pem")), "private_key_path": str(tmp_path / (label + ".key"))}
 
 
 def served(leaf, key_type: str = "ecdsa", cid: str = "c1") -> dict:
