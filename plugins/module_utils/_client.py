@@ -93,8 +93,12 @@ class CloudflareConfigError(ValueError):
 
 
 def _item_key(item: Any) -> str:
-    """The identity of a listed item: its id, else its whole text."""
-    return str(item.get("id", json.dumps(item, sort_keys=True))) if isinstance(item, dict) else repr(item)
+    """The identity of a listed item: its id, else its whole text (serialised only then: a list of 10,000 has ids)."""
+    if not isinstance(item, dict):
+        return repr(item)
+    if "id" in item:
+        return str(item["id"])
+    return json.dumps(item, sort_keys=True)
 
 
 class CloudflareError(Exception):
@@ -201,6 +205,18 @@ def _shape_name(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return "null" if value is None else "a %s" % type(value).__name__
+
+
+_SECRET_FIELD_BYTES = tuple(name.encode() for name in SECRET_RESPONSE_FIELDS)
+
+
+def may_hold_secrets(raw: bytes) -> bool:
+    """Whether a response's raw bytes could hold a private key field: its name, a \\u escape (which could spell one),
+    or a NUL byte (UTF-16 or UTF-32 text, where the name's bytes differ).
+
+    An answer that holds none of them cannot decode to a key named custom_key or private_key, so it need not be walked.
+    """
+    return b"\\u" in raw or b"\x00" in raw or any(name in raw for name in _SECRET_FIELD_BYTES)
 
 
 def strip_secrets(value: Any) -> Any:
@@ -551,7 +567,7 @@ class CloudflareClient:
     def _unwrap(self, method: str, path: str, response: Any, expect: Optional[type] = None) -> Tuple[Any, Optional[Dict[str, Any]]]:
         status = response.status_code
         data = self._decode(response)
-        if data is not None:
+        if data is not None and may_hold_secrets(response.content or b""):
             data = strip_secrets(data)
         if status >= 400 or (isinstance(data, dict) and data.get("success") is False):
             errors = _flatten_errors(data.get("errors"), self._secrets) if isinstance(data, dict) else []

@@ -288,6 +288,45 @@ def test_private_key_fields_are_stripped_from_responses(client):
 
 
 @responses.activate
+def test_a_key_field_the_raw_text_hides_is_still_stripped(client):
+    # The field name escaped, so the raw text never spells it: the \\u escape alone makes the answer walked.
+    body = '{"success": true, "errors": [], "result": {"id": "h", "ssl": {"certificates": [{"id": "c", "\\u0070rivate_key": "KEY"}]}}}'
+    responses.get(BASE + "/" + ZONE + "/custom_hostnames/h", body=body, content_type="application/json")
+    got = client.get(ZONE + "/custom_hostnames/h")
+    assert got == {"id": "h", "ssl": {"certificates": [{"id": "c"}]}}
+
+
+@responses.activate
+def test_an_answer_without_a_key_field_is_not_walked(client, monkeypatch):
+    walked = []
+    monkeypatch.setattr(_client, "strip_secrets", lambda value: walked.append(value) or value)
+    responses.get(BASE + "/" + ZONE + "/custom_hostnames", json=ok([{"id": "a", "ssl": {"status": "active"}}]))
+    responses.get(BASE + "/" + ZONE + "/custom_hostnames/h", json=ok({"id": "h", "ssl": {"custom_key": "KEY"}}))
+    assert client.get(ZONE + "/custom_hostnames") == [{"id": "a", "ssl": {"status": "active"}}]
+    assert walked == []
+    client.get(ZONE + "/custom_hostnames/h")
+    assert len(walked) == 1  # the one that names a key field
+
+
+def test_may_hold_secrets_reads_raw_bytes():
+    assert _client.may_hold_secrets(b'{"ssl": {"custom_key": "x"}}')
+    assert _client.may_hold_secrets(b'{"private_key": null}')
+    assert _client.may_hold_secrets(b'{"name": "\\u00e9"}')
+    assert _client.may_hold_secrets('{"private_key": null}'.encode("utf-16-le"))  # the name's bytes differ there
+    assert not _client.may_hold_secrets(b'{"id": "a", "ssl": {"status": "active", "custom_certificate": "x"}}')
+
+
+def test_a_listed_item_is_keyed_by_id_without_serialising_it(monkeypatch):
+    dumped = []
+    monkeypatch.setattr(_client.json, "dumps", lambda value, **kwargs: dumped.append(value) or "text")
+    assert _client._item_key({"id": "abc", "ssl": {}}) == "abc"
+    assert dumped == []
+    assert _client._item_key({"name": "no id"}) == "text"  # an item without an id is known by its whole text
+    assert dumped == [{"name": "no id"}]
+    assert _client._item_key(["not", "a", "dict"]) == repr(["not", "a", "dict"])
+
+
+@responses.activate
 def test_bare_responses_only_where_the_api_sends_them(client):
     responses.delete(BASE + "/" + ZONE + "/custom_hostnames/h1", json={"id": "h1"})
     responses.put(BASE + "/" + ZONE + "/custom_hostnames/h1/certificate_pack/p/certificates/c", status=202, body="")
