@@ -401,6 +401,24 @@ class CloudflareClient:
             self.log("list %s: %d unique items but total_count %s; reading it again" % (path, len(seen), total))
         return list(seen.values())
 
+    def stream(self, path: str, params: Optional[Dict[str, Any]] = None, per_page: int = 50, max_passes: int = 3) -> Iterator[Any]:
+        """Every item of a paged list once, as paginate() reads them, but yielded page by page as each is read.
+
+        Only the ids are kept, so a list of 100,000 never sits whole in memory, and a caller that writes what a
+        page holds does so before the next page is read (the page is then at most one page of writes old).
+        """
+        seen: set = set()
+        for _attempt in range(max_passes):
+            total = None
+            for item, total in self._pages(path, params, per_page):
+                key = _item_key(item)
+                if key not in seen:
+                    seen.add(key)
+                    yield item
+            if total is None or total == len(seen):
+                return
+            self.log("list %s: %d unique items but total_count %s; reading it again" % (path, len(seen), total))
+
     def _pages(self, path: str, params: Optional[Dict[str, Any]], per_page: int) -> Iterator[Tuple[Any, Optional[int]]]:
         page = 1
         keys: set = set()

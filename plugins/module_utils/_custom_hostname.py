@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import read_file_option
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError, zone_not_found
@@ -72,8 +72,13 @@ def get_by_id(client: CloudflareClient, zone_id: str, hostname_id: str) -> Optio
 
 def list_hostnames(client: CloudflareClient, zone_id: str, zone_label: str) -> List[Dict[str, Any]]:
     """Every custom hostname of the zone, 50 a page (the largest page the API allows)."""
+    return list(stream_hostnames(client, zone_id, zone_label))
+
+
+def stream_hostnames(client: CloudflareClient, zone_id: str, zone_label: str) -> Iterator[Dict[str, Any]]:
+    """Every custom hostname of the zone once, yielded page by page as each page is read (client.stream)."""
     try:
-        return client.paginate(hostnames_path(zone_id), per_page=PER_PAGE)
+        yield from client.stream(hostnames_path(zone_id), per_page=PER_PAGE)
     except NotFoundError as exc:
         raise zone_not_found(zone_label, exc) from None
 

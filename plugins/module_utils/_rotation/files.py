@@ -48,6 +48,64 @@ def write_json_file(path: str, data: Any, option: str) -> None:
         raise InputError("%s: cannot write %s: %s" % (option, path, exc.strerror)) from None
 
 
+class JsonListWriter:
+    """A JSON object with lists written item by item, so a file of 100,000 hostnames never sits whole in memory.
+
+    Use as a context manager: `head` (a dict) is written first, then each `add(key, item)` appends to the list `key`
+    (keys in the order of `lists`: items of a later list are spooled to a temporary file until the earlier ones end).
+    The file appears at `path` (mode 0600) only when the block ends without an error, renamed into place whole.
+    """
+
+    def __init__(self, path: str, option: str, head: Dict[str, Any], lists: Tuple[str, ...]) -> None:
+        self.path, self.option, self.head, self.lists = path, option, head, lists
+        self.counts = {key: 0 for key in lists}
+        self._spools: Dict[str, Any] = {}
+        self._handle: Any = None
+        self._tmp = ""
+
+    def __enter__(self) -> "JsonListWriter":
+        try:
+            fd, self._tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.path)), prefix=".certops-", suffix=".tmp")
+        except (IOError, OSError) as exc:
+            raise InputError("%s: cannot write %s: %s" % (self.option, self.path, exc.strerror)) from None
+        self._handle = os.fdopen(fd, "w", encoding="utf-8")
+        self._handle.write(json.dumps(self.head, separators=(",", ":"))[:-1] + ("," if self.head else "") + json.dumps(self.lists[0]) + ":[")
+        for key in self.lists[1:]:  # the first list goes straight to the file; the others wait their turn
+            self._spools[key] = tempfile.TemporaryFile("w+", encoding="utf-8", dir=os.path.dirname(self._tmp))
+        return self
+
+    def add(self, key: str, item: Any) -> None:
+        handle = self._spools.get(key, self._handle)
+        handle.write(("," if self.counts[key] else "") + json.dumps(item, separators=(",", ":")))
+        self.counts[key] += 1
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        try:
+            if exc_type is None:
+                self._handle.write("]")
+                for key in self.lists[1:]:
+                    spool = self._spools[key]
+                    spool.seek(0)
+                    self._handle.write("," + json.dumps(key) + ":[")
+                    while True:
+                        chunk = spool.read(1 << 20)
+                        if not chunk:
+                            break
+                        self._handle.write(chunk)
+                    self._handle.write("]")
+                self._handle.write("}")
+                self._handle.flush()
+                os.fsync(self._handle.fileno())  # on disk before the rename: after a crash, the old file or the new one
+        finally:
+            self._handle.close()
+            for spool in self._spools.values():
+                spool.close()
+        if exc_type is not None:
+            os.unlink(self._tmp)
+            return
+        os.replace(self._tmp, self.path)
+
+
 def read_json_file(path: str, option: str) -> Any:
     not_json = "does not hold JSON; give the file the module named there wrote"
     text = read_text_file(path, option, not_json)
