@@ -57,9 +57,14 @@ units: graphviz link ## unit tests and the emulator's own tests
 	$(PYTEST) -n 2 tests/unit tests/emulator_tests
 
 # Exit code 5 means "no tests collected": fine while a suite is still empty.
-integration: link ## modules, role and playbook through ansible-playbook against the emulator
+integration: link ## modules, role and playbook through ansible-playbook against the emulator (less the role scenarios)
 	rm -rf tests/output/journal
-	$(PYTEST) -n 2 --dist loadscope tests/integration || [ $$? -eq 5 ]
+	$(PYTEST) -n 2 --dist loadscope -m "not scenario" tests/integration || [ $$? -eq 5 ]
+
+# The role scenarios of many playbook runs each (retirement with proof, audits): a CI leg after `make test`.
+.PHONY: scenarios
+scenarios: link ## the role scenarios of many playbook runs each (retirement with proof, audits)
+	$(PYTEST) -n 2 --dist loadscope -m scenario tests/integration
 
 contract: link ## the requests and answers the tests journaled, checked against Cloudflare's OpenAPI document
 	CERTOPS_REQUIRE_JOURNAL=1 $(PYTEST) tests/contract -rs

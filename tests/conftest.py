@@ -49,6 +49,9 @@ DEFAULT_DELAY = 0.05
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emulator(**kwargs): keyword arguments for the emulator fixture's Emulator(...)")
+    config.addinivalue_line(
+        "markers", "scenario: a role scenario of many playbook runs; `make scenarios` (a CI leg) runs these, `make integration` the rest"
+    )
     config.addinivalue_line("markers", "cut_requests: the test kills the collection mid-request, so its journal is not kept for the contract check")
 
 

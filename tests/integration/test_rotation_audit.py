@@ -22,6 +22,9 @@ import pytest
 
 from emulator.testcerts import make_ca, make_leaf, write_files
 
+# Many playbook runs each: a CI leg of their own (`make scenarios`), so that `make test` stays a fast gate.
+pytestmark = pytest.mark.scenario
+
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SSL = {"method": "txt", "type": "dv", "bundle_method": "ubiquitous"}

@@ -33,6 +33,9 @@ from cryptography.x509.oid import NameOID
 
 from emulator.testcerts import Issued, make_ca, make_leaf, new_key
 
+# Many playbook runs each: a CI leg of their own (`make scenarios`), so that `make test` stays a fast gate.
+pytestmark = pytest.mark.scenario
+
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 PLAN_TASK = "Plan | check the new material against the zone and decide per object"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
