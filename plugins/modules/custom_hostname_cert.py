@@ -111,10 +111,12 @@ options:
       - With O(hostname_certificates), the zone's custom hostnames as a read just before returned them, the
         RV(certops.cloudflare.custom_hostname_cert_info#module:custom_hostnames) of
         M(certops.cloudflare.custom_hostname_cert_info) without filters. The list form then plans from them and
-        makes no read of its own, only one write per hostname to change (the role C(certops.cloudflare.cert_rotation)
-        does this).
-      - Each hostname is planned and its C(ssl) settings sent back as that read saw them, so give a fresh read; a
-        hostname missing from it is reported as not found. The list is not repeated in the task's result.
+        makes no list read of its own, only one write per hostname to change.
+      - Each hostname is planned and its C(ssl) settings sent back as that read saw them, so a setting changed since
+        that read is reverted; give a fresh read, or leave this unset (as the role C(certops.cloudflare.cert_rotation)
+        does) so that the module reads the list pages itself and writes each page's hostnames right after reading
+        that page. A hostname missing from the read is reported as not found. The list is not repeated in the task's
+        result.
       - Also taken as the JSON text of that list (C({{ ... | to_json }})), or as the path of the file
         O(certops.cloudflare.custom_hostname_cert_info#module:dest) wrote. For thousands of hostnames that is much
         faster, since Ansible then copies and checks one string instead of every dictionary (the role passes a path).
@@ -171,8 +173,7 @@ options:
     description:
       - The list form, from a file. The path of the plan file M(certops.cloudflare.rotation_plan) wrote
         (O(certops.cloudflare.rotation_plan#module:dest)). Its C(hostname_certificates), the hostnames due, are handled
-        as O(hostname_certificates) would be. Usually with O(discovered_hostnames) as the path of the read the plan
-        was made from.
+        as O(hostname_certificates) would be.
       - The role C(certops.cloudflare.cert_rotation) works so, keeping 10,000-entry lists out of Ansible's variables.
     type: path
     version_added: 0.1.0
@@ -223,8 +224,10 @@ options:
         V(validation_timed_out), V(deployment_timed_out), ..., or the hostname V(blocked), V(moved) or V(deleted)),
         naming the status and the validation errors Cloudflare gives.
       - With the list form, waits after all the writes until every changed hostname is live (its status and its SSL
-        status V(active), when Cloudflare starts serving the new certificate), reading the zone's list pages, never a hostname at a time.
-        A hostname that reaches a status waiting will not change, or is not live after O(wait_timeout), fails alone.
+        status V(active), when Cloudflare starts serving the new certificate). A hostname whose write's answer shows
+        it live is not read again; the others are read by their own GET while they are fewer than the zone's list
+        pages, else by list pages. A hostname that reaches a status waiting will not change, or is not live after
+        O(wait_timeout), fails alone.
       - Never waits in check mode.
     type: bool
     default: false

@@ -14,25 +14,28 @@ switched (hostname, key types, new fingerprints), so the role's edge stage needs
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, error_handling
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError, NotFoundError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
     LocalCertificate,
     check_not_stuck,
+    PER_PAGE,
+    hostnames_path,
     is_live,
-    list_hostnames,
     load_local_certificates,
+    stream_hostnames,
     view_of,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname_cert import CustomHostnameCert, check_pair_bundle_method
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id, normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import check_dest_dir, plan_entries, read_hostnames, write_json_file
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import JsonListWriter, check_dest_dir, plan_entries, read_hostnames
 from ansible_collections.certops.cloudflare.plugins.module_utils._wait import WaitTimeoutError, poll
 
 SHOWN = 200  # entries of `switched` in the result with dest; the file holds them all
+SHOWN_FAILURES = 20  # failed hostnames named in the message; the result lists them all
 
 
 def is_id(value: Any) -> bool:
@@ -51,6 +54,54 @@ def compact_certificates(view: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]
 def fingerprints_of(certificates: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Key type to SHA-256 fingerprint: the list form's compact diff of a hostname."""
     return {c["key_type"] or "unknown": c["fingerprint_sha256"] for c in certificates}
+
+
+class Output:
+    """Where each hostname goes once final: with dest, straight to the file (JsonListWriter), keeping only counts, the
+    failed entries and the first `switched`; without dest, in memory for the task's result, in the order listed."""
+
+    def __init__(self, dest: Optional[str], zone_id: str) -> None:
+        self.writer = JsonListWriter(dest, "dest", {"zone_id": zone_id}, ("custom_hostnames", "results", "switched")) if dest else None
+        self.total = self.changed = self.switched_count = 0
+        self.results: List[Dict[str, Any]] = []
+        self.failed: List[Dict[str, Any]] = []
+        self.switched: List[Dict[str, Any]] = []
+        self.before: Dict[str, Any] = {}
+        self.after: Dict[str, Any] = {}
+
+    def __enter__(self) -> "Output":
+        if self.writer is not None:
+            self.writer.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.writer is not None:
+            self.writer.__exit__(*exc_info)
+        self.failed.sort(key=lambda e: e["_order"])  # failed entries are also in results (the same dicts)
+        self.results.sort(key=lambda e: e.pop("_order"))
+
+    def view(self, view: Optional[Dict[str, Any]]) -> None:
+        if self.writer is not None and view is not None:
+            self.writer.add("custom_hostnames", view)
+
+    def done(self, entry: Dict[str, Any], view: Optional[Dict[str, Any]], switched: Optional[Dict[str, Any]]) -> None:
+        self.total += 1
+        self.changed += entry["changed"] and not entry["failed"]
+        self.view(view)
+        if entry["failed"]:
+            self.failed.append(entry)
+        if switched is not None:
+            self.switched_count += 1
+            if self.writer is None or len(self.switched) < SHOWN:
+                self.switched.append(switched)
+            if self.writer is not None:
+                self.writer.add("switched", switched)
+        if self.writer is None:
+            self.results.append(entry)
+        else:
+            self.writer.add("results", {k: v for k, v in entry.items() if k != "_order"})
+            if entry["failed"]:
+                self.results.append(entry)
 
 
 class CustomHostnameCertList(CloudflareResource):
@@ -110,15 +161,18 @@ class CustomHostnameCertList(CloudflareResource):
                 % (len(problems), len(p["hostname_certificates"]), "; ".join(problems))
             )
 
-    def discovered(self) -> List[Dict[str, Any]]:
-        """The hostnames the caller read: only well-formed entries are used (the rest count as not found)."""
-        usable = []
+    def zone_hostnames(self) -> Iterator[Dict[str, Any]]:
+        """The zone's custom hostnames: read page by page as they are handled (each page's writes go out before the
+        next page is read, so the SSL settings a write sends back are at most one page of writes old), or, when the
+        caller gives its own read (discovered_hostnames), its well-formed entries (the rest count as not found)."""
+        if self.params["discovered_hostnames"] is None:
+            yield from stream_hostnames(self.client, self.zone_id, self.zone_label)
+            return
         for item in self.params["discovered_hostnames"]:  # a list of dicts (validate() read a JSON text)
             ssl = item.get("ssl")
             if isinstance(item.get("hostname"), str) and is_id(item.get("id")) and isinstance(ssl, dict) and is_id(ssl.get("id")):
                 if isinstance(ssl.get("certificates") or [], list):
-                    usable.append(item)
-        return usable
+                    yield item
 
     def written_briefly(self) -> List[str]:
         """The writes for a message after an unexpected failure: a few, then a count (a list may make thousands)."""
@@ -128,34 +182,53 @@ class CustomHostnameCertList(CloudflareResource):
         with error_handling(self.module, lambda: "manage %s" % self.describe(), self.written_briefly):
             self.client  # pylint: disable=pointless-statement  # bad credentials fail before anything else
             self.validate()
-            # Every hostname of the zone by list pages, or as the caller read them: never a GET per hostname.
-            found = self.discovered() if self.params["discovered_hostnames"] is not None else list_hostnames(self.client, self.zone_id, self.zone_label)
-            by_name = {normalize_hostname(str(h.get("hostname") or "")): h for h in found}
-            results, before, after = [], {}, {}
-            for hostname, locals_ in self.entries:
-                entry, old, new = self._one(hostname, locals_, by_name.get(hostname))
-                results.append(entry)
-                if entry["changed"]:
-                    before[hostname], after[hostname] = old, new
-            if self.params["wait"] and not self.module.check_mode:
-                self.wait_live([e for e in results if e["changed"] and not e["failed"]], dict(self.entries))
-            failed = [e for e in results if e["failed"]]
-            changed = sum(1 for e in results if e["changed"] and not e["failed"])
-            summary = {"total": len(results), "changed": changed, "unchanged": len(results) - changed - len(failed), "failed": len(failed)}
-            switched = [] if self.module.check_mode else self.switched(results)
-            result: Dict[str, Any] = {"changed": bool(self.written) or changed > 0, self.RESULT_KEY: results, "summary": summary}
-            result.update(switched=switched, switched_count=len(switched), invocation={"module_args": self.echoed_args()})
-            if self.params["dest"] is not None:
-                self.write_dest(found, results, switched)
-                result.update({self.RESULT_KEY: failed, "switched": switched[:SHOWN]})
+            out = Output(self.params["dest"], self.zone_id)
+            with out:
+                self.handle_zone(out)
+            summary = {"total": out.total, "changed": out.changed, "unchanged": out.total - out.changed - len(out.failed), "failed": len(out.failed)}
+            result: Dict[str, Any] = {"changed": bool(self.written) or out.changed > 0, self.RESULT_KEY: out.results, "summary": summary}
+            result.update(switched=out.switched, switched_count=out.switched_count, invocation={"module_args": self.echoed_args()})
             if self.module._diff:
-                result["diff"] = {"before": before, "after": after}
-            if failed:
-                msg = "%d of %d custom hostnames failed: %s" % (len(failed), len(results), "; ".join("%s: %s" % (e["hostname"], e["msg"]) for e in failed))
+                result["diff"] = {"before": out.before, "after": out.after}
+            if out.failed:
+                shown = "; ".join("%s: %s" % (e["hostname"], e["msg"]) for e in out.failed[:SHOWN_FAILURES])
+                more = " and %d more (see custom_hostnames)" % (len(out.failed) - SHOWN_FAILURES) if len(out.failed) > SHOWN_FAILURES else ""
+                msg = "%d of %d custom hostnames failed: %s%s" % (len(out.failed), out.total, shown, more)
                 if result["changed"]:
-                    msg += ". The other hostnames were handled (%d changed); running the task again is safe" % changed
+                    msg += ". The other hostnames were handled (%d changed); running the task again is safe" % out.changed
                 self.module.fail_json(msg=msg, **result)
             self.module.exit_json(**result)
+
+    def handle_zone(self, out: "Output") -> None:
+        """Each listed hostname planned and written as its page is read; then the wait for those not live yet."""
+        todo = dict(self.entries)
+        order = {hostname: index for index, (hostname, _locals) in enumerate(self.entries)}
+        raw = self.params["discovered_hostnames"] is None  # read here as raw API objects, not views
+        pending: Dict[str, Tuple[Dict[str, Any], List[LocalCertificate]]] = {}  # written, not live yet
+        zone_size = 0
+        for host in self.zone_hostnames():
+            zone_size += 1
+            name = normalize_hostname(str(host.get("hostname") or ""))
+            locals_ = todo.pop(name, None)
+            if locals_ is None:
+                out.view(view_of(host) if raw else host)
+                continue
+            entry, old, new, live = self._one(name, locals_, host)
+            entry["_order"] = order[name]
+            if entry["changed"] and self.module._diff:
+                out.before[name], out.after[name] = old, new
+            if entry["changed"] and not entry["failed"] and not live and self.params["wait"] and not self.module.check_mode:
+                pending[name] = (entry, locals_)
+                continue
+            out.done(entry, self.views.pop(name), self.switched_entry(entry, locals_))
+        for name, locals_ in todo.items():  # listed, not in the zone
+            entry, _old, _new, _live = self._one(name, locals_, None)
+            entry["_order"] = order[name]
+            out.done(entry, None, None)
+        if pending:
+            self.wait_live(pending, zone_size)
+            for name, (entry, locals_) in pending.items():
+                out.done(entry, self.views.pop(name), self.switched_entry(entry, locals_))
 
     def echoed_args(self) -> Dict[str, Any]:
         """The arguments Ansible echoes back, without the lists of thousands it would copy again."""
@@ -167,34 +240,51 @@ class CustomHostnameCertList(CloudflareResource):
             args["hostname_certificates"] = None  # read from the plan file
         return args
 
-    def wait_live(self, pending_entries: List[Dict[str, Any]], locals_by_name: Dict[str, List[LocalCertificate]]) -> None:
-        """Read list pages until every changed hostname is live; a stuck or late one fails alone (its entry says why)."""
-        pending = {e["hostname"]: e for e in pending_entries}
-        last: Dict[str, Dict[str, Any]] = {}
+    def wait_live(self, pending: Dict[str, Tuple[Dict[str, Any], List[LocalCertificate]]], zone_size: int) -> None:
+        """Read until every written hostname not yet live is; a stuck or late one fails alone (its entry says why).
 
-        def done(found: List[Dict[str, Any]]) -> bool:
+        Only those are polled, each by its own GET while they are fewer than the zone's list pages, else by list pages.
+        """
+        waiting = set(pending)
+        last: Dict[str, Dict[str, Any]] = {}
+        pages = -(-zone_size // PER_PAGE)  # the reads of one pass of list pages
+
+        def read() -> Iterator[Dict[str, Any]]:
+            if len(waiting) > pages:
+                return stream_hostnames(self.client, self.zone_id, self.zone_label)
+            return (host for host in map(read_one, sorted(waiting)) if host is not None)
+
+        def read_one(name: str) -> Optional[Dict[str, Any]]:
+            entry = pending[name][0]
+            try:
+                return self.client.get(hostnames_path(self.zone_id, entry["id"]), expect=dict)
+            except NotFoundError:
+                entry.update(failed=True, msg="custom hostname %s was deleted while waiting for its new certificate to go live" % name)
+                waiting.discard(name)
+                return None
+
+        def done(found: Iterator[Dict[str, Any]]) -> bool:
             for host in found:
                 name = normalize_hostname(str(host.get("hostname") or ""))
-                entry = pending.get(name)
-                if entry is None:
+                if name not in waiting:
                     continue
+                entry, locals_ = pending[name]
                 last[name] = host
-                self.views[name] = view_of(host, locals_by_name[name])
+                self.views[name] = view_of(host, locals_)
                 entry["certificates"] = compact_certificates(self.views[name])
                 try:
                     check_not_stuck(host)  # fails at once on a status that waiting will not change
                 except CloudflareError as exc:
                     entry.update(failed=True, msg=str(exc))
                 if is_live(host) or entry["failed"]:
-                    del pending[name]
-            return not pending
+                    waiting.discard(name)
+            return not waiting
 
-        if not pending:
-            return
         try:
-            poll(lambda: list_hostnames(self.client, self.zone_id, self.zone_label), done, self.params["wait_timeout"], "custom hostnames to be live")
+            poll(read, done, self.params["wait_timeout"], "custom hostnames to be live")
         except WaitTimeoutError as exc:
-            for name, entry in pending.items():
+            for name in waiting:
+                entry, _locals = pending[name]
                 host = last.get(name) or {}
                 entry.update(
                     failed=True,
@@ -202,35 +292,23 @@ class CustomHostnameCertList(CloudflareResource):
                     % (exc.message, name, host.get("status"), (host.get("ssl") or {}).get("status")),
                 )
 
-    def switched(self, results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        """Each hostname whose new certificates were written (and, with wait, are live): what the edge must now serve."""
-        locals_by_name = dict(self.entries)
-        return [
-            {
-                "hostname": e["hostname"],
-                "key_types": sorted(local.key_type for local in locals_by_name[e["hostname"]]),
-                "fingerprints": sorted(local.fingerprint for local in locals_by_name[e["hostname"]]),
-            }
-            for e in results
-            if e["changed"] and not e["failed"]
-        ]
+    def switched_entry(self, entry: Dict[str, Any], locals_: List[LocalCertificate]) -> Optional[Dict[str, Any]]:
+        """For a hostname whose new certificates were written (and, with wait, are live): what the edge must now serve."""
+        if not entry["changed"] or entry["failed"] or self.module.check_mode:
+            return None
+        return {
+            "hostname": entry["hostname"],
+            "key_types": sorted(local.key_type for local in locals_),
+            "fingerprints": sorted(local.fingerprint for local in locals_),
+        }
 
-    def write_dest(self, found: List[Dict[str, Any]], results: List[Dict[str, Any]], switched: List[Dict[str, Any]]) -> None:
-        """Every hostname of the zone as last seen: the read (made a view when it was raw), then each listed hostname's own."""
-        listed = self.params["discovered_hostnames"] is None  # read here as raw API objects, not views
-        views = {}
-        for host in found:
-            name = normalize_hostname(str(host.get("hostname") or ""))
-            views[name] = self.views.get(name) or (view_of(host) if listed else host)
-        data = {"zone_id": self.zone_id, "custom_hostnames": [v for v in views.values() if v is not None], "results": results, "switched": switched}
-        write_json_file(self.params["dest"], data, "dest")
-
-    def _one(self, hostname: str, locals_: List[LocalCertificate], current: Optional[Dict[str, Any]]) -> Tuple[Dict[str, Any], Any, Any]:
-        """The result entry of one hostname, with its certificates before and after (key type to fingerprint) for the diff."""
+    def _one(self, hostname: str, locals_: List[LocalCertificate], current: Optional[Dict[str, Any]]) -> Tuple[Dict[str, Any], Any, Any, bool]:
+        """The result entry of one hostname, with its certificates before and after (key type to fingerprint) for the diff,
+        and whether its view after the task is live."""
         entry: Dict[str, Any] = {"hostname": hostname, "id": None, "changed": False, "failed": False, "certificates": []}
         if current is None:
             entry.update(failed=True, msg="custom hostname %s does not exist in zone %s; create it first" % (hostname, self.zone_label))
-            return entry, None, None
+            return entry, None, None, False
         entry["id"] = current["id"]
         params = dict(self.params, hostname=hostname, custom_hostname_id=current["id"], certificates=None, hostname_certificates=None)
         if self.exclusive.get(hostname) is not None:
@@ -249,4 +327,5 @@ class CustomHostnameCertList(CloudflareResource):
         entry["changed"] = entry["changed"] or bool(steps)
         self.views[hostname] = view
         entry["certificates"] = compact_certificates(view)
-        return entry, fingerprints_of(compact_certificates(old_view)), fingerprints_of(entry["certificates"])
+        live = view is not None and is_live(view)
+        return entry, fingerprints_of(compact_certificates(old_view)), fingerprints_of(entry["certificates"]), live

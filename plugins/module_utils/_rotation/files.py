@@ -15,6 +15,7 @@ since a file can hold anything.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -263,6 +264,8 @@ def write_material(params: Dict[str, Any]) -> None:
             ("custom_hostnames-%d-certificates-%d" % (index, i), "custom_hostnames[%d].certificates[%d]" % (index, i), c)
             for i, c in enumerate(host["certificates"])
         ]
+    # The same content is written once, so one wildcard given to 10,000 hostnames is one file, sealed and checked once.
+    written: Dict[Tuple[str, str], Tuple[str, Any]] = {}  # (suffix, SHA-256 of the content) -> (path, sealed)
     for stem, label, item in items:
         own = item.pop("private_key_passphrase", None)
         if own is not None:
@@ -272,12 +275,17 @@ def write_material(params: Dict[str, Any]) -> None:
                 continue
             if not directory:
                 raise InputError("%s.%s is given as content: set material_dir to a private directory to write it to" % (label, content))
-            target = os.path.join(directory, "%s.%s" % (stem, suffix))
             text = item.pop(content)
-            if content == "private_key" and passphrase:
-                text, item["material_sealed"] = seal_key(text, passphrase)
-            write_private(target, text)
-            item[path] = target
+            digest = (suffix, hashlib.sha256(text.encode("utf-8")).hexdigest())
+            if digest not in written:
+                target, sealed = os.path.join(directory, "%s.%s" % (stem, suffix)), None
+                if content == "private_key" and passphrase:
+                    text, sealed = seal_key(text, passphrase)
+                write_private(target, text)
+                written[digest] = (target, sealed)
+            item[path], sealed = written[digest]
+            if sealed is not None:
+                item["material_sealed"] = sealed
 
 
 def write_private(target: str, text: str) -> None:

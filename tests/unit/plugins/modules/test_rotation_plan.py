@@ -70,3 +70,18 @@ def test_a_key_that_does_not_load_is_written_as_given_for_the_plan_to_refuse(tmp
     rotation_plan.write_material(given)
     item = given["custom_hostnames"][1]["certificates"][1]
     assert Path(item["private_key_path"]).read_text() == "KEY" and item["material_sealed"] is False
+
+
+def test_the_same_content_given_to_many_hostnames_is_one_file_sealed_once(tmp_path):
+    leaf = make_leaf(SEAL_CA, ["*.example.com"])
+    given = params(str(tmp_path))
+    given["custom_hostnames"] = [
+        {"hostname": "h%d.example.com" % i, "certificates": [{"certificate": leaf.chain_pem, "private_key": leaf.key_pem}]} for i in range(3)
+    ]
+    given["material_passphrase"] = "run passphrase"
+    rotation_plan.write_material(given)
+    items = [host["certificates"][0] for host in given["custom_hostnames"]]
+    assert {item["certificate_path"] for item in items} == {str(tmp_path / "custom_hostnames-0-certificates-0.pem")}
+    assert {item["private_key_path"] for item in items} == {str(tmp_path / "custom_hostnames-0-certificates-0.key")}
+    assert all(item["material_sealed"] is True for item in items)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["custom_hostnames-0-certificates-0.key", "custom_hostnames-0-certificates-0.pem"]
