@@ -96,7 +96,8 @@ notes:
   - All retries of one API call share its limits, at most 6 attempts within a budget of 120 seconds. When they are
     used up the task fails, and for HTTP 429 the message suggests lowering O(api_rate_limit).
   - A create or update (POST or PATCH) whose outcome is unknown (a server error, a reset connection, a read time-out)
-    is never sent again blindly; the module reads the state again to learn whether it happened.
+    is never sent again blindly; the module reads the state again to learn whether it happened, and sends it once
+    more (returning C(resent=true)) only when that read proves it did not.
   - A host name in O(api_base_url) that cannot be resolved fails with C(cannot resolve the API host ...), and a TLS
     certificate that cannot be verified fails with a message naming O(validate_certs) and O(api_base_url). Neither
     is retried.

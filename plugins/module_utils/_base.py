@@ -278,6 +278,7 @@ class CloudflareResource:
         self._client: Optional[CloudflareClient] = None
         self._zone_id: Optional[str] = module.params.get("zone_id")
         self.written: List[str] = []  # the writes the API accepted, for `changed` and for messages after a failure
+        self.resent = False  # a write whose outcome was unknown, proven not applied by a read, was sent once more
 
     # -- shared helpers -------------------------------------------------------------------------
 
@@ -362,6 +363,8 @@ class CloudflareResource:
                 # Nothing to change, but a resource still getting ready (a re-run after a wait timed out) is waited for too.
                 after = before if self.module.check_mode or before is None else self.settle(before)
             result: Dict[str, Any] = {"changed": changed, self.RESULT_KEY: after}
+            if self.resent:
+                result["resent"] = True
             if self.module._diff:
                 result["diff"] = self.diff(before, after, current)
             self.module.exit_json(**result)
@@ -375,8 +378,9 @@ class CloudflareResource:
 
         The state is read again only when a step cannot tell from its answer (see Step). A write
         whose outcome is unknown is settled by reading the state again: when the new plan no longer
-        holds that step, it happened and the rest of the new plan runs; when it still does, nothing
-        is re-sent and the task fails saying a re-run is safe.
+        holds that step, it happened and the rest of the new plan runs; when it still does, the read
+        proves it was not applied, so the new plan runs once more, that step included (`resent`). A
+        second unknown outcome fails the task saying a re-run is safe.
         """
         pending = list(steps)
         settled = False
@@ -387,17 +391,20 @@ class CloudflareResource:
                 answer = step.call()
             except OutcomeUnknownError as exc:
                 if settled:
-                    raise
+                    raise exc.with_message(
+                        "%s (after one more try, made when a read showed the first was not applied); running the task again is safe, as it reads "
+                        "the state first" % exc.message,
+                        CloudflareError,
+                    ) from None
                 settled = True
                 self.module.log("outcome of %s unknown (%s); reading the state again" % (step.key, exc.message))
                 state = self.lookup()
                 replanned, _predicted = self.plan(state)
                 if any(s.key == step.key for s in replanned):
-                    raise exc.with_message(
-                        "%s; reading the state again shows it was not applied. Nothing was re-sent; running the task again is safe" % exc.message,
-                        CloudflareError,
-                    ) from None
-                self.written.append(step.key)
+                    self.module.log("reading the state again shows %s was not applied; sending it once more" % step.key)
+                    self.resent = True
+                else:
+                    self.written.append(step.key)
                 pending = replanned
                 continue
             if answer is SKIPPED:

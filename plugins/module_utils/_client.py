@@ -152,7 +152,8 @@ def zone_not_found(zone_label: str, exc: CloudflareError) -> CloudflareError:
 class OutcomeUnknownError(CloudflareError):
     """A POST or PATCH failed in a way that leaves unknown whether the API applied it.
 
-    It is never re-sent blindly: the caller re-reads state to learn what happened.
+    It is never re-sent blindly: the caller re-reads state to learn what happened (and may send it once more when
+    that read proves it was not applied).
     """
 
 

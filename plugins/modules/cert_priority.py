@@ -110,6 +110,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+resent:
+  description:
+    - V(true) when a write whose outcome was unknown (a lost connection, a server error) was sent once more, after a
+      read of the state proved that it had not been applied. Absent otherwise.
+  returned: when a write was sent once more
+  type: bool
+  sample: true
 certificates:
   description:
     - The zone's custom certificates after the task in the order the API lists them, which is the order they are used

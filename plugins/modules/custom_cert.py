@@ -207,6 +207,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+resent:
+  description:
+    - V(true) when a write whose outcome was unknown (a lost connection, a server error) was sent once more, after a
+      read of the state proved that it had not been applied. Absent otherwise.
+  returned: when a write was sent once more
+  type: bool
+  sample: true
 custom_cert:
   description:
     - The certificate after the task (predicted in check mode); V(null) after O(state=absent). Never holds PEM or key

@@ -276,6 +276,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+resent:
+  description:
+    - V(true) when a write whose outcome was unknown (a lost connection, a server error) was sent once more, after a
+      read of the state proved that it had not been applied. Absent otherwise.
+  returned: when a write was sent once more
+  type: bool
+  sample: true
 custom_hostname:
   description:
     - The custom hostname after the task (predicted in check mode); V(null) when it is absent. Never holds PEM or

@@ -43,8 +43,9 @@ description:
   - An RSA and ECDSA pair (C(custom_cert_bundle)), and one certificate bundled beside a kept one of the other key type,
     are sent with C(bundle_method) V(force), as Cloudflare's "Use certificate packs - RSA and ECDSA" asks; a pair given
     with another O(bundle_method) fails before any write.
-  - A C(PATCH) whose outcome is unknown (a lost connection, a server error) is never sent again. The module reads
-    the hostname again; when the change happened it carries on, otherwise it fails saying that a re-run is safe.
+  - A C(PATCH) whose outcome is unknown (a lost connection, a server error) is never sent again blindly. The module
+    reads the hostname again; when the change happened it carries on, otherwise (proven not applied) it sends it once
+    more and returns RV(resent=true). A second unknown outcome fails, saying that a re-run is safe.
     A C(PUT) that the client sent again after a lost answer, and that finds the certificate it replaced gone, is
     settled the same way.
   - The list form, O(hostname_certificates), rotates the certificates of many hostnames of a zone (tens of thousands)
@@ -365,6 +366,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+resent:
+  description:
+    - V(true) when a write whose outcome was unknown (a lost connection, a server error) was sent once more, after a
+      read of the state proved that it had not been applied. With the list form, also on each entry whose write was sent once more. Absent otherwise.
+  returned: when a write was sent once more
+  type: bool
+  sample: true
 custom_hostnames:
   description:
     - With O(hostname_certificates) (the list form), one compact entry per hostname, in the order given, also

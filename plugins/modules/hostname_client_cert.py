@@ -23,8 +23,9 @@ description:
   - Associations are read with one list call and changed with one C(PUT) that holds only the hostnames whose
     certificate or O(enabled) differs. Moving hostnames from an old certificate to a new one is therefore a single
     call, and the old certificate can then be deleted with O(state=absent).
-  - An upload whose outcome is unknown (a lost connection, a server error) is never sent again. The module lists the
-    certificates again; when the upload happened it carries on, otherwise it fails saying that a re-run is safe.
+  - An upload whose outcome is unknown (a lost connection, a server error) is never sent again blindly. The module
+    lists the certificates again; when the upload happened it carries on, otherwise (proven not applied) it sends it
+    once more and returns RV(resent=true). A second unknown outcome fails, saying that a re-run is safe.
 options:
   certificate:
     description:
@@ -170,6 +171,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+resent:
+  description:
+    - V(true) when a write whose outcome was unknown (a lost connection, a server error) was sent once more, after a
+      read of the state proved that it had not been applied. Absent otherwise.
+  returned: when a write was sent once more
+  type: bool
+  sample: true
 hostname_client_cert:
   description:
     - The certificate after the task (predicted in check mode), as facts. V(null) when it is absent.

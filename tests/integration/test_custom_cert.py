@@ -325,12 +325,22 @@ def test_upload_lost_after_processing_leaves_one_certificate(ansible, emulator, 
     assert [w[0] for w in writes(emulator)] == ["POST"]
 
 
-def test_upload_lost_before_processing_is_not_resent(ansible, emulator, pki):
-    emulator.add_fault("502", method="POST", path="custom_certificates$")
+def test_an_upload_a_read_proves_was_not_applied_is_sent_once_more(ansible, emulator, pki):
+    emulator.add_fault("reset_before", method="POST", path="custom_certificates$")
+    result = ansible.run_module(MOD, dict(material(pki.shop), zone_id=emulator.zone_id)).result
+    assert not result.get("failed"), result
+    assert result["changed"] and result["resent"] is True
+    (stored,) = certs_in_state(emulator)
+    assert result["custom_cert"]["id"] == stored["id"]
+    assert [w[0] for w in writes(emulator)] == ["POST", "POST"]
+
+
+def test_an_upload_lost_twice_fails_after_one_more_try(ansible, emulator, pki):
+    emulator.add_fault("502", method="POST", path="custom_certificates$", count=2)
     result = ansible.run_module(MOD, dict(material(pki.shop), zone_id=emulator.zone_id)).result
     assert result["failed"], result
-    assert "running the task again is safe" in result["msg"]
-    assert [w[0] for w in writes(emulator)] == ["POST"]
+    assert "after one more try" in result["msg"] and "running the task again is safe" in result["msg"]
+    assert [w[0] for w in writes(emulator)] == ["POST", "POST"]
     assert certs_in_state(emulator) == []
 
 

@@ -439,12 +439,24 @@ def test_upload_reset_after_processing_leaves_one_certificate(ansible, emulator,
     assert associations_in_state(emulator) == {H1: (stored["id"], True)}
 
 
-def test_upload_lost_before_processing_is_not_resent(ansible, emulator, pki):
-    emulator.add_fault("502", method="POST", path="origin_tls_client_auth/hostnames/certificates$")
+@pytest.mark.parametrize("fault", ["502", "reset_before"])
+def test_an_upload_a_read_proves_was_not_applied_is_sent_once_more(ansible, emulator, pki, fault):
+    emulator.add_fault(fault, method="POST", path="origin_tls_client_auth/hostnames/certificates$")
+    result = ansible.run_module(MOD, dict(material(pki.a), zone_id=emulator.zone_id, hostnames=[H1])).result
+    assert not result.get("failed"), result
+    assert result["changed"] and result["resent"] is True
+    (stored,) = certs_in_state(emulator)
+    assert result["hostname_client_cert"]["id"] == stored["id"]
+    assert [w[0] for w in writes(emulator)] == ["POST", "POST", "PUT"]
+    assert associations_in_state(emulator) == {H1: (stored["id"], True)}
+
+
+def test_an_upload_lost_twice_fails_after_one_more_try(ansible, emulator, pki):
+    emulator.add_fault("502", method="POST", path="origin_tls_client_auth/hostnames/certificates$", count=2)
     result = ansible.run_module(MOD, dict(material(pki.a), zone_id=emulator.zone_id, hostnames=[H1])).result
     assert result["failed"], result
-    assert "running the task again is safe" in result["msg"], result
-    assert [w[0] for w in writes(emulator)] == ["POST"]
+    assert "after one more try" in result["msg"] and "running the task again is safe" in result["msg"], result
+    assert [w[0] for w in writes(emulator)] == ["POST", "POST"]
     assert certs_in_state(emulator) == []
 
 

@@ -100,7 +100,8 @@ def test_rotation_converges_under_faults(ansible, emulator, pki, tmp_path, recor
     emulator.clear_faults()
     last: Optional[Any] = None
     if first.rc != 0:
-        # A write whose outcome is unknown is not re-sent: the run fails saying a re-run is safe, and one re-run converges.
+        # A write whose outcome is unknown is re-read, and sent once more only when the read proves it was not applied;
+        # a run that still fails says a re-run is safe, and one re-run converges.
         assert "did not complete" in first.output or "running the task again is safe" in first.output, first.output[-3000:]
         last = rotate(ansible, pki, report)
         assert last.rc == 0, last.output[-4000:]

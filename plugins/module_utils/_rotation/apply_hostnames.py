@@ -35,6 +35,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files
 from ansible_collections.certops.cloudflare.plugins.module_utils._wait import WaitTimeoutError, poll
 
 SHOWN = 200  # entries of `switched` in the result with dest; the file holds them all
+WRITES_NAMED = 5  # writes named in a message after an unexpected failure; the rest are counted
 SHOWN_FAILURES = 20  # failed hostnames named in the message; the result lists them all
 
 
@@ -116,6 +117,7 @@ class CustomHostnameCertList(CloudflareResource):
         self.entries: List[Tuple[str, List[LocalCertificate]]] = []
         self.views: Dict[str, Optional[Dict[str, Any]]] = {}  # each listed hostname's view after the task
         self.exclusive: Dict[str, Optional[bool]] = {}  # an entry's own exclusive (the plan's), else the task's
+        self.writes = 0  # the writes the API accepted; self.written names the first WRITES_NAMED
 
     def describe(self) -> str:
         entries = self.params["hostname_certificates"]
@@ -160,6 +162,8 @@ class CustomHostnameCertList(CloudflareResource):
                 "%d of %d entries of hostname_certificates are bad, so nothing was sent: %s"
                 % (len(problems), len(p["hostname_certificates"]), "; ".join(problems))
             )
+        if p["plan"] is not None:
+            p["hostname_certificates"] = None  # what the plan listed lives on as self.entries only
 
     def zone_hostnames(self) -> Iterator[Dict[str, Any]]:
         """The zone's custom hostnames: read page by page as they are handled (each page's writes go out before the
@@ -176,7 +180,7 @@ class CustomHostnameCertList(CloudflareResource):
 
     def written_briefly(self) -> List[str]:
         """The writes for a message after an unexpected failure: a few, then a count (a list may make thousands)."""
-        return self.written[:5] + (["and %d more writes" % (len(self.written) - 5)] if len(self.written) > 5 else [])
+        return self.written + (["and %d more writes" % (self.writes - len(self.written))] if self.writes > len(self.written) else [])
 
     def run(self) -> None:
         with error_handling(self.module, lambda: "manage %s" % self.describe(), self.written_briefly):
@@ -186,8 +190,10 @@ class CustomHostnameCertList(CloudflareResource):
             with out:
                 self.handle_zone(out)
             summary = {"total": out.total, "changed": out.changed, "unchanged": out.total - out.changed - len(out.failed), "failed": len(out.failed)}
-            result: Dict[str, Any] = {"changed": bool(self.written) or out.changed > 0, self.RESULT_KEY: out.results, "summary": summary}
+            result: Dict[str, Any] = {"changed": self.writes > 0 or out.changed > 0, self.RESULT_KEY: out.results, "summary": summary}
             result.update(switched=out.switched, switched_count=out.switched_count, invocation={"module_args": self.echoed_args()})
+            if self.resent:
+                result["resent"] = True
             if self.module._diff:
                 result["diff"] = {"before": out.before, "after": out.after}
             if out.failed:
@@ -323,7 +329,11 @@ class CustomHostnameCertList(CloudflareResource):
             entry.update(failed=True, changed=bool(one.written), msg=exc.detail() if isinstance(exc, CloudflareError) else str(exc))
             steps = []
         finally:
-            self.written.extend("%s: %s" % (hostname, key) for key in one.written)
+            if one.resent:
+                entry["resent"] = self.resent = True
+            # The first writes by name (for a message after a failure), the rest counted: a list may make 100,000.
+            self.written.extend("%s: %s" % (hostname, key) for key in one.written[: max(0, WRITES_NAMED - len(self.written))])
+            self.writes += len(one.written)
         entry["changed"] = entry["changed"] or bool(steps)
         self.views[hostname] = view
         entry["certificates"] = compact_certificates(view)

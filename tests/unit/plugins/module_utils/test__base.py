@@ -62,13 +62,13 @@ class Thing(CloudflareResource):
         self.store.pop("thing")
 
 
-def run(args, store, check=False, diff=True, fail_with=None):
+def run(args, store, check=False, diff=True, fail_with=None, cls=Thing):
     writes = []
     args = dict({"api_token": "t0ken-SECRET", "zone_id": "z", "_ansible_check_mode": check, "_ansible_diff": diff}, **args)
     with patch_module_args(args):
         module = build_module(dict(value=dict(type="str"), state=dict(type="str", default="present", choices=["present", "absent"])))
         with pytest.raises(Exit) as info:
-            Thing(module, store, writes, fail_with).run()
+            cls(module, store, writes, fail_with).run()
     return info.value.result, writes
 
 
@@ -106,7 +106,21 @@ def test_outcome_unknown_that_happened_is_settled_by_reading_again():
     assert writes == ["set"] and store == {"thing": {"value": "a"}}
 
 
-def test_outcome_unknown_that_did_not_happen_fails_without_resending():
+def test_outcome_unknown_that_did_not_happen_is_sent_once_more():
+    class LostOnce(Thing):
+        def _set(self):
+            if not self.writes:
+                self.writes.append("lost")
+                raise OutcomeUnknownError("server error (HTTP 502)", status=502, method="POST", path="things")
+            return super()._set()
+
+    store = {}
+    result, writes = run({"value": "a"}, store, cls=LostOnce)
+    assert result["failed"] is False and result["changed"] is True and result["resent"] is True
+    assert writes == ["lost", "set"] and store == {"thing": {"value": "a"}}
+
+
+def test_outcome_unknown_twice_fails_after_one_more_try():
     class LostWrite(Thing):
         def _set(self):
             self.writes.append("set")
@@ -118,8 +132,8 @@ def test_outcome_unknown_that_did_not_happen_fails_without_resending():
         with pytest.raises(Exit) as info:
             LostWrite(module, {}, writes).run()
     result = info.value.result
-    assert result["failed"] and writes == ["set"]
-    assert "was not applied" in result["msg"] and "Nothing was re-sent" in result["msg"]
+    assert result["failed"] and writes == ["set", "set"]
+    assert "after one more try" in result["msg"] and "running the task again is safe" in result["msg"]
     assert "exception" not in result
 
 
