@@ -69,6 +69,15 @@ class Ansible:
         path.write_text("".join(ca.cert_pem for ca in trusted_cas() if ca.is_root))
         return str(path)
 
+    def temp_dir(self) -> str:
+        path = self.tmp_path / "tmp"
+        path.mkdir(exist_ok=True)
+        return str(path)
+
+    def lock_dir(self) -> str:
+        """Where the collection's zone locks of this Ansible's runs live (under its TMPDIR)."""
+        return os.path.join(self.env.get("TMPDIR") or self.temp_dir(), "certops-cloudflare-%d" % os.getuid())
+
     def base_env(self) -> Dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
         env.update(
@@ -83,6 +92,9 @@ class Ansible:
             CLOUDFLARE_BASE_URL=self.emulator.url,
             CLOUDFLARE_API_RATE_LIMIT="0",
             REQUESTS_CA_BUNDLE=self.trust_bundle(),
+            # Each test's own temporary directory: the pacer's shared window and the zone locks live there, and the
+            # emulators of parallel tests share zone ids.
+            TMPDIR=self.temp_dir(),
         )
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         env.update(self.env)
