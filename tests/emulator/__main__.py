@@ -4,7 +4,8 @@ Environment: EMULATOR_PORT (8787), EMULATOR_TOKEN (an API token it accepts), EMU
 or JSON seed file; default: the demo zone example.com), EMULATOR_DELAY (seconds per status step; 3),
 EMULATOR_EDGE_PORT (when set, the TLS edge listens there on 127.0.0.1; unset: no edge),
 EMULATOR_TRUSTED_ROOTS (a PEM bundle of roots to trust besides its own CA: uploads must chain to one),
-EMULATOR_DEFAULT_PRIORITY (of a new zone custom certificate; 20).
+EMULATOR_DEFAULT_PRIORITY (of a new zone custom certificate; 20), EMULATOR_JOURNAL_BODIES (0: the journal keeps
+no answer bodies, as Emulator(journal_bodies=False); 1).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def main() -> None:
         seed=os.environ.get("EMULATOR_STATE") or "demo",
         delay=float(os.environ.get("EMULATOR_DELAY", "3")),
         token=os.environ.get("EMULATOR_TOKEN") or DEFAULT_TOKEN,
+        journal_bodies=os.environ.get("EMULATOR_JOURNAL_BODIES", "1") != "0",
         verbose=True,
     )
     base = "http://127.0.0.1:%d" % port

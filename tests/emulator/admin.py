@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Callable, Dict, Tuple
 
 import yaml
+
+from .api import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server import Emulator
@@ -17,6 +20,10 @@ def _body(raw: bytes) -> Any:
 
 def _journal_get(emu: "Emulator", body: Any) -> Any:
     return emu.journal()
+
+
+def _journal_brief_get(emu: "Emulator", body: Any) -> Any:
+    return emu.journal_log.brief()
 
 
 def _journal_delete(emu: "Emulator", body: Any) -> Any:
@@ -36,6 +43,20 @@ def _faults_post(emu: "Emulator", body: Any) -> Any:
 def _faults_delete(emu: "Emulator", body: Any) -> Any:
     emu.clear_faults()
     return {"cleared": True}
+
+
+def _custom_hostnames_post(emu: "Emulator", body: Any) -> Any:
+    """{"hostname": "h%06d.example.net", "count": N, "certificate": PEM} (optional: "start" 0, "ssl", "zone_id"): N active
+    custom hostnames, the numbers start to start + N - 1 in place of the %d, each serving that certificate."""
+    pattern, count, start = str(body["hostname"]), int(body["count"]), int(body.get("start", 0))
+    if not re.fullmatch(r"[^%]*%0?[0-9]*d[^%]*", pattern):
+        raise ValueError("hostname must hold one %%d, for example h%%06d.example.net, not %r" % pattern)
+    zone_id = body.get("zone_id") or emu.zone_id
+    try:
+        added = emu.state.add_custom_hostnames(zone_id, [pattern % i for i in range(start, start + count)], body["certificate"], ssl=body.get("ssl") or {})
+    except ApiError as exc:  # a certificate that does not parse, an invalid hostname, an unknown zone
+        raise ValueError("; ".join(e["message"] for e in exc.errors)) from None
+    return {"zone_id": zone_id, "added": added}
 
 
 def _rate_limit_post(emu: "Emulator", body: Any) -> Any:
@@ -84,9 +105,11 @@ def _trusted_roots_post(emu: "Emulator", body: Any) -> Any:
 ROUTES: Dict[Tuple[str, str], Callable[["Emulator", Any], Any]] = {
     ("GET", "journal"): _journal_get,
     ("DELETE", "journal"): _journal_delete,
+    ("GET", "journal/brief"): _journal_brief_get,
     ("GET", "counts"): lambda emu, body: emu.counts(),
     ("GET", "state"): lambda emu, body: emu.dump_state(),
     ("PUT", "state"): _state_put,
+    ("POST", "custom-hostnames"): _custom_hostnames_post,
     ("GET", "faults"): lambda emu, body: emu.faults.rules(),
     ("POST", "faults"): _faults_post,
     ("DELETE", "faults"): _faults_delete,

@@ -92,6 +92,15 @@ class State:
         with self.lock:
             return custom_hostnames.seed(self, self.zone(zone_id), dict(spec, hostname=hostname))
 
+    def add_custom_hostnames(self, zone_id: str, hostnames: Sequence[str], certificate: str, **spec: Any) -> int:
+        """Many custom hostnames serving one certificate, parsed once: a zone of 100,000 in seconds (the benchmark's)."""
+        with self.lock:
+            zone, info = self.zone(zone_id), self.seed_certificate({"certificate": certificate})
+            certificates = [{"certificate": certificate}]
+            for name in hostnames:
+                custom_hostnames.seed(self, zone, dict(spec, hostname=name, certificates=certificates), infos=[info])
+            return len(hostnames)
+
     def add_client_cert(self, zone_id: str, certificate: Optional[str] = None, **spec: Any) -> Any:
         """A hostname client certificate (status active unless given); `mint={...}` instead of a PEM."""
         with self.lock:

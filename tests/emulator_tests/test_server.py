@@ -191,8 +191,8 @@ def test_minted_seed_certificates_and_demo(emulator_factory):
     assert emu.history.violations() == []
 
 
-def run_command_line(extra_env):
-    """Start `python -m emulator` on a free port; return (banner, GET /zones answer)."""
+def run_command_line(extra_env, admin_path=None):
+    """Start `python -m emulator` on a free port; return (banner, GET /zones answer, or then GET /__emulator/<admin_path>'s)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -208,6 +208,8 @@ def run_command_line(extra_env):
                     headers={"Authorization": "Bearer " + extra_env.get("EMULATOR_TOKEN", "certops-emulator-token")},
                     timeout=2,
                 )
+                if admin_path:
+                    response = requests.get("http://127.0.0.1:%d/__emulator/%s" % (port, admin_path), timeout=2)
                 return banner, response
             except requests.ConnectionError:
                 assert time.time() < deadline, banner
@@ -229,6 +231,39 @@ def test_command_line_honours_token_state_and_delay(tmp_path):
     banner, response = run_command_line({"EMULATOR_TOKEN": "cli-token", "EMULATOR_STATE": str(seed), "EMULATOR_DELAY": "0.5"})
     assert "cli-token" in banner and "status steps last 0.5 s" in banner
     assert [z["name"] for z in response.json()["result"]] == ["cli.test"]
+
+
+def test_command_line_journal_without_bodies():
+    _banner, journal = run_command_line({"EMULATOR_JOURNAL_BODIES": "0"}, "journal")
+    assert [e["path"] for e in journal.json()] == ["/client/v4/zones"] and "response_body" not in journal.json()[0]
+    _banner, journal = run_command_line({}, "journal")
+    assert journal.json()[0]["response_body"]["success"] is True
+
+
+def test_admin_adds_many_custom_hostnames_serving_one_certificate(emulator, api, leaf):
+    cert = leaf(["*.bulk.test"], days=10)
+    body = {"hostname": "h%03d.bulk.test", "count": 120, "start": 5, "certificate": cert.chain_pem, "ssl": {"method": "txt"}}
+    added = requests.post(emulator.admin_url + "/custom-hostnames", json=body, timeout=10).json()
+    assert added == {"zone_id": emulator.zone_id, "added": 120}
+    listed = api.get(api.zone("custom_hostnames"), per_page=50, page=3)
+    assert listed["result_info"]["total_count"] == 120
+    assert {h["hostname"] for h in listed["result"]} <= {"h%03d.bulk.test" % i for i in range(5, 125)}
+    first = listed["result"][0]["ssl"]
+    assert first["status"] == "active" and first["method"] == "txt" and first["certificates"][0]["fingerprint_sha256"] == cert.fingerprint_sha256
+    assert emulator.history.served("h124.bulk.test").fingerprint_sha256 == cert.fingerprint_sha256
+    for bad in ({"hostname": "h.bulk.test", "count": 1, "certificate": cert.chain_pem}, dict(body, certificate="not a PEM"), {"count": 1}):
+        assert requests.post(emulator.admin_url + "/custom-hostnames", json=bad, timeout=10).status_code == 400
+
+
+def test_admin_journal_brief(emulator, api):
+    api.get("zones")
+    api.get("zones/" + "0" * 32, expect=404)
+    brief = requests.get(emulator.admin_url + "/journal/brief", timeout=5).json()
+    assert [(e["seq"], e["method"], e["path"], e["status"], e["fault"]) for e in brief] == [
+        (1, "GET", "/client/v4/zones", 200, None),
+        (2, "GET", "/client/v4/zones/" + "0" * 32, 404, None),
+    ]
+    assert set(brief[0]) == {"seq", "time", "method", "path", "status", "fault", "duration_ms"}
 
 
 def test_concurrent_requests_are_safe(emulator):

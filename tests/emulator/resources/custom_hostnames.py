@@ -422,8 +422,11 @@ def delete_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
 # -- seeding --------------------------------------------------------------------------------
 
 
-def seed(state: "State", zone: "Zone", spec: Dict[str, Any]) -> CustomHostname:
-    """Add a custom hostname from a seed entry (the format dump() writes)."""
+def seed(state: "State", zone: "Zone", spec: Dict[str, Any], infos: Optional[List[CertInfo]] = None) -> CustomHostname:
+    """Add a custom hostname from a seed entry (the format dump() writes).
+
+    `infos`: its certificates already parsed, one per entry of `certificates` (State.add_custom_hostnames shares one).
+    """
     now = state.now()
     created = CustomHostname(zone.id, hostname(spec["hostname"]), now, spec.get("id"))
     created.extra = {k: spec[k] for k in EXTRA_FIELDS if k in spec}
@@ -434,7 +437,8 @@ def seed(state: "State", zone: "Zone", spec: Dict[str, Any]) -> CustomHostname:
     if spec.get("status", "active") != "pending":
         created.hostname_status = spec.get("status", "active")
     if spec.get("certificates"):
-        created.certs = [PackCert(state.seed_certificate(c, [created.hostname]), now, c.get("id")) for c in spec["certificates"]]
+        infos = infos or [state.seed_certificate(c, [created.hostname]) for c in spec["certificates"]]
+        created.certs = [PackCert(info, now, c.get("id")) for info, c in zip(infos, spec["certificates"])]
         created.deploy_at = now + state.delay if status == "pending_deployment" else now
     elif status in MANAGED_STAGES:
         created.stage_start = MANAGED_STAGES.index(status)
