@@ -285,17 +285,47 @@ def _fingerprints(value: Any, host: str) -> List[str]:
 
 
 def apply_expect(entries: List[Dict[str, Any]], expected: Dict[str, Dict[str, List[str]]]) -> List[str]:
-    """Set `matches` on each entry something is expected of; return one line per entry that differs."""
+    """Set `matches` on each entry something is expected of; return one line per entry that fails.
+
+    A hostname passes when each certificate expected of it is served by its own key type. An entry is compared with the
+    fingerprints expected of its hostname and key type less those the hostname serves as certificates of another key
+    type (read by its other probes). An entry with none left is not compared (`matches` None): the RSA probe of a
+    hostname that serves only ECDSA and is expected to serve its ECDSA certificate reports its handshake error, or
+    `key_type_selected: false`, and is not a mismatch. An entry with some left fails unless it serves one of them."""
+    kinds: Dict[str, Dict[str, Any]] = {}  # hostname -> {fingerprint served: the key type of that certificate}
+    for entry in entries:
+        if entry["fingerprint_sha256"]:
+            kinds.setdefault(entry["hostname"], {})[entry["fingerprint_sha256"]] = entry["key_type"]
     problems = []
     for entry in entries:
-        wanted = expected.get(entry["hostname"], {}).get(entry["requested_key_type"])
-        if wanted is None:
+        wanted = expected_of(entry, expected.get(entry["hostname"], {}), kinds.get(entry["hostname"], {}))
+        if not wanted:
             continue
         entry["matches"] = entry["fingerprint_sha256"] in wanted
         if not entry["matches"]:
-            served = entry["error"] or "served %s" % entry["fingerprint_sha256"]
-            problems.append("%s (%s): %s, expected %s" % (entry["hostname"], entry["requested_key_type"], served, " or ".join(wanted)))
+            problems.append("%s (%s): %s, expected %s" % (entry["hostname"], entry["requested_key_type"], what_is_served(entry), " or ".join(wanted)))
     return problems
+
+
+def expected_of(entry: Dict[str, Any], by_key_type: Dict[str, List[str]], kinds: Dict[str, Any]) -> List[str]:
+    """The fingerprints `entry` is compared with: those expected of its key type that its hostname does not serve as a
+    certificate of another key type (`kinds`: every fingerprint the hostname's probes read, with its key type)."""
+    key_type = entry["requested_key_type"]
+    return [f for f in by_key_type.get(key_type) or [] if kinds.get(f, key_type) == key_type]
+
+
+def what_is_served(entry: Dict[str, Any]) -> str:
+    """What an entry got, for a failure line: its handshake error, or the fingerprint served (and its key type, when a
+    server that accepts only TLS 1.3 answered with a certificate of another key type than the one asked for)."""
+    if entry["error"]:
+        return entry["error"]
+    if not entry["key_type_selected"] and entry["key_type"] != entry["requested_key_type"]:
+        return "served %s, an %s certificate (the server accepts only TLS 1.3, so %s could not be asked for)" % (
+            entry["fingerprint_sha256"],
+            str(entry["key_type"]).upper(),
+            entry["requested_key_type"],
+        )
+    return "served %s" % entry["fingerprint_sha256"]
 
 
 def untrusted_chains(entries: List[Dict[str, Any]]) -> List[str]:

@@ -22,8 +22,11 @@ description:
   - A server that accepts only TLS 1.3 cannot be probed per key type from Python (TLS 1.3 picks the key type by signature
     algorithms, which Python cannot restrict). Such a hostname is read with a TLS 1.3 handshake and its entries say
     RV(edge_certs[].key_type_selected=false).
-  - With O(expect) or O(targets_file), each entry expected gets RV(edge_certs[].matches), and the task fails naming every
-    hostname and key type that serves something else (or nothing).
+  - With O(expect) or O(targets_file), each certificate expected must be served by its own key type. The entries compared
+    get RV(edge_certs[].matches), and the task fails naming every hostname and key type that serves something else, or
+    nothing, in place of a certificate expected. A key type a hostname does not serve, when what is expected of it is
+    served by another key type, is reported (RV(edge_certs[].error), or RV(edge_certs[].key_type_selected=false)), not
+    a mismatch; O(expect) says which entry is compared with what.
   - >-
     With O(targets_file) the chain must validate too (RV(edge_certs[].validates)): an entry that serves its new certificate
     over an untrusted chain fails the task, is counted in RV(untrusted), and is named as
@@ -45,8 +48,9 @@ options:
       - Instead of O(hostnames), the path of the file the list form of M(certops.cloudflare.custom_hostname_cert) wrote
         with its O(certops.cloudflare.custom_hostname_cert#module:dest) option. Read where the module runs.
       - Every hostname in its C(switched) list, the hostnames that task switched to new certificates and saw live, is
-        probed per key type of its new certificates, expecting one of its new certificates (as O(expect) with a list
-        per key type does). O(key_types) and O(expect) do not go with it.
+        probed per key type of its new certificates, expecting each of its new certificates from its key type (as
+        O(expect) with the list of them for the hostname does), so a key type the edge does not serve fails.
+        O(key_types) and O(expect) do not go with it.
       - A file without a C(switched) list fails the task before any connection, naming this option.
       - An entry that serves one of its new certificates whose chain does not validate (against O(ca_path) or the
         default bundle) fails too, since browsers refuse it and waiting does not change the chain. RV(untrusted) counts them.
@@ -92,10 +96,21 @@ options:
     type: path
   expect:
     description:
-      - The SHA-256 fingerprints expected, by hostname. A hostname maps to one fingerprint (every key type must serve it)
-        or to a dict with V(rsa) and/or V(ecdsa) keys. Hex digits, upper or lower case, with or without colons.
-      - Wherever a fingerprint goes, a list of fingerprints means any one of them, for example both certificates of a
-        new pair when which is which does not matter (a client offering one key type only gets a certificate of that type).
+      - The SHA-256 fingerprints expected, by hostname. A hostname maps to a fingerprint, to a list of them, or to a dict
+        with V(rsa) and/or V(ecdsa) keys, each a fingerprint or a list. Hex digits, upper or lower case, with or without
+        colons.
+      - A hostname passes when each certificate expected of it is served by its own key type, one of O(key_types).
+        Each entry (hostname and key type) is compared with the fingerprints named for that key type, or for the
+        hostname, less those the hostname serves as certificates of another key type (as its other entries read them).
+        It fails unless it serves one of those left, and is not compared when none is left (RV(edge_certs[].matches=null)).
+      - So a fingerprint for a hostname must be served by the key type of that certificate, and the other key types are
+        reported, not compared; a hostname that serves only ECDSA passes with its ECDSA fingerprint, its RSA entry
+        keeping its handshake error. A fingerprint no key type serves fails the hostname, naming each key type probed
+        that serves none of the certificates expected of it.
+      - A list for a hostname, for example both certificates of a new pair, needs each key type probed to serve one of
+        them; one that serves none fails, naming those not served. A list for one key type means any one of them.
+      - To hold a key type to a certificate whatever the others serve, name it per key type, in a dict with V(rsa) and
+        V(ecdsa) keys; a key type the dict does not name is not compared.
       - Every hostname named here must be in O(hostnames). With O(hostnames) only.
       - When an entry serves another certificate, or none, the task fails naming them; the entries are returned anyway.
     type: dict
@@ -285,12 +300,20 @@ edge_certs:
       type: str
       sample: "TLS handshake failed: TLSV1_UNRECOGNIZED_NAME"
     matches:
-      description: Whether the fingerprint is the one O(expect) names for this hostname and key type; V(null) when none is named.
+      description:
+        - Whether the entry serves one of the fingerprints expected of its key type, those O(expect) or O(targets_file)
+          names for this hostname and key type less those the hostname serves as certificates of another key type.
+        - V(null) when it is not compared, because nothing is named for it, or because each fingerprint named is a
+          certificate another key type of the hostname serves (for example the RSA entry of a hostname that serves
+          only its expected ECDSA certificate).
       type: bool
       sample: true
 mismatches:
   description:
-    - One line per entry that does not serve what O(expect) or O(targets_file) names (the task then fails).
+    - >-
+      One line per entry compared that does not serve what O(expect) or O(targets_file) names (the task then fails),
+      as C(<hostname> (<key type>\): served <fingerprint>, expected <fingerprints>), or with the handshake error in
+      place of C(served <fingerprint>).
     - With O(targets_file), then one line per entry that serves it over an untrusted chain (RV(untrusted)).
     - With O(dest), the first 20 lines; RV(summary) counts them all.
   returned: always
@@ -319,6 +342,8 @@ summary:
     - The number of entries (RV(summary.total)), of entries serving what was expected (RV(summary.matched)), of entries
       serving another certificate than the one expected (RV(summary.mismatched)), and of entries that got no
       certificate (RV(summary.errors), whether something was expected of them or not).
+    - An entry not compared (RV(edge_certs[].matches=null)) counts in neither RV(summary.matched) nor
+      RV(summary.mismatched).
   returned: always, once the inputs are checked
   type: dict
   version_added: 0.1.0

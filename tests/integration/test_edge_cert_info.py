@@ -176,6 +176,99 @@ def test_an_unknown_name_in_expect_fails(ansible, edge):
 
 
 @pytest.fixture(scope="module")
+def one_key_type(scenario_emulator, ca, rsa_key):
+    """Hostnames that serve an ECDSA certificate and no RSA one, probed for both key types. First only.example.com alone,
+    expected to serve its certificate; then with stale.example.com, expected to serve a certificate it does not serve
+    (it serves another), and pair.example.com, expected to serve both certificates of a pair (it serves the ECDSA one)."""
+    emu, ansible = edge_scenario(scenario_emulator)
+    only, stale, wanted = make_leaf(ca, ["only.example.com"]), make_leaf(ca, ["stale.example.com"]), make_leaf(ca, ["stale.example.com"])
+    pair = SimpleNamespace(rsa=make_leaf(ca, ["pair.example.com"], key_type="rsa", key=rsa_key), ecdsa=make_leaf(ca, ["pair.example.com"]))
+    with_certs(emu, "only.example.com", only)
+    with_certs(emu, "stale.example.com", stale)
+    with_certs(emu, "pair.example.com", pair.ecdsa)
+    both = ["rsa", "ecdsa"]
+    passing = ansible.run_module("edge_cert_info", probe_args(emu, ["only.example.com"], key_types=both, expect={"only.example.com": only.fingerprint_sha256}))
+    expect = {
+        "only.example.com": only.fingerprint_sha256,
+        "stale.example.com": wanted.fingerprint_sha256,
+        "pair.example.com": [pair.rsa.fingerprint_sha256, pair.ecdsa.fingerprint_sha256],
+    }
+    failing = ansible.run_module("edge_cert_info", probe_args(emu, list(expect), key_types=both, expect=expect))
+    return SimpleNamespace(only=only, stale=stale, wanted=wanted, pair=pair, passing=passing, failing=failing)
+
+
+def entry_of(run: Any, hostname: str, key_type: str) -> Dict[str, Any]:
+    (found,) = [e for e in run.result["edge_certs"] if (e["hostname"], e["requested_key_type"]) == (hostname, key_type)]
+    return found
+
+
+class TestEachExpectedCertificateIsServedByOneOfTheKeyTypesProbed:
+    """expect names a hostname's certificates; the key type of each must serve it. A key type the hostname does not serve
+    is reported (its handshake error), not a mismatch, unless something expected is served by no key type."""
+
+    def test_a_hostname_serving_only_its_expected_ecdsa_certificate_passes(self, one_key_type):
+        assert not one_key_type.passing.failed, one_key_type.passing.output
+
+    def test_its_ecdsa_entry_matches(self, one_key_type):
+        found = entry_of(one_key_type.passing, "only.example.com", "ecdsa")
+        assert (found["fingerprint_sha256"], found["matches"]) == (one_key_type.only.fingerprint_sha256, True)
+
+    def test_its_rsa_probe_is_reported_as_not_served_and_not_compared(self, one_key_type):
+        found = entry_of(one_key_type.passing, "only.example.com", "rsa")
+        assert (found["fingerprint_sha256"], found["matches"]) == (None, None), found
+        assert found["error"].startswith("TLS handshake failed: "), found
+
+    def test_the_counts_show_the_rsa_probe_as_an_error_and_no_mismatch(self, one_key_type):
+        assert one_key_type.passing.result["summary"] == {"total": 2, "matched": 1, "mismatched": 0, "errors": 1}
+        assert one_key_type.passing.result["mismatches"] == []
+
+    def test_a_hostname_whose_expected_certificate_no_key_type_serves_fails(self, one_key_type):
+        assert one_key_type.failing.failed, one_key_type.failing.output
+
+    def test_the_message_names_its_ecdsa_mismatch_and_its_rsa_probe_that_got_nothing(self, one_key_type):
+        stale, wanted = one_key_type.stale.fingerprint_sha256, one_key_type.wanted.fingerprint_sha256
+        msg = one_key_type.failing.msg
+        assert "stale.example.com (ecdsa): served %s, expected %s" % (stale, wanted) in msg
+        assert "stale.example.com (rsa): TLS handshake failed: " in msg
+        assert msg.split("stale.example.com (rsa): ", 1)[1].split(";")[0].endswith(", expected %s" % wanted), msg
+
+    def test_the_message_names_the_rsa_certificate_of_the_pair_that_is_not_served(self, one_key_type):
+        msg = one_key_type.failing.msg
+        assert "pair.example.com (rsa): TLS handshake failed: " in msg
+        assert msg.split("pair.example.com (rsa): ", 1)[1].split(";")[0].endswith(", expected %s" % one_key_type.pair.rsa.fingerprint_sha256), msg
+
+    def test_the_message_names_no_key_type_that_serves_what_is_expected_of_it(self, one_key_type):
+        msg = one_key_type.failing.msg
+        assert "only.example.com" not in msg
+        assert "pair.example.com (ecdsa)" not in msg
+
+    def test_the_failing_run_counts_each_entry(self, one_key_type):
+        failing = one_key_type.failing
+        assert failing.result["summary"] == {"total": 6, "matched": 2, "mismatched": 1, "errors": 3}
+        assert len(failing.result["mismatches"]) == 3
+        assert failing.msg.startswith("The edge does not serve the expected certificate for 3 of 6 entries: "), failing.msg
+        assert [entry_of(failing, h, k)["matches"] for h in ("only.example.com", "stale.example.com", "pair.example.com") for k in ("rsa", "ecdsa")] == [
+            None,
+            True,
+            False,
+            False,
+            False,
+            True,
+        ]
+
+
+def test_targets_file_still_fails_a_pair_whose_rsa_certificate_the_edge_does_not_serve(ansible, edge, ca, rsa_key, ca_file, tmp_path):
+    new_rsa, new_ecdsa = make_leaf(ca, [HOST], key_type="rsa", key=rsa_key), make_leaf(ca, [HOST])
+    with_certs(edge, HOST, new_ecdsa)  # as if the edge had dropped the RSA certificate of the pair the rotation switched to
+    run = ansible.run_module("edge_cert_info", file_args(edge, targets(tmp_path, [switched(HOST, new_rsa, new_ecdsa)]), ca_path=ca_file))
+    assert run.failed, run.output
+    assert "for 1 of 2 entries: %s (rsa): TLS handshake failed: " % HOST in run.msg
+    assert run.msg.endswith(", expected %s" % new_rsa.fingerprint_sha256), run.msg
+    assert [(e["requested_key_type"], e["matches"]) for e in run.result["edge_certs"]] == [("rsa", False), ("ecdsa", True)]
+    assert (run.result["summary"], run.result["untrusted"]) == ({"total": 2, "matched": 1, "mismatched": 0, "errors": 1}, 0)
+
+
+@pytest.fixture(scope="module")
 def untrusted(scenario_emulator, ca, tmp_path_factory):
     emu, ansible = edge_scenario(scenario_emulator)
     issued = make_leaf(ca, [HOST])

@@ -82,9 +82,105 @@ def test_apply_expect_names_each_entry_that_differs():
     problems = apply_expect(entries, expected)
     assert [e["matches"] for e in entries] == [True, False, False]
     assert problems == [
-        "app.example.com (rsa): served %s, expected %s or %s" % (FP_OLD, FP_NEW, FP_RSA),
+        "app.example.com (rsa): served %s, expected %s" % (FP_OLD, FP_RSA),  # FP_NEW is the ECDSA certificate, served by ECDSA
         "gone.example.com (ecdsa): TLS handshake failed: X, expected %s" % FP_NEW,
     ]
+
+
+# -- each certificate expected is served by its own key type --------------------------------------------------------------
+
+NO_RSA = "TLS handshake failed: SSLV3_ALERT_HANDSHAKE_FAILURE"
+BOTH = ["rsa", "ecdsa"]
+
+
+def per_key_type(value, key_types=BOTH):
+    """What normalize_expect makes of a value given for a hostname (a fingerprint or a list): the same for each key type."""
+    return {"app.example.com": {k: value if isinstance(value, list) else [value] for k in key_types}}
+
+
+def ecdsa_only(fingerprint=FP_NEW):
+    """A hostname that serves one ECDSA certificate and no RSA one: its RSA probe gets a handshake error."""
+    return [entry(None, requested="rsa", error=NO_RSA), entry(fingerprint)]
+
+
+def decide(entries, expected):
+    problems = apply_expect(entries, expected)
+    return [e["matches"] for e in entries], problems
+
+
+def test_a_hostname_serving_only_its_expected_ecdsa_certificate_passes_and_its_rsa_probe_is_not_compared():
+    entries = ecdsa_only()
+    assert decide(entries, per_key_type(FP_NEW)) == ([None, True], [])
+    assert entries[0]["error"] == NO_RSA  # reported as it is: not served
+
+
+def test_an_expected_certificate_no_key_type_serves_fails_naming_each_key_type_that_does_not_serve_it():
+    assert decide(ecdsa_only(FP_OLD), per_key_type(FP_NEW)) == (
+        [False, False],
+        ["app.example.com (rsa): %s, expected %s" % (NO_RSA, FP_NEW), "app.example.com (ecdsa): served %s, expected %s" % (FP_OLD, FP_NEW)],
+    )
+
+
+def test_a_hostname_that_serves_nothing_fails_for_each_key_type():
+    entries = [entry(None, requested=k, error="timed out") for k in BOTH]
+    assert decide(entries, per_key_type(FP_NEW))[1] == ["app.example.com (%s): timed out, expected %s" % (k, FP_NEW) for k in BOTH]
+
+
+def test_each_certificate_of_a_pair_must_be_served_by_its_key_type():
+    assert decide(ecdsa_only(), per_key_type([FP_RSA, FP_NEW])) == ([False, True], ["app.example.com (rsa): %s, expected %s" % (NO_RSA, FP_RSA)])
+    served = [entry(FP_RSA, "rsa", "rsa"), entry(FP_NEW)]
+    assert decide(served, per_key_type([FP_RSA, FP_NEW])) == ([True, True], [])
+
+
+def test_the_other_key_type_is_not_compared_when_the_expected_certificate_is_served_by_its_own():
+    """One ECDSA fingerprint named for the hostname: what RSA clients get is reported, not held to it. To hold the RSA
+    certificate to one too, name it per key type."""
+    entries = [entry(FP_OLD, "rsa", "rsa"), entry(FP_NEW)]
+    assert decide(entries, per_key_type(FP_NEW)) == ([None, True], [])
+    entries = [entry(FP_OLD, "rsa", "rsa"), entry(FP_NEW)]
+    assert decide(entries, {"app.example.com": {"rsa": [FP_RSA], "ecdsa": [FP_NEW]}}) == (
+        [False, True],
+        ["app.example.com (rsa): served %s, expected %s" % (FP_OLD, FP_RSA)],
+    )
+
+
+def test_a_key_type_named_per_key_type_fails_when_the_hostname_does_not_serve_it():
+    assert decide(ecdsa_only(), {"app.example.com": {"rsa": [FP_RSA], "ecdsa": [FP_NEW]}}) == (
+        [False, True],
+        ["app.example.com (rsa): %s, expected %s" % (NO_RSA, FP_RSA)],
+    )
+
+
+def test_a_list_for_one_key_type_still_means_any_one_of_them():
+    assert decide([entry(FP_NEW)], {"app.example.com": {"ecdsa": [FP_OLD, FP_NEW]}}) == ([True], [])
+
+
+def test_what_another_hostname_serves_does_not_count():
+    entries = [entry(None, requested="rsa", error=NO_RSA), entry(FP_OLD), entry(FP_NEW, hostname="shop.example.com")]
+    expected = dict(per_key_type(FP_NEW), **{"shop.example.com": {"ecdsa": [FP_NEW]}})
+    assert decide(entries, expected)[0] == [False, False, True]
+
+
+def tls13_only(fingerprint, key_type):
+    """The entries of a server that accepts only TLS 1.3: each probe read what it prefers, the key type unselected."""
+    found = [entry(fingerprint, key_type, requested) for requested in BOTH]
+    for item in found:
+        item["key_type_selected"] = False
+    return found
+
+
+def test_from_a_tls_1_3_only_server_the_key_type_it_prefers_answers_for_its_certificate():
+    assert decide(tls13_only(FP_NEW, "ecdsa"), per_key_type(FP_NEW)) == ([None, True], [])
+
+
+def test_from_a_tls_1_3_only_server_a_certificate_of_a_key_type_that_could_not_be_asked_for_fails():
+    assert decide(tls13_only(FP_NEW, "ecdsa"), per_key_type([FP_RSA, FP_NEW])) == (
+        [False, True],
+        [
+            "app.example.com (rsa): served %s, an ECDSA certificate (the server accepts only TLS 1.3, so rsa could not be asked for), expected %s"
+            % (FP_NEW, FP_RSA)
+        ],
+    )
 
 
 def probed(hostname, matches, validates, error=None):
