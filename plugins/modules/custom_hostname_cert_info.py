@@ -58,6 +58,8 @@ options:
         it again wherever a later task uses it, which takes seconds at 10,000 hostnames; a path costs nothing.
         M(certops.cloudflare.custom_hostname_cert) (O(certops.cloudflare.custom_hostname_cert#module:discovered_hostnames))
         and M(certops.cloudflare.rotation_plan) read the file (the role C(certops.cloudflare.cert_rotation) works so).
+      - Each hostname is written as its page is read, so the list is never whole in memory, whatever the zone's size;
+        the file is sorted by hostname too.
       - Written in check mode too, since it is what the module reads, not a change to the zone. The directory must exist.
     type: path
     version_added: 0.1.0
@@ -282,23 +284,23 @@ zone_id:
 """
 
 import datetime
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, Iterator, List
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
-from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import find_by_hostname, list_hostnames, view_of
+from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import find_by_hostname, list_hostnames, stream_hostnames, view_of
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import write_json_file
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import SortedJsonListWriter
 
 
 def expiring(view: Dict[str, Any], days: int, now: datetime.datetime) -> bool:
     return any(expires_on_within(c.get("expires_on"), days, now) for c in view["ssl"]["certificates"])
 
 
-def select(items: List[Dict[str, Any]], params: Dict[str, Any]) -> List[Dict[str, Any]]:
+def selected(items: Iterable[Dict[str, Any]], params: Dict[str, Any]) -> Iterator[Dict[str, Any]]:
+    """The view of each item that passes the filters, in the order read."""
     wanted = {normalize_hostname(h) for h in params["hostnames"]} if params.get("hostnames") is not None else None
     now = datetime.datetime.now(datetime.timezone.utc)
-    views = []
     for item in items:
         view = view_of(item)
         if wanted is not None and normalize_hostname(str(view["hostname"])) not in wanted:
@@ -309,8 +311,15 @@ def select(items: List[Dict[str, Any]], params: Dict[str, Any]) -> List[Dict[str
             continue
         if params.get("expiring_within_days") is not None and not expiring(view, params["expiring_within_days"], now):
             continue
-        views.append(view)
-    return sorted(views, key=lambda v: str(v["hostname"]))
+        yield view
+
+
+def sort_key(view: Dict[str, Any]) -> str:
+    return str(view["hostname"])
+
+
+def select(items: List[Dict[str, Any]], params: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return sorted(selected(items, params), key=sort_key)
 
 
 def main() -> None:
@@ -333,14 +342,18 @@ def main() -> None:
         zone_id = resolve_zone_id(client, p)
         if p.get("hostname"):
             found = find_by_hostname(client, zone_id, p["hostname"], zone_label)
-            items = [found] if found else []
-        else:
+            items: Iterable[Dict[str, Any]] = [found] if found else []
+        elif p["dest"] is None:
             items = list_hostnames(client, zone_id, zone_label)
-        views = select(items, p)
+        else:
+            items = stream_hostnames(client, zone_id, zone_label)
         if p["dest"] is None:
-            module.exit_json(changed=False, custom_hostnames=views, zone_id=zone_id)
-        write_json_file(p["dest"], {"zone_id": zone_id, "custom_hostnames": views}, "dest")
-    module.exit_json(changed=False, dest=p["dest"], count=len(views), zone_id=zone_id)
+            module.exit_json(changed=False, custom_hostnames=select(list(items), p), zone_id=zone_id)
+        # Each view goes to the file as its page is read; only its hostname and place stay, for the order by hostname.
+        with SortedJsonListWriter(p["dest"], "dest", {"zone_id": zone_id}, "custom_hostnames") as out:
+            for view in selected(items, p):
+                out.add(sort_key(view), view)
+    module.exit_json(changed=False, dest=p["dest"], count=out.count, zone_id=zone_id)
 
 
 if __name__ == "__main__":

@@ -215,6 +215,8 @@ options:
         RV(plan.counts) says how many there are.
         Its objects leave out the identity facts of the new certificates, which the file keeps for the report.
         Ansible copies and checks every dictionary of a result, which takes seconds at 10,000 hostnames.
+      - The lists that grow with the zone go to temporary files next to it as the plan grows, so the plan is never
+        whole in memory; its directory must be writable.
       - Written in check mode too, and when the task fails on problems.
     type: path
     version_added: 0.1.0
@@ -512,7 +514,7 @@ summary:
            "retire": 0, "kept": 1, "due": 0}
 """
 
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -521,13 +523,14 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._client import 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pacer import duration_text, estimated_seconds
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, KEY_TYPES
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import (
+    JsonSpool,
+    read_compact_zone_state,
     read_entries_file,
-    read_replaced,
-    read_zone_state,
-    write_json_file,
+    scan_replaced,
+    write_json_spooled,
     write_material,
 )
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import plan_rotation
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.plan import first, plan_rotation
 
 # Each certificate comes as files or as content; content, and keys given with their own passphrase, are written to
 # material_dir with keys sealed by material_passphrase, so the plan names files and the apply stage needs one passphrase.
@@ -543,8 +546,21 @@ IDENTITY_KEYS = ("new_certificates", "new_certificate", "new_identity")
 def trim(plan: Dict[str, Any]) -> None:
     """The returned plan with the first entries of the lists that grow with the zone (they are whole in the file)."""
     for key in plan["counts"]:
-        plan[key] = plan[key][:SHOWN]
+        plan[key] = first(plan[key], SHOWN)
     plan["objects"] = [{k: v for k, v in obj.items() if k not in IDENTITY_KEYS} for obj in plan["objects"]]
+
+
+def planned(params: Dict[str, Any], spools: List[JsonSpool]) -> Dict[str, Any]:
+    """plan_rotation; with dest, each list that grows with the zone goes to a temporary file next to dest as it grows,
+    keeping its first SHOWN entries for the result (write_json_spooled then puts it in the file): never whole in memory."""
+    if params["dest"] is None:
+        return plan_rotation(params)
+
+    def spool(_key: str) -> JsonSpool:
+        spools.append(JsonSpool(params["dest"], "dest", keep=SHOWN))
+        return spools[-1]
+
+    return plan_rotation(params, lists=spool)
 
 
 def main() -> None:
@@ -597,6 +613,7 @@ def main() -> None:
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
     p = module.params
+    spools: List[JsonSpool] = []
     try:
         if p["custom_hostnames_file"] is not None:
             if p["custom_hostnames"]:
@@ -612,12 +629,13 @@ def main() -> None:
             if not (isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(h, str) for h in value))):
                 raise InputError("zone_certs[].replaces must be a zone certificate id or a list of its hosts, not %r" % (value,))
         write_material(p)
-        p["discovered"] = read_zone_state(p["discovered"], "discovered")
+        # Of each discovered custom hostname, only what the planner reads (files.compact_hostname), read as it goes.
+        p["discovered"] = read_compact_zone_state(p["discovered"], "discovered")
         unread = None
         if p["previous_report"] is not None:
-            earlier, unread = read_replaced(p["previous_report"])
+            earlier, unread = scan_replaced(p["previous_report"])
             p["replaced"] = p["replaced"] + earlier
-        result = plan_rotation(p)
+        result = planned(p, spools)
         if unread:
             result["warnings"].insert(0, unread)
         estimate = result["plan"]["estimate"]
@@ -629,7 +647,7 @@ def main() -> None:
             "%g requests per second" % p["api_rate_limit"] if p["api_rate_limit"] else "no pacing",
         )
         if p["dest"] is not None:
-            write_json_file(p["dest"], result, "dest")
+            write_json_spooled(p["dest"], result, "dest")
             trim(result["plan"])
         # Ansible shows a result's `warnings` as warnings (calling module.warn too would show each twice): the first ones.
         more = len(result["warnings"]) - SHOWN_WARNINGS
@@ -637,6 +655,9 @@ def main() -> None:
             result["warnings"] = result["warnings"][:SHOWN_WARNINGS] + ["... and %d more warnings%s" % (more, ": see the plan file" if p["dest"] else "")]
     except InputError as exc:
         module.fail_json(msg=str(exc))
+    finally:
+        for spool in spools:
+            spool.close()
     # The discovered state and the material lists can hold 10,000 entries: not echoed back, so the result stays small.
     result["invocation"] = {
         "module_args": dict(p, discovered="not repeated here", custom_hostnames="%d entries, not repeated here" % len(p["custom_hostnames"]))

@@ -256,35 +256,108 @@ summary:
 """
 
 import datetime
+import json
 import os
-from typing import Any, Dict, List, Optional, Tuple
+import tempfile
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import read_json_file, read_plan, read_zone_state, write_atomically
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import edge_outcomes, outcomes, still_replaced
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.history import LATEST, MODES, next_run_name, prune, write_run
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import (
+    JsonReader,
+    atomic_files,
+    read_compact_zone_state,
+    scan_plan,
+    write_atomically,
+)
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.outcomes import EdgeOutcomes, Outcomes, still_replaced
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.history import LATEST, MODES, next_run_name, prune, write_run_files
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.report import (
     FILE_NAMES,
+    Totals,
     build_report,
     due_without_material,
     render_all,
     summary_table,
+    without_key_strings,
+    write_streams,
 )
 
 
-def rows_from_plan(params: Dict[str, Any], check_mode: bool) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], Optional[Dict[str, Any]]]:
-    """The rows for a plan file (each object against the state read back, and against the edge when probed), the
-    replaced certificates the state still holds, and the plan's audit (None from a planner without one)."""
-    plan = read_plan(params["plan"])
-    state = read_zone_state(params["state"], "state")
-    try:
-        rows = outcomes(plan, state, params["failure"] or None, check_mode)
-    except (KeyError, TypeError, AttributeError) as exc:  # a hand-edited file: say so rather than crash
-        raise InputError("plan: %s holds an object without %s; make the plan again" % (params["plan"], exc)) from None
-    replaced = still_replaced(plan, state)
-    return (edge_outcomes(rows, read_edge_certs(params["edge_certs"])) if params["edge_certs"] is not None else rows), replaced, plan_audit(plan)
+class SpooledRows:
+    """The report's rows in a temporary file, a JSON line each, as they are made; read back (a new pass per call)
+    for each format, so the rows of a large zone are never whole in memory."""
+
+    def __init__(self) -> None:
+        self.handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix=".certops-rows-", suffix=".jsonl")
+
+    def add(self, row: Dict[str, Any]) -> None:
+        self.handle.write(json.dumps(row, separators=(",", ":")) + "\n")
+
+    def __call__(self) -> Iterator[Dict[str, Any]]:
+        self.handle.flush()
+        with open(self.handle.name, encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class Rows:
+    """The rows of the report as they are made: the cleaned rows (build_report's) to their spool and their totals,
+    and the names of the rows not verified (failed or deploying)."""
+
+    def __init__(self, spool: SpooledRows) -> None:
+        self.spool, self.totals = spool, Totals()
+        self.unverified: List[str] = []
+
+    def add(self, row: Dict[str, Any]) -> None:
+        if row.get("outcome") in ("failed", "deploying"):
+            self.unverified.append(str(row.get("name")))
+        clean = without_key_strings(row)
+        self.totals.add(clean)
+        self.spool.add(clean)
+
+
+def write_whole(texts: Dict[str, str]) -> Callable[[Dict[str, str]], None]:
+    """What writes the report's files from their texts."""
+
+    def write(paths: Dict[str, str]) -> None:
+        for fmt, text in texts.items():
+            write_atomically(paths[fmt], text, 0o644)  # the report holds no secret
+
+    return write
+
+
+def write_streamed(report: Dict[str, Any], made: Rows) -> Callable[[Dict[str, str]], None]:
+    """What writes the report's files in one pass over the spooled rows, each renamed into place when all are written."""
+
+    def write(paths: Dict[str, str]) -> None:
+        with atomic_files(paths, 0o644) as out:  # the report holds no secret
+            write_streams(out, report, made.totals, made.spool())
+
+    return write
+
+
+def rows_from_plan(params: Dict[str, Any], check_mode: bool, rows: Rows) -> Tuple[List[Dict[str, Any]], Optional[Dict[str, Any]]]:
+    """The rows for a plan file, made as its objects are read (each against the state read back, and against the edge
+    when probed) and handed to `rows`; returns the replaced certificates the state still holds, and the plan's audit
+    (None from a planner without one). Of the state and the probe only what the outcomes read is kept."""
+    state = read_compact_zone_state(params["state"], "state")
+    judge = Outcomes(state, params["failure"] or None, check_mode)
+    edge = EdgeOutcomes(scan_edge_certs(params["edge_certs"]), compact=True) if params["edge_certs"] is not None else None
+
+    def add(obj: Dict[str, Any]) -> None:
+        try:
+            row = judge.row(obj)
+        except (KeyError, TypeError, AttributeError) as exc:  # a hand-edited file: say so rather than crash
+            raise InputError("plan: %s holds an object without %s; make the plan again" % (params["plan"], exc)) from None
+        rows.add(edge.row(row) if edge is not None else row)
+
+    plan = scan_plan(params["plan"], add)
+    return still_replaced(plan, state), plan_audit(plan)
 
 
 def plan_audit(plan: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -298,18 +371,29 @@ def plan_audit(plan: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return audit
 
 
-def read_edge_certs(value: Any) -> List[Dict[str, Any]]:
-    """edge_certs as the list edge_cert_info returns, or the path of the file its dest wrote; shape-checked."""
+def scan_edge_certs(value: Any) -> Iterator[Dict[str, Any]]:
+    """edge_certs as the list edge_cert_info returns, or the path of the file its dest wrote, entry by entry and
+    shape-checked; the file is read as it goes (a message may come after entries: read them all before acting)."""
     hint = "edge_certs must be the edge_certs list of certops.cloudflare.edge_cert_info, or the path of the file its dest option wrote"
     if isinstance(value, str):
-        path = value
-        data = read_json_file(path, "edge_certs")
-        value = data.get("edge_certs") if isinstance(data, dict) else None
-        if not isinstance(value, list):
+        path, found = value, False
+        with JsonReader(path, "edge_certs") as reader:
+            if reader.kind() != "{":
+                reader.value()  # not an object: read to check that it is JSON
+            for key in reader.members() if reader.kind() == "{" else ():
+                if key == "edge_certs" and not found and reader.kind() == "[":
+                    found = True
+                    for entry in reader.items():
+                        if not isinstance(entry, dict):
+                            raise InputError(hint)
+                        yield entry
+            reader.end()
+        if not found:
             raise InputError("edge_certs: %s holds no edge_certs list; give the path edge_cert_info's dest option wrote" % path)
+        return
     if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
         raise InputError(hint)
-    return value
+    yield from value
 
 
 def main() -> None:
@@ -329,11 +413,26 @@ def main() -> None:
     module = NamingModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=[["rows", "plan"]], required_one_of=[["rows", "plan"]])
     p = module.params
     try:
-        check_inputs(module, spec, p, frozenset())
+        spool = SpooledRows() if p["plan"] is not None else None
+    except OSError as exc:
+        module.fail_json(msg="Failed to make a temporary file for the rows of the rotation report: %s" % to_native(exc))
+    try:
+        run(module, spool)
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def run(module: NamingModule, spool: Optional[SpooledRows]) -> None:
+    """The module's work; with a plan, the rows go to `spool` as they are made, and every file is written from it."""
+    p = module.params
+    made = Rows(spool) if spool is not None else None
+    try:
+        check_inputs(module, module.argument_spec, p, frozenset())
         if p["keep"] < 1:
             raise InputError("keep must be at least 1 (the run folder just written), not %d" % p["keep"])
         # A check run's report shows what would be done (outcome planned), in check mode or not.
-        rows, replaced, audit = (p["rows"], [], None) if p["rows"] is not None else rows_from_plan(p, module.check_mode or p["mode"] == "check")
+        rows, replaced, audit = (p["rows"], [], None) if made is None else ([], *rows_from_plan(p, module.check_mode or p["mode"] == "check", made))
     except InputError as exc:
         module.fail_json(msg=str(exc))
     now = datetime.datetime.now(datetime.timezone.utc)  # one time for the report and its folder's name
@@ -344,16 +443,22 @@ def main() -> None:
         folder = latest = report_dir
     files = {fmt: os.path.join(folder, name) for fmt, name in FILE_NAMES.items()}
     report = build_report(rows, zone=p["zone"], failure=p["failure"], now=now, replaced=replaced, audit=audit, mode=p["mode"])
-    unverified = [str(r.get("name")) for r in rows if r.get("outcome") in ("failed", "deploying")]
+    if made is None:
+        unverified = [str(r.get("name")) for r in rows if r.get("outcome") in ("failed", "deploying")]
+        count, table = len(rows), summary_table(report["rows"])
+    else:  # the rows are in the spool: the report holds what the heads say of them
+        del report["rows"]
+        report["summary"] = made.totals.summary()
+        unverified, count, table = made.unverified, made.totals.total, summary_table((), made.totals.counts)
     due, due_count = due_without_material(report)
     # Ansible echoes the arguments in the result; rows can be tens of thousands, so echo their number instead.
-    echoed = dict(p, rows="%d rows, not repeated here" % len(rows), state="not repeated here", edge_certs="not repeated here")
+    echoed = dict(p, rows="%d rows, not repeated here" % count, state="not repeated here", edge_certs="not repeated here")
     result = dict(
         files=files,
         folder=folder,
         latest=latest,
         summary=report["summary"],
-        table=summary_table(report["rows"]),
+        table=table,
         unverified=unverified,
         replaced=report["replaced"],
         due_without_material=due,
@@ -363,14 +468,13 @@ def main() -> None:
     # A check run's report is a file on the controller about the run, not a change to the zone: written in check mode too.
     if not module.check_mode or p["mode"] == "check":
         try:
-            texts = render_all(report)
+            write = write_whole(render_all(report)) if made is None else write_streamed(report, made)
             if p["history"]:
-                written = write_run(report_dir, p["mode"], texts, FILE_NAMES, now)
+                written = write_run_files(report_dir, p["mode"], write, FILE_NAMES, now)
                 result.update(files={fmt: written[fmt] for fmt in FILE_NAMES}, folder=written["folder"])
             else:
                 os.makedirs(report_dir, mode=0o700, exist_ok=True)
-                for fmt, text in texts.items():
-                    write_atomically(files[fmt], text, 0o644)  # the report holds no secret
+                write(files)
         except OSError as exc:
             module.fail_json(msg="Failed to write the rotation report in %s: %s" % (report_dir, to_native(exc)), **result)
         if p["history"]:

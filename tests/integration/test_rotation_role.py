@@ -286,7 +286,8 @@ def failed_write(scenario_emulator, pki, tmp_path_factory):
     emulator, ansible = scenario_emulator()
     ids = seed(emulator, pki)
     hostname_id = next(h["id"] for h in emulator.dump_state()["zones"][0]["custom_hostnames"] if h["hostname"] == name(3))
-    emulator.add_fault("500", method="PATCH", path="custom_hostnames/%s$" % hostname_id, count=1)
+    # Answered 500 twice: the write, and the one more try made after a read proved the first was not applied.
+    emulator.add_fault("500", method="PATCH", path="custom_hostnames/%s$" % hostname_id, count=2)
     report = tmp_path_factory.mktemp("role-failed-write") / "report"
 
     run = ansible.run_tasks(ROLE, play_vars=role_vars(pki, report))
@@ -313,7 +314,7 @@ def failed_write(scenario_emulator, pki, tmp_path_factory):
 
 
 class TestAFailedWriteKeepsEveryHostnameValidAndARerunFinishes:
-    """The zone above with one PATCH of a due hostname answered 500 once; a rotation, then a rerun."""
+    """The zone above with the PATCH of a due hostname answered 500 twice (the write and its one more try); a rotation, then a rerun."""
 
     def test_the_run_with_the_failed_write_fails(self, failed_write):
         assert failed_write.run.rc != 0

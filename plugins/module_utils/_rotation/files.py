@@ -15,11 +15,15 @@ since a file can hold anything.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
+import secrets
+import sys
 import tempfile
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -319,3 +323,455 @@ def seal_key(text: str, passphrase: str) -> Tuple[str, bool]:
     except CertificateError:
         return text, False
     return private_key_to_pem(key, passphrase), True
+
+
+# -- files of 100,000 hostnames: read and written as they go ------------------------------------------------------
+
+NOT_JSON = "does not hold JSON; give the file the module named there wrote"
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class JsonReader:
+    """A JSON file read as it goes, so that a file of 100,000 hostnames never sits whole in memory: a pull parser over
+    the json module's own decoder, which decodes one list item at a time.
+
+    Use as a context manager. At each value, kind() tells its first character ('{', '[', '"', ...); members() walks
+    an object, yielding each key with its value next (a value the caller leaves alone is skipped, a list item by item);
+    items() decodes a list's items one by one; value() decodes the value whole; end() checks that nothing follows.
+    Errors are the messages of read_json_file: the option, the path, and why.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, path: str, option: str) -> None:
+        self.path, self.option = path, option
+        self._text, self._pos, self._eof, self._reads = "", 0, False, 0
+        self._handle: Any = None
+
+    def __enter__(self) -> "JsonReader":
+        try:
+            self._handle = open(self.path, "r", encoding="utf-8")
+        except (IOError, OSError) as exc:
+            raise InputError("%s: cannot read %s: %s" % (self.option, self.path, exc.strerror)) from None
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._handle.close()
+
+    def error(self) -> InputError:
+        return InputError("%s: %s %s" % (self.option, self.path, NOT_JSON))
+
+    def _more(self) -> bool:
+        """Read on (at least as much again as the value being decoded holds, so a large value costs linear time)."""
+        if self._eof:
+            return False
+        try:
+            chunk = self._handle.read(max(self.CHUNK, len(self._text) - self._pos))
+        except UnicodeDecodeError:
+            raise self.error() from None
+        except (IOError, OSError) as exc:
+            raise InputError("%s: cannot read %s: %s" % (self.option, self.path, exc.strerror)) from None
+        if not chunk:
+            self._eof = True
+            return False
+        self._text = self._text[self._pos :] + chunk
+        self._pos = 0
+        return True
+
+    def kind(self) -> str:
+        """The first character of the next value ('' at the end of the file)."""
+        while True:
+            self._pos = _SPACE.match(self._text, self._pos).end()  # type: ignore[union-attr]  # matches always
+            if self._pos < len(self._text):
+                return self._text[self._pos]
+            if not self._more():
+                return ""
+
+    def _take(self, char: str) -> None:
+        if self.kind() != char:
+            raise self.error()
+        self._pos += 1
+
+    def _decode(self) -> Any:
+        self.kind()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self._text, self._pos)
+            except ValueError:
+                if self._more():
+                    continue
+                raise self.error() from None
+            if end == len(self._text) and self._more():
+                continue  # a number may go on in the next chunk
+            self._pos = end
+            return value
+
+    def value(self) -> Any:
+        self._reads += 1
+        return self._decode()
+
+    def items(self) -> Iterator[Any]:
+        self._reads += 1
+        self._take("[")
+        if self.kind() == "]":
+            self._pos += 1
+            return
+        while True:
+            yield self._decode()
+            char = self.kind()
+            self._pos += 1
+            if char == "]":
+                return
+            if char != ",":
+                raise self.error()
+
+    def members(self) -> Iterator[str]:
+        self._reads += 1
+        self._take("{")
+        if self.kind() == "}":
+            self._pos += 1
+            return
+        while True:
+            if self.kind() != '"':
+                raise self.error()
+            key = self._decode()
+            self._take(":")
+            reads = self._reads
+            yield key
+            if self._reads == reads:
+                self.skip()
+            char = self.kind()
+            self._pos += 1
+            if char == "}":
+                return
+            if char != ",":
+                raise self.error()
+
+    def skip(self) -> None:
+        char = self.kind()
+        if char == "[":
+            for _item in self.items():
+                pass
+        elif char == "{":
+            for _key in self.members():
+                pass
+        else:
+            self.value()
+
+    def end(self) -> None:
+        if self.kind() != "":
+            raise self.error()
+
+
+def iter_hostnames(value: Any, option: str) -> Iterator[Dict[str, Any]]:
+    """read_hostnames item by item: the file its `dest` wrote is read as it goes, so only the item being read is whole
+    in memory (the list and its JSON text are in memory already). The messages are read_hostnames'; a file's may come
+    after items were yielded, so read it whole before acting on any."""
+    if not isinstance(value, str) or value.lstrip().startswith(("[", "{")):
+        yield from read_hostnames(value, option)
+        return
+    expected = "%s must be the list custom_hostname_cert_info returns as custom_hostnames, its JSON text, or the path of the file its dest wrote" % option
+    try:
+        with JsonReader(value, option) as reader:
+            if reader.kind() == "[":  # a bare list
+                for item in reader.items():
+                    if not isinstance(item, dict):
+                        raise _NotHostnames(expected)
+                    yield item
+            elif reader.kind() == "{":  # what dest writes: the list with its zone
+                found = False
+                for key in reader.members():
+                    if key != "custom_hostnames" or found:
+                        continue
+                    if reader.kind() != "[":
+                        raise _NotHostnames(expected)
+                    found = True
+                    for item in reader.items():
+                        if not isinstance(item, dict):
+                            raise _NotHostnames(expected)
+                        yield item
+                if not found:
+                    raise _NotHostnames(expected)
+            else:
+                reader.value()
+                reader.end()
+                raise _NotHostnames(expected)
+            reader.end()
+    except _NotHostnames:
+        raise
+    except InputError as exc:  # the file cannot be read, or is no JSON
+        raise InputError("%s; %s" % (exc, expected)) from None
+
+
+class _NotHostnames(InputError):
+    """JSON, but not the custom hostnames."""
+
+
+# What the planner and the report read of a custom hostname: the rest of its view (records, settings, metadata) is
+# never looked at, so a zone of 100,000 keeps these few fields each, the words that repeat shared.
+COMPACT_HOSTNAME = ("id", "hostname", "status")
+COMPACT_SSL = ("status", "bundle_method")
+COMPACT_CERTIFICATE = ("key_type", "serial_number", "fingerprint_sha256", "issuer", "expires_on", "not_before", "uploaded_on", "not_after")
+_SHARED = ("status", "bundle_method", "key_type", "issuer")
+
+
+def _shared(key: str, value: Any) -> Any:
+    return sys.intern(value) if key in _SHARED and isinstance(value, str) else value
+
+
+def compact_hostname(host: Dict[str, Any]) -> Dict[str, Any]:
+    """A custom hostname's view with only the fields the planner and the report read (a key absent stays absent, so
+    `.get` answers as on the whole view): id, hostname, status, and ssl's status, bundle_method and certificates,
+    each certificate with its identity, key type and times."""
+    out = {key: _shared(key, host[key]) for key in COMPACT_HOSTNAME if key in host}
+    ssl = host.get("ssl")
+    if isinstance(ssl, dict):
+        small = {key: _shared(key, ssl[key]) for key in COMPACT_SSL if key in ssl}
+        certs = ssl.get("certificates")
+        if isinstance(certs, list):
+            small["certificates"] = [
+                {key: _shared(key, cert[key]) for key in COMPACT_CERTIFICATE if key in cert} if isinstance(cert, dict) else cert for cert in certs
+            ]
+        elif "certificates" in ssl:
+            small["certificates"] = certs
+        out["ssl"] = small
+    elif "ssl" in host:
+        out["ssl"] = ssl
+    return out
+
+
+def _cannot_write(option: str, path: str, exc: OSError) -> InputError:
+    return InputError("%s: cannot write %s: %s" % (option, path, exc.strerror))
+
+
+class _AtomicFile:
+    """A temporary file next to `path` (binary, or text in UTF-8), fsynced, given `mode` and renamed over `path` when
+    the block ends without an error, else removed: a reader never sees half a file."""
+
+    def __init__(self, path: str, mode: int, text: bool = False) -> None:
+        self.path, self.mode, self.text = path, mode, text
+        self.handle: Any = None
+        self._tmp = ""
+
+    def __enter__(self) -> Any:
+        fd, self._tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.path)), prefix=".certops-", suffix=".tmp")
+        self.handle = os.fdopen(fd, "w", encoding="utf-8") if self.text else os.fdopen(fd, "wb")
+        return self.handle
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        try:
+            try:
+                if exc_type is None:
+                    self.handle.flush()
+                    os.fsync(self.handle.fileno())  # on disk before the rename: after a crash, the old file or the new one
+            finally:
+                self.handle.close()
+            if exc_type is None:
+                os.chmod(self._tmp, self.mode)  # mkstemp makes 0600
+                os.replace(self._tmp, self.path)
+                return
+        except BaseException:
+            os.unlink(self._tmp)
+            raise
+        os.unlink(self._tmp)
+
+
+@contextlib.contextmanager
+def atomic_files(paths: Dict[str, str], mode: int = 0o600) -> Iterator[Dict[str, Any]]:
+    """Several files written at once, each as write_atomically writes one: a text handle per key of `paths`; each is
+    renamed into place when the block ends without an error; when the block fails, none is."""
+    with contextlib.ExitStack() as stack:
+        yield {key: stack.enter_context(_AtomicFile(path, mode, text=True)) for key, path in paths.items()}
+
+
+def write_chunks_atomically(path: str, chunks: Iterable[str], mode: int = 0o600) -> None:
+    """write_atomically for a text given piece by piece (a report of 100,000 rows is never whole in memory)."""
+    with _AtomicFile(path, mode, text=True) as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+
+
+class SortedJsonListWriter:
+    """JsonListWriter's file for one list kept in order of a key: each item goes to a temporary file as it comes, and
+    only its key and place stay in memory; at the end the file is written in key order (a stable sort, so items of
+    one key keep their order) and renamed into place whole (mode 0600). The file is what write_json_file writes of
+    {**head, key: sorted items}, byte for byte."""
+
+    def __init__(self, path: str, option: str, head: Dict[str, Any], key: str) -> None:
+        self.path, self.option, self.head, self.key = path, option, head, key
+        self.count = 0
+        self._index: List[Tuple[Any, int, int]] = []  # (sort key, offset, length) per item
+        self._spool: Any = None
+        self._size = 0
+
+    def __enter__(self) -> "SortedJsonListWriter":
+        try:
+            self._spool = tempfile.TemporaryFile("w+b", dir=os.path.dirname(os.path.abspath(self.path)))
+        except (IOError, OSError) as exc:
+            raise _cannot_write(self.option, self.path, exc) from None
+        return self
+
+    def add(self, sort_key: Any, item: Any) -> None:
+        data = json.dumps(item, separators=(",", ":")).encode("utf-8")
+        self._spool.write(data)
+        self._index.append((sort_key, self._size, len(data)))
+        self._size += len(data)
+        self.count += 1
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        try:
+            if exc_type is None:
+                self._index.sort(key=lambda entry: entry[0])
+                head = json.dumps(self.head, separators=(",", ":"))[:-1] + ("," if self.head else "") + json.dumps(self.key) + ":["
+                try:
+                    with _AtomicFile(self.path, 0o600) as out:
+                        out.write(head.encode("utf-8"))
+                        for number, (_key, offset, length) in enumerate(self._index):
+                            self._spool.seek(offset)
+                            out.write((b"," if number else b"") + self._spool.read(length))
+                        out.write(b"]}")
+                except (IOError, OSError) as exc_:
+                    raise _cannot_write(self.option, self.path, exc_) from None
+        finally:
+            self._spool.close()
+            self._index = []
+
+
+class JsonSpool:
+    """A list of a JSON file to be (write_json_spooled), written item by item to a temporary file next to `path` as it
+    grows; in memory only the first `keep` items (`head`) and the count (len()). Close it when done (a `with` block)."""
+
+    def __init__(self, path: str, option: str, keep: int = 0) -> None:
+        try:
+            self.handle = tempfile.TemporaryFile("w+", encoding="utf-8", dir=os.path.dirname(os.path.abspath(path)))
+        except (IOError, OSError) as exc:
+            raise _cannot_write(option, path, exc) from None
+        self.keep, self.count = keep, 0
+        self.head: List[Any] = []
+        self.marker = "certops-spool-%s" % secrets.token_hex(16)  # where the list goes in the file, unguessable
+
+    def append(self, item: Any) -> None:
+        self.handle.write(("," if self.count else "") + json.dumps(item, separators=(",", ":")))
+        if self.count < self.keep:
+            self.head.append(item)
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __enter__(self) -> "JsonSpool":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def write_json_spooled(path: str, data: Any, option: str) -> None:
+    """write_json_file for `data` whose lists may be JsonSpools: each is copied from its temporary file into place, so
+    the file is what write_json_file writes of the same data with whole lists, byte for byte, never whole in memory."""
+    spools: Dict[str, JsonSpool] = {}
+
+    def placeholder(value: Any) -> str:
+        if not isinstance(value, JsonSpool):
+            raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
+        spools[value.marker] = value
+        return value.marker
+
+    text = json.dumps(data, separators=(",", ":"), default=placeholder)
+    try:
+        with _AtomicFile(path, 0o600) as out:
+            start = 0
+            for found in re.finditer(r'"(certops-spool-[0-9a-f]{32})"', text):
+                spool = spools.get(found.group(1))
+                if spool is None:
+                    continue
+                out.write(text[start : found.start()].encode("utf-8") + b"[")
+                spool.handle.flush()
+                spool.handle.seek(0)
+                while True:
+                    chunk = spool.handle.read(1 << 20)
+                    if not chunk:
+                        break
+                    out.write(chunk.encode("utf-8"))
+                spool.handle.seek(0, os.SEEK_END)
+                out.write(b"]")
+                start = found.end()
+            out.write(text[start:].encode("utf-8"))
+    except (IOError, OSError) as exc:
+        raise _cannot_write(option, path, exc) from None
+
+
+def scan_replaced(path: str) -> Tuple[List[Dict[str, Any]], Any]:
+    """read_replaced, reading the earlier report as it goes: of its rows (one per object, 100,000 in a large zone) none
+    is kept, only the `replaced` list."""
+    if not os.path.exists(path):
+        return [], None
+    replaced = None
+    try:
+        with JsonReader(path, "previous_report") as reader:
+            if reader.kind() == "{":
+                for key in reader.members():
+                    if key == "replaced":
+                        replaced = reader.value()
+            else:
+                reader.value()
+            reader.end()
+    except InputError as exc:
+        return [], "%s; no certificate an earlier run replaced is retired" % exc
+    if not isinstance(replaced, list):
+        return [], None  # a report of an older release: it names nothing
+    return [e for e in replaced if isinstance(e, dict) and isinstance(e.get("id"), str) and e.get("kind") in ("client_cert", "zone_cert")], None
+
+
+def scan_plan(path: str, on_object: Callable[[Dict[str, Any]], None], keep: Tuple[str, ...] = ("replaced", "audit", "due_without_material")) -> Dict[str, Any]:
+    """read_plan as it goes: `on_object` is called with each object of the plan in turn (none is kept), and the plan's
+    members named in `keep` are returned whole, with `objects` as their count. The same checks and messages; a file
+    found wrong after some objects were handed over fails all the same, so act on none before this returns."""
+    wrong = InputError("plan: %s is not a plan file of certops.cloudflare.rotation_plan (give the path its dest option wrote)" % path)
+    plan: Optional[Dict[str, Any]] = None
+    with JsonReader(path, "plan") as reader:
+        if reader.kind() != "{":
+            reader.value()
+            reader.end()
+            raise wrong
+        for key in reader.members():
+            if key != "plan":
+                continue
+            if reader.kind() != "{":
+                plan = None
+                continue
+            plan = {}
+            for name in reader.members():
+                if name == "objects" and reader.kind() == "[":
+                    count = 0
+                    for obj in reader.items():
+                        if not isinstance(obj, dict):
+                            raise wrong
+                        on_object(obj)
+                        count += 1
+                    plan["objects"] = count
+                elif name in keep:
+                    plan[name] = reader.value()
+                elif name == "objects":
+                    plan.pop("objects", None)
+                    reader.value()
+        reader.end()
+    if plan is None or "objects" not in plan:
+        raise wrong
+    return plan
+
+
+def read_compact_zone_state(state: Dict[str, Any], option: str) -> Dict[str, Any]:
+    """read_zone_state with `custom_hostnames` read as it goes (iter_hostnames) and kept compact (compact_hostname):
+    what the planner and the report take, so a zone of 100,000 hostnames is never whole in memory."""
+    state = dict(state)
+    if state.get("custom_hostnames") is not None:
+        state["custom_hostnames"] = [compact_hostname(h) for h in iter_hostnames(state["custom_hostnames"], "%s.custom_hostnames" % option)]
+    for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
+        if not isinstance(state.get(key) or [], list) or not all(isinstance(item, dict) for item in state.get(key) or []):
+            raise InputError("%s.%s must be the list the _info module returns as %s" % (option, key, key))
+    return state

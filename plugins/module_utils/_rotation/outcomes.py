@@ -94,25 +94,25 @@ def _status_outcome(status: Optional[str]) -> Tuple[Optional[str], Optional[str]
     return ("done", None) if status == "active" else ("pending", "status %s" % status)
 
 
-def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Optional[str] = None, check_mode: bool = False) -> List[Dict[str, Any]]:
-    """One row per planned object: its plan entry plus `outcome` and `detail`.
+class Outcomes:
+    """The outcome of each planned object in turn against the state read back (`after`, indexed once), so that the
+    objects of a plan file can be judged as they are read: none is kept."""
 
-    Outcomes: the plan's own action for objects with nothing to do (up_to_date, skipped, missing); `planned` in check
-    mode; else from the state read back: rotated/uploaded/restarted/revalidated, `deploying` (the new certificate is
-    there, not live yet), `pending` (packs and revalidation still validating), and for an object still on its old
-    certificate `failed` or, after a failed stage, `not_attempted`.
-    """
-    after = after or {}
-    hosts = {normalize_hostname(str(h.get("hostname") or "")): h for h in after.get("custom_hostnames") or []}
-    packs = {p.get("id"): p for p in after.get("cert_packs") or []}
-    rows = []
-    for obj in plan.get("objects") or []:
+    def __init__(self, after: Optional[Dict[str, Any]], failure: Optional[str] = None, check_mode: bool = False) -> None:
+        self.after = after or {}
+        self.failure, self.check_mode = failure, check_mode
+        self.hosts = {normalize_hostname(str(h.get("hostname") or "")): h for h in self.after.get("custom_hostnames") or []}
+        self.packs = {p.get("id"): p for p in self.after.get("cert_packs") or []}
+
+    def row(self, obj: Dict[str, Any]) -> Dict[str, Any]:
+        """The object's row: its plan entry plus `outcome` and `detail` (see outcomes())."""
+        after, hosts = self.after, self.hosts
         action, kind = obj["action"], obj["kind"]
         outcome: Optional[str] = None
         detail: Optional[str] = None
         if action not in CHANGES:
             outcome = action
-        elif check_mode:
+        elif self.check_mode:
             outcome = "planned"
         elif action == "retire":
             outcome, detail = _retired_outcome(obj, after.get("hostname_client_certs" if kind == "client_cert" else "custom_certs") or [])
@@ -123,16 +123,27 @@ def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Opt
         elif kind == "zone_cert":
             outcome, detail = _zone_outcome(obj, after.get("custom_certs") or [])
         elif kind == "cert_pack":
-            outcome, detail = _status_outcome((packs.get(obj.get("id")) or {}).get("status"))
+            outcome, detail = _status_outcome((self.packs.get(obj.get("id")) or {}).get("status"))
         elif kind == "managed_hostname":
             outcome, detail = _status_outcome(((hosts.get(obj["name"]) or {}).get("ssl") or {}).get("status"))
         if outcome == "done":
             outcome = DONE_NAMES[action]
         elif outcome is None:
-            outcome = "not_attempted" if failure else "failed"
-            detail = (detail or "") + (" (kept: an earlier stage failed)" if failure else "")
-        rows.append(dict(obj, outcome=outcome, detail=detail))
-    return rows
+            outcome = "not_attempted" if self.failure else "failed"
+            detail = (detail or "") + (" (kept: an earlier stage failed)" if self.failure else "")
+        return dict(obj, outcome=outcome, detail=detail)
+
+
+def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Optional[str] = None, check_mode: bool = False) -> List[Dict[str, Any]]:
+    """One row per planned object: its plan entry plus `outcome` and `detail`.
+
+    Outcomes: the plan's own action for objects with nothing to do (up_to_date, skipped, missing); `planned` in check
+    mode; else from the state read back: rotated/uploaded/restarted/revalidated, `deploying` (the new certificate is
+    there, not live yet), `pending` (packs and revalidation still validating), and for an object still on its old
+    certificate `failed` or, after a failed stage, `not_attempted`.
+    """
+    judge = Outcomes(after, failure, check_mode)
+    return [judge.row(obj) for obj in plan.get("objects") or []]
 
 
 def still_replaced(plan: Dict[str, Any], after: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -188,9 +199,26 @@ def _edge_verdict(row: Dict[str, Any], entries: Dict[Tuple[str, str], Dict[str, 
     return EDGE_VERIFIED if not problems else "not verified (%s)" % "; ".join(problems)
 
 
+# What _edge_verdict reads of an edge_cert_info entry: the rest (chain, names, times) is left out of the index.
+EDGE_KEYS = ("key_type", "fingerprint_sha256", "error", "validates", "validation_error")
+
+
+class EdgeOutcomes:
+    """edge_outcomes row by row: the entries of edge_cert_info indexed once by (hostname, requested key type), each
+    with the fields the verdict reads (`compact`, for a probe of 100,000 hostnames) or whole."""
+
+    def __init__(self, edge_certs: Optional[Iterable[Dict[str, Any]]], compact: bool = False) -> None:
+        self.entries: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        for e in edge_certs or []:
+            self.entries[(str(e.get("hostname")), str(e.get("requested_key_type")))] = {k: e[k] for k in EDGE_KEYS if k in e} if compact else e
+        self.probed = {name for name, _key_type in self.entries}
+
+    def row(self, row: Dict[str, Any]) -> Dict[str, Any]:
+        switched = row.get("kind") == "custom_hostname" and row.get("outcome") in SWITCHED
+        return dict(row, edge=_edge_verdict(row, self.entries) if switched and str(row.get("name")) in self.probed else None)
+
+
 def edge_outcomes(rows: Sequence[Dict[str, Any]], edge_certs: Optional[Sequence[Dict[str, Any]]]) -> List[Dict[str, Any]]:
     """The rows with an `edge` column: the verdict for each switched custom hostname probed, None for the others."""
-    entries = {(str(e.get("hostname")), str(e.get("requested_key_type"))): e for e in edge_certs or []}
-    probed = {name for name, _key_type in entries}
-    switched = {id(r) for r in switched_rows(rows)}
-    return [dict(row, edge=_edge_verdict(row, entries) if id(row) in switched and str(row.get("name")) in probed else None) for row in rows]
+    judge = EdgeOutcomes(edge_certs)
+    return [judge.row(row) for row in rows]

@@ -19,7 +19,8 @@ the user names it); any other unused one is kept and listed. Nothing here holds 
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from collections import OrderedDict
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_file_option
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import identity_of, is_identical
@@ -48,6 +49,7 @@ ACTIONS = ("rotate", "upload", "up_to_date", "skipped", "restart", "revalidate",
 BUCKETS = (("expired", 0), ("under_7", 7), ("under_30", 30), ("under_90", 90), ("later", None))
 SHORTER_FORCED = "shorter-lived than served (forced)"
 DUE_NAMED = 10  # objects due without material named in the warning; the report lists them all
+CHECKED_KEPT = 1024  # the checked certificate file pairs whose facts the planner keeps, the latest used
 
 
 def shown_facts(obj: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
@@ -114,6 +116,7 @@ class Planner:
         passphrase: Optional[str] = None,
         ca_path: Optional[str] = None,
         roots: Optional[Sequence[Any]] = None,
+        lists: Optional[Callable[[str], Any]] = None,
     ) -> None:
         if renew_before_days is None and renew_before_percentage is None:
             renew_before_days = DEFAULT_RENEW_BEFORE_DAYS  # the default window, only when neither is set
@@ -124,7 +127,12 @@ class Planner:
         self.now = now or datetime.datetime.now(datetime.timezone.utc)
         self.problems: List[str] = []
         self.warnings: List[str] = []
-        self.objects: List[Dict[str, Any]] = []
+        # The lists that grow with the zone: whole lists, or what `lists` makes of each (a spool to the plan file, that
+        # keeps the first entries and the count), appended to in order and never read back.
+        self._list: Callable[[str], Any] = lists or (lambda _key: [])
+        self.objects: Any = self._list("objects")
+        self.changes: Any = self._list("changes")
+        self.actions: Dict[str, int] = dict.fromkeys(ACTIONS, 0)
         self.replaced: List[Dict[str, Any]] = []  # certificates this run replaces: the proof a later run may retire them by
         self.switched_away: Dict[str, List[str]] = {}  # client certificate id -> the hostnames this run moves off it
         self.uploaded_client_ids: Set[Any] = set()  # client certificates that are new material of this run
@@ -132,7 +140,9 @@ class Planner:
         self.given_hostnames: Set[str] = set()
         self.client_material_hosts: Set[str] = set()
         self.zone_touched: Set[Any] = set()
-        self._checked: Dict[Any, Any] = {}
+        # The facts of the file pairs checked last (each pair is read and checked once while it is used): a pair
+        # several entries share (a wildcard) stays, a zone of 100,000 pairs of their own does not keep every one.
+        self._checked: "OrderedDict[Any, Any]" = OrderedDict()
         self.passphrase = passphrase
         self.ca_path = ca_path
         # The trusted roots (and whether the private-CA profile applies), loaded on the first certificate to verify.
@@ -146,14 +156,19 @@ class Planner:
         return self._trust
 
     def material(self, item: Dict[str, Any], label: str, hostnames: Sequence[str] = (), client: bool = False) -> Optional[Dict[str, Any]]:
-        """The facts of a new certificate, or None after recording its problems. Each file pair is checked once.
+        """The facts of a new certificate, or None after recording its problems. Each file pair is checked once while
+        it is in use (the facts of the CHECKED_KEPT pairs used last are kept: a wildcard's stay).
 
         A server certificate (custom hostname, zone) is verified as a browser would: names from its subjectAltName
         only, not self-signed, not a CA, its chain leading to a trusted root. Whether a missing intermediate is an
         error depends on how it is sent (trusted()). A client certificate for origin pulls follows its own rule."""
         key = (item.get("certificate_path"), item.get("private_key_path"))
-        if key not in self._checked:
+        if key in self._checked:
+            self._checked.move_to_end(key)
+        else:
             self._checked[key] = self._check(item, client)
+            if len(self._checked) > CHECKED_KEPT:
+                self._checked.popitem(last=False)
         facts = self._checked[key]
         if isinstance(facts, str):
             self.problems.append("%s: %s" % (label, facts))
@@ -251,6 +266,9 @@ class Planner:
     def entry(self, kind: str, name: str, action: str, reason: str, old: Any = None, new: Any = None, **extra: Any) -> Dict[str, Any]:
         item = dict(kind=kind, name=name, action=action, reason=reason, old=shown_facts(old), new=shown_facts(new), **extra)
         self.objects.append(item)
+        self.actions[action] += 1
+        if action in CHANGES:
+            self.changes.append(change_line(item))
         return item
 
     def decide(self, label: str, served: Optional[Dict[str, Any]], identical: bool, what: str, new: Dict[str, Any]) -> Any:
@@ -271,13 +289,13 @@ class Planner:
 
     # -- kinds ---------------------------------------------------------------------------------
 
-    def custom_hostnames(self, items: List[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def custom_hostnames(self, items: List[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> Any:
         """Returns the list form's `hostname_certificates` for the hostnames to change.
 
         Key types are explicit: the given ones are rotated (each by its own renewal window), a given one not served yet
         is added beside the served ones, and the others are kept unless `drop_key_types` names them."""
         by_name = {normalize_hostname(h.get("hostname") or ""): h for h in discovered}
-        apply = []
+        apply = self._list("hostname_certificates")
         for item in items:
             name = normalize_hostname(item["hostname"])
             self.given_hostnames.add(name)
@@ -609,13 +627,13 @@ class Planner:
 
     # -- audit ---------------------------------------------------------------------------------
 
-    def audit(self, found: Dict[str, Any], retired: Dict[str, Sequence[Any]]) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+    def audit(self, found: Dict[str, Any], retired: Dict[str, Sequence[Any]]) -> Tuple[Any, Dict[str, Any]]:
         """(due_without_material, audit) over every discovered object, one pass per kind; call it after retirements().
 
         Due uses the renewal window without force: force decides what the given material replaces, not what is due.
         Managed hostname certificates and packs are never due here (Cloudflare renews them); a kind not discovered
         (None) is left out, and a certificate whose expiry is unknown is neither counted nor listed."""
-        due: List[Dict[str, Any]] = []
+        due = self._list("due_without_material")
         buckets: Dict[str, Dict[str, int]] = {}
         not_active: List[Dict[str, Any]] = []
         hostnames = found.get("custom_hostnames")
@@ -677,7 +695,7 @@ class Planner:
         counts[next(key for key, bound in BUCKETS if bound is None or left < bound)] += 1
         return expires
 
-    def due_entry(self, due: List[Dict[str, Any]], kind: str, name: Any, cid: Any, soonest: Tuple[datetime.datetime, Dict[str, Any]]) -> None:
+    def due_entry(self, due: Any, kind: str, name: Any, cid: Any, soonest: Tuple[datetime.datetime, Dict[str, Any]]) -> None:
         """Lists one object with no new material when its certificate is within the renewal window."""
         expires, cert = soonest
         if self.window_reason(cert) is not None:
@@ -702,8 +720,18 @@ def change_line(obj: Dict[str, Any]) -> str:
     return line
 
 
-def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = None, roots: Optional[Sequence[Any]] = None) -> Dict[str, Any]:
-    """The whole plan for the module's params: {plan, problems, warnings, summary}. `roots` replaces the trust store (tests)."""
+def first(entries: Any, count: int) -> List[Any]:
+    """The first `count` entries of a list the planner grew: a list, or a spool that keeps its first ones (`head`)."""
+    return list(getattr(entries, "head", entries)[:count])
+
+
+def plan_rotation(
+    params: Dict[str, Any], now: Optional[datetime.datetime] = None, roots: Optional[Sequence[Any]] = None, lists: Optional[Callable[[str], Any]] = None
+) -> Dict[str, Any]:
+    """The whole plan for the module's params: {plan, problems, warnings, summary}. `roots` replaces the trust store (tests).
+
+    `lists` makes each list that grows with the zone (objects, changes, hostname_certificates, due_without_material)
+    from its key, for the module to write to the plan file as it grows (files.JsonSpool); by default plain lists."""
     planner = Planner(
         params.get("renew_before_days"),
         params.get("renew_before_percentage"),
@@ -713,6 +741,7 @@ def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = Non
         params.get("material_passphrase"),
         params.get("ca_path"),
         roots,
+        lists,
     )
     found = params.get("discovered") or {}
     hostnames = found.get("custom_hostnames") or []
@@ -735,18 +764,16 @@ def plan_rotation(params: Dict[str, Any], now: Optional[datetime.datetime] = Non
     plan["due_without_material"], plan["audit"] = planner.audit(found, retire)
     due = plan["due_without_material"]
     if due:
-        names = ", ".join(str(d["name"]) for d in due[:DUE_NAMED])
+        names = ", ".join(str(d["name"]) for d in first(due, DUE_NAMED))
         planner.warnings.append(
             "%d object%s due within the renewal window without new material: %s%s (see the report)"
             % (len(due), " is" if len(due) == 1 else "s are", names, ", and %d more" % (len(due) - DUE_NAMED) if len(due) > DUE_NAMED else "")
         )
     plan["objects"] = planner.objects
-    plan["changes"] = [change_line(o) for o in planner.objects if o["action"] in CHANGES]
+    plan["changes"] = planner.changes
     plan["counts"] = {key: len(plan[key]) for key in ("objects", "hostname_certificates", "changes", "due_without_material")}
     summary: Dict[str, int] = {"total": len(planner.objects), "problems": len(planner.problems)}
-    summary.update((action, 0) for action in ACTIONS)
-    for obj in planner.objects:  # one pass, not one per action
-        summary[obj["action"]] += 1
+    summary.update(planner.actions)  # counted as each object was planned
     plan["estimate"] = {"calls": apply_calls(plan, len(hostnames))}
     return {"plan": plan, "problems": planner.problems, "warnings": planner.warnings, "summary": summary}
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import html
 import json
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import isoformat, parse_time
 
@@ -61,7 +61,11 @@ def with_edge(rows: Sequence[Dict[str, Any]]) -> bool:
 
 def columns(rows: Sequence[Dict[str, Any]]) -> Tuple[str, ...]:
     """The table's columns; the edge column, before the last, only when the edge was probed."""
-    return COLUMNS[:-1] + (EDGE_COLUMN,) + COLUMNS[-1:] if with_edge(rows) else COLUMNS
+    return edge_columns(with_edge(rows))
+
+
+def edge_columns(edge: bool) -> Tuple[str, ...]:
+    return COLUMNS[:-1] + (EDGE_COLUMN,) + COLUMNS[-1:] if edge else COLUMNS
 
 
 def without_key_strings(value: Any) -> Any:
@@ -77,12 +81,60 @@ def without_key_strings(value: Any) -> Any:
 
 def summarize(rows: Sequence[Dict[str, Any]]) -> Dict[str, int]:
     """Objects per outcome (every known outcome, zero included, so the shape never changes) plus `total`."""
-    summary = dict.fromkeys(OUTCOMES, 0)
-    for row in rows:
+    return Totals.of(rows).summary()
+
+
+class Totals:
+    """What the report says of its rows as a whole, gathered row by row, so that the rows of a large zone can be
+    written as they come: the count per outcome and per kind and outcome, whether the edge was probed, the rows the
+    timeline draws (at most TIMELINE_CAP of each choice) and how many rows there are."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.outcomes: Dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        self.counts: Dict[str, Dict[str, int]] = {}  # kind -> outcome -> count
+        self.edge = False
+        self.dated: List[Dict[str, Any]] = []  # the first rows with an expiry to draw
+        self.dated_count = 0
+        self.picked: List[Dict[str, Any]] = []  # the first of those that changed, failed or are due
+        self.picked_count = 0
+
+    @classmethod
+    def of(cls, rows: Iterable[Dict[str, Any]]) -> "Totals":
+        totals = cls()
+        for row in rows:
+            totals.add(row)
+        return totals
+
+    def add(self, row: Dict[str, Any]) -> None:
+        self.total += 1
         outcome = str(row.get("outcome") or "unknown")
-        summary[outcome] = summary.get(outcome, 0) + 1
-    summary["total"] = len(rows)
-    return summary
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        per_kind = self.counts.setdefault(_text(row.get("kind")) or "unknown", {})
+        per_kind[outcome] = per_kind.get(outcome, 0) + 1
+        self.edge = self.edge or row.get("edge") is not None
+        if _when(_side_facts(row, "old")) or _when(_side_facts(row, "new")):
+            self.dated_count += 1
+            if len(self.dated) < TIMELINE_CAP:
+                self.dated.append(row)
+            if row.get("outcome") in CHANGED_OR_FAILED:
+                self.picked_count += 1
+                if len(self.picked) < TIMELINE_CAP:
+                    self.picked.append(row)
+
+    def summary(self) -> Dict[str, int]:
+        return dict(self.outcomes, total=self.total)
+
+    def timeline(self) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+        """The rows the timeline draws and, when capped, the note that says so (timeline_rows)."""
+        if self.dated_count <= TIMELINE_CAP:
+            return self.dated, None
+        note = "The timeline shows the first %d of the %d objects that changed, failed or are due (%d objects in all); the table below lists every object." % (
+            min(self.picked_count, TIMELINE_CAP),
+            self.picked_count,
+            self.total,
+        )
+        return self.picked, note
 
 
 def build_report(
@@ -131,27 +183,28 @@ def _kind_order(kinds: Sequence[str]) -> List[str]:
 def summary_counts(rows: Sequence[Dict[str, Any]]) -> Tuple[List[str], List[str], Dict[str, Dict[str, int]]]:
     """The summary table's kinds (rows), outcomes with a non-zero count (columns, OUTCOMES' order, unknown ones after)
     and the count per kind and outcome."""
-    counts: Dict[str, Dict[str, int]] = {}
-    for row in rows:
-        per_kind = counts.setdefault(_text(row.get("kind")) or "unknown", {})
-        outcome = str(row.get("outcome") or "unknown")
-        per_kind[outcome] = per_kind.get(outcome, 0) + 1
+    return ordered_counts(Totals.of(rows).counts)
+
+
+def ordered_counts(counts: Dict[str, Dict[str, int]]) -> Tuple[List[str], List[str], Dict[str, Dict[str, int]]]:
+    """summary_counts from the count per kind and outcome (Totals.counts)."""
     seen = {outcome for per_kind in counts.values() for outcome in per_kind}
     outcomes = [o for o in OUTCOMES if o in seen] + sorted(seen - set(OUTCOMES))
     return _kind_order(list(counts)), outcomes, counts
 
 
-def summary_cells(rows: Sequence[Dict[str, Any]]) -> Tuple[List[str], List[List[str]]]:
-    """The summary table's head (kind, each outcome that occurs, total) and one row of cells per kind present."""
-    kinds, outcomes, counts = summary_counts(rows)
+def summary_cells(rows: Sequence[Dict[str, Any]], counts: Optional[Dict[str, Dict[str, int]]] = None) -> Tuple[List[str], List[List[str]]]:
+    """The summary table's head (kind, each outcome that occurs, total) and one row of cells per kind present; from
+    `counts` (Totals.counts) instead of the rows when given."""
+    kinds, outcomes, counts = ordered_counts(counts) if counts is not None else summary_counts(rows)
     cells_ = [[kind] + [str(counts[kind].get(o, 0)) for o in outcomes] + [str(sum(counts[kind].values()))] for kind in kinds]
     return ["kind"] + outcomes + ["total"], cells_
 
 
-def summary_table(rows: Sequence[Dict[str, Any]]) -> List[str]:
+def summary_table(rows: Sequence[Dict[str, Any]], counts: Optional[Dict[str, Dict[str, int]]] = None) -> List[str]:
     """The summary as fixed-width text lines: the header, then one line per kind present, with a column per outcome
     that occurs and the total. The kind column fits every known kind, so the header does not move between runs."""
-    heads, body = summary_cells(rows)
+    heads, body = summary_cells(rows, counts)
     width = max([len(k) for k in KINDS] + [len(line[0]) for line in body])
     widths = [width] + [len(head) for head in heads[1:]]
     lines = ["  ".join([heads[0].ljust(width)] + heads[1:])]
@@ -235,6 +288,34 @@ def render_json(report: Dict[str, Any]) -> str:
     return json.dumps(report, sort_keys=True, indent=2, default=str) + "\n"
 
 
+ROWS_KEY = '\n  "rows": []'  # the rows' place in render_json's text of a report without rows (keys sorted, indent 2)
+
+
+def json_parts(report: Dict[str, Any]) -> Tuple[str, str]:
+    """render_json's text before the rows and after them, for a report that holds none."""
+    head, tail = render_json(dict(report, rows=[])).split(ROWS_KEY, 1)
+    return head + ROWS_KEY[:-1], tail
+
+
+def json_row(row: Dict[str, Any], first: bool) -> str:
+    return ("\n    " if first else ",\n    ") + json.dumps(row, sort_keys=True, indent=2, default=str).replace("\n", "\n    ")
+
+
+def json_tail(tail: str, empty: bool) -> str:
+    return ("]" if empty else "\n  ]") + tail
+
+
+def json_chunks(report: Dict[str, Any], rows: Iterable[Dict[str, Any]]) -> Iterator[str]:
+    """render_json's text piece by piece, the rows one at a time (`report` holds none): the same text."""
+    head, tail = json_parts(report)
+    yield head
+    empty = True
+    for row in rows:
+        yield json_row(row, empty)
+        empty = False
+    yield json_tail(tail, empty)
+
+
 def md_escape(value: str) -> str:
     """Safe in a Markdown table cell: no HTML, no cell break, no line break."""
     text = html.escape(value, quote=False).replace("\\", "\\\\").replace("|", "\\|")
@@ -252,9 +333,29 @@ def preview_detail(report: Dict[str, Any]) -> str:
 
 
 def render_markdown(report: Dict[str, Any]) -> str:
+    return "".join(markdown_chunks(report, Totals.of(report["rows"]), report["rows"]))
+
+
+def markdown_chunks(report: Dict[str, Any], totals: Totals, rows: Iterable[Dict[str, Any]]) -> Iterator[str]:
+    """The Markdown piece by piece, the rows one at a time; `totals` are the rows' (the report's own rows are not read)."""
+    yield markdown_head(report, totals)
+    for row in rows:
+        yield markdown_row(row, totals.edge)
+    yield MARKDOWN_TAIL
+
+
+MARKDOWN_TAIL = "\n"
+
+
+def markdown_row(row: Dict[str, Any], edge: bool) -> str:
+    return "\n| " + " | ".join(md_escape(cell) for cell in cells(row, edge)) + " |"
+
+
+def markdown_head(report: Dict[str, Any], totals: Totals) -> str:
+    """The Markdown before the rows' lines."""
     lines = ["> **%s.** %s" % (PREVIEW_BANNER, md_escape(preview_detail(report))), ""] if report.get("preview") else []
     lines += ["# " + md_escape(title(report)), "", "Generated %s. %s." % (utc_text(report["generated_at"]), md_escape(summary_line(report["summary"]))), ""]
-    heads, body = summary_cells(report["rows"])
+    heads, body = summary_cells((), totals.counts)
     if body:
         lines += md_table(heads, body) + [""]
     if report.get("failure"):
@@ -265,12 +366,10 @@ def render_markdown(report: Dict[str, Any]) -> str:
         lines += ["## Not active", ""] + (["- " + md_escape(item) for item in audit["not_active"]] or ["None."])
         lines += (["", "and %d more." % audit["more"]] if audit["more"] else []) + [""]
     lines += ["## Objects", ""]
-    edge, heads = with_edge(report["rows"]), columns(report["rows"])
+    heads = edge_columns(totals.edge)
     lines.append("| " + " | ".join(heads) + " |")
     lines.append("|" + " --- |" * len(heads))
-    for row in report["rows"]:
-        lines.append("| " + " | ".join(md_escape(cell) for cell in cells(row, edge)) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def h(value: Any) -> str:
@@ -306,16 +405,7 @@ def _when(facts: Dict[str, Any]) -> Optional[datetime.datetime]:
 
 def timeline_rows(rows: Sequence[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Optional[str]]:
     """The rows the timeline draws and, when capped, the note that says so."""
-    dated = [row for row in rows if _when(_side_facts(row, "old")) or _when(_side_facts(row, "new"))]
-    if len(dated) <= TIMELINE_CAP:
-        return dated, None
-    picked = [row for row in dated if row.get("outcome") in CHANGED_OR_FAILED]
-    note = "The timeline shows the first %d of the %d objects that changed, failed or are due (%d objects in all); the table below lists every object." % (
-        min(len(picked), TIMELINE_CAP),
-        len(picked),
-        len(rows),
-    )
-    return picked[:TIMELINE_CAP], note
+    return Totals.of(rows).timeline()
 
 
 def _ticks(start: datetime.datetime, end: datetime.datetime) -> List[datetime.datetime]:
@@ -394,8 +484,30 @@ def html_table(heads: Sequence[str], rows: Sequence[Sequence[str]], numeric_from
 
 
 def render_html(report: Dict[str, Any]) -> str:
+    return "".join(html_chunks(report, Totals.of(report["rows"]), report["rows"]))
+
+
+def html_chunks(report: Dict[str, Any], totals: Totals, rows: Iterable[Dict[str, Any]]) -> Iterator[str]:
+    """The page piece by piece, the rows one at a time; `totals` are the rows' (the report's own rows are not read)."""
+    yield html_head(report, totals)
+    for row in rows:
+        yield html_row(row, totals.edge)
+    yield HTML_TAIL
+
+
+HTML_TAIL = "\n</tbody></table></body></html>\n"
+
+
+def html_row(row: Dict[str, Any], edge: bool) -> str:
+    outcome = row.get("outcome")
+    css = ' class="o-%s"' % outcome if outcome in OUTCOMES else ""  # only known words reach an attribute
+    return "\n<tr>%s</tr>" % "".join("<td%s>%s</td>" % (css if i == 3 else "", h(v)) for i, v in enumerate(cells(row, edge)))
+
+
+def html_head(report: Dict[str, Any], totals: Totals) -> str:
+    """The page before the rows of its objects' table."""
     now = parse_time(report["generated_at"])
-    drawn, note = timeline_rows(report["rows"])
+    drawn, note = totals.timeline()
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -408,7 +520,7 @@ def render_html(report: Dict[str, Any]) -> str:
         "<h1>%s</h1>" % h(title(report)),
         "<p>Generated %s. %s.</p>" % (h(utc_text(report["generated_at"])), h(summary_line(report["summary"]))),
     ]
-    heads, body = summary_cells(report["rows"])
+    heads, body = summary_cells((), totals.counts)
     if body:
         out.append(html_table(heads, body, numeric_from=1, css="summary"))
     if report.get("failure"):
@@ -431,17 +543,34 @@ def render_html(report: Dict[str, Any]) -> str:
     if note:
         out.append('<p class="note">%s</p>' % h(note))
     out.append("<h2>Objects</h2>")
-    edge = with_edge(report["rows"])
-    out.append('<table class="objects"><thead><tr>%s</tr></thead><tbody>' % "".join("<th>%s</th>" % h(c) for c in columns(report["rows"])))
-    for row in report["rows"]:
-        outcome = row.get("outcome")
-        css = ' class="o-%s"' % outcome if outcome in OUTCOMES else ""  # only known words reach an attribute
-        values = cells(row, edge)
-        out.append("<tr>%s</tr>" % "".join("<td%s>%s</td>" % (css if i == 3 else "", h(v)) for i, v in enumerate(values)))
-    out.append("</tbody></table></body></html>")
-    return "\n".join(out) + "\n"
+    edge = totals.edge
+    out.append('<table class="objects"><thead><tr>%s</tr></thead><tbody>' % "".join("<th>%s</th>" % h(c) for c in edge_columns(edge)))
+    return "\n".join(out)
 
 
 def render_all(report: Dict[str, Any]) -> Dict[str, str]:
     """Each format's text, by the keys of FILE_NAMES."""
     return {"json": render_json(report), "markdown": render_markdown(report), "html": render_html(report)}
+
+
+def render_streams(report: Dict[str, Any], totals: Totals, rows: Callable[[], Iterable[Dict[str, Any]]]) -> Dict[str, Iterator[str]]:
+    """render_all piece by piece, for a report whose rows are not in it: `rows()` gives them (again for each format),
+    `totals` is what they add up to, and report["summary"] is totals.summary(). The same texts, never whole in memory."""
+    return {"json": json_chunks(report, rows()), "markdown": markdown_chunks(report, totals, rows()), "html": html_chunks(report, totals, rows())}
+
+
+def write_streams(out: Dict[str, Any], report: Dict[str, Any], totals: Totals, rows: Iterable[Dict[str, Any]]) -> None:
+    """render_streams' texts written to `out` (a writable per key of FILE_NAMES) in one pass over the rows."""
+    json_head, json_end = json_parts(report)
+    out["json"].write(json_head)
+    out["markdown"].write(markdown_head(report, totals))
+    out["html"].write(html_head(report, totals))
+    empty = True
+    for row in rows:
+        out["json"].write(json_row(row, empty))
+        out["markdown"].write(markdown_row(row, totals.edge))
+        out["html"].write(html_row(row, totals.edge))
+        empty = False
+    out["json"].write(json_tail(json_end, empty))
+    out["markdown"].write(MARKDOWN_TAIL)
+    out["html"].write(HTML_TAIL)
