@@ -223,7 +223,10 @@ class CustomHostnameCertList(CloudflareResource):
             entry["_order"] = order[name]
             if entry["changed"] and self.module._diff:
                 out.before[name], out.after[name] = old, new
-            if entry["changed"] and not entry["failed"] and not live and self.params["wait"] and not self.module.check_mode:
+            # Waited for: a hostname just written that is not live yet, and one whose certificates were already these
+            # but still deploying (a wait that timed out before): it stays pending until it is live or fails.
+            deploying = (host.get("ssl") or {}).get("status") == "pending_deployment"
+            if not entry["failed"] and not live and (entry["changed"] or deploying) and self.params["wait"] and not self.module.check_mode:
                 pending[name] = (entry, locals_)
                 continue
             out.done(entry, self.views.pop(name), self.switched_entry(entry, locals_))

@@ -207,24 +207,41 @@ def plan_entries(path: str) -> List[Dict[str, Any]]:
     """The hostname_certificates of a plan file rotation_plan wrote, shape-checked by hand (it is a file, so anything).
 
     By hand rather than with path_entry_spec's validator: this runs on the apply path for 10,000 entries, where the
-    validator's deep copy costs about 0.3 s, and the message names the entry's index.
+    validator's deep copy costs about 0.3 s, and the message names the entry's index. Read as it goes (JsonReader):
+    the plan's other lists, one row per object of the zone, are skipped rather than held.
     """
-    data = read_json_file(path, "plan")
-    entries = (data.get("plan") or {}).get("hostname_certificates") if isinstance(data, dict) and isinstance(data.get("plan"), dict) else None
-    if not isinstance(entries, list):
-        raise InputError("plan: %s is not a plan file of certops.cloudflare.rotation_plan (give the path its dest option wrote)" % path)
-    out = []
-    for index, entry in enumerate(entries):
-        certificates = entry.get("certificates") if isinstance(entry, dict) else None
-        well_formed = isinstance(certificates, list) and isinstance(entry.get("hostname"), str)
-        if not well_formed or not all(
-            isinstance(c, dict) and isinstance(c.get("certificate_path"), str) and isinstance(c.get("private_key_path"), str) for c in certificates
-        ):
-            raise InputError("plan: hostname_certificates[%d] of %s is not an entry rotation_plan writes; make the plan again" % (index, path))
-        paths = [{"certificate_path": c["certificate_path"], "private_key_path": c["private_key_path"], "private_key_passphrase": None} for c in certificates]
-        exclusive = entry.get("exclusive")
-        out.append({"hostname": entry["hostname"], "certificates": paths, "exclusive": exclusive if isinstance(exclusive, bool) else None})
+    wrong = InputError("plan: %s is not a plan file of certops.cloudflare.rotation_plan (give the path its dest option wrote)" % path)
+    out: Optional[List[Dict[str, Any]]] = None
+    with JsonReader(path, "plan") as reader:
+        if reader.kind() != "{":
+            reader.value()
+            reader.end()
+            raise wrong
+        for key in reader.members():
+            if key != "plan" or reader.kind() != "{":
+                continue
+            for name in reader.members():
+                if name != "hostname_certificates":
+                    continue
+                if reader.kind() != "[":
+                    raise wrong
+                out = [_plan_entry(entry, index, path) for index, entry in enumerate(reader.items())]
+        reader.end()
+    if out is None:
+        raise wrong
     return out
+
+
+def _plan_entry(entry: Any, index: int, path: str) -> Dict[str, Any]:
+    certificates = entry.get("certificates") if isinstance(entry, dict) else None
+    well_formed = isinstance(certificates, list) and isinstance(entry.get("hostname"), str)
+    if not well_formed or not all(
+        isinstance(c, dict) and isinstance(c.get("certificate_path"), str) and isinstance(c.get("private_key_path"), str) for c in certificates
+    ):
+        raise InputError("plan: hostname_certificates[%d] of %s is not an entry rotation_plan writes; make the plan again" % (index, path))
+    paths = [{"certificate_path": c["certificate_path"], "private_key_path": c["private_key_path"], "private_key_passphrase": None} for c in certificates]
+    exclusive = entry.get("exclusive")
+    return {"hostname": entry["hostname"], "certificates": paths, "exclusive": exclusive if isinstance(exclusive, bool) else None}
 
 
 def read_plan(path: str) -> Dict[str, Any]:
@@ -775,3 +792,19 @@ def read_compact_zone_state(state: Dict[str, Any], option: str) -> Dict[str, Any
         if not isinstance(state.get(key) or [], list) or not all(isinstance(item, dict) for item in state.get(key) or []):
             raise InputError("%s.%s must be the list the _info module returns as %s" % (option, key, key))
     return state
+
+
+def failed_results(path: str, option: str) -> Dict[str, str]:
+    """The custom hostnames whose write failed, each with its message, from the `results` of the file the list form of
+    custom_hostname_cert wrote with `dest` (read as it goes: only the failed entries are kept)."""
+    failed: Dict[str, str] = {}
+    with JsonReader(path, option) as reader:
+        if reader.kind() != "{":
+            raise InputError("%s: %s is not the file custom_hostname_cert's dest option wrote" % (option, path))
+        for key in reader.members():
+            if key == "results" and reader.kind() == "[":
+                for entry in reader.items():
+                    if isinstance(entry, dict) and entry.get("failed") and entry.get("hostname"):
+                        failed[str(entry["hostname"])] = str(entry.get("msg") or "failed")
+        reader.end()
+    return failed
