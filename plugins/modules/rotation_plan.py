@@ -106,8 +106,9 @@ options:
   custom_hostnames_file:
     description:
       - Instead of O(custom_hostnames), the path of a file holding that list, as JSON or YAML, read where the module
-        runs. Each entry names its certificates by path only (C(certificate_path) and C(private_key_path)), so the
-        file holds no key, and may set C(drop_key_types).
+        runs. Each entry is checked as O(custom_hostnames) would be, with certificates by path (C(certificate_path) and
+        C(private_key_path)) or as content (C(certificate) and C(private_key), written to O(material_dir) as the
+        option's are, the keys masked in the task's output), C(private_key_passphrase) and C(drop_key_types).
       - For zones of thousands of hostnames. Ansible templates and copies a list given as a variable in every task that
         uses it (about two seconds per task at 10,000 hostnames); a path costs nothing, and the module checks the
         entries itself, naming the entry and option of each problem.
@@ -361,10 +362,13 @@ plan:
       description:
         - One entry per object, each with C(kind) (V(custom_hostname), V(client_cert), V(zone_cert), V(cert_pack),
           V(managed_hostname), or V(certificate) for an id of O(retire) the zone does not hold), C(name), C(action)
-          (V(rotate), V(upload), V(up_to_date), V(skipped), V(restart), V(revalidate), V(missing), V(retire) for a
-          certificate deleted with proof, V(kept) for an unused one kept, or V(due) for one due with no new material,
-          see RV(plan.due_without_material)), C(reason), C(old) and C(new) (each C(serial_number), C(fingerprint_sha256),
-          C(expires_on), or V(null)).
+          (V(rotate), V(upload), V(up_to_date), V(pending) for a custom hostname that already holds its new certificates
+          but is still deploying them (SSL status V(pending_deployment), after an earlier run's wait timed out; listed in
+          RV(plan.hostname_certificates) so that the apply task waits for it without writing), V(skipped), V(restart),
+          V(revalidate), V(missing), V(retire) for a certificate deleted with proof, V(kept) for an unused one kept, or
+          V(due) for one due with no new material, see RV(plan.due_without_material)), C(reason), C(old) and C(new) (each
+          C(serial_number), C(fingerprint_sha256), C(expires_on), or V(null)).
+        - A client certificate's entry has C(replaces), the ids of the certificates its switch frees.
         - A custom hostname's entry has C(key_types) (those that change), C(new_fingerprints) and C(drop_key_types);
           its C(reason) names what is added beside what, what is kept and what is dropped.
         - For a pair of certificates, C(old) and C(new) show the one that expires first.
@@ -384,7 +388,9 @@ plan:
     hostname_certificates:
       description:
         - For O(certops.cloudflare.custom_hostname_cert#module:hostname_certificates), the hostnames to change only, each
-          with the certificates of the key types that change and C(exclusive) (V(true) only when a key type is dropped).
+          with the certificates of the key types that change and C(exclusive) (V(true) only when a key type is dropped),
+          and the hostnames whose action is V(pending), each with all its new certificates (nothing is written for them;
+          the apply task waits until they are live).
         - With O(dest), the first 100 only.
       type: list
       elements: dict
@@ -510,8 +516,8 @@ summary:
   description: Counts of objects per action, C(total) and C(problems).
   returned: always
   type: dict
-  sample: {"total": 22, "problems": 0, "rotate": 5, "upload": 1, "up_to_date": 14, "skipped": 2, "restart": 0, "revalidate": 0, "missing": 0,
-           "retire": 0, "kept": 1, "due": 0}
+  sample: {"total": 22, "problems": 0, "rotate": 5, "upload": 1, "up_to_date": 14, "pending": 0, "skipped": 2, "restart": 0, "revalidate": 0,
+           "missing": 0, "retire": 0, "kept": 1, "due": 0}
 """
 
 from typing import Any, Dict, List
@@ -618,7 +624,8 @@ def main() -> None:
         if p["custom_hostnames_file"] is not None:
             if p["custom_hostnames"]:
                 raise InputError("custom_hostnames and custom_hostnames_file are mutually exclusive: give the list one way")
-            p["custom_hostnames"] = read_entries_file(p["custom_hostnames_file"])
+            # The entries as custom_hostnames takes them: paths, or content (written to material_dir like the option's).
+            p["custom_hostnames"] = read_entries_file(p["custom_hostnames_file"], spec["custom_hostnames"]["options"], module.no_log_values)
         check_inputs(module, spec, p, frozenset(("hostname", "hostnames")))
         if p["renew_before_days"] is not None and p["renew_before_days"] < 0:
             raise InputError("renew_before_days must be 0 or more days, not %s" % p["renew_before_days"])

@@ -85,6 +85,22 @@ options:
   failure:
     description: The message of a stage that failed, shown at the top of every file.
     type: str
+  hostname_results:
+    description:
+      - With O(plan), the path of the file the list form of M(certops.cloudflare.custom_hostname_cert) wrote with its
+        C(dest) option. A custom hostname whose entry in its C(results) failed and that still lacks its new certificates
+        gets the outcome V(failed) with the entry's message, not V(not_attempted).
+    type: path
+    version_added: 0.1.0
+  attempted:
+    description:
+      - With O(plan) and O(failure), the actions among V(restart) and V(revalidate) whose task ran. The objects of one
+        not listed get the outcome V(not_attempted) (the stage failed before it), not V(pending).
+      - Not given, both count as run.
+    type: list
+    elements: str
+    choices: [restart, revalidate]
+    version_added: 0.1.0
   mode:
     description:
       - What kind of run the report is for. It names the run folder and says which pointers move.
@@ -267,6 +283,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._base import In
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import (
     JsonReader,
     atomic_files,
+    failed_results,
     read_compact_zone_state,
     scan_plan,
     write_atomically,
@@ -346,7 +363,8 @@ def rows_from_plan(params: Dict[str, Any], check_mode: bool, rows: Rows) -> Tupl
     when probed) and handed to `rows`; returns the replaced certificates the state still holds, and the plan's audit
     (None from a planner without one). Of the state and the probe only what the outcomes read is kept."""
     state = read_compact_zone_state(params["state"], "state")
-    judge = Outcomes(state, params["failure"] or None, check_mode)
+    failed = failed_results(params["hostname_results"], "hostname_results") if params["hostname_results"] else None
+    judge = Outcomes(state, params["failure"] or None, check_mode, failed, params["attempted"])
     edge = EdgeOutcomes(scan_edge_certs(params["edge_certs"]), compact=True) if params["edge_certs"] is not None else None
 
     def add(obj: Dict[str, Any]) -> None:
@@ -405,6 +423,8 @@ def main() -> None:
         zone=dict(type="str"),
         report_dir=dict(type="path", required=True),
         failure=dict(type="str"),
+        hostname_results=dict(type="path"),
+        attempted=dict(type="list", elements="str", choices=["restart", "revalidate"]),
         mode=dict(type="str", choices=list(MODES), default="rotate"),
         keep=dict(type="int", default=30),
         history=dict(type="bool", default=True),

@@ -716,8 +716,18 @@ def test_order_whose_answer_is_lost_is_not_sent_again(ansible, emulator, replace
 
 
 @pytest.mark.emulator(delay=3600)
-def test_order_not_applied_fails_saying_a_rerun_is_safe(ansible, emulator):
+def test_an_order_a_read_proves_was_not_applied_is_sent_once_more(ansible, emulator):
     emulator.add_fault("reset_before", method="POST")
+    emulator.reset_journal()
+    result = ansible.run_module(MOD, args(emulator)).result
+    assert not result.get("failed"), result
+    assert result["changed"] and result["resent"] is True
+    assert len(packs_in_state(emulator)) == 1
+    assert [e["method"] for e in emulator.journal() if e["method"] == "POST"] == ["POST", "POST"]
+
+
+def test_an_order_lost_twice_fails_saying_a_rerun_is_safe(ansible, emulator):
+    emulator.add_fault("reset_before", method="POST", count=2)
     emulator.reset_journal()
     result = ansible.run_module(MOD, args(emulator)).result
     assert result["failed"], result

@@ -414,32 +414,28 @@ def patch_lost_before(scenario_emulator, pki):
     args = {"zone_id": emulator.zone_id, "hostname": HOST, "certificates": [item(pki.rsa2)]}
     result = ansible.run_module(MOD, args)
     state = SimpleNamespace(writes=writes(emulator), fingerprints=[c.info.fingerprint_sha256 for c in stored(emulator).certs])
-    # The re-run it advises.
     return SimpleNamespace(result=result, state=state, again=ansible.run_module(MOD, args))
 
 
-class TestAPatchLostBeforeItWasAppliedIsNotSentAgain:
-    """A hostname with a certificate; another, whose PATCH never reaches the API; then the same again."""
+class TestAPatchLostBeforeItWasAppliedIsSentOnceMore:
+    """A hostname with a certificate; another, whose PATCH never reaches the API the first time; then the same again."""
 
-    def test_it_fails(self, patch_lost_before):
-        assert patch_lost_before.result.failed
-
-    def test_the_message_says_it_was_not_applied_and_a_re_run_is_safe(self, patch_lost_before):
-        assert "not applied" in patch_lost_before.result.msg
-        assert "running the task again is safe" in patch_lost_before.result.msg
+    def test_it_succeeds_saying_it_sent_the_patch_once_more(self, patch_lost_before):
+        assert not patch_lost_before.result.failed, patch_lost_before.result.msg
+        assert patch_lost_before.result.changed and patch_lost_before.result.result["resent"] is True
 
     def test_no_traceback_is_shown(self, patch_lost_before):
         assert "Traceback" not in patch_lost_before.result.output
         assert no_traceback(patch_lost_before.result.result)
 
-    def test_the_patch_is_not_sent_twice(self, patch_lost_before):
-        assert [m for m, _p, _b in patch_lost_before.state.writes] == ["PATCH"]
+    def test_the_patch_is_sent_twice_only(self, patch_lost_before):
+        assert [m for m, _p, _b in patch_lost_before.state.writes] == ["PATCH", "PATCH"]
 
-    def test_the_emulator_still_holds_the_old_certificate(self, patch_lost_before, pki):
-        assert patch_lost_before.state.fingerprints == [pki.rsa1.fingerprint_sha256]
+    def test_the_emulator_holds_the_new_certificate(self, patch_lost_before, pki):
+        assert patch_lost_before.state.fingerprints == [pki.rsa2.fingerprint_sha256]
 
-    def test_the_re_run_it_advises_succeeds(self, patch_lost_before):
-        assert patch_lost_before.again.changed, patch_lost_before.again.msg
+    def test_the_same_again_changes_nothing(self, patch_lost_before):
+        assert not patch_lost_before.again.failed and not patch_lost_before.again.changed, patch_lost_before.again.msg
 
 
 def test_bad_inputs_fail_before_any_write(ansible, emulator, pki):

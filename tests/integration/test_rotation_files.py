@@ -297,6 +297,13 @@ def hostnames_files(scenario_emulator, pki, tmp_path_factory):
             for i in wanted
         )
     )
+    # The same entries with the material as content, as AWX users give it from Vault: written to material_dir.
+    as_content = root / "hostnames-content.json"
+    as_content.write_text(
+        json.dumps([{"hostname": i["hostname"], "certificates": [{"certificate": pki.new.chain_pem, "private_key": pki.new.key_pem}]} for i in wanted])
+    )
+    material = root / "material"
+    material.mkdir(mode=0o700)
     args = {"renew_before_days": 30, "discovered": {"custom_hostnames": "{{ found.custom_hostnames }}"}}
     run = ansible.run_tasks(
         [
@@ -304,9 +311,14 @@ def hostnames_files(scenario_emulator, pki, tmp_path_factory):
             plan_task("from_list", dict(args, custom_hostnames=wanted)),
             plan_task("from_json", dict(args, custom_hostnames_file=str(as_json))),
             plan_task("from_yaml", dict(args, custom_hostnames_file=str(as_yaml))),
-        ]
+            plan_task("from_content", dict(args, custom_hostnames_file=str(as_content), material_dir=str(material))),
+        ],
+        verbosity=3,
     )
-    return by_task(run)
+    results = by_task(run)
+    results["output"] = run.output
+    results["material"] = sorted(p.name for p in material.iterdir())
+    return results
 
 
 class TestCustomHostnamesFileInJsonOrYamlPlansAsTheList:
@@ -326,6 +338,17 @@ class TestCustomHostnamesFileInJsonOrYamlPlansAsTheList:
 
     def test_the_discovered_state_decides_the_actions(self, hostnames_files):
         assert [o["action"] for o in hostnames_files["plan from_list"]["plan"]["objects"]] == ["rotate"] * 4 + ["skipped"] * 2
+
+    def test_a_file_with_content_plans_as_the_list_with_paths(self, hostnames_files):
+        assert not hostnames_files["plan from_content"].get("failed"), hostnames_files["plan from_content"].get("msg")
+        assert hostnames_files["plan from_content"]["plan"]["objects"] == hostnames_files["plan from_list"]["plan"]["objects"]
+
+    def test_the_content_given_to_every_hostname_is_written_once(self, hostnames_files):
+        assert hostnames_files["material"] == ["custom_hostnames-0-certificates-0.key", "custom_hostnames-0-certificates-0.pem"]
+
+    def test_no_key_from_the_file_shows_in_the_output(self, hostnames_files, pki):
+        key_lines = [line for line in pki.new.key_pem.splitlines() if not line.startswith("-----")]
+        assert [line for line in key_lines if line in hostnames_files["output"]] == []
 
     def test_the_entries_are_not_echoed_back_but_counted(self, hostnames_files):
         assert hostnames_files["plan from_json"]["invocation"]["module_args"]["custom_hostnames"] == "6 entries, not repeated here"

@@ -169,6 +169,7 @@ class TestAPlanFromDiscoverySaysWhatToDoAndWritesNothing:
             "rotate": 12,
             "upload": 0,
             "up_to_date": 1,
+            "pending": 0,
             "skipped": 9,
             "restart": 1,
             "revalidate": 0,

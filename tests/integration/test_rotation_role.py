@@ -325,8 +325,10 @@ class TestAFailedWriteKeepsEveryHostnameValidAndARerunFinishes:
     def test_its_output_names_the_hostname_whose_write_failed(self, failed_write):
         assert name(3) in failed_write.run.output
 
-    def test_the_report_shows_that_hostname_not_attempted(self, failed_write):
-        assert failed_write.rows[("custom_hostname", name(3))]["outcome"] == "not_attempted"
+    def test_the_report_shows_that_hostname_failed_with_its_reason(self, failed_write):
+        row = failed_write.rows[("custom_hostname", name(3))]
+        assert row["outcome"] == "failed"
+        assert row["detail"].startswith("its write failed: ")
 
     def test_the_report_shows_the_next_hostname_rotated_as_the_list_form_carries_on_past_the_failure(self, failed_write):
         assert failed_write.rows[("custom_hostname", name(4))]["outcome"] == "rotated"

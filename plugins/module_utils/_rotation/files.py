@@ -23,7 +23,7 @@ import re
 import secrets
 import sys
 import tempfile
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -175,8 +175,10 @@ def path_entry_spec(**certificate_options: Any) -> Dict[str, Any]:
     )
 
 
-def read_entries_file(path: str) -> List[Dict[str, Any]]:
-    """rotation_plan's custom_hostnames_file: a JSON or YAML list, each entry checked as the option custom_hostnames would be."""
+def read_entries_file(path: str, entry_spec: Optional[Dict[str, Any]] = None, no_log_values: Optional[Set[str]] = None) -> List[Dict[str, Any]]:
+    """rotation_plan's custom_hostnames_file: a JSON or YAML list, each entry checked as the option custom_hostnames
+    would be (`entry_spec`; default: paths only). The values the spec marks no_log (keys given as content) join
+    `no_log_values`, so that Ansible masks them as it masks the module's own options."""
     text = read_text_file(path, "custom_hostnames_file")
     try:
         data = json.loads(text)
@@ -184,9 +186,11 @@ def read_entries_file(path: str) -> List[Dict[str, Any]]:
         data = load_yaml(text, path)
     if not isinstance(data, list):
         raise InputError("custom_hostnames_file: %s must hold a list of {hostname, certificates} entries, as custom_hostnames takes" % path)
-    entry = dict(path_entry_spec(), drop_key_types=dict(type="list", elements="str", choices=list(KEY_TYPES), default=[]))
+    entry = entry_spec or dict(path_entry_spec(), drop_key_types=dict(type="list", elements="str", choices=list(KEY_TYPES), default=[]))
     spec = {"custom_hostnames_file": dict(type="list", elements="dict", options=entry)}
     checked = ArgumentSpecValidator(spec).validate({"custom_hostnames_file": data})
+    if no_log_values is not None:
+        no_log_values.update(checked._no_log_values)  # pylint: disable=protected-access  # ansible-core has no public name for it
     if checked.error_messages:
         raise InputError("custom_hostnames_file %s: %s" % (path, "; ".join(checked.error_messages[:20])))
     return checked.validated_parameters["custom_hostnames_file"]

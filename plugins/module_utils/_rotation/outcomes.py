@@ -29,6 +29,7 @@ DONE_NAMES = {"rotate": "rotated", "upload": "uploaded", "restart": "restarted",
 # Outcomes after which a custom hostname must serve its new certificates (the others changed nothing at the edge).
 SWITCHED = ("rotated", "uploaded")
 EDGE_VERIFIED = "verified"
+PENDING = "pending"  # the plan's action for a custom hostname still deploying its new certificates, and an outcome
 
 
 def _new_hostname_certificates(obj: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -55,7 +56,7 @@ def _hostname_outcome(obj: Dict[str, Any], hosts: Dict[str, Dict[str, Any]]) -> 
     return "deploying", "serves the new certificate once live: status %s, SSL status %s" % (host.get("status"), (host.get("ssl") or {}).get("status"))
 
 
-def _client_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Tuple[Optional[str], Optional[str]]:
+def _client_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]], failure: Optional[str] = None) -> Tuple[Optional[str], Optional[str]]:
     identity = obj.get("new_certificate") or {"fingerprint_sha256": (obj.get("new") or {}).get("fingerprint_sha256")}
     live = [c for c in certs if c.get("status") not in ENDED_STATUSES]
     if "serial_number" in identity:
@@ -73,6 +74,9 @@ def _client_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Tuple[O
     kept = [c.get("id") for c in live if c.get("id") in (obj.get("retire") or [])]
     if kept:
         return None, "the replaced certificate %s is still there" % ", ".join(kept)
+    kept = [str(c.get("id")) for c in live if c.get("id") in (obj.get("replaces") or [])]
+    if kept and failure:
+        return "done", "the replaced certificate %s is kept: nothing is retired after a failure" % ", ".join(kept)
     return "done", None
 
 
@@ -98,9 +102,21 @@ class Outcomes:
     """The outcome of each planned object in turn against the state read back (`after`, indexed once), so that the
     objects of a plan file can be judged as they are read: none is kept."""
 
-    def __init__(self, after: Optional[Dict[str, Any]], failure: Optional[str] = None, check_mode: bool = False) -> None:
+    def __init__(
+        self,
+        after: Optional[Dict[str, Any]],
+        failure: Optional[str] = None,
+        check_mode: bool = False,
+        failed_hostnames: Optional[Dict[str, str]] = None,
+        attempted: Optional[Iterable[str]] = None,
+    ) -> None:
+        """`failed_hostnames`: the custom hostnames whose write failed, each with its reason (the apply task's failed
+        results). `attempted`: after a failure, the actions among restart and revalidate whose task ran (None: unknown,
+        as if they ran); one that did not run leaves its objects not_attempted, not pending."""
         self.after = after or {}
         self.failure, self.check_mode = failure, check_mode
+        self.failed_hostnames = {normalize_hostname(str(k)): v for k, v in (failed_hostnames or {}).items()}
+        self.attempted = None if attempted is None else set(attempted)
         self.hosts = {normalize_hostname(str(h.get("hostname") or "")): h for h in self.after.get("custom_hostnames") or []}
         self.packs = {p.get("id"): p for p in self.after.get("cert_packs") or []}
 
@@ -110,16 +126,20 @@ class Outcomes:
         action, kind = obj["action"], obj["kind"]
         outcome: Optional[str] = None
         detail: Optional[str] = None
+        if action == PENDING and kind == "custom_hostname" and not self.check_mode:
+            return self.pending_row(obj)
         if action not in CHANGES:
             outcome = action
         elif self.check_mode:
             outcome = "planned"
+        elif self.failure and action in ("restart", "revalidate") and self.attempted is not None and action not in self.attempted:
+            outcome, detail = "not_attempted", "an earlier stage failed before this step ran"
         elif action == "retire":
             outcome, detail = _retired_outcome(obj, after.get("hostname_client_certs" if kind == "client_cert" else "custom_certs") or [])
         elif kind == "custom_hostname":
             outcome, detail = _hostname_outcome(obj, hosts)
         elif kind == "client_cert":
-            outcome, detail = _client_outcome(obj, after.get("hostname_client_certs") or [])
+            outcome, detail = _client_outcome(obj, after.get("hostname_client_certs") or [], self.failure)
         elif kind == "zone_cert":
             outcome, detail = _zone_outcome(obj, after.get("custom_certs") or [])
         elif kind == "cert_pack":
@@ -129,20 +149,52 @@ class Outcomes:
         if outcome == "done":
             outcome = DONE_NAMES[action]
         elif outcome is None:
-            outcome = "not_attempted" if self.failure else "failed"
-            detail = (detail or "") + (" (kept: an earlier stage failed)" if self.failure else "")
+            outcome, detail = self.not_done(obj, detail)
+        return dict(obj, outcome=outcome, detail=detail)
+
+    def not_done(self, obj: Dict[str, Any], detail: Optional[str]) -> Tuple[str, str]:
+        """An object still without its new certificate: `failed` with the write's reason when its write failed, or
+        without a failed stage; `not_attempted` when a stage failed before it was reached."""
+        reason = self.failed_hostnames.get(normalize_hostname(str(obj.get("name") or ""))) if obj.get("kind") == "custom_hostname" else None
+        if reason is not None:
+            return "failed", "its write failed: %s" % reason
+        if self.failure:
+            return "not_attempted", (detail or "") + " (kept: an earlier stage failed)"
+        return "failed", detail or ""
+
+    def pending_row(self, obj: Dict[str, Any]) -> Dict[str, Any]:
+        """A custom hostname that held its new certificates before the run, still deploying them: up_to_date once live,
+        else still pending (or failed, with the apply task's reason, when its wait failed)."""
+        outcome, detail = _hostname_outcome(obj, self.hosts)
+        if outcome == "done":
+            return dict(obj, outcome="up_to_date", detail="live now")
+        if outcome is None:
+            outcome, detail = self.not_done(obj, detail)
+        else:
+            outcome = PENDING
+            reason = self.failed_hostnames.get(normalize_hostname(str(obj.get("name") or "")))
+            detail = "%s; %s" % (detail, reason) if reason else detail
         return dict(obj, outcome=outcome, detail=detail)
 
 
-def outcomes(plan: Dict[str, Any], after: Optional[Dict[str, Any]], failure: Optional[str] = None, check_mode: bool = False) -> List[Dict[str, Any]]:
+def outcomes(
+    plan: Dict[str, Any],
+    after: Optional[Dict[str, Any]],
+    failure: Optional[str] = None,
+    check_mode: bool = False,
+    failed_hostnames: Optional[Dict[str, str]] = None,
+    attempted: Optional[Iterable[str]] = None,
+) -> List[Dict[str, Any]]:
     """One row per planned object: its plan entry plus `outcome` and `detail`.
 
     Outcomes: the plan's own action for objects with nothing to do (up_to_date, skipped, missing); `planned` in check
     mode; else from the state read back: rotated/uploaded/restarted/revalidated, `deploying` (the new certificate is
-    there, not live yet), `pending` (packs and revalidation still validating), and for an object still on its old
-    certificate `failed` or, after a failed stage, `not_attempted`.
+    there, not live yet), `pending` (packs and revalidation still validating, and a custom hostname the plan found
+    still deploying: `up_to_date` once live), and for an object still on its old certificate `failed` (its write failed,
+    with the reason, or no stage failed) or, after a failed stage, `not_attempted` (also a restart or revalidation whose
+    task did not run, when `attempted` says so).
     """
-    judge = Outcomes(after, failure, check_mode)
+    judge = Outcomes(after, failure, check_mode, failed_hostnames, attempted)
     return [judge.row(obj) for obj in plan.get("objects") or []]
 
 

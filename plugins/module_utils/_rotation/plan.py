@@ -44,7 +44,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._statuses impor
 DEFAULT_RENEW_BEFORE_DAYS = 30
 SHOWN_KEYS = ("serial_number", "fingerprint_sha256", "expires_on")
 CHANGES = ("rotate", "upload", "restart", "revalidate", "retire")  # actions that write
-ACTIONS = ("rotate", "upload", "up_to_date", "skipped", "restart", "revalidate", "missing", "retire", "kept", "due")
+ACTIONS = ("rotate", "upload", "up_to_date", "pending", "skipped", "restart", "revalidate", "missing", "retire", "kept", "due")
 # The audit's expiry buckets, by days left: each is the first whose bound the days left are under.
 BUCKETS = (("expired", 0), ("under_7", 7), ("under_30", 30), ("under_90", 90), ("later", None))
 SHORTER_FORCED = "shorter-lived than served (forced)"
@@ -354,18 +354,30 @@ class Planner:
         # A drop goes with the rotation: while a given key type waits (not due), the one to drop stays too.
         waiting = [k for k in news if k not in changing and not self._serves(served_all, news[k])]
         dropping = [] if waiting else [k for k in drops if k in served_types]
+        # Serving the new certificates already but still deploying them (an earlier run's wait timed out): pending, and
+        # listed for the apply task, which writes nothing for it and waits until it is live.
+        deploying = not waiting and (host.get("ssl") or {}).get("status") == "pending_deployment"
         if not changing and not dropping:
             self.entry(
                 "custom_hostname",
                 name,
-                "skipped" if waiting else "up_to_date",
-                "; ".join(parts) or "already serves the new certificate",
+                "skipped" if waiting else "pending" if deploying else "up_to_date",
+                "; ".join(parts)
+                or (
+                    "already holds the new certificate, still deploying (SSL status pending_deployment)" if deploying else "already serves the new certificate"
+                ),
                 min(served_all, key=lambda s: s.get("expires_on") or "") if served_all else None,
                 min(news.values(), key=lambda n: n["not_after"]),
                 key_types=sorted(news),
                 new_fingerprints=sorted(n["fingerprint_sha256"] for n in news.values()),
                 new_certificates=[leaf_identity(n) for n in news.values()],
             )
+            if deploying:
+                return {
+                    "hostname": name,
+                    "certificates": [{k: c[k] for k in ("certificate_path", "private_key_path")} for c, _facts in given.values()],
+                    "exclusive": False,
+                }
             return None
         stays = sorted({s.get("key_type") or "unknown" for s in served_all if s.get("key_type") not in changing and s.get("key_type") not in dropping})
         # How a certificate is sent decides whether its chain must verify as uploaded: a pair, or one added beside a
@@ -435,7 +447,9 @@ class Planner:
             action, reason = self.decide(label, soonest, covered and not olds, "client certificate", new)
             if action == "upload" and uploaded is not None:
                 reason = "already uploaded (id %s): associate it" % uploaded.get("id")
-            self.entry("client_cert", name, action, reason, soonest, new, hostnames=hostnames, retire=[], new_certificate=leaf_identity(new))
+            # replaces: the certificates its switch frees, which the report names while they are still there after a failure.
+            replaces = sorted(c["id"] for c in retire if c.get("id")) if action in ("rotate", "upload") else []
+            self.entry("client_cert", name, action, reason, soonest, new, hostnames=hostnames, retire=[], replaces=replaces, new_certificate=leaf_identity(new))
             if action in ("rotate", "upload"):
                 uploads += uploaded is None
                 for cert in olds:

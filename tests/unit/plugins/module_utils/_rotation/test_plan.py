@@ -97,7 +97,9 @@ def test_custom_hostnames_rotate_upload_up_to_date_and_skip(tmp_path):
     assert out["plan"]["hostname_certificates"] == expected
     rotated = out["plan"]["objects"][0]
     assert rotated["old"]["fingerprint_sha256"] == due_old.fingerprint_sha256 and rotated["new"]["fingerprint_sha256"] == new.fingerprint_sha256
-    assert out["summary"] == dict(total=4, problems=0, rotate=1, upload=1, up_to_date=1, skipped=1, restart=0, revalidate=0, missing=0, retire=0, kept=0, due=0)
+    assert out["summary"] == dict(
+        total=4, problems=0, rotate=1, upload=1, up_to_date=1, pending=0, skipped=1, restart=0, revalidate=0, missing=0, retire=0, kept=0, due=0
+    )
     # After the rotation the hostname serves the new certificate: the next run does nothing (not rotated on every run).
     discovered[0] = hostname("due.example.com", new)
     again = plan_rotation({"custom_hostnames": items, "discovered": {"custom_hostnames": discovered}}, now=NOW)
