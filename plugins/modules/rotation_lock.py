@@ -54,8 +54,8 @@ attributes:
     details:
       - Taking a lock this run already holds, or releasing one it does not hold, changes nothing.
 seealso:
-  - role: certops.cloudflare.cert_rotation
-    description: Takes this lock for each zone it rotates.
+  - module: certops.cloudflare.rotation_plan
+    description: Plans the rotation this lock keeps to one run at a time.
 """
 
 EXAMPLES = r"""

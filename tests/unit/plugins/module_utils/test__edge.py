@@ -90,7 +90,7 @@ def test_apply_expect_names_each_entry_that_differs():
 # -- each certificate expected is served by its own key type --------------------------------------------------------------
 
 NO_RSA = "TLS handshake failed: SSLV3_ALERT_HANDSHAKE_FAILURE"
-BOTH = ["rsa", "ecdsa"]
+BOTH = ("rsa", "ecdsa")
 
 
 def per_key_type(value, key_types=BOTH):

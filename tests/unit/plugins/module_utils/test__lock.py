@@ -103,7 +103,7 @@ def test_the_holder_is_the_topmost_ansible_process(monkeypatch):
     # pid 30 (a module) <- 20 (a worker, a fork of ansible-playbook) <- 10 (ansible-playbook) <- 1
     tree = {30: (20, 3), 20: (10, 2), 10: (1, 1)}
     programs = {30: False, 20: True, 10: True}
-    monkeypatch.setattr(_lock, "_stat_fields", lambda pid: tree.get(pid))
+    monkeypatch.setattr(_lock, "_stat_fields", tree.get)
     monkeypatch.setattr(_lock, "_is_ansible", lambda pid: programs.get(pid, False))
     assert playbook_process(30) == 10
 
