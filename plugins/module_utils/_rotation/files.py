@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import re
 import secrets
 import sys
@@ -92,11 +93,7 @@ class JsonListWriter:
                     spool = self._spools[key]
                     spool.seek(0)
                     self._handle.write("," + json.dumps(key) + ":[")
-                    while True:
-                        chunk = spool.read(1 << 20)
-                        if not chunk:
-                            break
-                        self._handle.write(chunk)
+                    shutil.copyfileobj(spool, self._handle)
                     self._handle.write("]")
                 self._handle.write("}")
                 self._handle.flush()
