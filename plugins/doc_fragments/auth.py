@@ -44,8 +44,8 @@ options:
     description:
       - The average number of API requests per second this controller sends with the same credentials (or the same
         O(api_rate_limit_key)) and O(api_base_url), shared by every task and fork that the same user runs on it.
-      - Cloudflare allows 1,200 requests per 5 minutes per user, and blocks a client that goes over for the rest of the
-        window. Pacing keeps a sliding window of 300 seconds, allowing C(floor(api_rate_limit * 300)) requests in any
+      - Cloudflare allows 1,200 requests per 5 minutes per user (or account token), counted across the dashboard, API keys
+        and tokens, and blocks every call of a user that goes over for the next 5 minutes (HTTP 429). Pacing keeps a sliding window of 300 seconds, allowing C(floor(api_rate_limit * 300)) requests in any
         trailing 300 seconds (V(3.8) allows 1,140), and never more than Cloudflare's 1,200 less 5 % headroom (1,140),
         whatever the value; a higher value therefore changes nothing, a lower one lowers the count.
       - Bursts use the whole window. While fewer requests than the count were sent in the last 300 seconds, a request
@@ -55,7 +55,14 @@ options:
       - The budget is shared only among the processes of one user on one controller. With AWX job slicing or several
         controllers (or other tools) using the same Cloudflare user, give each of them its share, for example
         O(api_rate_limit) divided by the number of slices or controllers, so that together they stay under the limit.
-        A request Cloudflare still answers with HTTP 429 is retried after C(Retry-After) (see the notes).
+        A request Cloudflare still answers with HTTP 429 is retried after C(Retry-After), within O(api_retry_budget)
+        (see the notes).
+      - Cloudflare's answers carry C(Ratelimit) (the requests left and the seconds to the reset) and C(Ratelimit-Policy)
+        (the quota and its window). While the latest answer shows less than 10 % of the quota left (others, such as the
+        dashboard, may be using it too), the module sends at half its average rate, without bursts (one request at
+        most every C(600 / count) seconds, the count above), until an answer shows the quota recovered; it logs each
+        change once. Malformed values
+        of these headers are ignored.
       - The shared window is a small file in a directory private to the user, C(<tmp>/certops-cloudflare-<uid>)
         under the temporary directory, created with mode C(0700). The directory and the file are opened without
         following symlinks and must be owned by the user (and the directory must not be open to other users).
@@ -70,6 +77,18 @@ options:
         V(300)), E(CERTOPS_RATE_WINDOW_LIMIT) (requests per window, default V(1200)) and E(CERTOPS_RATE_HEADROOM)
         (a share, default V(0.05)) change the window, so that a benchmark can scale it down to an emulator's.
     type: float
+  api_retry_budget:
+    description:
+      - The seconds one API call may spend waiting out HTTP 429 answers and retrying, before the task fails. Must be
+        positive.
+      - The default, V(330), is enough to wait out one of Cloudflare's five-minute blocks, so a run that meets one is
+        delayed, not failed. When C(Retry-After) asks for more than what is left of it, the call fails at once, with a
+        message naming this option.
+      - Server errors and reset connections are retried within it too, at most 6 attempts (answers with HTTP 429 do not
+        count against the attempts).
+      - If not set, the value of the E(CLOUDFLARE_API_RETRY_BUDGET) environment variable is used.
+    type: float
+    default: 330
   api_rate_limit_key:
     description:
       - A label naming the pacing budget to share, for several API tokens of the same Cloudflare user (the limit is per
@@ -89,12 +108,16 @@ notes:
   - Environment variables are applied before the options are checked, so a stray E(CLOUDFLARE_EMAIL) or
     E(CLOUDFLARE_API_KEY) next to a token fails with a message naming both, instead of silently choosing an identity.
   - Requests rate limited by Cloudflare (HTTP 429) are retried, whatever their method, after the time the
-    C(Retry-After) header asks for, clamped to 1 to 60 seconds (1 second when the header is missing or unreadable).
+    C(Retry-After) header asks for (seconds or an HTTP date), at least 1 second and at most the length of a block, that is the
+    window the answer's C(Ratelimit-Policy) names (C(w=)), else Cloudflare's 300 seconds. When C(Retry-After) is missing
+    or unreadable, the wait is the reset time of the C(Ratelimit) header when it shows the quota used up, else 1
+    second. See U(https://developers.cloudflare.com/fundamentals/api/reference/limits/).
     A refused connection or a connection time-out (the request was not processed) is also retried for every method.
   - GET, PUT and DELETE requests failing with a server error (HTTP 5xx), a reset connection or a read time-out are
     retried with jittered exponential backoff, waiting up to 0.5 seconds, then up to 1, 2, 4 and at most 8 seconds.
-  - All retries of one API call share its limits, at most 6 attempts within a budget of 120 seconds. When they are
-    used up the task fails, and for HTTP 429 the message suggests lowering O(api_rate_limit).
+  - All retries of one API call share its limits, at most 6 attempts (answers with HTTP 429 not counted) within
+    O(api_retry_budget) seconds (330 by default), which starts with the first attempt. When they are used up the task
+    fails; for HTTP 429 the message names O(api_retry_budget) and suggests lowering O(api_rate_limit).
   - A create or update (POST or PATCH) whose outcome is unknown (a server error, a reset connection, a read time-out)
     is never sent again blindly; the module reads the state again to learn whether it happened, and sends it once
     more (returning C(resent=true)) only when that read proves it did not.

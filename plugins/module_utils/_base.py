@@ -23,6 +23,8 @@ from ansible.module_utils.errors import NoLogError
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import (
     DEFAULT_RATE_LIMIT,
+    DEFAULT_RETRY_BUDGET,
+    RETRY_BUDGET_ENV,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     CloudflareClient,
@@ -62,6 +64,7 @@ def auth_argument_spec() -> Dict[str, Any]:
         api_rate_limit=dict(type="float", fallback=(env_fallback, ["CLOUDFLARE_API_RATE_LIMIT"])),
         # a label naming a shared budget, not a secret
         api_rate_limit_key=dict(type="str", no_log=False, fallback=(env_fallback, ["CLOUDFLARE_API_RATE_LIMIT_KEY"])),
+        api_retry_budget=dict(type="float", default=DEFAULT_RETRY_BUDGET, fallback=(env_fallback, [RETRY_BUDGET_ENV])),
         validate_certs=dict(type="bool", default=True),
     )
 
@@ -166,7 +169,7 @@ def check_inputs(module: AnsibleModule, spec: Dict[str, Any], values: Dict[str, 
     """The checks every module gets from the names of its options, suboptions included, before any API call.
 
     `*_id`: characters an id may hold; `hostname(s)`, `hosts`, `zone`: valid hostnames, rewritten
-    lower-cased and as A-labels; `*timeout`: positive; `api_rate_limit`: not negative; certificate
+    lower-cased and as A-labels; `*timeout` and `api_retry_budget`: positive; `api_rate_limit`: not negative; certificate
     options: no private key (which would show, since they are not no_log).
     """
     for name, option in spec.items():
@@ -178,7 +181,7 @@ def check_inputs(module: AnsibleModule, spec: Dict[str, Any], values: Dict[str, 
             values[name] = _checked(value, check_id, label)
         elif name in HOSTNAME_OPTIONS:
             values[name] = _checked(value, check_hostname, label, name in wildcards)
-        if name.endswith("timeout") and value <= 0:
+        if (name.endswith("timeout") or name == "api_retry_budget") and not value > 0:
             raise InputError("%s must be a positive number of seconds, not %s" % (label, value))
         if name == "api_rate_limit" and value < 0:
             raise InputError("api_rate_limit must be 0 (no pacing) or a positive number of requests per second, not %s" % value)
@@ -210,6 +213,7 @@ def client_from_module(module: AnsibleModule) -> CloudflareClient:
         validate_certs=p.get("validate_certs", True),
         rate_limit=rate if rate is not None else DEFAULT_RATE_LIMIT,
         rate_limit_key=p.get("api_rate_limit_key"),
+        retry_budget=p.get("api_retry_budget") or DEFAULT_RETRY_BUDGET,
         log=module.log,
     )
 

@@ -13,6 +13,7 @@ Credentials and request bodies never appear in an exception or a log line.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import math
 import os
@@ -54,7 +55,15 @@ RATE_WINDOW_LIMIT_ENV = "CERTOPS_RATE_WINDOW_LIMIT"
 RATE_HEADROOM_ENV = "CERTOPS_RATE_HEADROOM"
 
 RETRY_AFTER_MIN = 1.0
-RETRY_AFTER_MAX = 60.0
+# The time one call may spend waiting out 429s and retrying: enough for one of Cloudflare's five-minute blocks.
+DEFAULT_RETRY_BUDGET = 330.0
+RETRY_BUDGET_ENV = "CLOUDFLARE_API_RETRY_BUDGET"
+# The rate-limit headers (Cloudflare's changelog of 2025-09-03) are untrusted: a value longer than this, a list of more
+# items, or a number of more digits than a structured-field integer holds is ignored.
+_RATELIMIT_MAX_TEXT = 1024
+_RATELIMIT_MAX_ITEMS = 16
+_RATELIMIT_ITEM_RE = re.compile(r'^\s*(?:"([A-Za-z0-9_.:-]{0,64})"|([A-Za-z*][A-Za-z0-9_.:*-]{0,63}))((?:\s*;\s*[a-z][a-z0-9_.*-]{0,31}(?:=[^;,]*)?)*)\s*$')
+_RATELIMIT_PARAM_RE = re.compile(r"\s*;\s*([a-z][a-z0-9_.*-]{0,31})(?:=([^;,]*))?")
 # A bound on the pages of one list: 10,000 pages of 50 is 500,000 objects.
 MAX_PAGES = 10000
 IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "DELETE"))
@@ -229,12 +238,83 @@ def strip_secrets(value: Any) -> Any:
     return value
 
 
-def _parse_retry_after(value: Optional[str]) -> float:
+def _parse_retry_after(value: Optional[str], cap: float) -> Optional[float]:
+    """The seconds a Retry-After header asks for, at least 1 and at most `cap` (the block's length); None when it is
+    missing or unreadable. Seconds or an HTTP date, as RFC 9110 allows."""
+    if value is None or len(value) > 64:
+        return None
+    text = value.strip()
     try:
-        seconds = float(value) if value is not None else RETRY_AFTER_MIN
+        seconds = float(text)
     except ValueError:
-        seconds = RETRY_AFTER_MIN
-    return min(max(seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when is None or when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds) and seconds != math.inf:
+        return None
+    return min(max(seconds, RETRY_AFTER_MIN), cap)
+
+
+def _structured_items(value: Optional[str]) -> Dict[str, Dict[str, int]]:
+    """The items of a `Ratelimit` or `Ratelimit-Policy` header by name, each with its integer parameters.
+
+    The headers come from the server and are untrusted: a malformed item, or a parameter that is not a non-negative
+    integer of at most 15 digits (a structured-field integer), is left out; a header too long or with too many items
+    gives nothing.
+    """
+    if not value or len(value) > _RATELIMIT_MAX_TEXT:
+        return {}
+    parts = value.split(",")
+    if len(parts) > _RATELIMIT_MAX_ITEMS:
+        return {}
+    items: Dict[str, Dict[str, int]] = {}
+    for part in parts:
+        found = _RATELIMIT_ITEM_RE.match(part)
+        if not found:
+            continue
+        params: Dict[str, int] = {}
+        for key, raw in _RATELIMIT_PARAM_RE.findall(found.group(3)):
+            raw = raw.strip()
+            if raw.isdigit() and raw.isascii() and len(raw) <= 15:
+                params[key] = int(raw)
+        items[found.group(1) if found.group(1) is not None else found.group(2)] = params
+    return items
+
+
+def parse_ratelimit(headers: Any) -> Tuple[Optional[Tuple[int, int]], Optional[float]]:
+    """What an answer's rate-limit headers say: (remaining, quota) of the policy with the smallest share left, and the
+    longest window of its policies (seconds); None for what they do not say (or say in a malformed way).
+
+    `Ratelimit: "default";r=50;t=30` (remaining requests, seconds to the reset) and
+    `Ratelimit-Policy: "default";q=1200;w=300` (quota, window), paired by name.
+    """
+    try:
+        state = _structured_items(headers.get("Ratelimit"))
+        policies = _structured_items(headers.get("Ratelimit-Policy"))
+    except (AttributeError, TypeError):
+        return None, None
+    windows = [p["w"] for p in policies.values() if p.get("w", 0) > 0]
+    quota: Optional[Tuple[int, int]] = None
+    for name, params in state.items():
+        q = policies.get(name, {}).get("q", 0)
+        if "r" in params and q > 0 and (quota is None or params["r"] * quota[1] < quota[0] * q):
+            quota = (min(params["r"], q), q)
+    return quota, (float(max(windows)) if windows else None)
+
+
+def _ratelimit_reset(headers: Any) -> Optional[float]:
+    """Seconds to the reset of a policy the `Ratelimit` header shows used up (r=0), if any: a 429's wait when it has no
+    readable Retry-After."""
+    try:
+        state = _structured_items(headers.get("Ratelimit"))
+    except (AttributeError, TypeError):
+        return None
+    resets = [p["t"] for p in state.values() if p.get("r") == 0 and "t" in p]
+    return float(max(resets)) if resets else None
 
 
 def _env_number(name: str, default: float, valid: Callable[[float], bool], expected: str) -> float:
@@ -259,6 +339,14 @@ def pacing_settings() -> Tuple[float, int]:
     return window, window_cap(int(limit), headroom)
 
 
+def _block_window() -> float:
+    """The length of one of Cloudflare's blocks when pacing is off: its window, or the testing knob's when that is usable."""
+    try:
+        return _env_number(RATE_WINDOW_ENV, CLOUDFLARE_WINDOW, lambda v: v > 0, "a positive number of seconds")
+    except CloudflareConfigError:
+        return CLOUDFLARE_WINDOW  # pacing is off: its settings are not checked
+
+
 class _Budget:
     """Time spent on one call's retries: wall time, or the waits asked for when sleep is faked."""
 
@@ -280,8 +368,10 @@ class CloudflareClient:
     """A small Cloudflare v4 client on a requests.Session.
 
     Retry policy (the request was processed or not, and whether sending it again is safe):
-    * 429 and refused connections: retried for every method, honouring Retry-After, within
-      `retry_budget` seconds; the request was not processed.
+    * 429: retried for every method within `retry_budget` seconds whatever the number of attempts (the request was
+      not processed), after Retry-After, honoured up to the block's length: the window of the answer's
+      Ratelimit-Policy, else the pacer's (Cloudflare's five minutes). A block longer than the budget fails at once.
+    * refused connections: retried for every method (the request was not processed).
     * GET, PUT, DELETE: also retried on 5xx, connection reset and read time-out with jittered
       exponential backoff (they are idempotent; a DELETE answered 404 on a retry counts as done).
     * POST, PATCH: on 5xx, reset or read time-out raise OutcomeUnknownError; never re-sent.
@@ -298,7 +388,7 @@ class CloudflareClient:
         rate_limit: Optional[float] = DEFAULT_RATE_LIMIT,
         rate_limit_key: Optional[str] = None,
         max_attempts: int = 6,
-        retry_budget: float = 120.0,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
         backoff_base: float = 0.5,
         backoff_max: float = 8.0,
         log: Optional[Callable[[str], None]] = None,
@@ -325,6 +415,8 @@ class CloudflareClient:
             identity = "label:" + rate_limit_key
         window, cap = pacing_settings() if rate_limit else (CLOUDFLARE_WINDOW, None)
         self.pacer = Pacer(rate_limit or 0.0, self.base_url + "|" + identity, sleep=sleep, log=self.log, window=window, cap=cap)
+        # a 429 is waited out up to one block: this window when the answer names none (the testing knob scales it too)
+        self.block_window = window if rate_limit else _block_window()
         self._secrets = tuple(s for s in (api_token, api_key) if s)
         self.session = session or self._new_session()
         self.session.headers.update(self._headers)
@@ -466,12 +558,15 @@ class CloudflareClient:
         method = method.upper()
         path = path.strip("/")
         url = "%s/%s" % (self.base_url, path)
-        budget = _Budget(self.retry_budget)
+        budget: Optional[_Budget] = None
         attempt = 0
+        limited = 0  # attempts answered 429: bounded by the budget alone, not by max_attempts
         retried = False
         while True:
             attempt += 1
             self.pacer.wait()
+            # the budget is for retries: the first pacing wait, up to one window, is not part of it
+            budget = budget or _Budget(self.retry_budget)
             self.request_count += 1
             try:
                 response = self.session.request(
@@ -486,7 +581,7 @@ class CloudflareClient:
                         "%s; the API may or may not have applied this change, so it was not sent again" % reason, method=method, path=path
                     ) from None
                 delay = self._backoff(attempt)
-                if not self._may_retry(attempt, budget, delay):
+                if not self._may_retry(attempt - limited, budget, delay):
                     raise CloudflareError("%s (gave up after %d attempts)" % (reason, attempt), method=method, path=path) from None
                 self.log("%s %s: %s; retrying in %.1fs (attempt %d)" % (method, path, reason, delay, attempt))
                 budget.sleep(self.sleep, delay)
@@ -494,21 +589,26 @@ class CloudflareClient:
                 continue
 
             status = response.status_code
+            headers = getattr(response, "headers", None) or {}
+            quota, policy_window = parse_ratelimit(headers)
+            self.pacer.observe(quota)
             if 300 <= status < 400:
                 raise CloudflareError(self._redirect_message(response), status=status, method=method, path=path)
             if status == 429:
-                delay = _parse_retry_after(response.headers.get("Retry-After"))
-                if not self._may_retry(attempt, budget, delay):
+                delay, asked = self._rate_limit_wait(headers, policy_window)
+                if not budget.allows(delay):
                     raise CloudflareError(
-                        "rate limited by Cloudflare (HTTP 429) and still limited after %d attempts within the %.0fs retry budget; "
-                        "lower api_rate_limit or retry later" % (attempt, self.retry_budget),
+                        "rate limited by Cloudflare (HTTP 429) on attempt %d: waiting %.0fs more%s would pass the api_retry_budget "
+                        "of %.0fs for one call. Raise api_retry_budget to wait out a longer block, lower api_rate_limit (the limit is "
+                        "shared with the dashboard and other tools of the same user), or retry later" % (attempt, delay, asked, self.retry_budget),
                         status=429,
                         errors=self._envelope_errors(response),
                         method=method,
                         path=path,
                     )
-                self.log("%s %s: rate limited (HTTP 429); waiting %.1fs as Retry-After asks (attempt %d)" % (method, path, delay, attempt))
+                self.log("%s %s: rate limited (HTTP 429); waiting %.1fs%s (attempt %d)" % (method, path, delay, asked, attempt))
                 budget.sleep(self.sleep, delay)
+                limited += 1
                 retried = True
                 continue
             if status >= 500:
@@ -521,7 +621,7 @@ class CloudflareClient:
                         path=path,
                     )
                 delay = self._backoff(attempt)
-                if self._may_retry(attempt, budget, delay):
+                if self._may_retry(attempt - limited, budget, delay):
                     self.log("%s %s: server error (HTTP %d); retrying in %.1fs (attempt %d)" % (method, path, status, delay, attempt))
                     budget.sleep(self.sleep, delay)
                     retried = True
@@ -539,6 +639,21 @@ class CloudflareClient:
             "and its credentials to another address. Check api_base_url (now %s): it must be the API's own address"
             % (response.status_code, self.scrub(target), self.base_url)
         )
+
+    def _rate_limit_wait(self, headers: Any, policy_window: Optional[float]) -> Tuple[float, str]:
+        """How long to wait after a 429, and what asked for it (for the log and the message).
+
+        Retry-After, honoured up to the block's length (the answer's policy window, else the pacer's); without a readable
+        one, the reset of a used-up policy in `Ratelimit`, else 1 second.
+        """
+        cap = max(RETRY_AFTER_MIN, policy_window or self.block_window)
+        delay = _parse_retry_after(headers.get("Retry-After"), cap)
+        if delay is not None:
+            return delay, " as Retry-After asks"
+        reset = _ratelimit_reset(headers)
+        if reset is not None:
+            return min(max(reset, RETRY_AFTER_MIN), cap), " for the quota's reset (Ratelimit)"
+        return RETRY_AFTER_MIN, ""
 
     def _may_retry(self, attempt: int, budget: "_Budget", delay: float) -> bool:
         return attempt < self.max_attempts and budget.allows(delay)

@@ -7,10 +7,13 @@
 
 This is a private file: it may change in any release without notice.
 
-Cloudflare allows 1,200 requests per 300 s per user and blocks a client that goes over for the rest
-of the window. The pacer keeps the send times of the requests of the last window and lets a request
-go at once while fewer than `limit` were sent in the trailing window (so bursts use the window),
-otherwise when the oldest of them leaves it. No trailing window ever holds more than `limit`.
+Cloudflare allows 1,200 requests per 300 s per user and blocks every call of a client that goes over
+for the next five minutes ("Rate limits", https://developers.cloudflare.com/fundamentals/api/reference/limits/).
+The pacer keeps the send times of the requests of the last window and lets a request go at once
+while fewer than `limit` were sent in the trailing window (so bursts use the window), otherwise when
+the oldest of them leaves it. No trailing window ever holds more than `limit`. The quota is shared
+with the dashboard and other tools: while the API's answers show under 10 % of it left (its
+`Ratelimit` header), this process sends at half its average rate (observe).
 
 The log is a small file in a directory only the current user can write, guarded by flock with a
 time-out. Nothing found there can make a single sleep longer than one window, hang a request on a
@@ -39,6 +42,9 @@ except ImportError:  # pragma: no cover - non-POSIX controller: pacing stays per
 CLOUDFLARE_WINDOW = 300.0
 CLOUDFLARE_WINDOW_LIMIT = 1200
 DEFAULT_HEADROOM = 0.05
+# Below this share of the quota left (the API's `Ratelimit` header against its `Ratelimit-Policy`), the pacer sends at
+# half its average rate: the quota is shared with the dashboard and the other tools of the same user.
+LOW_QUOTA_SHARE = 0.10
 # How often a busy lock is tried again; short against the default 5 s time-out.
 _LOCK_POLL = 0.02
 # A float's repr is at most 24 characters, plus its newline; a longer file is not a log we wrote.
@@ -136,6 +142,7 @@ class Pacer:
         self.clock = clock
         self._local: List[float] = []
         self._fallback: Optional[str] = None
+        self.low_quota = False
         self.directory: Optional[str] = None
         self.path: Optional[str] = None
         # pacers that disagree on the window or the cap would cut each other's log short: keep them apart
@@ -164,11 +171,31 @@ class Pacer:
             # more requests are queued than one window holds: ask again when this one would fit
             self.sleep(min(self.window, slot - self.window - now))
 
+    def observe(self, quota: Optional[Tuple[int, int]]) -> None:
+        """What the API's latest answer says of its quota, (remaining, quota), or None when it says nothing.
+
+        Under LOW_QUOTA_SHARE left, requests go at half the average rate, one at most every 2 * window / limit seconds
+        (no burst), until an answer shows the quota recovered; each change is logged once.
+        """
+        if not self.limit or quota is None:
+            return
+        remaining, total = quota
+        low = remaining < LOW_QUOTA_SHARE * total
+        if low == self.low_quota:
+            return
+        self.low_quota = low
+        if low:
+            message = "API request pacing: Cloudflare shows %d of %d requests left in its window (under %d %%); half pace until the quota recovers"
+        else:
+            message = "API request pacing: Cloudflare shows %d of %d requests left in its window again; full pace"
+        self._say(message % (remaining, total, int(LOW_QUOTA_SHARE * 100)) if low else message % (remaining, total))
+
     def admit(self, times: List[float], now: float) -> Tuple[List[float], float]:
         """The log with this request reserved in it, and when the request may go.
 
         Entries that left the window, or lie further ahead than any reservation could (the clock
-        stepped back), are dropped. A slot more than one window ahead is not reserved.
+        stepped back), are dropped. A slot more than one window ahead is not reserved. While the quota
+        is low (observe), the request also goes no sooner than half the pace after the latest one.
         """
         live = sorted(t for t in times if now - self.window < t <= now + self.window + _CLOCK_SLACK)
         slot = now
@@ -176,6 +203,8 @@ class Pacer:
             # when the oldest of the last `limit` requests leaves the window, and after every
             # reservation already made (so processes queue in order)
             slot = max(now, live[-1], live[-self.limit] + self.window)
+        if self.low_quota and live:
+            slot = max(slot, live[-1] + 2.0 * self.window / self.limit)
         if slot <= now + self.window:
             live.append(slot)
             live.sort()
@@ -197,11 +226,13 @@ class Pacer:
     def _fall_back(self, reason: str) -> None:
         # sticky: a lock someone holds on purpose would otherwise cost lock_timeout on every request
         self._fallback = reason
-        message = "API request pacing: %s; pacing is now per process, not shared with other runs" % reason
+        self._say("API request pacing: %s; pacing is now per process, not shared with other runs" % reason)
+
+    def _say(self, message: str) -> None:
         if self.log is not None:
             self.log(message)
         else:
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _reserve_shared(self) -> Tuple[float, float]:
         dir_fd = self._open_directory()

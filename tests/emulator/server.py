@@ -24,7 +24,7 @@ from .faults import ECHO_LIMIT, FaultRule, Faults, RateLimiter
 from .history import History
 from .journal import REDACTED, Journal, redact
 from .resources import ROUTES, custom_certs
-from .state import State
+from .state import HOSTNAME_FILTERS, State
 
 API_PREFIX = "/client/v4"
 ADMIN_PREFIX = "/__emulator"
@@ -127,12 +127,16 @@ class Handler(BaseHTTPRequestHandler):
         elif fault and fault.kind == "endless_pages":
             status, body, headers = self._endless_page(emu, path, query, text, entry)
         else:
-            retry_after = emu.rate_limit.check(emu.credentials.identity(self.headers), time.time())
-            if retry_after is not None:
+            decision = emu.rate_limit.decide(emu.credentials.identity(self.headers), time.time())
+            if decision.retry_after is not None:
                 entry["fault"] = "rate_limit"
-                status, body, headers = _fault_answer("429", retry_after)
+                status, body, headers = 429, emu.rate_limit.refusal(), {"Retry-After": str(decision.retry_after)}
             else:
                 status, body, headers = self._process(emu, path, query, text, entry)
+            headers = dict(headers, **decision.headers)
+        if fault and fault.kind not in ("slow", "reset_after"):
+            # an injected answer, which the limit never counted, still shows where the quota stands
+            headers = dict(headers, **emu.rate_limit.decide(emu.credentials.identity(self.headers), time.time(), count=False).headers)
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
         journaled = body if isinstance(body, dict) else None
@@ -457,6 +461,17 @@ class Emulator:
         """Back to the default set (drops what add_trusted_roots added)."""
         return self.state.trust.reset()
 
+    # -- lookups by name ----------------------------------------------------------------------
+
+    def set_hostname_filter(self, mode: str) -> Dict[str, str]:
+        """How the custom hostname list's `hostname` filter matches: "exact" (as documented, the default) or "contains"
+        (every name containing the value, as newer SDKs' `hostname.contain`), to test lookups by name. ValueError otherwise."""
+        if mode not in HOSTNAME_FILTERS:
+            raise ValueError("mode must be one of %s, not %r" % (", ".join(HOSTNAME_FILTERS), mode))
+        with self.state.lock:
+            self.state.hostname_filter = mode
+        return {"mode": mode}
+
     # -- journal, faults, rate limit ---------------------------------------------------------
 
     def journal(self) -> List[Dict[str, Any]]:
@@ -489,5 +504,6 @@ class Emulator:
         self.faults.clear()
 
     def set_rate_limit(self, limit: Optional[int], window: float = 300.0) -> None:
-        """At most `limit` requests per `window` seconds per credential (None: off)."""
+        """At most `limit` requests per trailing `window` seconds per credential, every request blocked for one `window`
+        from the one that goes over, with Cloudflare's rate-limit headers on every answer (None: off, no headers)."""
         self.rate_limit.configure(limit, window)

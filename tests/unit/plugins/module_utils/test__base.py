@@ -195,6 +195,20 @@ def test_env_fallbacks(monkeypatch):
     assert "from-env" in module.no_log_values
 
 
+def test_the_retry_budget_is_330_seconds_unless_the_option_or_the_environment_says_otherwise(monkeypatch):
+    monkeypatch.delenv("CLOUDFLARE_API_RETRY_BUDGET", raising=False)
+    with patch_module_args({"api_token": "t", "zone_id": "z"}):
+        module = build_module({})
+    assert module.params["api_retry_budget"] == 330.0 and _base.client_from_module(module).retry_budget == 330.0
+    monkeypatch.setenv("CLOUDFLARE_API_RETRY_BUDGET", "12.5")
+    with patch_module_args({"api_token": "t", "zone_id": "z"}):
+        module = build_module({})
+    assert _base.client_from_module(module).retry_budget == 12.5
+    with patch_module_args({"api_token": "t", "zone_id": "z", "api_retry_budget": 600}):
+        module = build_module({})
+    assert _base.client_from_module(module).retry_budget == 600.0
+
+
 @pytest.mark.parametrize("check", [True, False])
 def test_settle_also_runs_when_nothing_changed_but_never_in_check_mode(check):
     settled = []
@@ -310,6 +324,9 @@ def test_a_failure_after_a_write_reports_changed_and_what_was_changed():
         ({"zone": "*.example.com"}, "zone: *.example.com is a wildcard"),
         ({"zone_id": "z", "api_timeout": 0}, "api_timeout must be a positive number"),
         ({"zone_id": "z", "api_rate_limit": -1}, "api_rate_limit must be 0"),
+        ({"zone_id": "z", "api_retry_budget": 0}, "api_retry_budget must be a positive number of seconds"),
+        ({"zone_id": "z", "api_retry_budget": -30}, "api_retry_budget must be a positive number of seconds"),
+        ({"zone_id": "z", "api_retry_budget": "nan"}, "api_retry_budget must be a positive number of seconds"),
         ({"zone": "xn--zz.example.com"}, "label 'xn--zz' is not a valid IDNA A-label"),
     ],
 )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -92,12 +94,82 @@ def test_429_with_retry_after_waits_then_succeeds(client, logged, sleeps):
 
 
 @responses.activate
-def test_retry_after_is_clamped(client, sleeps):
+def test_retry_after_is_clamped_to_one_block(client, sleeps, monkeypatch):
+    monkeypatch.delenv(_client.RATE_WINDOW_ENV, raising=False)
     responses.get(BASE + "/zones", status=429, headers={"Retry-After": "3600"})
     responses.get(BASE + "/zones", status=429, headers={"Retry-After": "0"})
     responses.get(BASE + "/zones", json=ok([]))
     client.get("zones")
-    assert sleeps == [60.0, 1.0]
+    # at most one of Cloudflare's five-minute blocks (no policy window in the answer), at least 1 s
+    assert sleeps == [300.0, 1.0]
+
+
+@responses.activate
+def test_a_five_minute_block_is_waited_out_within_the_default_budget(logged, sleeps):
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, log=logged.append, sleep=sleeps.append)
+    assert client.retry_budget == _client.DEFAULT_RETRY_BUDGET == 330.0
+    policy = {"Ratelimit-Policy": '"default";q=1200;w=300'}
+    responses.get(BASE + "/zones", status=429, headers=dict(policy, **{"Retry-After": "297", "Ratelimit": '"default";r=0;t=297'}))
+    responses.get(BASE + "/zones", json=ok([]), headers=dict(policy, Ratelimit='"default";r=1199;t=300'))
+    assert client.get("zones") == []
+    assert sleeps == [297.0]
+    assert "waiting 297.0s as Retry-After asks" in logged[0]
+
+
+@responses.activate
+def test_retry_after_is_honoured_up_to_the_policy_window(client, sleeps):
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": "900", "Ratelimit-Policy": '"default";q=100;w=20'})
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": "900", "Ratelimit-Policy": '"burst";q=50;w=10, "default";q=1200;w=200'})
+    responses.get(BASE + "/zones", json=ok([]))
+    client.get("zones")
+    # the block lasts at most the policy's window (the longest one when there are several)
+    assert sleeps == [20.0, 200.0]
+
+
+@responses.activate
+def test_the_testing_window_scales_the_block_when_the_answer_names_none(sleeps, monkeypatch):
+    monkeypatch.setenv(_client.RATE_WINDOW_ENV, "10")
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, sleep=sleeps.append)
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": "60"})
+    responses.get(BASE + "/zones", json=ok([]))
+    client.get("zones")
+    assert sleeps == [10.0]
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({}, 1.0),
+        ({"Retry-After": "soon"}, 1.0),
+        ({"Retry-After": "nan"}, 1.0),
+        ({"Retry-After": "-5"}, 1.0),
+        ({"Retry-After": "x" * 100}, 1.0),
+        ({"Retry-After": "inf"}, 300.0),
+        ({"Retry-After": "2.5"}, 2.5),
+        # without a readable Retry-After, the reset of the used-up quota
+        ({"Ratelimit": '"default";r=0;t=42'}, 42.0),
+        ({"Retry-After": "bad", "Ratelimit": '"default";r=0;t=42'}, 42.0),
+        ({"Ratelimit": '"default";r=7;t=42'}, 1.0),
+        ({"Ratelimit": '"default";r=0;t=4200', "Ratelimit-Policy": '"default";q=5;w=60'}, 60.0),
+        ({"Ratelimit": '"default";r=0;t=-3'}, 1.0),
+    ],
+)
+def test_untrusted_retry_headers_are_read_defensively(client, sleeps, monkeypatch, headers, expected):
+    monkeypatch.delenv(_client.RATE_WINDOW_ENV, raising=False)
+    responses.get(BASE + "/zones", status=429, headers=headers)
+    responses.get(BASE + "/zones", json=ok([]))
+    client.get("zones")
+    assert sleeps == [expected]
+
+
+@responses.activate
+def test_retry_after_as_an_http_date(client, sleeps):
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    responses.get(BASE + "/zones", status=429, headers={"Retry-After": when})
+    responses.get(BASE + "/zones", json=ok([]))
+    client.get("zones")
+    assert len(sleeps) == 1 and 27.0 <= sleeps[0] <= 30.0
 
 
 @responses.activate
@@ -108,8 +180,52 @@ def test_429_past_the_budget_fails_clearly(logged, sleeps):
     with pytest.raises(CloudflareError) as info:
         client.get("zones")
     assert info.value.status == 429
-    assert "rate limited" in str(info.value) and "retry budget" in str(info.value)
+    assert "rate limited" in str(info.value) and "api_retry_budget" in str(info.value)
     assert sleeps == [8.0, 8.0]  # a third wait would pass the 20 s budget
+
+
+@responses.activate
+def test_a_block_longer_than_the_budget_fails_at_once_naming_the_option(logged, sleeps):
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, retry_budget=5, log=logged.append, sleep=sleeps.append)
+    body = {"success": False, "errors": [{"code": 10100, "message": "More than 1200 requests per 300 seconds reached."}], "result": None}
+    responses.get(BASE + "/zones", status=429, json=body, headers={"Retry-After": "280", "Ratelimit-Policy": '"default";q=1200;w=300'})
+    with pytest.raises(CloudflareError) as info:
+        client.get("zones")
+    assert sleeps == [] and len(responses.calls) == 1
+    text = str(info.value)
+    assert "api_retry_budget" in text and "280s" in text and info.value.codes == [10100]
+
+
+@responses.activate
+def test_429s_do_not_count_against_max_attempts(sleeps):
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0, max_attempts=2, sleep=sleeps.append)
+    for _attempt in range(4):
+        responses.get(BASE + "/zones", status=429, headers={"Retry-After": "1"})
+    responses.get(BASE + "/zones", status=503)
+    responses.get(BASE + "/zones", json=ok([]))
+    assert client.get("zones") == []
+    assert len(sleeps) == 5 and sleeps[:4] == [1.0] * 4
+
+
+def test_the_retry_budget_starts_after_the_first_pacing_wait(pacing_dir, monkeypatch):
+    clock = [1_000.0]
+    monotonic = [0.0]
+
+    def sleep(seconds):
+        clock[0] += seconds
+        monotonic[0] += seconds
+
+    monkeypatch.setattr(_client.time, "monotonic", lambda: monotonic[0])
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=0.01, retry_budget=10, sleep=sleep)
+    client.pacer.clock = lambda: clock[0]
+    client.pacer.wait()  # the window of 3 per 300 s is used up: the next request waits about 300 s for the pacer
+    client.pacer.wait()
+    client.pacer.wait()
+    with responses.RequestsMock() as mocked:
+        mocked.get(BASE + "/zones", status=429, headers={"Retry-After": "5"})
+        mocked.get(BASE + "/zones", json=ok([]))
+        assert client.get("zones") == []
+    assert monotonic[0] >= 300
 
 
 @responses.activate
@@ -657,3 +773,44 @@ def test_without_a_ca_bundle_verify_stays_true(clean_env):
     made = session_client()
     assert made.verify is True and made.session.trust_env is False
     assert isinstance(made.session, requests.Session)
+
+
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({"Ratelimit": '"default";r=50;t=30', "Ratelimit-Policy": '"default";q=1200;w=300'}, ((50, 1200), 300.0)),
+        # the policy with the smallest share left governs; the longest window is the block's
+        ({"Ratelimit": '"burst";r=90;t=5, "default";r=10;t=200', "Ratelimit-Policy": '"burst";q=100;w=60, "default";q=1200;w=300'}, ((10, 1200), 300.0)),
+        ({"Ratelimit": "default;r=3;t=1", "Ratelimit-Policy": "default;q=4;w=2"}, ((3, 4), 2.0)),
+        ({}, (None, None)),
+        ({"Ratelimit": '"default";r=50;t=30'}, (None, None)),  # no policy: no quota to compare with
+        ({"Ratelimit": '"default";r=-5;t=30', "Ratelimit-Policy": '"default";q=1200;w=300'}, (None, 300.0)),
+        ({"Ratelimit": '"default";r=5e3;t=30', "Ratelimit-Policy": '"default";q=abc;w=1.5'}, (None, None)),
+        ({"Ratelimit": '"default";r=1;t=3', "Ratelimit-Policy": '"default";q=0;w=0'}, (None, None)),
+        ({"Ratelimit": '"default";r=9999999999999999;t=3', "Ratelimit-Policy": '"default";q=10;w=9'}, (None, 9.0)),
+        ({"Ratelimit": '"default";r=2000;t=3', "Ratelimit-Policy": '"default";q=10;w=9'}, ((10, 10), 9.0)),
+        ({"Ratelimit": '"default";r=1;t=3', "Ratelimit-Policy": '"default";q=10;w=9' + ", x" * 20}, (None, None)),  # too many items: the header is ignored
+        ({"Ratelimit": "x" * 2000, "Ratelimit-Policy": '"default";q=10;w=9'}, (None, 9.0)),
+        ({"Ratelimit": '"de fault";r=1', "Ratelimit-Policy": "<html>"}, (None, None)),
+    ],
+)
+def test_rate_limit_headers_are_parsed_defensively(headers, expected):
+    assert _client.parse_ratelimit(requests.structures.CaseInsensitiveDict(headers)) == expected
+
+
+@responses.activate
+def test_the_client_halves_its_pace_while_the_quota_is_low(pacing_dir, sleeps, logged):
+    policy = {"Ratelimit-Policy": '"default";q=1200;w=300'}
+    for remaining in (1000, 100, 60, 500, 400):
+        responses.get(BASE + "/zones", json=ok([]), headers=dict(policy, Ratelimit='"default";r=%d;t=100' % remaining))
+    client = CloudflareClient(api_token=TOKEN, base_url=BASE, rate_limit=1.0, log=logged.append, sleep=sleeps.append)
+    client.pacer.clock = lambda: 1_000_000.0
+    for _index in range(5):
+        client.get("zones")
+    # 300 per 300 s: at once while the quota lasts; one every 2 s after an answer showed under 10 % left, until one
+    # showed it recovered
+    assert sleeps == [2.0, 4.0]
+    assert [line for line in logged if "pacing" in line] == [
+        "API request pacing: Cloudflare shows 100 of 1200 requests left in its window (under 10 %); half pace until the quota recovers",
+        "API request pacing: Cloudflare shows 500 of 1200 requests left in its window again; full pace",
+    ]

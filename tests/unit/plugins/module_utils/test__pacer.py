@@ -537,3 +537,37 @@ def test_estimate_without_pacing_is_the_answer_time():
 
 def test_duration_text_rounds_to_minutes():
     assert [duration_text(s) for s in (20, 60, 2700, 3900)] == ["under a minute", "about 1 minute", "about 45 minutes", "about 1 hour 5 minutes"]
+
+
+# -- the quota the API reports (its Ratelimit header) -----------------------------------------------------------------
+
+
+def test_under_a_tenth_of_the_quota_left_the_pace_halves_until_it_recovers(private_dir):
+    pacer, waits, logs = make(private_dir, rate=1.0)  # 10 per 10 s: one a second on average
+    pacer.wait()
+    assert waits == []
+    pacer.observe((119, 1200))  # under 10 % left: the quota is shared with the dashboard and other tools
+    for _index in range(3):
+        pacer.wait()
+    # half the average rate, without bursts: one request every 2 s although the window has room
+    assert waits == [2.0, 2.0, 2.0]
+    pacer.observe((5, 1200))  # still low: no new log line
+    pacer.observe((120, 1200))  # a tenth left again: full pace, the window's room used at once
+    pacer.wait()
+    pacer.wait()
+    assert waits == [2.0, 2.0, 2.0]
+    assert len(logs) == 2 and "119 of 1200" in logs[0] and "half pace" in logs[0] and "full pace" in logs[1]
+
+
+def test_an_answer_without_the_headers_changes_nothing(private_dir):
+    pacer, waits, logs = make(private_dir, rate=1.0)
+    pacer.observe((0, 100))
+    pacer.observe(None)
+    assert pacer.low_quota and len(logs) == 1
+
+
+def test_with_pacing_off_the_quota_is_not_acted_on(private_dir):
+    pacer, waits, logs = make(private_dir, rate=0)
+    pacer.observe((0, 1200))
+    pacer.wait()
+    assert not pacer.low_quota and waits == [] and logs == []
