@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import read_file_option
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError, NotFoundError, zone_not_found
@@ -27,7 +27,9 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     check_certificate,
     coverage_problem,
     days_until,
+    fingerprint_sha256,
     isoformat,
+    key_type,
     load_certificates,
     normalize_fingerprint,
     normalize_pem,
@@ -52,15 +54,22 @@ def hostnames_path(zone_id: str, hostname_id: Optional[str] = None) -> str:
 
 
 def find_by_hostname(client: CloudflareClient, zone_id: str, hostname: str, zone_label: str) -> Optional[Dict[str, Any]]:
-    """The custom hostname called `hostname`, with one call using the API's `hostname` filter."""
+    """The custom hostname called `hostname`: the API's `hostname` filter read page by page, each item compared exactly.
+
+    The filter is documented as a match on the name ("List Custom Hostnames"), but newer SDKs offer `hostname.exact`,
+    `hostname.contain` and `hostname.startsWith` beside it, so the plain one may match more loosely (unverified against
+    the live API). One page could then hold only longer names that contain this one, and a module would create a
+    duplicate: so every page of matches is read until the exact name is found. Names are unique in a zone, so the first
+    exact match is the one; only a name that is not there reads every page.
+    """
     wanted = normalize_hostname(hostname)
     try:
-        items = client.get(hostnames_path(zone_id), params={"hostname": wanted})
+        for item in client.stream(hostnames_path(zone_id), params={"hostname": wanted}, per_page=PER_PAGE):
+            if normalize_hostname(str(item.get("hostname") or "")) == wanted:
+                return item
     except NotFoundError as exc:
         raise zone_not_found(zone_label, exc) from None
-    # The filter is documented as a match on the name; compare exactly in case it is looser.
-    matches = [item for item in items or [] if normalize_hostname(str(item.get("hostname", ""))) == wanted]
-    return matches[0] if matches else None
+    return None
 
 
 def get_by_id(client: CloudflareClient, zone_id: str, hostname_id: str) -> Optional[Dict[str, Any]]:
@@ -200,13 +209,13 @@ def is_same_certificate(entry: Dict[str, Any], facts: Dict[str, Any]) -> bool:
 
 
 class RemoteCertificate:
-    """One custom certificate of a hostname's certificate pack, as the API reports it."""
+    """One custom certificate of a hostname's certificate pack, as the API reports it (its key type: key_types())."""
 
     def __init__(self, entry: Dict[str, Any]) -> None:
         self.entry = entry
         self.id: Optional[str] = entry.get("id")
         self.fingerprint = normalize_fingerprint(entry.get("fingerprint_sha256"))
-        self.key_type: Optional[str] = entry.get("key_type") if entry.get("key_type") in KEY_TYPES else None
+        self.key_type: Optional[str] = None
         self.local: Optional[LocalCertificate] = None
         self.hosts: Optional[List[str]] = None
         self.not_before: Optional[str] = None
@@ -231,18 +240,49 @@ class RemoteCertificate:
         }
 
 
-def _signature_key_type(signature: Any) -> Optional[str]:
+def signature_key_type(signature: Any) -> Optional[str]:
+    """The key type a signature algorithm's name points to: ECDSA ones ecdsa, RSA ones (RSA-PSS too) rsa, else None."""
     text = str(signature or "").upper()
     return "ecdsa" if "ECDSA" in text else "rsa" if "RSA" in text else None
 
 
-def remote_certificates(current: Optional[Dict[str, Any]], locals_: Optional[List[LocalCertificate]] = None) -> List[RemoteCertificate]:
-    """The custom certificates of the hostname's pack, each matched to a local certificate when identical.
+def key_types(entries: List[Dict[str, Any]], served: Optional[Dict[str, str]] = None, exact: Optional[List[Optional[str]]] = None) -> List[Optional[str]]:
+    """The key type of each custom certificate of a hostname's pack, as `ssl.certificates` lists them: the one place
+    the collection reads a key type out of an API answer.
 
-    The key type comes from the entry's `key_type`, else from the identical local certificate,
-    else, for a pair, as the other of a certificate whose type is known, else from the signature
-    algorithm's name (an RSA leaf is usually signed by an RSA CA; unverified against the live API).
+    The API reports none: its entries carry what cloudflare-go's `CustomHostnameSSLCertificates` declares (`id`,
+    `issuer`, `serial_number`, `signature`, `expires_on`, `issued_on`, `fingerprint_sha256`). In order:
+
+    * `exact`, one per entry: the key type of the identical local certificate (None where there is none);
+    * `served`, the facts of the PEM in `ssl.custom_certificate` (served_leaf(); the answers of "Edit Custom Hostname"
+      and "Replace Custom Certificate and Custom Key In Custom Hostname" carry it), for the entry that is its leaf;
+    * the key type the collection itself gave an entry of its own view (custom_hostname_cert_info's, given back as
+      `discovered_hostnames`), which has `days_remaining`, a field no API entry has;
+    * in a pack of two, the other key type of a member whose type is known: a pack holds one RSA and one ECDSA
+      certificate ("Edit Custom Hostname", `custom_cert_bundle`);
+    * the name of the signature algorithm (ECDSA ones ecdsa, RSA ones, RSA-PSS included, rsa). That is the algorithm of
+      the issuer's key, which usually but not always is the leaf's (unverified against the live API): a guess, dropped
+      (None) when it gives both members of a pair one key type.
     """
+    types: List[Optional[str]] = list(exact) if exact else [None] * len(entries)
+    for index, entry in enumerate(entries):
+        if types[index] is None and served is not None and is_served_leaf(entry, served):
+            types[index] = served["key_type"] if served["key_type"] in KEY_TYPES else None
+        if types[index] is None and "days_remaining" in entry and entry.get("key_type") in KEY_TYPES:
+            types[index] = entry["key_type"]
+    known = [t for t in types if t is not None]
+    if len(entries) == 2 and len(known) == 1:
+        types = [t or ("ecdsa" if known[0] == "rsa" else "rsa") for t in types]
+    guessed = [t is None for t in types]
+    types = [t or signature_key_type(entry.get("signature")) for t, entry in zip(types, entries)]
+    if len(entries) == 2 and types[0] == types[1]:
+        types = [None if guess else t for t, guess in zip(types, guessed)]  # two of one kind cannot be: the guess failed
+    return types
+
+
+def remote_certificates(current: Optional[Dict[str, Any]], locals_: Optional[List[LocalCertificate]] = None) -> List[RemoteCertificate]:
+    """The custom certificates of the hostname's pack, each matched to a local certificate when identical, each with its
+    key type (key_types()) and the start of its lifetime."""
     ssl = (current or {}).get("ssl") or {}
     entries = ssl.get("certificates")
     if entries is None and (ssl.get("serial_number") or ssl.get("custom_certificate")):
@@ -253,26 +293,24 @@ def remote_certificates(current: Optional[Dict[str, Any]], locals_: Optional[Lis
         for local in locals_ or []:
             if cert.same_as(local):
                 cert.local = local
-                cert.key_type = cert.key_type or local.key_type
                 cert.hosts = local.facts["hosts"]
-    known = [c for c in remote if c.key_type]
-    if len(remote) == 2 and len(known) == 1:
-        other = remote[1] if remote[0] is known[0] else remote[0]
-        other.key_type = "ecdsa" if known[0].key_type == "rsa" else "rsa"
-    for cert in remote:
-        if cert.key_type is None:
-            cert.key_type = _signature_key_type(cert.entry.get("signature"))
-    if len(remote) == 2 and remote[0].key_type == remote[1].key_type and not (remote[0].entry.get("key_type") and remote[1].entry.get("key_type")):
-        for cert in remote:  # two of one kind cannot be: the guess failed
-            if not cert.entry.get("key_type") and cert.local is None:
-                cert.key_type = None
+    served = served_leaf(ssl) if remote else None
+    types = key_types([cert.entry for cert in remote], served, [cert.local.key_type if cert.local else None for cert in remote])
+    for cert, kind in zip(remote, types):
+        cert.key_type = kind
     if len(remote) == 1 and remote[0].hosts is None and ssl.get("hosts"):
         remote[0].hosts = [str(h).lower() for h in ssl["hosts"]]
-    _add_start(remote, ssl)
+    _add_start(remote, ssl, served)
     return remote
 
 
-def _add_start(remote: List[RemoteCertificate], ssl: Dict[str, Any]) -> None:
+def is_served_leaf(entry: Dict[str, Any], served: Dict[str, Any]) -> bool:
+    """Whether an entry of `ssl.certificates` is the leaf of `ssl.custom_certificate` (its facts: _leaf_facts): the same
+    SHA-256 fingerprint, or the same serial number (as the API writes serials)."""
+    return normalize_fingerprint(entry.get("fingerprint_sha256")) == served["fingerprint_sha256"] or serial_matches(entry.get("serial_number"), served)
+
+
+def _add_start(remote: List[RemoteCertificate], ssl: Dict[str, Any], served: Optional[Dict[str, str]]) -> None:
     """When each certificate's lifetime began, for renewal windows given as a share of the lifetime.
 
     `ssl.uploaded_on` (one time for the pack's upload) for all of them, and the notBefore of the PEM in
@@ -281,24 +319,34 @@ def _add_start(remote: List[RemoteCertificate], ssl: Dict[str, Any]) -> None:
     uploaded = ssl.get("uploaded_on")
     for cert in remote:
         cert.uploaded_on = uploaded if isinstance(uploaded, str) else None
-    pem = ssl.get("custom_certificate")
-    started = _leaf_start(pem) if isinstance(pem, str) and remote else None
-    if started is None:
+    if served is None:
         return
-    serial, not_before = started
     for cert in remote:
-        if serial_matches(cert.entry.get("serial_number"), serial):
-            cert.not_before = not_before
+        if is_served_leaf(cert.entry, served):
+            cert.not_before = served["not_before"]
+
+
+def served_leaf(ssl: Dict[str, Any]) -> Optional[Dict[str, str]]:
+    """The facts of the leaf of `ssl.custom_certificate` (_leaf_facts), or None when there is no such PEM."""
+    pem = ssl.get("custom_certificate")
+    return _leaf_facts(pem) if isinstance(pem, str) else None
 
 
 @functools.lru_cache(maxsize=64)
-def _leaf_start(pem: str) -> Optional[Tuple[Dict[str, str], str]]:
-    """The serial and notBefore of a served leaf, parsed once per PEM: a zone's hostnames often share one certificate."""
+def _leaf_facts(pem: str) -> Optional[Dict[str, str]]:
+    """The serial, fingerprint, key type and notBefore of a served leaf, parsed once per PEM: a zone's hostnames often
+    share one certificate."""
     try:
         leaf = load_certificates(pem, name="the served certificate")[0]
     except CertificateError:
-        return None  # untrusted text: no start date rather than a failure
-    return {"serial_number": str(leaf.serial_number), "serial_hex": "%x" % leaf.serial_number}, isoformat(not_valid_before(leaf))
+        return None  # untrusted text: no facts rather than a failure
+    return {
+        "serial_number": str(leaf.serial_number),
+        "serial_hex": "%x" % leaf.serial_number,
+        "fingerprint_sha256": fingerprint_sha256(leaf),
+        "key_type": key_type(leaf.public_key()),
+        "not_before": isoformat(not_valid_before(leaf)),
+    }
 
 
 # -- the view -----------------------------------------------------------------------------------

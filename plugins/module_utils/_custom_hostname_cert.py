@@ -140,7 +140,10 @@ class CustomHostnameCert(CloudflareResource):
             steps.extend(self._delete_step(current, r) for r in dropped)
         elif len(uploads) + len(kept) == 1:
             patch = uploads[0].upload()  # replaces the whole pack with this certificate
-        elif len(uploads) == 1 and len(kept) == 1 and len(dropped) == 1:
+        elif len(uploads) == 1 and len(kept) == 1 and len(dropped) == 1 and len(remote) == 2:
+            # The single-certificate PUT replaces "a single custom certificate within a certificate pack that contains two
+            # bundled certificates" ("Replace Custom Certificate and Custom Key In Custom Hostname"): a pack of two only.
+            # A pack of one gets the PATCH above (its certificate replaced) or the one-item bundle below (one added).
             steps.append(self._put_step(current, dropped[0], uploads[0]))
         elif len(uploads) == 1 and len(kept) == 1:
             patch = {"custom_cert_bundle": [uploads[0].upload()]}  # bundled with the kept one of the other key type

@@ -32,7 +32,8 @@ description:
     hostname's C(ssl) carrying C(custom_certificate) and C(custom_key). A pair is uploaded with C(custom_cert_bundle);
     when one certificate of the pair already matches, only the other is sent, and Cloudflare bundles it with the
     existing one. In a pair, one certificate is replaced with a C(PUT) of that certificate (RSA only with RSA, ECDSA
-    only with ECDSA). A pair going to one of its own certificates (with O(exclusive=true)) is a C(DELETE) of the other
+    only with ECDSA); Cloudflare's "Replace Custom Certificate and Custom Key In Custom Hostname" replaces within a
+    pack of two, so a hostname holding one certificate never gets that C(PUT). A pair going to one of its own certificates (with O(exclusive=true)) is a C(DELETE) of the other
     certificate, and O(state=absent) a C(DELETE) of the certificate of O(key_type). A pair going to one new
     certificate (with O(exclusive=true)) is one C(PATCH) with C(custom_certificate), which replaces the pack.
   - Cloudflare replaces the whole SSL configuration of a hostname with the one a C(PATCH) sends. The module therefore
@@ -233,11 +234,13 @@ options:
     type: bool
     default: false
 notes:
-  - Cloudflare's API does not document a key type for the certificates of a hostname. The module takes it from the
-    API's C(key_type) when present, from the identical certificate in O(certificates), from the other certificate of
-    a pair, and lastly from the name of the signature algorithm (an RSA certificate signed by an RSA CA); that last
-    rule is unverified against the live API. When the key types of a pair cannot be told apart, the module fails
-    before any change instead of guessing.
+  - Cloudflare's API reports no key type for the certificates of a hostname (its C(ssl.certificates) entries hold
+    C(id), C(issuer), C(serial_number), C(signature), C(expires_on), C(issued_on) and C(fingerprint_sha256), as the
+    type C(CustomHostnameSSLCertificates) of Cloudflare's Go SDK declares them). The module derives it from the
+    identical certificate in O(certificates), from the PEM of C(ssl.custom_certificate) for the certificate it is,
+    from the other certificate of a pair (one RSA and one ECDSA), and lastly from the name of the signature algorithm
+    (an RSA certificate signed by an RSA CA); that last rule is unverified against the live API. When the key types
+    of a pair cannot be told apart, the module fails before any change instead of guessing.
   - A new certificate is C(pending_deployment) for a while; until it is C(active) Cloudflare keeps serving the old
     one. Use O(wait=true) to return only once it is served.
   - In check mode, the result predicts the certificates with V(null) ids for those not uploaded yet.

@@ -64,6 +64,13 @@ def _rate_limit_post(emu: "Emulator", body: Any) -> Any:
     return emu.rate_limit.describe()
 
 
+def _hostname_filter_post(emu: "Emulator", body: Any) -> Any:
+    """{"mode": "contains"} makes the custom hostname list's `hostname` filter match loosely; {"mode": "exact"} undoes it."""
+    if not isinstance(body, dict) or "mode" not in body:
+        raise ValueError('give mode: "exact" or "contains"')
+    return emu.set_hostname_filter(body["mode"])
+
+
 def _credentials_post(emu: "Emulator", body: Any) -> Any:
     read_only, name = bool(body.get("read_only", False)), body.get("id")
     if "token" in body:
@@ -115,6 +122,8 @@ ROUTES: Dict[Tuple[str, str], Callable[["Emulator", Any], Any]] = {
     ("DELETE", "faults"): _faults_delete,
     ("GET", "rate-limit"): lambda emu, body: emu.rate_limit.describe(),
     ("POST", "rate-limit"): _rate_limit_post,
+    ("GET", "hostname-filter"): lambda emu, body: {"mode": emu.state.hostname_filter},
+    ("POST", "hostname-filter"): _hostname_filter_post,
     ("POST", "credentials"): _credentials_post,
     ("POST", "delay"): _delay_post,
     ("GET", "history"): _history_get,

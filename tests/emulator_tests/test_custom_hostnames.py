@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+import requests
 
 from .conftest import Api, codes, watch
 
@@ -33,6 +34,16 @@ def get(api, hostname_id):
     return api.get(api.zone("custom_hostnames/" + hostname_id))["result"]
 
 
+def kind(api, entry):
+    """The key type of an `ssl.certificates` entry, as the emulator keeps it (its answers carry none)."""
+    certs = [c for h in api.emu.state.zones[api.emu.zone_id].custom_hostnames.values() for c in h.certs]
+    return next(c.info.key_type for c in certs if c.id == entry["id"])
+
+
+def pack_path(api, hostname, cert_id):
+    return api.zone("custom_hostnames/%s/certificate_pack/%s/certificates/%s" % (hostname["id"], hostname["ssl"]["id"], cert_id))
+
+
 def wait_active(api, hostname_id):
     watch(lambda: get(api, hostname_id)["ssl"]["status"], lambda s: s == "active")
 
@@ -55,12 +66,46 @@ def test_result_shape_for_custom_certificates(api, leaf):
     assert result["hostname"] == HOST and result["ownership_verification"]["name"] == "_cf-custom-hostname." + HOST
     assert ssl["hosts"] == [HOST, "*.example.com"] and ssl["issuer"] == "Emulator Tests CA" and ssl["signature"] == "ECDSAWithSHA256"
     entry = ssl["certificates"][0]
-    assert set(entry) == {"id", "issuer", "serial_number", "signature", "expires_on", "issued_on", "fingerprint_sha256", "key_type"}
+    # Exactly the fields of cloudflare-go's (v0) CustomHostnameSSLCertificates: no key type.
+    assert set(entry) == {"id", "issuer", "serial_number", "signature", "expires_on", "issued_on", "fingerprint_sha256"}
     assert entry["serial_number"] == cert.serial_number and entry["fingerprint_sha256"] == cert.fingerprint_sha256
-    assert entry["key_type"] == "rsa" and entry["expires_on"].endswith("Z")
+    assert kind(api, entry) == "rsa" and entry["expires_on"].endswith("Z")
     assert "custom_key" not in json.dumps(result) and "PRIVATE KEY" not in json.dumps(result)
     again = api.get(api.zone("custom_hostnames/%s" % result["id"]))["result"]
     assert again["ssl"]["id"] == ssl["id"]
+
+
+def test_hostname_filter_contains_mode_is_an_admin_switch(api):
+    names = ("app.example.com", "myapp.example.com", "app.example.com.example.com", "other.example.com")
+    for name in names:
+        create(api, name)
+    admin = api.emu.admin_url
+
+    def listed():
+        return [h["hostname"] for h in api.get(api.zone("custom_hostnames"), hostname="app.example.com")["result"]]
+
+    assert listed() == ["app.example.com"]
+    assert requests.get(admin + "/hostname-filter", timeout=10).json() == {"mode": "exact"}
+    answer = requests.post(admin + "/hostname-filter", json={"mode": "contains"}, timeout=10)
+    assert answer.status_code == 200 and answer.json() == {"mode": "contains"}
+    assert listed() == ["app.example.com", "myapp.example.com", "app.example.com.example.com"]
+    for bad in ({"mode": "startsWith"}, {"mode": None}, {}):
+        assert requests.post(admin + "/hostname-filter", json=bad, timeout=10).status_code == 400
+    assert listed() == ["app.example.com", "myapp.example.com", "app.example.com.example.com"]  # a refused switch changes nothing
+    assert api.emu.set_hostname_filter("exact") == {"mode": "exact"}
+    assert listed() == ["app.example.com"]
+    with pytest.raises(ValueError):
+        api.emu.set_hostname_filter("loose")
+
+
+def test_loose_filter_pages_like_any_list(api):
+    api.emu.set_hostname_filter("contains")
+    for index in range(7):
+        create(api, "t%d-shop.example.com" % index)
+    create(api, "shop.example.com")
+    page2 = api.get(api.zone("custom_hostnames"), hostname="shop.example.com", per_page=5, page=2)
+    assert [h["hostname"] for h in page2["result"]] == ["t5-shop.example.com", "t6-shop.example.com", "shop.example.com"]
+    assert page2["result_info"]["total_count"] == 8 and page2["result_info"]["total_pages"] == 2
 
 
 def test_hostname_filter_is_exact_and_list_limits(api):
@@ -109,15 +154,32 @@ def test_pack_holds_at_most_one_rsa_and_one_ecdsa(api, leaf):
 
 def test_put_replaces_a_certificate_with_one_of_the_same_key_type(api, leaf):
     result = with_certs(api, leaf(key_type="rsa"), leaf())
-    rsa_entry = next(c for c in result["ssl"]["certificates"] if c["key_type"] == "rsa")
+    rsa_entry = next(c for c in result["ssl"]["certificates"] if kind(api, c) == "rsa")
     path = api.zone("custom_hostnames/%s/certificate_pack/%s/certificates/%s" % (result["id"], result["ssl"]["id"], rsa_entry["id"]))
     assert codes(api.put(path, custom(leaf()), expect=400)) == [1405]
     new_rsa = leaf(key_type="rsa")
     answer = api.put(path, custom(new_rsa), expect=202)
     certs = answer["result"]["ssl"]["certificates"]
-    assert sorted(c["key_type"] for c in certs) == ["ecdsa", "rsa"]
+    assert sorted(kind(api, c) for c in certs) == ["ecdsa", "rsa"] and not any("key_type" in c for c in certs)
     assert new_rsa.fingerprint_sha256 in [c["fingerprint_sha256"] for c in certs] and rsa_entry["id"] not in [c["id"] for c in certs]
     assert answer["result"]["ssl"]["id"] == result["ssl"]["id"]
+
+
+@pytest.mark.parametrize("key_type", ["ecdsa", "rsa"])
+def test_put_is_refused_on_a_pack_holding_one_certificate(api, leaf, key_type):
+    # "Replace a single custom certificate within a certificate pack that contains two bundled certificates."
+    single = with_certs(api, leaf(key_type=key_type))
+    (entry,) = single["ssl"]["certificates"]
+    body = api.put(pack_path(api, single, entry["id"]), custom(leaf(key_type=key_type)), expect=400)
+    assert codes(body) == [1405] and "pack of two" in body["errors"][0]["message"]
+    after = get(api, single["id"])
+    assert [c["id"] for c in after["ssl"]["certificates"]] == [entry["id"]] and after["ssl"]["id"] == single["ssl"]["id"]
+    # Once the pack holds two (a one-item bundle joins the other key type), the same PUT is taken.
+    other = "rsa" if key_type == "ecdsa" else "ecdsa"
+    api.patch(api.zone("custom_hostnames/" + single["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf(key_type=other))], "bundle_method": "force"}})
+    replacement = leaf(key_type=key_type)
+    answer = api.put(pack_path(api, single, entry["id"]), custom(replacement), expect=202)["result"]
+    assert replacement.fingerprint_sha256 in [c["fingerprint_sha256"] for c in answer["ssl"]["certificates"]]
 
 
 def test_put_and_delete_need_the_current_pack_and_certificate(api, leaf):
@@ -136,10 +198,10 @@ def test_delete_refuses_the_last_certificate_and_answers_bare(api, leaf):
         "two.example.com",
         ssl={"custom_cert_bundle": [custom(leaf(["two.example.com"])), custom(leaf(["two.example.com"], "rsa"))], "bundle_method": "force"},
     )["result"]
-    rsa_id = next(c["id"] for c in pair["ssl"]["certificates"] if c["key_type"] == "rsa")
+    rsa_id = next(c["id"] for c in pair["ssl"]["certificates"] if kind(api, c) == "rsa")
     answer = api.delete(api.zone("custom_hostnames/%s/certificate_pack/%s/certificates/%s" % (pair["id"], pair["ssl"]["id"], rsa_id)), expect=202)
     assert answer == {"id": rsa_id}
-    assert [c["key_type"] for c in get(api, pair["id"])["ssl"]["certificates"]] == ["ecdsa"]
+    assert [kind(api, c) for c in get(api, pair["id"])["ssl"]["certificates"]] == ["ecdsa"]
 
 
 def test_patch_one_item_bundle_joins_the_certificate_of_the_other_key_type(api, leaf):
@@ -150,7 +212,7 @@ def test_patch_one_item_bundle_joins_the_certificate_of_the_other_key_type(api, 
         "ssl"
     ]
     assert patched["id"] == result["ssl"]["id"]
-    assert [(c["key_type"], c["id"] == rsa_id) for c in patched["certificates"]] == [("rsa", True), ("ecdsa", False)]
+    assert [(kind(api, c), c["id"] == rsa_id) for c in patched["certificates"]] == [("rsa", True), ("ecdsa", False)]
     again = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf())], "bundle_method": "force"}})["result"][
         "ssl"
     ]
@@ -327,7 +389,7 @@ def test_patch_of_a_one_item_bundle_beside_the_other_key_type_needs_force(api, l
     result = with_certs(api, leaf(key_type="rsa"))
     body = api.patch(api.zone("custom_hostnames/" + result["id"]), {"ssl": {"custom_cert_bundle": [custom(leaf())]}}, expect=400)
     assert codes(body) == [1412]
-    assert [c["key_type"] for c in get(api, result["id"])["ssl"]["certificates"]] == ["rsa"]
+    assert [kind(api, c) for c in get(api, result["id"])["ssl"]["certificates"]] == ["rsa"]
 
 
 def test_patch_of_a_bundle_does_not_take_the_stored_force(api, leaf):

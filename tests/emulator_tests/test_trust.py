@@ -92,8 +92,12 @@ def test_a_ca_certificate_as_the_leaf_is_refused(api):
 
 
 def test_a_pack_certificate_put_from_an_untrusted_root_is_refused(api, leaf, untrusted):
-    created = api.post(api.zone("custom_hostnames"), {"hostname": HOST, "ssl": custom(leaf())})["result"]
-    path = "custom_hostnames/%s/certificate_pack/%s/certificates/%s" % (created["id"], created["ssl"]["id"], created["ssl"]["certificates"][0]["id"])
+    # The PUT replaces within a pack of two (an RSA and an ECDSA certificate): the ECDSA one here.
+    ecdsa = leaf()
+    pair = {"custom_cert_bundle": [custom(ecdsa), custom(leaf(key_type="rsa"))], "bundle_method": "force"}
+    created = api.post(api.zone("custom_hostnames"), {"hostname": HOST, "ssl": pair})["result"]
+    (cert_id,) = [c["id"] for c in created["ssl"]["certificates"] if c["fingerprint_sha256"] == ecdsa.fingerprint_sha256]
+    path = "custom_hostnames/%s/certificate_pack/%s/certificates/%s" % (created["id"], created["ssl"]["id"], cert_id)
     assert codes(api.put(api.zone(path), custom(make_leaf(untrusted, [HOST])), expect=400)) == [1411]
 
 

@@ -702,3 +702,21 @@ class TestAMoveToACloudflareCertificateOnlyWhenAskedFor(UnchangedReRuns):
 
     def test_the_emulator_holds_no_custom_certificate_any_more(self, managed_move):
         assert not managed_move.state.get("certificates")
+
+
+def test_a_loose_hostname_filter_does_not_make_a_duplicate(ansible, emulator):
+    # The documented filter is exact; newer SDKs' hostname.contain hints it may match more loosely. With the emulator's
+    # loose mode, 60 longer names containing HOST come first, so HOST is on the second page of 50 matches.
+    for index in range(60):
+        emulator.state.add_custom_hostname(emulator.zone_id, "v%02d-%s" % (index, HOST), ssl=dict(SSL_CONFIG))
+    created = seed(emulator)
+    assert emulator.set_hostname_filter("contains") == {"mode": "contains"}
+    args = {"zone_id": emulator.zone_id, "hostname": HOST, "ssl": {"method": SSL_CONFIG["method"], "bundle_method": SSL_CONFIG["bundle_method"]}}
+    (result,) = run_play(ansible, [task(args)])
+    assert not result.get("failed") and not result["changed"], result
+    assert result["custom_hostname"]["id"] == created.id
+    assert writes(emulator) == []  # no POST: the one it has is found
+    names = [h["hostname"] for h in emulator.dump_state()["zones"][0]["custom_hostnames"]]
+    assert names.count(HOST) == 1 and len(names) == 61
+    lists = [e["query"] for e in emulator.journal() if e["method"] == "GET" and e["path"].endswith("/custom_hostnames")]
+    assert [(q["hostname"], q["page"], q["per_page"]) for q in lists] == [(HOST, "1", "50"), (HOST, "2", "50")]

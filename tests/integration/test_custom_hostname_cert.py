@@ -102,6 +102,9 @@ TRANSITIONS = {
     "rsa to new rsa": (["rsa1"], ["rsa2"], {}, ("PATCH", "custom_certificate"), ["rsa2"]),
     "ecdsa to new ecdsa": (["ec1"], ["ec2"], {}, ("PATCH", "custom_certificate"), ["ec2"]),
     "rsa to ecdsa": (["rsa1"], ["ec1"], {}, ("PATCH", "custom_certificate"), ["ec1"]),
+    # A pack of one never gets the single-certificate PUT, which replaces within a pack of two only.
+    "rsa to new rsa, not exclusive": (["rsa1"], ["rsa2"], {"exclusive": False}, ("PATCH", "custom_certificate"), ["rsa2"]),
+    "ecdsa to new ecdsa, not exclusive": (["ec1"], ["ec2"], {"exclusive": False}, ("PATCH", "custom_certificate"), ["ec2"]),
     "rsa to bundle": (["rsa1"], ["rsa1", "ec1"], {}, ("PATCH", "bundle of 1"), ["rsa1", "ec1"]),
     "ecdsa to bundle": (["ec1"], ["rsa1", "ec1"], {}, ("PATCH", "bundle of 1"), ["rsa1", "ec1"]),
     "ecdsa plus rsa, not exclusive": (["ec1"], ["rsa1"], {"exclusive": False}, ("PATCH", "bundle of 1"), ["rsa1", "ec1"]),
@@ -271,7 +274,8 @@ def test_unchanged_run_makes_exactly_one_call(ansible, emulator, pki):
     assert not result.failed, result.msg
     assert not result.changed, result.msg
     (call,) = emulator.journal()
-    assert (call["method"], call["path"].split("/client/v4/")[1], call["query"]) == ("GET", "zones/%s/custom_hostnames" % emulator.zone_id, {"hostname": HOST})
+    query = {"hostname": HOST, "page": "1", "per_page": "50"}  # the first page of the filter's matches holds it
+    assert (call["method"], call["path"].split("/client/v4/")[1], call["query"]) == ("GET", "zones/%s/custom_hostnames" % emulator.zone_id, query)
     view = result.result["custom_hostname"]
     assert (view["hostname"], view["ssl"]["status"]) == (HOST, "active")
     assert [c["key_type"] for c in view["ssl"]["certificates"]] == ["rsa", "ecdsa"]
@@ -565,3 +569,26 @@ def test_private_key_appears_nowhere_at_vvvv(ansible, emulator, pki, tmp_path):
 def _key_body(pem: str) -> List[str]:
     """The base64 lines of a PEM key (the part that is secret)."""
     return [line for line in pem.splitlines() if line and not line.startswith("-----") and not re.match(r"^[A-Za-z-]+:", line)]
+
+
+def test_a_loose_hostname_filter_still_finds_the_hostname_by_name(ansible, emulator, pki):
+    # 60 longer names containing HOST come first; with the emulator's loose filter HOST is on the second page of 50.
+    for index in range(60):
+        seed(emulator, hostname="v%02d-%s" % (index, HOST))
+    hostname = seed(emulator, [pki.rsa1])
+    emulator.set_hostname_filter("contains")
+    emulator.reset_journal()
+    args = {"zone_id": emulator.zone_id, "hostname": HOST}
+    tasks = [
+        {"name": "unchanged", MOD: dict(args, certificates=[item(pki.rsa1)]), "register": "r1", "ignore_errors": True},
+        {"name": "add ecdsa", MOD: dict(args, certificates=[item(pki.rsa1), item(pki.ec1)]), "register": "r2", "ignore_errors": True},
+        {"name": "info", "certops.cloudflare.custom_hostname_cert_info": args, "register": "r3", "ignore_errors": True},
+    ]
+    run = ansible.run_tasks(tasks)
+    unchanged, added, info = [r["result"] for r in run.results]
+    assert not unchanged.get("failed") and not unchanged["changed"], unchanged
+    assert not added.get("failed") and added["changed"] and added["custom_hostname"]["id"] == hostname.id, added
+    assert [(method, path) for method, path, _body in writes(emulator)] == [("PATCH", "custom_hostnames/%s" % hostname.id)]
+    assert [h["id"] for h in info["custom_hostnames"]] == [hostname.id] and facts(info["custom_hostnames"][0]) == leaf_facts([pki.rsa1, pki.ec1])
+    assert sorted(c.info.fingerprint_sha256 for c in stored(emulator).certs) == sorted([pki.rsa1.fingerprint_sha256, pki.ec1.fingerprint_sha256])
+    assert [h.hostname for h in emulator.state.zones[emulator.zone_id].custom_hostnames.values()].count(HOST) == 1

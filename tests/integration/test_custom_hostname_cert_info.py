@@ -142,9 +142,10 @@ class TestFilters:
     def test_a_stuck_hostname_has_no_certificate(self, filtered):
         assert stuck(filtered)["certificates"] == []
 
-    # `hostname` is one call with the API's filter; lists are read in bulk (3 calls each).
+    # `hostname` is one call with the API's filter (its one page of 50 matches); lists are read in bulk (3 calls each).
     def test_a_hostname_is_one_call_with_the_api_s_filter(self, filtered):
-        assert [c["query"] for c in filtered.calls[:2]] == [{"hostname": "host011.customer.com"}, {"hostname": "nope.customer.com"}]
+        first_page = {"page": "1", "per_page": "50"}
+        assert [c["query"] for c in filtered.calls[:2]] == [dict(first_page, hostname="host011.customer.com"), dict(first_page, hostname="nope.customer.com")]
 
     def test_each_list_is_read_in_bulk_in_three_calls(self, filtered):
         assert len(filtered.calls) == 2 + 5 * 3 + 1

@@ -20,7 +20,7 @@ def test_zone_is_resolved_by_name(ansible, emulator):
     calls = api_calls(emulator)
     assert calls == [
         ("GET", "zones", {"name": "example.com", "page": "1", "per_page": "50"}, 200, None),
-        ("GET", "zones/%s/custom_hostnames" % emulator.zone_id, {"hostname": HOST}, 200, None),
+        ("GET", "zones/%s/custom_hostnames" % emulator.zone_id, {"hostname": HOST, "page": "1", "per_page": "50"}, 200, None),
     ]
     assert all(e["user_agent"].startswith("certops.cloudflare/") and e["credential"] == "token" for e in emulator.journal())
 
@@ -45,7 +45,7 @@ def test_rate_limited_request_is_retried(ansible, emulator):
     path = "zones/%s/custom_hostnames" % emulator.zone_id
     assert [(m, p, s, f) for m, p, _q, s, f in api_calls(emulator)] == [("GET", path, 429, "429"), ("GET", path, 200, None)]
     first, retry = emulator.journal()
-    assert first["query"] == retry["query"] == {"hostname": HOST}
+    assert first["query"] == retry["query"] == {"hostname": HOST, "page": "1", "per_page": "50"}
 
 
 def test_credentials_given_as_options_never_reach_the_output(ansible, emulator):

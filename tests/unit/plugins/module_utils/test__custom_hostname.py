@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from emulator.testcerts import make_ca, make_leaf
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareError
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import (
-    _leaf_start,
+    _leaf_facts,
     check_not_stuck,
+    find_by_hostname,
     hostname_view,
     is_live,
     load_local_certificates,
+    key_types,
     remote_certificates,
     ssl_config,
     view_of,
 )
+from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError, isoformat
 
@@ -53,6 +58,46 @@ def ec_key():
 
 def load(items, hostname=HOST):
     return load_local_certificates(items, hostname, set())
+
+
+# -- find_by_hostname: every page of the `hostname` filter, compared exactly -------------------------------
+
+
+BASE = "https://api.test/client/v4"
+ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
+
+
+def loose_list(items, pages_read):
+    """A list GET whose `hostname` filter matches every name containing the value, paged as the API pages."""
+
+    def answer(request):
+        query = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+        page, per_page = int(query.get("page", 1)), int(query.get("per_page", 20))
+        pages_read.append((query.get("hostname"), page, per_page))
+        matches = [item for item in items if query.get("hostname", "") in item["hostname"]]
+        chunk = matches[(page - 1) * per_page : page * per_page]
+        info = {"page": page, "per_page": per_page, "count": len(chunk), "total_count": len(matches), "total_pages": -(-len(matches) // per_page)}
+        return 200, {}, json.dumps({"success": True, "errors": [], "messages": [], "result": chunk, "result_info": info})
+
+    return answer
+
+
+@responses.activate
+def test_find_by_hostname_reads_every_page_of_a_loose_filter_and_compares_exactly():
+    # 60 longer names containing the wanted one come first: it is on the second page of 50.
+    items = [{"id": "%032x" % i, "hostname": "v%02d-%s" % (i, HOST)} for i in range(60)] + [{"id": "f" * 32, "hostname": HOST}]
+    pages_read: list = []
+    responses.add_callback(responses.GET, "%s/zones/%s/custom_hostnames" % (BASE, ZONE), callback=loose_list(items, pages_read))
+    client = CloudflareClient(api_token="t", base_url=BASE, rate_limit=0)
+    assert find_by_hostname(client, ZONE, " App.Customer.com. ", ZONE) == items[-1]
+    assert pages_read == [(HOST, 1, 50), (HOST, 2, 50)]
+    pages_read.clear()
+    # A name only longer names contain: every page read, none taken.
+    assert find_by_hostname(client, ZONE, "customer.com", ZONE) is None and [page for _h, page, _n in pages_read] == [1, 2]
+    pages_read.clear()
+    # Found on the first page: names are unique in a zone, so the next pages are not read.
+    items.insert(0, items.pop())
+    assert find_by_hostname(client, ZONE, HOST, ZONE) == items[0] and len(pages_read) == 1
 
 
 def test_pair_loads_with_facts(ca, rsa_key):
@@ -140,8 +185,59 @@ def test_key_type_from_signature_only_when_it_tells_a_pair_apart():
     assert [c.key_type for c in remote_certificates(apart)] == ["rsa", "ecdsa"]
     same = {"ssl": {"certificates": [dict(entry, id="a", signature="SHA256WithRSA"), dict(entry, id="b", signature="SHA256WithRSA")]}}
     assert [c.key_type for c in remote_certificates(same)] == [None, None]
-    explicit = {"ssl": {"certificates": [dict(entry, id="a", key_type="ecdsa", signature="SHA256WithRSA")]}}
-    assert remote_certificates(explicit)[0].key_type == "ecdsa"
+    pss = {"ssl": {"certificates": [dict(entry, id="a", signature="SHA256WithRSAPSS")]}}
+    assert remote_certificates(pss)[0].key_type == "rsa"
+
+
+def test_a_key_type_in_an_api_entry_is_not_read():
+    # The API's entries declare none (cloudflare-go's CustomHostnameSSLCertificates): a stray one is not believed.
+    entry = {"id": "a", "serial_number": "1", "issuer": "I", "expires_on": "2030-01-01T00:00:00Z", "key_type": "ecdsa", "signature": "SHA256WithRSA"}
+    assert remote_certificates({"ssl": {"certificates": [entry]}})[0].key_type == "rsa"
+    assert key_types([dict(entry, signature=None)]) == [None]
+
+
+def test_the_collections_own_view_keeps_the_key_type_it_derived():
+    # custom_hostname_cert_info's view, given back as discovered_hostnames: its entries have days_remaining.
+    view = {"id": "b", "serial_number": "2", "issuer": "I", "expires_on": "2030-01-01T00:00:00Z", "days_remaining": 30, "key_type": "rsa"}
+    other = dict(view, id="a", serial_number="1", key_type=None)
+    assert [c.key_type for c in remote_certificates({"ssl": {"certificates": [other, view]}})] == ["ecdsa", "rsa"]
+
+
+def api_entry(issued, cert_id):
+    """An `ssl.certificates` entry as the API answers it: no key type."""
+    cert = issued.cert
+    return {
+        "id": cert_id,
+        "issuer": "Unit CA",
+        "serial_number": str(cert.serial_number),
+        "signature": "ECDSAWithSHA256",  # the algorithm of the issuer's key: the Unit CA's is ECDSA
+        "expires_on": isoformat(cert.not_valid_after_utc),
+        "issued_on": isoformat(cert.not_valid_before_utc),
+        "fingerprint_sha256": issued.fingerprint_sha256,
+    }
+
+
+def test_key_types_of_a_pair_from_the_served_pem_when_the_signatures_say_nothing(ca, rsa_key):
+    # Both leaves are signed by the ECDSA CA, so both signatures read ECDSAWithSHA256: the PEM of
+    # ssl.custom_certificate tells its leaf's key type, and the other of a pair is the other one.
+    rsa_leaf, ec_leaf = make_leaf(ca, [HOST], key=rsa_key), make_leaf(ca, [HOST])
+    entries = [api_entry(ec_leaf, "e"), api_entry(rsa_leaf, "r")]
+    assert [e["signature"] for e in entries] == ["ECDSAWithSHA256", "ECDSAWithSHA256"]
+    for served, first in ((rsa_leaf, "rsa"), (ec_leaf, "ecdsa")):
+        current = {"ssl": {"custom_certificate": served.chain_pem, "certificates": entries}}
+        assert {c.id: c.key_type for c in remote_certificates(current)} == {"e": "ecdsa", "r": "rsa"}, first
+    # Without the PEM the signatures cannot tell the pair apart: no guess.
+    assert [c.key_type for c in remote_certificates({"ssl": {"certificates": entries}})] == [None, None]
+
+
+def test_the_key_type_of_one_certificate_comes_from_the_pem_before_the_signature(ca, rsa_key):
+    rsa_leaf = make_leaf(ca, [HOST], key=rsa_key)  # an RSA leaf signed by an ECDSA CA
+    current = {"ssl": {"custom_certificate": rsa_leaf.chain_pem, "certificates": [api_entry(rsa_leaf, "r")]}}
+    (cert,) = remote_certificates(current)
+    assert cert.key_type == "rsa" and view_of(dict(current, id="h", hostname=HOST))["ssl"]["certificates"][0]["key_type"] == "rsa"
+    # An answer without the `certificates` list: the one certificate from `ssl` itself, typed by its PEM.
+    legacy = {"ssl": {"custom_certificate": rsa_leaf.chain_pem, "serial_number": str(rsa_leaf.cert.serial_number), "signature": "ECDSAWithSHA256"}}
+    assert remote_certificates(legacy)[0].key_type == "rsa"
 
 
 def test_view_has_facts_only_and_sorts_rsa_first():
@@ -158,13 +254,20 @@ def test_view_has_facts_only_and_sorts_rsa_first():
             "certificates": [
                 {
                     "id": "e",
-                    "key_type": "ecdsa",
+                    "signature": "ECDSAWithSHA256",
                     "serial_number": "2",
                     "issuer": "I",
                     "expires_on": "2030-01-01T00:00:00.123456Z",
                     "fingerprint_sha256": "AB:CD",
                 },
-                {"id": "r", "key_type": "rsa", "serial_number": "1", "issuer": "I", "expires_on": "2030-01-01T00:00:00Z", "fingerprint_sha256": "ef"},
+                {
+                    "id": "r",
+                    "signature": "SHA256WithRSA",
+                    "serial_number": "1",
+                    "issuer": "I",
+                    "expires_on": "2030-01-01T00:00:00Z",
+                    "fingerprint_sha256": "ef",
+                },
             ],
         },
     }
@@ -266,7 +369,7 @@ def test_live_needs_both_statuses_active_and_some_statuses_never_get_there(statu
         check_not_stuck(current)
 
 
-# -- _leaf_start: the served leaf parsed once per PEM ------------------------------------------------------
+# -- _leaf_facts: the served leaf parsed once per PEM ------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -280,17 +383,18 @@ def hostname(served_pem: str, serial: str, uploaded_on: str = "2026-01-01T00:00:
 
 
 def test_hostnames_sharing_one_served_pem_parse_it_once(served):
-    _leaf_start.cache_clear()
+    _leaf_facts.cache_clear()
     serial_hex = "%x" % served.cert.serial_number  # as Cloudflare reports serials
     first = remote_certificates(hostname(served.chain_pem, serial_hex))
     second = remote_certificates(hostname(served.chain_pem, serial_hex))
-    info = _leaf_start.cache_info()
+    info = _leaf_facts.cache_info()
     assert (info.misses, info.hits) == (1, 1)
     expected = isoformat(served.cert.not_valid_before_utc)
     assert first[0].not_before == expected and second[0].not_before == expected
     # The cache must not carry one hostname's answer to a certificate it does not match.
     other = remote_certificates(hostname(served.chain_pem, "1234"))
-    assert other[0].not_before is None and _leaf_start.cache_info().hits == 2
+    assert other[0].not_before is None and _leaf_facts.cache_info().hits == 2
+    assert first[0].key_type == "ecdsa" and other[0].key_type is None  # the PEM types its own leaf only
 
 
 @pytest.mark.parametrize(
@@ -303,8 +407,8 @@ def test_hostnames_sharing_one_served_pem_parse_it_once(served):
     ids=["not-der", "no-block", "not-ascii"],
 )
 def test_a_bad_served_pem_gives_no_start_date_and_no_exception(pem):
-    _leaf_start.cache_clear()
+    _leaf_facts.cache_clear()
     (cert,) = remote_certificates(hostname(pem, "12"))
     assert cert.not_before is None
     assert cert.uploaded_on == "2026-01-01T00:00:00Z"  # the rest of the facts still come through
-    assert _leaf_start(pem) is None
+    assert _leaf_facts(pem) is None
