@@ -33,6 +33,10 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._statuses impor
 # Associations: the document allows up to 1,000 a page.
 ASSOCIATIONS_PER_PAGE = 1000
 MAX_HOSTNAME_LENGTH = 255
+# "100 maximum associations on a single certificate are allowed." (Cloudflare's API reference, "Enable or Disable a
+# Hostname for Client Authentication", operationId per-hostname-authenticated-origin-pull-enable-or-disable-a-hostname-
+# for-client-authentication.) An association counts whether enabled or disabled; one being removed does not.
+MAX_HOSTNAMES_PER_CERTIFICATE = 100
 
 
 def certificates_path(zone_id: str) -> str:
@@ -124,6 +128,27 @@ def hostnames_of(cert_id: Optional[str], associations: Dict[str, Dict[str, Any]]
         for name, assoc in sorted(associations.items())
         if assoc.get("cert_id") == cert_id
     ]
+
+
+def hostname_limit_problem(label: str, held: int, after: int) -> Optional[str]:
+    """The message for a certificate that would hold more than MAX_HOSTNAMES_PER_CERTIFICATE hostnames, else None.
+
+    `label` names the certificate; `held`: how many hostnames it has now (and keeps); `after`: how many it would have.
+    A task that adds no hostname to the certificate is never refused.
+    """
+    if after <= MAX_HOSTNAMES_PER_CERTIFICATE or after <= held:
+        return None
+    limit = MAX_HOSTNAMES_PER_CERTIFICATE
+    if not held:
+        return (
+            "hostnames: %d hostnames for client certificate %s; Cloudflare allows at most %d associations on one certificate. "
+            "Spread the hostnames over several client certificates, at most %d each (one task per certificate)" % (after, label, limit, limit)
+        )
+    return (
+        "hostnames: client certificate %s would be associated with %d hostnames, the %d it has now and %d more; Cloudflare allows at "
+        "most %d associations on one certificate, so %d more fit. Associate the others with another client certificate, or set "
+        "purge_hostnames=true to keep only the hostnames listed" % (label, after, held, after - held, limit, max(limit - held, 0))
+    )
 
 
 def certificate_view(cert: Dict[str, Any], associations: Dict[str, Dict[str, Any]], facts: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:

@@ -39,7 +39,8 @@ options:
   state:
     description:
       - V(present) orders the pack when no live pack has these hosts, and keeps it as asked.
-      - V(absent) deletes it. A pack already gone or V(pending_deletion) is no change.
+      - V(absent) deletes it. Cloudflare then lists it V(pending_deletion), then V(deleted), for a while. A pack already
+        gone, V(pending_deletion) or V(deleted) is no change.
     type: str
     choices: [present, absent]
     default: present
@@ -233,10 +234,12 @@ cert_pack:
       elements: dict
       sample: [{"message": "SERVFAIL looking up CAA for example.com"}]
     dcv_delegation_records:
-      description: The C(cname) and C(cname_target) records that delegate domain control validation to Cloudflare, as the API reports them.
+      description:
+        - The C(cname) and C(cname_target) records that delegate domain control validation to Cloudflare, as the API reports them.
+        - Each has a C(status), for example V(pending) before the pack is validated.
       type: list
       elements: dict
-      sample: [{"cname": "_acme-challenge.example.com", "cname_target": "example.com.3822ff90ea344ec7.dcv.cloudflare.com"}]
+      sample: [{"cname": "_acme-challenge.example.com", "cname_target": "example.com.3822ff90ea344ec7.dcv.cloudflare.com", "status": "pending"}]
     expires_on:
       description: The earliest expiry of the pack's certificates (a pack is as healthy as its first certificate to expire); V(null) before issuance.
       type: str

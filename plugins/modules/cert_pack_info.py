@@ -118,10 +118,10 @@ cert_packs:
       elements: dict
       sample: []
     dcv_delegation_records:
-      description: The DCV delegation records, as the API reports them.
+      description: The DCV delegation records, as the API reports them, each with a C(status) (for example V(pending) before the pack is validated).
       type: list
       elements: dict
-      sample: [{"cname": "_acme-challenge.example.com", "cname_target": "example.com.3822ff90ea344ec7.dcv.cloudflare.com"}]
+      sample: [{"cname": "_acme-challenge.example.com", "cname_target": "example.com.3822ff90ea344ec7.dcv.cloudflare.com", "status": "pending"}]
     expires_on:
       description: The earliest expiry of the pack's certificates; V(null) before issuance.
       type: str

@@ -23,6 +23,11 @@ description:
   - Associations are read with one list call and changed with one C(PUT) that holds only the hostnames whose
     certificate or O(enabled) differs. Moving hostnames from an old certificate to a new one is therefore a single
     call, and the old certificate can then be deleted with O(state=absent).
+  - Cloudflare allows at most 100 hostnames on one client certificate ("100 maximum associations on a single
+    certificate are allowed", API reference of the association C(PUT)). The hostnames the certificate keeps (all those
+    associated with it, enabled or not, unless O(purge_hostnames=true)) and those of O(hostnames) must therefore be at
+    most 100; otherwise the task fails before any write (more than 100 in O(hostnames) before any call), saying how
+    many the certificate has and how many more fit.
   - An upload whose outcome is unknown (a lost connection, a server error) is never sent again blindly. The module
     lists the certificates again; when the upload happened it carries on, otherwise (proven not applied) it sends it
     once more and returns RV(resent=true). A second unknown outcome fails, saying that a re-run is safe.
@@ -120,6 +125,9 @@ seealso:
   - name: Per-hostname authenticated origin pull
     description: Cloudflare's guide to client certificates per hostname.
     link: https://developers.cloudflare.com/ssl/origin-configuration/authenticated-origin-pull/set-up/per-hostname/
+  - name: Enable or Disable a Hostname for Client Authentication
+    description: The API operation that associates hostnames with a certificate, and its limit of 100 per certificate.
+    link: https://developers.cloudflare.com/api/resources/origin_tls_client_auth/subresources/hostnames/methods/update/
 """
 
 EXAMPLES = r"""
@@ -279,6 +287,8 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_clien
     check_hostnames,
     current_certificates,
     describe_certificates,
+    hostname_limit_problem,
+    hostnames_of,
     is_same_certificate,
     list_associations,
     list_certificates,
@@ -320,12 +330,14 @@ class HostnameClientCert(CloudflareResource):
         if p["state"] == "absent" or self.cert_pem is None:
             if self.cert_pem is not None:
                 self.facts = certificate_facts(load_certificates(self.cert_pem)[0])
-            return
-        # The key is needed only to upload (plan() says so when it is missing); a key given is checked all the same.
-        # An encrypted key comes back decrypted (the clear key is uploaded); a clear key as given.
-        self.facts, self.key_pem = check_certificate(self.cert_pem, key, p["private_key_passphrase"], name="certificate")
-        if self.key_pem:
-            self.module.no_log_values.add(self.key_pem)
+        else:
+            # The key is needed only to upload (plan() says so when it is missing); a key given is checked all the same.
+            # An encrypted key comes back decrypted (the clear key is uploaded); a clear key as given.
+            self.facts, self.key_pem = check_certificate(self.cert_pem, key, p["private_key_passphrase"], name="certificate")
+            if self.key_pem:
+                self.module.no_log_values.add(self.key_pem)
+        if p["state"] == "present":  # more hostnames than one certificate takes: refused before any call
+            self._check_hostname_limit(0, len(self.hostnames))
 
     def lookup(self) -> Dict[str, Any]:
         certs = list_certificates(self.client, self.zone_id)
@@ -364,6 +376,9 @@ class HostnameClientCert(CloudflareResource):
             upload_key = "upload certificate %s" % self.facts["fingerprint_sha256"]
             steps.append(Step(upload_key, self._upload, lambda answer, state: self._check_upload(upload_key, answer, state)))
             cert = {"id": None, "status": None}
+        # The hostnames the certificate keeps (all, unless purged) and those listed: at most 100, checked before any write.
+        held = [] if self.params["purge_hostnames"] else [h["hostname"] for h in hostnames_of(cert["id"], associations)]
+        self._check_hostname_limit(len(held), len(set(held) | set(self.hostnames)))
         config = self._association_changes(associations)
         self.moves = {e["hostname"]: ((associations.get(e["hostname"]) or {}).get("cert_id"), e["enabled"]) for e in config}
         if config:
@@ -417,6 +432,12 @@ class HostnameClientCert(CloudflareResource):
             )
         )
         return steps, None
+
+    def _check_hostname_limit(self, held: int, after: int) -> None:
+        label = self.cert_id or self.params.get("certificate_id") or (self.facts or {}).get("fingerprint_sha256") or "given"
+        problem = hostname_limit_problem(label, held, after)
+        if problem:
+            raise InputError(problem)
 
     def _check_quota(self, certs: List[Dict[str, Any]]) -> None:
         held = live_certificates(certs)

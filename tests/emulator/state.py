@@ -25,6 +25,8 @@ from .testcerts import CA, make_ca, make_leaf
 from .trust import TrustStore
 
 DEFAULT_ACCOUNT_ID = "01a7362d577a6c3019a474fd6f485823"
+# How the custom hostname list's `hostname` filter matches: exactly, as documented, or every name containing the value.
+HOSTNAME_FILTERS = ("exact", "contains")
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -52,6 +54,7 @@ class State:
         self.default_priority = default_priority  # of a new zone custom certificate (20 or 0, README.md)
         self.zones: Dict[str, Zone] = {}
         self.history = History(self)
+        self.hostname_filter = "exact"  # the custom hostname list's `hostname` filter; "contains" for tests (HOSTNAME_FILTERS)
         self._ca: Optional[CA] = None
         self.trust = TrustStore(lambda: self.ca)
 
@@ -189,6 +192,7 @@ class State:
                 spec = {"id": zone.id, "name": zone.name, "account": {"id": zone.account_id, "name": zone.account_name}, "cert_pack_quota": zone.pack_quota}
                 spec["custom_hostnames"] = [h.dump(self, now) for h in zone.custom_hostnames.values()]
                 spec.update(origin_pulls.dump(zone, now, self.delay))
+                cert_packs.purge(zone, now, self.delay)  # a pack whose deletion is over is gone, listed or not
                 spec["cert_packs"] = [p.dump(now, self.delay) for p in zone.cert_packs.values()]
                 spec["custom_certificates"] = [c.dump(now, self.delay) for c in custom_certs.in_use_order(zone)]
                 zones.append(spec)

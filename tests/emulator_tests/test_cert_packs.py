@@ -113,8 +113,45 @@ def test_patch_sets_branding_in_any_status_and_restarts_a_timed_out_pack(emulato
 def test_delete_pack(api):
     pack = order(api)["result"]
     assert api.delete(api.zone(PACKS + "/" + pack["id"]))["result"] == {"id": pack["id"]}
+    watch(lambda: api.get(api.zone(PACKS + "/" + pack["id"]), expect=None).get("success"), lambda ok: ok is False)
     api.get(api.zone(PACKS + "/" + pack["id"]), expect=404)
     api.delete(api.zone(PACKS + "/" + pack["id"]), expect=404)
+
+
+def test_a_deleted_pack_is_pending_deletion_then_deleted_then_gone(emulator_factory):
+    # certificate-packs-delete-advanced-certificate-manager-certificate-pack; the steps and their length are guesses.
+    api = Api(emulator_factory(delay=0.3))
+    pack = order(api)["result"]
+    deleted_at = time.monotonic()
+    assert api.delete(api.zone(PACKS + "/" + pack["id"]))["result"] == {"id": pack["id"]}
+
+    def listed():
+        found = [p["status"] for p in api.get(api.zone(PACKS), status="all")["result"] if p["id"] == pack["id"]]
+        assert pack["id"] not in [p["id"] for p in api.get(api.zone(PACKS))["result"]]  # never in the default list
+        return found[0] if found else None
+
+    seen = watch(listed, lambda s: s is None, timeout=10)
+    assert seen == ["pending_deletion", "deleted", None] and time.monotonic() - deleted_at >= 0.6, seen
+    api.get(api.zone(PACKS + "/" + pack["id"]), expect=404)
+    api.delete(api.zone(PACKS + "/" + pack["id"]), expect=404)
+
+
+def test_a_pack_being_deleted_is_hidden_by_default_frees_its_quota_and_cannot_be_edited(emulator_factory):
+    api = Api(emulator_factory(delay=30))
+    emu = api.emu
+    emu.state.zones[emu.zone_id].pack_quota = 1
+    active = emu.state.add_cert_pack(emu.zone_id, ["example.com"], status="active")
+    assert [p["id"] for p in api.get(api.zone(PACKS))["result"]] == [active.id]
+    api.delete(api.zone(PACKS + "/" + active.id))
+    assert api.get(api.zone(PACKS))["result"] == []  # the default list shows active packs only
+    gone = api.get(api.zone(PACKS + "/" + active.id))["result"]
+    assert gone["status"] == "pending_deletion" and [c["status"] for c in gone["certificates"]] == ["pending_deletion"] * 2
+    assert api.get(api.zone(PACKS + "/quota"))["result"]["advanced"]["used"] == 0
+    assert codes(api.patch(api.zone(PACKS + "/" + active.id), {"cloudflare_branding": True}, expect=400)) == [1410]
+    assert api.delete(api.zone(PACKS + "/" + active.id))["result"] == {"id": active.id}  # again: nothing changes
+    assert api.get(api.zone(PACKS + "/" + active.id))["result"]["status"] == "pending_deletion"
+    order(api)  # the slot is free
+    assert api.get(api.zone(PACKS + "/quota"))["result"]["advanced"]["used"] == 1
 
 
 def test_universal_pack_cannot_be_edited_or_deleted(emulator, api):
@@ -130,7 +167,7 @@ def test_advanced_packs_carry_dcv_delegation_records(emulator, api):
     assert [r["cname"] for r in records] == ["_acme-challenge.example.com", "_acme-challenge.www.example.com"]
     assert all(r["cname_target"].startswith(r["cname"][len("_acme-challenge.") :] + ".") and r["cname_target"].endswith(".dcv.cloudflare.com") for r in records)
     listed = api.get(api.zone(PACKS), status="all")["result"][0]
-    assert listed["dcv_delegation_records"] == records
+    assert [dict(r, status="active") for r in listed["dcv_delegation_records"]] == [dict(r, status="active") for r in records]
     universal = emulator.state.add_cert_pack(emulator.zone_id, ["example.com", "*.example.com"], type="universal")
     assert "dcv_delegation_records" not in api.get(api.zone(PACKS + "/" + universal.id))["result"]
 
@@ -144,3 +181,51 @@ def test_seeded_packs_in_ending_statuses_stay_and_list_with_status_all(emulator_
     listed = api.get(api.zone(PACKS), status="all")["result"]
     assert sorted(p["status"] for p in listed) == ["deleted", "issuance_timed_out", "pending_deletion", "validation_timed_out"]
     assert api.get(api.zone(PACKS))["result"] == []
+
+
+def delegation_statuses(api, pack_id):
+    pack = api.get(api.zone(PACKS + "/" + pack_id))["result"]
+    return pack["status"], sorted({r["status"] for r in pack["dcv_delegation_records"]})
+
+
+def test_dcv_delegation_records_are_pending_until_the_pack_is_validated(emulator_factory):
+    # The example answer of "Restart Validation or Update Advanced Certificate Manager Certificate Pack" shows `pending`;
+    # `active` once the pack is past pending_validation is unverified against the live API.
+    api = Api(emulator_factory(delay=0.15))
+    pack = order(api, hosts=["example.com", "www.example.com"])["result"]
+    assert {r["status"] for r in pack["dcv_delegation_records"]} == {"pending"} and pack["status"] == "initializing"
+    seen = watch(lambda: delegation_statuses(api, pack["id"]), lambda s: s[0] == "active")
+    expected = {
+        "initializing": ["pending"],
+        "pending_validation": ["pending"],
+        "pending_issuance": ["active"],
+        "pending_deployment": ["active"],
+        "active": ["active"],
+    }
+    assert all(records == expected[status] for status, records in seen) and len(seen) >= 3, seen
+
+
+@pytest.mark.parametrize(
+    "status, records",
+    [
+        ("validation_timed_out", "pending"),
+        ("initializing_timed_out", "pending"),
+        ("issuance_timed_out", "active"),
+        ("pending_validation", "pending"),
+        ("active", "active"),
+    ],
+)
+def test_dcv_delegation_records_of_seeded_packs(emulator_factory, status, records):
+    api = Api(emulator_factory(delay=30))
+    pack = api.emu.state.add_cert_pack(api.emu.zone_id, ["example.com", "*.example.com"], status=status)
+    assert delegation_statuses(api, pack.id) == (status, [records])
+
+
+def test_a_pack_deleted_keeps_the_status_of_its_dcv_delegation_records(emulator_factory):
+    api = Api(emulator_factory(delay=30))
+    validating = api.emu.state.add_cert_pack(api.emu.zone_id, ["example.com"], status="pending_validation")
+    issued = api.emu.state.add_cert_pack(api.emu.zone_id, ["example.com", "www.example.com"], status="active")
+    for pack in (validating, issued):
+        api.delete(api.zone(PACKS + "/" + pack.id))
+    assert delegation_statuses(api, validating.id) == ("pending_deletion", ["pending"])
+    assert delegation_statuses(api, issued.id) == ("pending_deletion", ["active"])

@@ -134,3 +134,20 @@ def test_prioritize_validation(api, leaf):
     assert codes(api.put(api.zone(CERTS + "/prioritize"), {"certificates": [{"id": "0" * 32, "priority": 1}]}, expect=404)) == [1005]
     assert codes(api.put(api.zone(CERTS + "/prioritize"), {"certificates": [{"id": cert_id, "priority": "1"}]}, expect=400)) == [1004]
     assert codes(api.put(api.zone(CERTS + "/prioritize"), {}, expect=400)) == [1004]
+    for item in ({"id": None, "priority": 1}, {"id": cert_id, "priority": None}, {"id": 5}, {"priority": "1"}):  # optional, but typed
+        assert codes(api.put(api.zone(CERTS + "/prioritize"), {"certificates": [item]}, expect=400)) == [1004], item
+    assert codes(api.put(api.zone(CERTS + "/prioritize"), {"certificates": [{"id": "0" * 32}]}, expect=404)) == [1005]
+
+
+def test_prioritize_items_without_id_or_priority(api, leaf):
+    # Both are optional in the document and the official Python SDK: an item without `id` is ignored, one without
+    # `priority` leaves the certificate's priority as it is (both unverified against the live API).
+    first = upload(api, leaf(["a.example.com"]))["result"]["id"]
+    second = upload(api, leaf(["b.example.com"]))["result"]["id"]
+    api.put(api.zone(CERTS + "/prioritize"), {"certificates": [{"id": first, "priority": 5}]})
+    items = [{"priority": 1}, {"id": first}, {}, {"id": second, "priority": 3}]
+    answer = api.put(api.zone(CERTS + "/prioritize"), {"certificates": items})["result"]
+    assert {c["id"]: c["priority"] for c in answer} == {first: 5, second: 3} and [c["id"] for c in answer] == [second, first]
+    for items in ([{"priority": 0}], []):  # nothing named: nothing changes, the list is answered
+        again = api.put(api.zone(CERTS + "/prioritize"), {"certificates": items})["result"]
+        assert [(c["id"], c["priority"]) for c in again] == [(second, 3), (first, 5)]

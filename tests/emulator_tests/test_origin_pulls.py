@@ -119,3 +119,48 @@ def test_deleting_certificate_cannot_be_associated(emulator, api, leaf):
 
 def test_upload_needs_certificate_and_key(api, leaf):
     assert codes(api.post(api.zone(CERTS), {"certificate": leaf().cert_pem}, expect=400)) == [1004]
+
+
+def put_config(api, config, expect=200):
+    return api.put(api.zone(HOSTNAMES), {"config": config}, expect=expect)
+
+
+def names(first, count):
+    return ["h%03d.example.com" % i for i in range(first, first + count)]
+
+
+def test_a_certificate_takes_100_associations_and_the_101st_is_refused(emulator, api, leaf):
+    # "100 maximum associations on a single certificate are allowed." (Enable or Disable a Hostname for Client
+    # Authentication); the code 1408 is a guess.
+    emulator.delay = 30
+    cert_id = upload(api, leaf())["result"]["id"]
+    assert len(put_config(api, [{"hostname": n, "cert_id": cert_id, "enabled": True} for n in names(0, 99)])["result"]) == 99
+    put_config(api, [{"hostname": "h099.example.com", "cert_id": cert_id, "enabled": False}])  # a disabled association counts too
+    body = put_config(api, [{"hostname": "h100.example.com", "cert_id": cert_id, "enabled": True}], expect=400)
+    assert codes(body) == [1408] and "100" in body["errors"][0]["message"] and cert_id in body["errors"][0]["message"]
+    assert len(api.get(api.zone(HOSTNAMES), status="all", per_page=1000)["result"]) == 100
+    api.get(api.zone(HOSTNAMES + "/h100.example.com"), expect=404)
+
+
+def test_101_associations_in_one_put_are_refused_as_a_whole(emulator, api, leaf):
+    cert_id = upload(api, leaf())["result"]["id"]
+    body = put_config(api, [{"hostname": n, "cert_id": cert_id, "enabled": True} for n in names(0, 101)], expect=400)
+    assert codes(body) == [1408]
+    assert api.get(api.zone(HOSTNAMES), status="all", per_page=1000)["result"] == []
+
+
+def test_the_limit_counts_after_the_put_removals_moves_and_other_certificates(emulator, api, leaf):
+    emulator.delay = 30
+    full, other = upload(api, leaf(["a.example.com"]))["result"]["id"], upload(api, leaf(["b.example.com"]))["result"]["id"]
+    put_config(api, [{"hostname": n, "cert_id": full, "enabled": True} for n in names(0, 100)])
+    # One removed and one added in the same PUT: still 100.
+    put_config(api, [{"hostname": "h000.example.com", "enabled": None}, {"hostname": "h100.example.com", "cert_id": full, "enabled": True}])
+    # A hostname moved away makes room; moved to another certificate, it counts there.
+    put_config(api, [{"hostname": "h001.example.com", "cert_id": other, "enabled": True}, {"hostname": "h101.example.com", "cert_id": full, "enabled": True}])
+    # Re-sending what the certificate already holds adds nothing; a removal in pending_deletion no longer counts.
+    put_config(api, [{"hostname": "h050.example.com", "cert_id": full, "enabled": True}])
+    assert codes(put_config(api, [{"hostname": "h000.example.com", "cert_id": full, "enabled": True}], expect=400)) == [1408]
+    counts = {}
+    for assoc in api.get(api.zone(HOSTNAMES), status="pending_deployment,active", per_page=1000)["result"]:
+        counts[assoc["cert_id"]] = counts.get(assoc["cert_id"], 0) + 1
+    assert counts == {full: 100, other: 1}

@@ -53,6 +53,12 @@ def writes(emulator: Any) -> List[Tuple[str, str, Any]]:
 
 
 def packs_in_state(emulator: Any) -> Dict[str, Dict[str, Any]]:
+    """The emulator's live packs: a deleted pack is pending_deletion, then deleted, for a while."""
+    return {p["id"]: p for p in statuses_in_state(emulator).values() if p["status"] not in ("pending_deletion", "deleted")}
+
+
+def statuses_in_state(emulator: Any) -> Dict[str, Dict[str, Any]]:
+    """Every pack the emulator holds, those being deleted included."""
     return {p["id"]: p for p in emulator.dump_state()["zones"][0].get("cert_packs", [])}
 
 
@@ -522,14 +528,29 @@ def deletion(scenario_emulator):
     pack_id = seed(emulator, status="active")
     going = seed(emulator, hosts=["example.com"], status="pending_deletion")
     emulator.reset_journal()
-    check, deleted, again, by_id, pending = run_play(
+    by_id = dict(zone_id=emulator.zone_id, certificate_pack_id=pack_id)
+    check, deleted, again, again_by_id, pending, listed = run_play(
         ansible,
         [
             task(args(emulator, state="absent"), check_mode=True),
             task(args(emulator, state="absent")),
             task(args(emulator, state="absent")),
-            task(dict(zone_id=emulator.zone_id, certificate_pack_id=pack_id, state="absent")),
+            task(dict(by_id, state="absent")),
             task(dict(zone_id=emulator.zone_id, hosts=["example.com"], state="absent")),
+            task(dict(zone_id=emulator.zone_id), INFO),
+        ],
+    )
+    statuses_pending = {i: p["status"] for i, p in statuses_in_state(emulator).items()}
+    # The deleted pack's next step (pending_deletion lasts `delay`): deleted, still listed with status=all.
+    emulator.state.zones[emulator.zone_id].cert_packs[pack_id].deleted_at -= 3600
+    after_deleted = run_play(
+        ansible,
+        [
+            task(args(emulator, state="absent")),
+            task(dict(by_id, state="absent")),
+            task(dict(by_id, cloudflare_branding=True)),
+            task(args(emulator), check_mode=True),
+            task(dict(zone_id=emulator.zone_id), INFO),
         ],
     )
     return SimpleNamespace(
@@ -537,15 +558,20 @@ def deletion(scenario_emulator):
         going=going,
         check=check,
         deleted=deleted,
-        unchanged=dict(again=again, by_id=by_id, pending=pending),
+        unchanged=dict(again=again, by_id=again_by_id, pending=pending, deleted_again=after_deleted[0], deleted_by_id=after_deleted[1]),
+        listed=dict(pending_deletion=listed, deleted=after_deleted[4]),
+        statuses_pending=statuses_pending,
+        present_by_id=after_deleted[2],
+        present_check=after_deleted[3],
         writes=writes(emulator),
         packs=list(packs_in_state(emulator)),
     )
 
 
 class TestDeleteAndAlreadyAbsent:
-    """An active pack and one pending deletion for the apex alone; one play: delete in check mode, delete, again, by id,
-    the apex's pack."""
+    """An active pack and one pending deletion for the apex alone, statuses standing still; one play: delete in check mode,
+    delete, again, by id, the apex's pack, cert_pack_info. Then, the deleted pack moved on to `deleted`, one play: delete
+    again, by id, branding by id, an order of the same hosts in check mode, cert_pack_info."""
 
     def test_check_mode_predicts_a_change(self, deletion):
         assert deletion.check["changed"], deletion.check
@@ -554,15 +580,32 @@ class TestDeleteAndAlreadyAbsent:
         assert deletion.deleted["changed"], deletion.deleted
         assert deletion.deleted["cert_pack"] is None
 
-    @pytest.mark.parametrize("attempt", ["again", "by_id", "pending"], ids=["again", "by_id", "pending_deletion"])
+    @pytest.mark.parametrize("attempt", ["again", "by_id", "pending", "deleted_again", "deleted_by_id"])
     def test_deleting_a_pack_already_gone_or_going_changes_nothing(self, deletion, attempt):
         assert not deletion.unchanged[attempt]["changed"], deletion.unchanged[attempt]
+        assert not deletion.unchanged[attempt].get("failed"), deletion.unchanged[attempt]
+
+    @pytest.mark.parametrize("status", ["pending_deletion", "deleted"])
+    def test_the_deleted_pack_is_listed_pending_deletion_then_deleted(self, deletion, status):
+        listed = {p["id"]: p["status"] for p in deletion.listed[status]["cert_packs"]}
+        assert listed == {deletion.pack_id: status, deletion.going: "pending_deletion"}
+
+    def test_the_emulator_holds_the_deleted_pack_pending_deletion(self, deletion):
+        assert deletion.statuses_pending == {deletion.pack_id: "pending_deletion", deletion.going: "pending_deletion"}
+
+    def test_a_deleted_pack_cannot_be_managed_by_id(self, deletion):
+        assert deletion.present_by_id["failed"], deletion.present_by_id
+        assert "no such live certificate pack" in deletion.present_by_id["msg"]
+
+    def test_a_deleted_pack_is_gone_for_identity_so_its_hosts_would_get_a_new_order(self, deletion):
+        assert deletion.present_check["changed"], deletion.present_check
+        assert parts(deletion.present_check["cert_pack"], "id", "status") == {"id": None, "status": "initializing"}
 
     def test_one_delete_is_sent(self, deletion):
         assert deletion.writes == [("DELETE", "ssl/certificate_packs/" + deletion.pack_id, None)]
 
-    def test_the_emulator_holds_the_pack_pending_deletion_alone(self, deletion):
-        assert deletion.packs == [deletion.going]
+    def test_the_emulator_holds_no_live_pack(self, deletion):
+        assert deletion.packs == []
 
 
 BAD_HOSTS = [
@@ -680,7 +723,7 @@ class TestInfoListsEveryStatusAndPageWithFiltersAndQuota:
         assert first["certificates"][0]["days_remaining"] in (13, 14)
 
     def test_the_quota_is_reported(self, info):
-        assert info.everything["quota"] == {"advanced": {"allocated": 10, "used": 54}}
+        assert info.everything["quota"] == {"advanced": {"allocated": 10, "used": 53}}  # the deleted one no longer counts
 
     def test_expiring_within_days_lists_those_that_expire_sooner(self, info):
         assert [p["id"] for p in info.expiring["cert_packs"]] == [info.ids.short]

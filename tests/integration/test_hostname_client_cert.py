@@ -427,6 +427,71 @@ class TestAnEleventhCertificateIsRefusedBeforeAnyPost:
         assert len(eleventh.certs) == 10
 
 
+def many(first: int, count: int) -> List[str]:
+    return ["h%03d.example.com" % i for i in range(first, first + count)]
+
+
+@pytest.fixture(scope="module")
+def over_the_limit(scenario_emulator, pki):
+    emulator, ansible = scenario_emulator(delay=60)
+    full = seed_cert(emulator, pki.b, many(0, 100))  # the most one certificate takes
+    emulator.reset_journal()
+    zone = {"zone_id": emulator.zone_id}
+    new_101 = dict(material(pki.a), hostnames=many(200, 101), **zone)
+    one_more = dict(certificate_id=full, hostnames=["h100.example.com"], **zone)
+    refused = run_play(ansible, [task(new_101), task(new_101, check_mode=True)])
+    local_journal = emulator.journal()
+    refused += run_play(ansible, [task(one_more), task(one_more, check_mode=True)])
+    refused_journal = emulator.journal()
+    # At the limit: 100 listed with purge (one in, one out), a certificate uploaded with 100, a re-run adding none.
+    purge = dict(certificate_id=full, hostnames=many(1, 100), purge_hostnames=True, **zone)
+    new_100 = dict(material(pki.a), hostnames=many(200, 100), **zone)
+    accepted = run_play(ansible, [task(purge), task(new_100), task(dict(certificate_id=full, hostnames=["h050.example.com"], **zone))])
+    return SimpleNamespace(
+        full=full,
+        refused=dict(zip(["new_101", "new_101_check", "one_more", "one_more_check"], refused)),
+        local_journal=local_journal,
+        refused_journal=refused_journal,
+        accepted=dict(zip(["purge", "new_100", "none_added"], accepted)),
+        associations=associations_in_state(emulator),
+    )
+
+
+class TestMoreThan100HostnamesOnOneCertificateFailBeforeAnyWrite:
+    """A certificate with 100 hostnames; two plays: 101 hostnames for a new certificate, then one more for the full one
+    (each also in check mode). Then one play at the limit: 100 with purge_hostnames, 100 for a new certificate, none added."""
+
+    @pytest.mark.parametrize("case", ["new_101", "new_101_check", "one_more", "one_more_check"])
+    def test_it_fails_naming_the_limit_of_100(self, over_the_limit, case):
+        result = over_the_limit.refused[case]
+        assert result["failed"], result
+        assert not result.get("changed"), result
+        assert "at most 100 associations on one certificate" in result["msg"] and "101 hostnames" in result["msg"], result
+
+    @pytest.mark.parametrize("case", ["one_more", "one_more_check"])
+    def test_the_message_counts_what_the_certificate_has_and_what_would_be_added(self, over_the_limit, case):
+        msg = over_the_limit.refused[case]["msg"]
+        assert over_the_limit.full in msg and "the 100 it has now and 1 more" in msg and "0 more fit" in msg, msg
+
+    def test_more_than_100_listed_is_found_without_a_single_call(self, over_the_limit):
+        assert over_the_limit.local_journal == []
+
+    def test_no_write_is_sent(self, over_the_limit):
+        assert [e for e in over_the_limit.refused_journal if e["method"] in ("POST", "PUT", "PATCH", "DELETE")] == []
+
+    @pytest.mark.parametrize("case", ["purge", "new_100", "none_added"])
+    def test_up_to_100_are_accepted(self, over_the_limit, case):
+        result = over_the_limit.accepted[case]
+        assert not result.get("failed"), result
+
+    def test_the_certificates_hold_100_hostnames_each(self, over_the_limit):
+        counts: Dict[str, int] = {}
+        for cert_id, _enabled in over_the_limit.associations.values():
+            counts[cert_id] = counts.get(cert_id, 0) + 1
+        assert sorted(counts.values()) == [100, 100] and counts[over_the_limit.full] == 100
+        assert over_the_limit.associations["h100.example.com"][0] == over_the_limit.full and "h000.example.com" not in over_the_limit.associations
+
+
 def test_upload_reset_after_processing_leaves_one_certificate(ansible, emulator, pki):
     emulator.add_fault("reset_after", method="POST", path="origin_tls_client_auth/hostnames/certificates$")
     result = ansible.run_module(MOD, dict(material(pki.a), zone_id=emulator.zone_id, hostnames=[H1])).result

@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, read_file_option
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_cert import identity_of, is_identical
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname import is_same_certificate as same_hostname_certificate
+from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import hostname_limit_problem
 from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import is_same_certificate as same_client_certificate
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set, normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
@@ -434,6 +435,11 @@ class Planner:
                 continue
             uploaded = next((c for c in discovered if c.get("status") not in ENDED_STATUSES and same_client_certificate(c, new)), None)
             self.uploaded_client_ids.add((uploaded or {}).get("id"))
+            # The switch task keeps what an uploaded certificate holds: refuse here, before the upload, what it would refuse.
+            kept = {a.get("hostname") for a in (uploaded or {}).get("hostnames") or [] if a.get("hostname")}
+            too_many = hostname_limit_problem((uploaded or {}).get("id") or "client_certs[%d]" % index, len(kept), len(kept | set(hostnames)))
+            if too_many:
+                self.problems.append("client_certs[%d].%s" % (index, too_many))
             associated = {
                 c.get("id"): c
                 for c in discovered

@@ -1,18 +1,38 @@
-"""Certificate packs: Advanced Certificate Manager orders, quota, restart of validation.
+"""Certificate packs: Advanced Certificate Manager orders, quota, restart of validation, deletion.
 
 Rules (Cloudflare's API reference "Restart Validation or Update Advanced Certificate Manager Certificate Pack",
 operationId certificate-packs-restart-validation-for-advanced-certificate-manager-certificate-pack, and the
 list's `status` parameter in certificate-packs-list-certificate-packs):
 * an order has type advanced, 1 to 50 hosts including the zone apex, a validation_method,
   validity_days in 14/30/90/365 and a certificate_authority; it is refused once the quota is used;
+  # rule: pack-order-fields
+  # rule: pack-quota
 * statuses go initializing -> pending_validation -> pending_issuance -> pending_deployment -> active,
-  each for `delay` seconds; a seeded validation_timed_out (or other non-progressing status) stays;
+  each for `delay` seconds; a seeded validation_timed_out (or other non-progressing status, pending_deletion and
+  deleted included) stays;
+  # rule: status-progressions
 * PATCH {} restarts validation and is refused unless the pack is validation_timed_out;
   cloudflare_branding may be changed in any status, and on a timed-out pack also restarts validation;
-* the list shows active packs only, unless status=all;
+  # rule: pack-patch-restarts-validation
+* the list shows active packs only, unless status=all ("Include Certificate Packs of all statuses, not just active
+  ones", certificate-packs-list-certificate-packs);
+  # rule: pack-list-active-unless-all
+* DELETE (certificate-packs-delete-advanced-certificate-manager-certificate-pack) answers {id}; the pack is then
+  pending_deletion for `delay` seconds, deleted for `delay` more, then gone (404). Both statuses are in the
+  document's status enum; that a deleted pack is listed with status=all for a while, and the length of each step,
+  are unverified against the live API. While it is listed, GET answers it; a second DELETE answers {id} and changes
+  nothing, a PATCH is refused (400 + 1410), and it no longer counts toward the quota (guesses, unverified against
+  the live API). dump_state() keeps such a pack in the status it has then (loaded again, it stays in it);
+  # rule: pack-delete-progression
 * advanced packs carry dcv_delegation_records in every status: for each host (a wildcard counts as its base name),
   a CNAME _acme-challenge.<host> -> <host>.<token of the zone>.dcv.cloudflare.com. The target's shape follows
   Cloudflare's DCV delegation guide (unverified against the live API: the document gives only the field names).
+  A record's `status` is `pending` until the pack is validated (initializing, pending_validation and their time-outs),
+  then `active`: the example answer of "Restart Validation or Update Advanced Certificate Manager Certificate Pack"
+  in Cloudflare's API reference shows `pending` for a pack initializing; `active` once validated is unverified against
+  the live API. A pack being deleted keeps the records' status it had when it was deleted (a seeded pending_deletion
+  or deleted pack: `active`).
+  # rule: pack-dcv-delegation-records
 """
 
 from __future__ import annotations
@@ -49,6 +69,9 @@ VALIDITY_DAYS = (14, 30, 90, 365)
 CERTIFICATE_AUTHORITIES = ("google", "lets_encrypt", "ssl_com")
 ISSUERS = {"google": "Google Trust Services", "lets_encrypt": "Let's Encrypt", "ssl_com": "SSL.com"}
 MAX_HOSTS = 50
+ENDED = ("pending_deletion", "deleted")
+# Statuses of a pack whose hosts are not validated yet: its DCV delegation records are `pending`.
+NOT_VALIDATED = ("initializing", "pending_validation", "initializing_timed_out", "validation_timed_out")
 
 
 class CertPack:
@@ -63,10 +86,25 @@ class CertPack:
         self.cloudflare_branding = False
         self.start, self.since = 0, now
         self.frozen: Optional[str] = None
+        self.deleted_at: Optional[float] = None  # set by DELETE: pending_deletion, then deleted, then gone
         self.cert_ids = [new_id(), new_id()]  # the ECDSA (primary) and RSA certificates issued for it
 
     def status(self, now: float, delay: float) -> str:
-        return self.frozen or stage(STAGES, self.start, self.since, now, delay)
+        if self.deleted_at is not None:
+            return "pending_deletion" if now < self.deleted_at + delay else "deleted"
+        return self.lifecycle(now, delay)
+
+    def lifecycle(self, now: float, delay: float) -> str:
+        """The status of the order itself, frozen when the pack was deleted."""
+        at = now if self.deleted_at is None else min(now, self.deleted_at)
+        return self.frozen or stage(STAGES, self.start, self.since, at, delay)
+
+    def gone(self, now: float, delay: float) -> bool:
+        """Deleted for `delay` seconds after its pending_deletion step: no longer listed, 404."""
+        return self.deleted_at is not None and now >= self.deleted_at + 2 * delay
+
+    def ended(self, now: float, delay: float) -> bool:
+        return self.status(now, delay) in ENDED
 
     def restart_validation(self, now: float) -> None:
         self.frozen = None
@@ -87,7 +125,8 @@ class CertPack:
             "certificates": self._certificates(status, delay),
         }
         if self.type == "advanced":
-            result["dcv_delegation_records"] = self._dcv_delegation_records()
+            validated = self.lifecycle(now, delay) not in NOT_VALIDATED
+            result["dcv_delegation_records"] = self._dcv_delegation_records("active" if validated else "pending")
         if status in ("pending_validation", "validation_timed_out"):
             result["validation_records"] = [self._validation_record(h) for h in self.hosts]
         if status == "validation_timed_out":
@@ -113,11 +152,11 @@ class CertPack:
             certs.append(cert)
         return certs
 
-    def _dcv_delegation_records(self) -> List[Dict[str, Any]]:
+    def _dcv_delegation_records(self, status: str) -> List[Dict[str, Any]]:
         # Source: https://developers.cloudflare.com/ssl/edge-certificates/changing-dcv-method/methods/delegated-dcv/
         token = hashlib.sha256(self.zone_id.encode("ascii")).hexdigest()[:16]
         names = dict.fromkeys(h[2:] if h.startswith("*.") else h for h in self.hosts)
-        return [{"cname": "_acme-challenge." + name, "cname_target": "%s.%s.dcv.cloudflare.com" % (name, token), "status": "active"} for name in names]
+        return [{"cname": "_acme-challenge." + name, "cname_target": "%s.%s.dcv.cloudflare.com" % (name, token), "status": status} for name in names]
 
     def _validation_record(self, host: str) -> Dict[str, Any]:
         name = host[2:] if host.startswith("*.") else host
@@ -133,19 +172,28 @@ class CertPack:
         return dict({k: getattr(self, k) for k in keys}, status=self.status(now, delay))
 
 
-def find(zone: "Zone", pack_id: str) -> CertPack:
+def purge(zone: "Zone", now: float, delay: float) -> None:
+    """Forget the packs whose deletion is over."""
+    for pack_id in [k for k, p in zone.cert_packs.items() if p.gone(now, delay)]:
+        del zone.cert_packs[pack_id]
+
+
+def find(state: "State", zone: "Zone", pack_id: str) -> CertPack:
+    purge(zone, state.now(), state.delay)
     found = zone.cert_packs.get(pack_id)
     if found is None:
         raise not_found("certificate pack")
     return found
 
 
-def used(zone: "Zone") -> int:
-    return sum(1 for p in zone.cert_packs.values() if p.type == "advanced")
+def used(zone: "Zone", now: float, delay: float) -> int:
+    """Advanced packs counted by the quota: those pending deletion or deleted no longer count (a guess)."""
+    return sum(1 for p in zone.cert_packs.values() if p.type == "advanced" and not p.ended(now, delay))
 
 
 def list_packs(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     now = state.now()
+    purge(zone, now, state.delay)
     show_all = req.query.enum("status", ("all",)) == "all"
     req.query.enum("deploy", ("staging", "production"))
     items = [p for p in zone.cert_packs.values() if show_all or p.status(now, state.delay) == "active"]
@@ -170,24 +218,29 @@ def order_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     pack.validity_days = required(body, "validity_days", "integer", choices=VALIDITY_DAYS)
     pack.certificate_authority = required(body, "certificate_authority", "string", choices=CERTIFICATE_AUTHORITIES)
     pack.cloudflare_branding = bool(optional(body, "cloudflare_branding", "boolean"))
-    if used(zone) >= zone.pack_quota:
+    purge(zone, now, state.delay)
+    if used(zone, now, state.delay) >= zone.pack_quota:
         raise ApiError(400, Codes.QUOTA, "The certificate pack quota of %d for this zone is used up." % zone.pack_quota)
     zone.cert_packs[pack.id] = pack
     return 200, success(pack.view(now, state.delay))
 
 
 def get_quota(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
-    return 200, success({"advanced": {"allocated": zone.pack_quota, "used": used(zone)}})
+    now = state.now()
+    purge(zone, now, state.delay)
+    return 200, success({"advanced": {"allocated": zone.pack_quota, "used": used(zone, now, state.delay)}})
 
 
 def get_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
-    return 200, success(find(zone, req.params["certificate_pack_id"]).view(state.now(), state.delay))
+    return 200, success(find(state, zone, req.params["certificate_pack_id"]).view(state.now(), state.delay))
 
 
 def edit_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
-    pack, body, now = find(zone, req.params["certificate_pack_id"]), require_body(req.body), state.now()
+    pack, body, now = find(state, zone, req.params["certificate_pack_id"]), require_body(req.body), state.now()
     if pack.type != "advanced":
         raise invalid("only advanced certificate packs can be edited")  # guess
+    if pack.ended(now, state.delay):
+        raise ApiError(400, Codes.BAD_STATE, "The certificate pack is %s and cannot be edited." % pack.status(now, state.delay))  # guess
     branding = optional(body, "cloudflare_branding", "boolean")
     timed_out = pack.status(now, state.delay) == "validation_timed_out"
     if branding is None and not timed_out:
@@ -200,10 +253,11 @@ def edit_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
 
 
 def delete_pack(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
-    pack = find(zone, req.params["certificate_pack_id"])
+    pack, now = find(state, zone, req.params["certificate_pack_id"]), state.now()
     if pack.type != "advanced":
         raise invalid("only advanced certificate packs can be deleted")  # guess
-    del zone.cert_packs[pack.id]
+    if not pack.ended(now, state.delay):  # a pack already being deleted stays as it is (a guess)
+        pack.deleted_at = now
     return 200, success({"id": pack.id})
 
 

@@ -5,19 +5,37 @@ custom-ssl-for-a-zone-re-prioritize-ssl-certificates, and "Certificate and hostn
 * upload takes certificate and private_key (both required by the document), type legacy_custom
   (default) or sni_custom, bundle_method, geo_restrictions and policy; `policy` is answered as
   `policy_restrictions`; facts come from the PEM;
+  # rule: zone-custom-upload-fields
 * PATCH edits a legacy_custom certificate in place and keeps its id; PATCHing an sni_custom one
   returns a new id and deletes the previous one, as the document's PATCH description says (the new
   one gets the default priority and a new `uploaded_on`: a guess, unverified against the live API);
+  # rule: legacy-custom-patch-keeps-id
+  # rule: sni-custom-patch-new-id
 * the default priority is 20 (the 2024 OpenAPI document) or 0 (newer generated schemas): Emulator(default_priority=...);
+  # rule: default-priority
 * an upload (POST, or PATCH with a certificate) must be trusted (trust.py): refused with 400 + 1411 otherwise;
   a new certificate without a key must reuse the stored key; the type cannot change (guess);
+  # rule: uploads-must-be-trusted
+  # rule: patch-certificate-reuses-key
+  # rule: zone-custom-type-fixed
 * `type` is stored but never answered: the document's certificate object has no `type`;
+  # rule: zone-custom-no-type
 * lists come in the order "Re-prioritize SSL Certificates" describes: legacy_custom first, then the lower
   priority number, then the older upload; PUT prioritize leaves certificates it does not name unchanged; which
   certificate the edge serves is history.py's `served()` ("Certificate and hostname priority");
+  # rule: custom-cert-list-order
+  # rule: prioritize-leaves-others
+* PUT prioritize: `certificates` is required, and its items' `id` and `priority` are both optional (the document's
+  request body, and `id: Optional[str]`, `priority: Optional[float]` of the official Python SDK's
+  `custom_certificates.prioritize.update`). An item without `id` names nothing to reprioritise and is ignored; an
+  item with an `id` but no `priority` leaves that certificate's priority unchanged (an unknown `id` is 404 all the
+  same); both are unverified against the live API. A value of the wrong type (null included) is refused (400 + 1004);
+  # rule: prioritize-items-optional
 * a new or replaced certificate is pending for `delay` seconds, then active (expired once past expiry).
+  # rule: status-progressions
 * the history (history.py) records when each certificate is served; after a PATCH the previous
   certificate is served until the new one is active (a guess, unverified against the live API).
+  # rule: zone-custom-patch-serves-previous
 """
 
 from __future__ import annotations
@@ -183,8 +201,13 @@ def prioritize(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     changes = []
     for item in required(body, "certificates", "array"):
         check(item, "certificates[]", "object")
-        cert = find(zone, required(item, "id", "string", "certificates[].", max_len=32))
-        changes.append((cert, required(item, "priority", "number", "certificates[].")))
+        cert_id = optional(item, "id", "string", "certificates[].", max_len=32)
+        priority = optional(item, "priority", "number", "certificates[].")
+        if cert_id is None:  # names no certificate: nothing to reprioritise (unverified against the live API)
+            continue
+        cert = find(zone, cert_id)
+        if priority is not None:  # without a priority the certificate keeps its own (unverified against the live API)
+            changes.append((cert, priority))
     now = state.now()
     for cert, priority in changes:
         if cert.priority != priority:

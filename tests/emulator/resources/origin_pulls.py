@@ -3,14 +3,27 @@
 Rules (Cloudflare's API reference "List Certificates" of per-hostname authenticated origin pulls, operationId
 per-hostname-authenticated-origin-pull-list-certificates, and the association list's `status` parameter):
 * at most 10 certificates per zone, those in pending_deletion included;
+  # rule: aop-ten-certificates-per-zone
 * certificates go initializing -> pending_deployment -> active, each for `delay` seconds;
   a deleted one is pending_deletion for `delay`, then gone;
+  # rule: status-progressions
 * associations are set with PUT .../hostnames {config: [{hostname, cert_id, enabled}]}, `enabled: null`
   removes one (pending_deletion, then gone); they go pending_deployment -> active;
+  # rule: aop-associations-put
+* at most 100 associations on one certificate: "100 maximum associations on a single certificate are allowed"
+  ("Enable or Disable a Hostname for Client Authentication", operationId
+  per-hostname-authenticated-origin-pull-enable-or-disable-a-hostname-for-client-authentication). Counted after the
+  whole PUT: the certificate's associations not being removed (enabled true or false), plus those the PUT moves to it,
+  minus those it moves away or removes. A PUT that would leave a certificate it adds a hostname to with more than 100
+  is refused as a whole (400 + 1408); the code and message are guesses, unverified against the live API;
+  # rule: aop-hundred-associations
 * a certificate a hostname still uses cannot be deleted: invalidate the hostname first;
+  # rule: aop-certificate-in-use
 * the association list shows active ones unless asked for other statuses or `all`.
+  # rule: aop-list-active-unless-status
 * the history (history.py) records which certificate each hostname presents to the origin; a moved
   association presents the previous certificate until the move is deployed (a guess, unverified).
+  # rule: association-move-presents-previous
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..state import State, Zone
 
 MAX_CERTS = 10
+MAX_ASSOCIATIONS = 100  # per certificate
 CERT_STAGES = ("initializing", "pending_deployment", "active")
 ASSOC_STAGES = ("pending_deployment", "active")
 ASSOC_STATUSES = ("active", "pending_deployment", "pending_deletion", "deleted", "deployment_timed_out", "deletion_timed_out")
@@ -167,8 +181,30 @@ def put_associations(state: "State", zone: "Zone", req: Request) -> Tuple[int, A
         if any(name == other[0] for other in items):
             raise invalid("hostname %s appears more than once in config" % name)
         items.append((name, cert_id, enabled))
+    _check_association_limit(zone, items)
     results = [_apply(state, zone, name, cert_id, enabled, now) for name, cert_id, enabled in items]
     return 200, success(results)
+
+
+def _check_association_limit(zone: "Zone", items: List[Tuple[str, Optional[str], Optional[bool]]]) -> None:
+    """Refuse a PUT that leaves a certificate it adds a hostname to with more than MAX_ASSOCIATIONS associations."""
+    after = {name: a.cert_id for name, a in zone.associations.items() if a.removed_at is None}
+    gaining = set()
+    for name, cert_id, enabled in items:
+        if enabled is None:
+            after.pop(name, None)
+            continue
+        if after.get(name) != cert_id:
+            gaining.add(cert_id)
+        after[name] = cert_id
+    for cert_id in sorted(c for c in gaining if c is not None):
+        count = sum(1 for held in after.values() if held == cert_id)
+        if count > MAX_ASSOCIATIONS:
+            raise ApiError(
+                400,
+                Codes.QUOTA,
+                "At most %d hostnames can be associated with one certificate; certificate %s would have %d." % (MAX_ASSOCIATIONS, cert_id, count),
+            )
 
 
 def _apply(state: "State", zone: "Zone", name: str, cert_id: Optional[str], enabled: Optional[bool], now: float) -> Dict[str, Any]:

@@ -96,3 +96,20 @@ def test_view_and_expiry_filter(leaf):
 def test_describe_lists_soonest_expiry_first():
     text = hcc.describe_certificates([{"id": "late", "expires_on": "2030-01-01T00:00:00Z"}, {"id": "soon", "expires_on": "2027-01-01T00:00:00Z"}])
     assert text.index("soon") < text.index("late") and "expires 2027-01-01T00:00:00Z" in text
+
+
+def test_at_most_100_hostnames_on_one_certificate():
+    # "100 maximum associations on a single certificate are allowed." (the association PUT's description)
+    assert hcc.MAX_HOSTNAMES_PER_CERTIFICATE == 100
+    assert hcc.hostname_limit_problem("c1", 0, 100) is None
+    assert hcc.hostname_limit_problem("c1", 99, 100) is None
+    first = hcc.hostname_limit_problem("(to be uploaded)", 0, 101)
+    assert "101 hostnames" in first and "at most 100" in first and "several client certificates" in first
+    more = hcc.hostname_limit_problem("c1", 95, 101)
+    assert "c1" in more and "101 hostnames" in more and "the 95 it has now and 6 more" in more and "so 5 more fit" in more
+    assert "purge_hostnames=true" in more
+
+
+def test_a_certificate_already_over_the_limit_is_refused_only_hostnames_it_does_not_have():
+    assert hcc.hostname_limit_problem("c1", 120, 120) is None
+    assert "so 0 more fit" in hcc.hostname_limit_problem("c1", 120, 121)

@@ -140,6 +140,17 @@ def test_client_certificate_quota_counts_pending_deletion(tmp_path):
     assert out["problems"] == [] and out["plan"]["objects"][0]["action"] == "upload"
 
 
+def test_more_than_100_hostnames_on_one_client_certificate_is_a_problem_before_any_upload(tmp_path):
+    new = files(tmp_path, "client", make_leaf(CA, ["client.example.com"]))
+    names = ["h%03d.example.com" % i for i in range(101)]
+    out = plan_rotation({"client_certs": [{**new, "hostnames": names}], "discovered": {"hostname_client_certs": []}}, now=NOW)
+    assert len(out["problems"]) == 1, out["problems"]
+    assert out["problems"][0].startswith("client_certs[0].hostnames: 101 hostnames for client certificate client_certs[0]")
+    assert "at most 100" in out["problems"][0]
+    out = plan_rotation({"client_certs": [{**new, "hostnames": names[:100]}], "discovered": {"hostname_client_certs": []}}, now=NOW)
+    assert out["problems"] == []
+
+
 def test_client_certificate_rotation_step_retires_the_old_one(tmp_path):
     leaf = make_leaf(CA, ["client.example.com"])
     old = {
