@@ -45,9 +45,10 @@ options:
       - The average number of API requests per second this controller sends with the same credentials (or the same
         O(api_rate_limit_key)) and O(api_base_url), shared by every task and fork that the same user runs on it.
       - Cloudflare allows 1,200 requests per 5 minutes per user (or account token), counted across the dashboard, API keys
-        and tokens, and blocks every call of a user that goes over for the next 5 minutes (HTTP 429). Pacing keeps a sliding window of 300 seconds, allowing C(floor(api_rate_limit * 300)) requests in any
-        trailing 300 seconds (V(3.8) allows 1,140), and never more than Cloudflare's 1,200 less 5 % headroom (1,140),
-        whatever the value; a higher value therefore changes nothing, a lower one lowers the count.
+        and tokens, and blocks every call of a user that goes over for the next 5 minutes (HTTP 429). Pacing keeps a
+        sliding window of 300 seconds, allowing C(floor(api_rate_limit * 300)) requests in any trailing 300 seconds
+        (V(3.8) allows 1,140), and never more than Cloudflare's 1,200 less 5 % headroom (1,140), whatever the value; a
+        higher value therefore changes nothing, a lower one lowers the count.
       - Bursts use the whole window. While fewer requests than the count were sent in the last 300 seconds, a request
         goes at once; otherwise it waits until the oldest of them leaves the window (one window at most per wait). So a
         short run is not slowed down at all, and a long one settles at O(api_rate_limit) on average.

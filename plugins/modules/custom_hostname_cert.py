@@ -33,9 +33,10 @@ description:
     when one certificate of the pair already matches, only the other is sent, and Cloudflare bundles it with the
     existing one. In a pair, one certificate is replaced with a C(PUT) of that certificate (RSA only with RSA, ECDSA
     only with ECDSA); Cloudflare's "Replace Custom Certificate and Custom Key In Custom Hostname" replaces within a
-    pack of two, so a hostname holding one certificate never gets that C(PUT). A pair going to one of its own certificates (with O(exclusive=true)) is a C(DELETE) of the other
-    certificate, and O(state=absent) a C(DELETE) of the certificate of O(key_type). A pair going to one new
-    certificate (with O(exclusive=true)) is one C(PATCH) with C(custom_certificate), which replaces the pack.
+    pack of two, so a hostname holding one certificate never gets that C(PUT). A pair going to one of its own
+    certificates (with O(exclusive=true)) is a C(DELETE) of the other certificate, and O(state=absent) a C(DELETE)
+    of the certificate of O(key_type). A pair going to one new certificate (with O(exclusive=true)) is one C(PATCH)
+    with C(custom_certificate), which replaces the pack.
   - Cloudflare replaces the whole SSL configuration of a hostname with the one a C(PATCH) sends. The module therefore
     sends the configuration it read (C(method), C(type), C(settings), C(bundle_method) unless O(bundle_method) is
     given, C(wildcard), C(certificate_authority)), so nothing but the certificates changes. For a hostname that

@@ -64,7 +64,7 @@ def rule_rows() -> List[Tuple[int, List[str]]]:
 def sdk_field_rows() -> Set[Tuple[str, str]]:
     """(field, operationId) for every row of the ledger's "Fields the official SDK does not declare" table."""
     pairs: Set[Tuple[str, str]] = set()
-    for _, cells in tables(LEDGER.read_text(encoding="utf-8")).get(tuple(FIELDS_HEADER), []):
+    for _line, cells in tables(LEDGER.read_text(encoding="utf-8")).get(tuple(FIELDS_HEADER), []):
         pairs.update((field, operation) for field in _ticked(cells[0]) for operation in _ticked(cells[1]))
     return pairs
 
@@ -106,7 +106,7 @@ def test_every_tag_is_well_formed():
 
 
 def test_every_tagged_rule_has_a_ledger_row_and_every_row_a_tag():
-    tagged = {rule for _, rule in tags()}
+    tagged = {rule for _where, rule in tags()}
     assert tagged, "no rule tags found in tests/emulator"
     rows: Dict[str, List[int]] = {}
     for line, cells in rule_rows():
@@ -124,7 +124,7 @@ def test_every_row_has_one_rule_a_source_and_a_known_status():
         if len(cells) != len(RULES_HEADER):
             problems.append("line %d: %d cells" % (line, len(cells)))
             continue
-        rule, source, status, _ = cells
+        rule, source, status, _tests = cells
         if len(_ticked(rule)) != 1 or rule != "`%s`" % _ticked(rule)[0]:
             problems.append("line %d: the Rule cell is not one `id`: %r" % (line, rule))
         if not source.strip(" -"):
