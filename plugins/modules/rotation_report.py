@@ -40,8 +40,8 @@ options:
       - One entry per object, as the role builds them from the plan M(certops.cloudflare.rotation_plan) returns and the
         outcome of applying it.
       - Each has C(kind), C(name), C(action), C(reason), C(outcome) (V(rotated), V(uploaded), V(up_to_date), V(skipped),
-        V(failed), V(not_attempted), V(pending), V(deploying), V(restarted), V(revalidated), V(retired), V(missing), V(planned),
-        V(kept) or V(due)), C(detail)
+        V(failed), V(not_attempted), V(unknown), V(pending), V(deploying), V(restarted), V(revalidated), V(retired),
+        V(missing), V(planned), V(kept) or V(due)), C(detail)
         (why it failed, is pending or deploying, or V(null)), and C(old) and C(new) (each V(null) or a dict with C(serial_number),
         C(fingerprint_sha256) and C(expires_on) in ISO 8601).
       - Other keys (for example C(key_types) or C(id)) are kept in the JSON file.
@@ -100,6 +100,17 @@ options:
     type: list
     elements: str
     choices: [restart, revalidate]
+    version_added: 0.1.0
+  unread:
+    description:
+      - With O(plan) and O(failure), the kinds of O(state) that could not be read back after the failure, so that
+        O(state) holds them as the run first saw them.
+      - The objects of those kinds that the plan meant to change get the outcome V(unknown) (they may or may not have
+        changed; a re-run finds out), not V(not_attempted).
+    type: list
+    elements: str
+    choices: [custom_hostnames, hostname_client_certs, custom_certs, cert_packs]
+    default: []
     version_added: 0.1.0
   mode:
     description:
@@ -364,7 +375,7 @@ def rows_from_plan(params: Dict[str, Any], check_mode: bool, rows: Rows) -> Tupl
     (None from a planner without one). Of the state and the probe only what the outcomes read is kept."""
     state = read_compact_zone_state(params["state"], "state")
     failed = failed_results(params["hostname_results"], "hostname_results") if params["hostname_results"] else None
-    judge = Outcomes(state, params["failure"] or None, check_mode, failed, params["attempted"])
+    judge = Outcomes(state, params["failure"] or None, check_mode, failed, params["attempted"], params["unread"] if params["failure"] else ())
     edge = EdgeOutcomes(scan_edge_certs(params["edge_certs"]), compact=True) if params["edge_certs"] is not None else None
 
     def add(obj: Dict[str, Any]) -> None:
@@ -425,6 +436,7 @@ def main() -> None:
         failure=dict(type="str"),
         hostname_results=dict(type="path"),
         attempted=dict(type="list", elements="str", choices=["restart", "revalidate"]),
+        unread=dict(type="list", elements="str", choices=["custom_hostnames", "hostname_client_certs", "custom_certs", "cert_packs"], default=[]),
         mode=dict(type="str", choices=list(MODES), default="rotate"),
         keep=dict(type="int", default=30),
         history=dict(type="bool", default=True),

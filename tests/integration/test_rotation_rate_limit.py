@@ -245,6 +245,15 @@ class TestABlockLongerThanTheBudgetFailsTheRunButNotItsReport:
         hostnames = {r["name"] for r in blocked.report["rows"] if r["kind"] == "custom_hostname"}
         assert hostnames == {name(i) for i in range(COUNT_B)}
 
+    def test_no_hostname_written_before_the_block_is_called_not_attempted(self, blocked):
+        # The apply task failed as a whole and the read-back was refused: whether each due hostname changed is unknown.
+        written = [e for e in blocked.journal if e["method"] == "PATCH" and e["status"] == 200]
+        rows = [r for r in blocked.report["rows"] if r["kind"] == "custom_hostname"]
+        assert written and len(rows) == COUNT_B
+        assert {r["outcome"] for r in rows} == {"unknown"}, sorted({r["outcome"] for r in rows})
+        assert blocked.report["summary"]["unknown"] == COUNT_B
+        assert "could not be read back after the failure" in rows[0]["detail"]
+
     def test_no_private_directory_is_left(self, blocked):
         assert blocked.dirs == []
 

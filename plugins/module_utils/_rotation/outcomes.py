@@ -98,6 +98,17 @@ def _status_outcome(status: Optional[str]) -> Tuple[Optional[str], Optional[str]
     return ("done", None) if status == "active" else ("pending", "status %s" % status)
 
 
+UNKNOWN = "unknown"
+# Where the state read back keeps each kind of planned object (rotation_report's `state` keys).
+STATE_OF_KIND = {
+    "custom_hostname": "custom_hostnames",
+    "managed_hostname": "custom_hostnames",
+    "client_cert": "hostname_client_certs",
+    "zone_cert": "custom_certs",
+    "cert_pack": "cert_packs",
+}
+
+
 class Outcomes:
     """The outcome of each planned object in turn against the state read back (`after`, indexed once), so that the
     objects of a plan file can be judged as they are read: none is kept."""
@@ -109,11 +120,15 @@ class Outcomes:
         check_mode: bool = False,
         failed_hostnames: Optional[Dict[str, str]] = None,
         attempted: Optional[Iterable[str]] = None,
+        unread: Iterable[str] = (),
     ) -> None:
         """`failed_hostnames`: the custom hostnames whose write failed, each with its reason (the apply task's failed
         results). `attempted`: after a failure, the actions among restart and revalidate whose task ran (None: unknown,
-        as if they ran); one that did not run leaves its objects not_attempted, not pending."""
+        as if they ran); one that did not run leaves its objects not_attempted, not pending. `unread`: the kinds of
+        state (keys of `after`) that could not be read back after a failure, so `after` holds them as first seen: what
+        this run meant to change among them is `unknown`, neither done nor not attempted."""
         self.after = after or {}
+        self.unread = frozenset(unread)
         self.failure, self.check_mode = failure, check_mode
         self.failed_hostnames = {normalize_hostname(str(k)): v for k, v in (failed_hostnames or {}).items()}
         self.attempted = None if attempted is None else set(attempted)
@@ -132,6 +147,8 @@ class Outcomes:
             outcome = action
         elif self.check_mode:
             outcome = "planned"
+        elif STATE_OF_KIND.get(kind) in self.unread:
+            outcome, detail = UNKNOWN, "could not be read back after the failure, so it may or may not have changed; a re-run finds out"
         elif self.failure and action in ("restart", "revalidate") and self.attempted is not None and action not in self.attempted:
             outcome, detail = "not_attempted", "an earlier stage failed before this step ran"
         elif action == "retire":
@@ -184,6 +201,7 @@ def outcomes(
     check_mode: bool = False,
     failed_hostnames: Optional[Dict[str, str]] = None,
     attempted: Optional[Iterable[str]] = None,
+    unread: Iterable[str] = (),
 ) -> List[Dict[str, Any]]:
     """One row per planned object: its plan entry plus `outcome` and `detail`.
 
@@ -192,9 +210,9 @@ def outcomes(
     there, not live yet), `pending` (packs and revalidation still validating, and a custom hostname the plan found
     still deploying: `up_to_date` once live), and for an object still on its old certificate `failed` (its write failed,
     with the reason, or no stage failed) or, after a failed stage, `not_attempted` (also a restart or revalidation whose
-    task did not run, when `attempted` says so).
+    task did not run, when `attempted` says so), or `unknown` when its kind of state could not be read back (`unread`).
     """
-    judge = Outcomes(after, failure, check_mode, failed_hostnames, attempted)
+    judge = Outcomes(after, failure, check_mode, failed_hostnames, attempted, unread)
     return [judge.row(obj) for obj in plan.get("objects") or []]
 
 

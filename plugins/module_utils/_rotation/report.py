@@ -28,6 +28,7 @@ OUTCOMES = (
     "skipped",
     "failed",
     "not_attempted",
+    "unknown",
     "pending",
     "restarted",
     "revalidated",
@@ -40,7 +41,7 @@ OUTCOMES = (
 )
 # Objects shown first on a capped timeline: something was (or would be) done to them, it failed, or it is due and no
 # new material was given (so that it stands out).
-CHANGED_OR_FAILED = frozenset(("rotated", "uploaded", "failed", "pending", "deploying", "restarted", "revalidated", "planned", "retired", "due"))
+CHANGED_OR_FAILED = frozenset(("rotated", "uploaded", "failed", "unknown", "pending", "deploying", "restarted", "revalidated", "planned", "retired", "due"))
 # The summary table's and the expiry table's rows, in this order; a kind not listed here follows, by name.
 KINDS = ("custom_hostname", "client_cert", "zone_cert", "cert_pack", "managed_hostname", "certificate")
 # The audit's expiry buckets (the planner's keys) and their column heads.
@@ -386,7 +387,7 @@ th { background: #f0f0f0; }
 .preview { background: #fff3cd; border: 1px solid #a05a00; padding: 0.5em 1em; }
 td.num, th.num { text-align: right; }
 .o-failed { color: #c62828; font-weight: bold; }
-.o-pending, .o-deploying, .o-not_attempted, .o-due { color: #a05a00; }
+.o-pending, .o-deploying, .o-not_attempted, .o-unknown, .o-due { color: #a05a00; }
 .o-rotated, .o-uploaded, .o-restarted, .o-revalidated { color: #1b7a2e; }
 .legend span { display: inline-block; width: 1.5em; height: 0.7em; margin: 0 0.3em 0 1em; }
 svg text { font-size: 11px; font-family: system-ui, sans-serif; }

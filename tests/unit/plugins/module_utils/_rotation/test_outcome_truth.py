@@ -110,3 +110,28 @@ def test_the_plan_says_pending_for_a_hostname_holding_its_new_certificate_still_
     assert actions == {"deploying.example.com": "pending", "live.example.com": "up_to_date"}
     assert out["plan"]["hostname_certificates"] == [{"hostname": "deploying.example.com", "certificates": [new_files], "exclusive": False}]
     assert out["summary"]["pending"] == 1 and out["plan"]["changes"] == []
+
+
+def test_what_was_to_change_in_a_kind_not_read_back_is_unknown_and_the_rest_as_before():
+    plan = {
+        "objects": [
+            hostname_obj("a.example.com"),
+            hostname_obj("b.example.com", action="up_to_date"),
+            {"kind": "client_cert", "name": "app.example.com", "action": "rotate", "new_fingerprints": [FP_NEW]},
+            {"kind": "cert_pack", "name": "example.com", "action": "restart", "id": "p1"},
+        ]
+    }
+    after = {
+        "custom_hostnames": [host("a.example.com", FP_OLD), host("b.example.com", FP_NEW)],
+        "hostname_client_certs": [],
+        "cert_packs": [{"id": "p1", "status": "validation_timed_out"}],
+    }
+    rows = by_name(outcomes(plan, after, FAILURE, unread=["custom_hostnames", "hostname_client_certs"]))
+    assert rows[("custom_hostname", "a.example.com")]["outcome"] == "unknown"
+    assert "could not be read back" in rows[("custom_hostname", "a.example.com")]["detail"]
+    assert rows[("custom_hostname", "b.example.com")]["outcome"] == "up_to_date"  # nothing was to change
+    assert rows[("client_cert", "app.example.com")]["outcome"] == "unknown"
+    assert rows[("cert_pack", "example.com")]["outcome"] == "pending"  # its kind was read back
+    # read back, the same objects are judged by the state as before
+    rows = by_name(outcomes(plan, after, FAILURE))
+    assert rows[("custom_hostname", "a.example.com")]["outcome"] == "not_attempted"

@@ -256,7 +256,7 @@ def test_due_is_among_the_rows_shown_first():
 
 
 def test_a_due_row_is_styled_as_pending_is():
-    assert ".o-pending, .o-deploying, .o-not_attempted, .o-due { color: #a05a00; }" in CSS
+    assert ".o-pending, .o-deploying, .o-not_attempted, .o-unknown, .o-due { color: #a05a00; }" in CSS
 
 
 def test_a_due_row_carries_its_style_class():
