@@ -30,6 +30,9 @@ COLLECTION_AGENT = "certops.cloudflare/"
 OTHER_AGENT = "another-tool/1.0"  # the second client of the same token
 HEADROOM = 0.05
 
+# Two long role runs under a block (about a minute): a CI leg of their own (`make scenarios`), so that `make test` stays a fast gate.
+pytestmark = pytest.mark.scenario
+
 
 def name(i: int) -> str:
     return "rl%03d.customer.example" % i
