@@ -331,9 +331,14 @@ def _env_number(name: str, default: float, valid: Callable[[float], bool], expec
     return value
 
 
+def _window_setting() -> float:
+    """Cloudflare's window in seconds, unless the testing knob scales it."""
+    return _env_number(RATE_WINDOW_ENV, CLOUDFLARE_WINDOW, lambda v: v > 0, "a positive number of seconds")
+
+
 def pacing_settings() -> Tuple[float, int]:
     """The pacer's window in seconds and its cap per window: Cloudflare's, unless the testing knobs say otherwise."""
-    window = _env_number(RATE_WINDOW_ENV, CLOUDFLARE_WINDOW, lambda v: v > 0, "a positive number of seconds")
+    window = _window_setting()
     limit = _env_number(RATE_WINDOW_LIMIT_ENV, CLOUDFLARE_WINDOW_LIMIT, lambda v: v >= 1, "a number of requests of at least 1")
     headroom = _env_number(RATE_HEADROOM_ENV, DEFAULT_HEADROOM, lambda v: 0 <= v < 1, "a share from 0 up to (not including) 1")
     return window, window_cap(int(limit), headroom)
@@ -342,7 +347,7 @@ def pacing_settings() -> Tuple[float, int]:
 def _block_window() -> float:
     """The length of one of Cloudflare's blocks when pacing is off: its window, or the testing knob's when that is usable."""
     try:
-        return _env_number(RATE_WINDOW_ENV, CLOUDFLARE_WINDOW, lambda v: v > 0, "a positive number of seconds")
+        return _window_setting()
     except CloudflareConfigError:
         return CLOUDFLARE_WINDOW  # pacing is off: its settings are not checked
 

@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 import requests
@@ -56,10 +56,24 @@ def role_vars(pki: SimpleNamespace, names: List[str], report_dir: Path, **extra:
     )
 
 
-def spend_quota(emulator: Any) -> requests.Response:
-    """Another client of the same token sends requests until the emulator refuses one; returns the refusal."""
+def other_client(emulator: Any) -> requests.Session:
+    """Another tool of the same Cloudflare user: the same token, its own User-Agent."""
     session = requests.Session()
     session.headers.update({"Authorization": "Bearer " + emulator.token, "User-Agent": OTHER_AGENT})
+    return session
+
+
+def limited_zone(scenario_emulator: Any, pki: SimpleNamespace, count: int, limit: int, window: float) -> Tuple[Any, Any, List[str]]:
+    """A fresh emulator holding `count` due custom hostnames, in rate-limit mode; its ansible runner; the names."""
+    emulator, ansible = scenario_emulator()
+    names = seed(emulator, pki, count)
+    emulator.set_rate_limit(limit, window)
+    return emulator, ansible, names
+
+
+def spend_quota(emulator: Any) -> requests.Response:
+    """Another client of the same token sends requests until the emulator refuses one; returns the refusal."""
+    session = other_client(emulator)
     for _index in range(100000):
         answer = session.get(emulator.url + "/zones", timeout=10)
         if answer.status_code == 429:
@@ -91,9 +105,7 @@ COUNT_A = 300
 
 @pytest.fixture(scope="module")
 def delayed(scenario_emulator, pki, tmp_path_factory):
-    emulator, ansible = scenario_emulator()
-    names = seed(emulator, pki, COUNT_A)
-    emulator.set_rate_limit(LIMIT_A, WINDOW_A)
+    emulator, ansible, names = limited_zone(scenario_emulator, pki, COUNT_A, LIMIT_A, WINDOW_A)
     # paced as the benchmark paces its rate-limited row: the pacer's window scaled like the emulator's
     cap = int(LIMIT_A * (1 - HEADROOM))
     ansible.env.update(
@@ -103,8 +115,7 @@ def delayed(scenario_emulator, pki, tmp_path_factory):
         CERTOPS_RATE_HEADROOM=str(HEADROOM),
     )
     # the other client spends a little of the quota, then (a moment later) the rest: the block starts then
-    session = requests.Session()
-    session.headers.update({"Authorization": "Bearer " + emulator.token, "User-Agent": OTHER_AGENT})
+    session = other_client(emulator)
     for _index in range(30):
         assert session.get(emulator.url + "/zones", timeout=10).status_code == 200
     time.sleep(3.0)
@@ -180,9 +191,7 @@ BUDGET_B = 2
 
 @pytest.fixture(scope="module")
 def blocked(scenario_emulator, pki, tmp_path_factory):
-    emulator, ansible = scenario_emulator()
-    names = seed(emulator, pki, COUNT_B)
-    emulator.set_rate_limit(LIMIT_B, WINDOW_B)
+    emulator, ansible, names = limited_zone(scenario_emulator, pki, COUNT_B, LIMIT_B, WINDOW_B)
     done = threading.Event()
 
     def spend_once_applying() -> None:
