@@ -92,6 +92,38 @@ def isoformat(value: datetime.datetime) -> str:
     return _utc(value).astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Expiry buckets, in days left (the upper bound, exclusive; None: no bound), with the words a report shows them by.
+EXPIRY_BUCKETS = (
+    ("expired", 0, "expired"),
+    ("under_7", 7, "under 7 days"),
+    ("under_30", 30, "under 30 days"),
+    ("under_90", 90, "under 90 days"),
+    ("later", None, "later"),
+)
+
+
+def expiry_bucket(expires: datetime.datetime, now: datetime.datetime) -> str:
+    """The key of the EXPIRY_BUCKETS bucket a certificate expiring at `expires` falls in at `now`."""
+    left = (expires - now).total_seconds() / 86400
+    return next(key for key, bound, _label in EXPIRY_BUCKETS if bound is None or left < bound)
+
+
+def serial_hex(value: object) -> str:
+    """A serial number as `openssl x509 -noout -serial` prints it: uppercase hex, no colons, an even number of digits.
+    An int, or all-digit text (the API gives serials as decimal), is read as decimal; hex with colons (as browsers and
+    some tools show it) loses them; anything else is shown as it is. None is empty."""
+    if value is None or isinstance(value, bool):
+        return "" if value is None else str(value)
+    text = str(value).strip()
+    if isinstance(value, int) or text.isdigit():
+        digits = "%X" % int(text)
+    elif text and all(c in "0123456789abcdefABCDEF:" for c in text):
+        digits = text.replace(":", "").upper()
+    else:
+        return text
+    return ("0" + digits) if len(digits) % 2 else digits
+
+
 def parse_time(value: str) -> datetime.datetime:
     """Parse the API's ISO 8601 times (`Z` or an offset, with or without fractions)."""
     text = value.strip().replace("Z", "+00:00")

@@ -337,8 +337,8 @@ class Rows:
     """The rows of the report as they are made: the cleaned rows (build_report's) to their spool and their totals,
     and the names of the rows not verified (failed or deploying)."""
 
-    def __init__(self, spool: SpooledRows) -> None:
-        self.spool, self.totals = spool, Totals()
+    def __init__(self, spool: SpooledRows, now: datetime.datetime) -> None:
+        self.spool, self.totals = spool, Totals(now)
         self.unverified: List[str] = []
 
     def add(self, row: Dict[str, Any]) -> None:
@@ -458,7 +458,8 @@ def main() -> None:
 def run(module: NamingModule, spool: Optional[SpooledRows]) -> None:
     """The module's work; with a plan, the rows go to `spool` as they are made, and every file is written from it."""
     p = module.params
-    made = Rows(spool) if spool is not None else None
+    now = datetime.datetime.now(datetime.timezone.utc)  # one time for the report, its expiry histogram and its folder's name
+    made = Rows(spool, now) if spool is not None else None
     try:
         check_inputs(module, module.argument_spec, p, frozenset())
         if p["keep"] < 1:
@@ -467,7 +468,6 @@ def run(module: NamingModule, spool: Optional[SpooledRows]) -> None:
         rows, replaced, audit = (p["rows"], [], None) if made is None else ([], *rows_from_plan(p, module.check_mode or p["mode"] == "check", made))
     except InputError as exc:
         module.fail_json(msg=str(exc))
-    now = datetime.datetime.now(datetime.timezone.utc)  # one time for the report and its folder's name
     report_dir = os.path.abspath(p["report_dir"])
     if p["history"]:
         folder, latest = os.path.join(report_dir, next_run_name(report_dir, p["mode"], now)), os.path.join(report_dir, LATEST)

@@ -29,11 +29,13 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_clien
 from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import is_same_certificate as same_client_certificate
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set, normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    EXPIRY_BUCKETS,
     CertificateError,
     IncompleteChainError,
     check_certificate,
     client_certificate_problems,
     coverage_problem,
+    expiry_bucket,
     leaf_identity,
     load_certificates,
     load_trust,
@@ -43,11 +45,11 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
 from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import CLIENT_CERT_QUOTA, ENDED_STATUSES, PACK_RESTARTABLE_STATUSES
 
 DEFAULT_RENEW_BEFORE_DAYS = 30
+BUCKET_KEYS = [key for key, _bound, _label in EXPIRY_BUCKETS]
 SHOWN_KEYS = ("serial_number", "fingerprint_sha256", "expires_on")
 CHANGES = ("rotate", "upload", "restart", "revalidate", "retire")  # actions that write
 ACTIONS = ("rotate", "upload", "up_to_date", "pending", "skipped", "restart", "revalidate", "missing", "retire", "kept", "due")
 # The audit's expiry buckets, by days left: each is the first whose bound the days left are under.
-BUCKETS = (("expired", 0), ("under_7", 7), ("under_30", 30), ("under_90", 90), ("later", None))
 SHORTER_FORCED = "shorter-lived than served (forced)"
 DUE_NAMED = 10  # objects due without material named in the warning; the report lists them all
 CHECKED_KEPT = 1024  # the checked certificate file pairs whose facts the planner keeps, the latest used
@@ -658,7 +660,7 @@ class Planner:
         not_active: List[Dict[str, Any]] = []
         hostnames = found.get("custom_hostnames")
         if hostnames is not None:
-            counts = buckets["custom_hostname"] = {key: 0 for key, _bound in BUCKETS}
+            counts = buckets["custom_hostname"] = dict.fromkeys(BUCKET_KEYS, 0)
             for host in hostnames:
                 ssl = host.get("ssl") or {}
                 certs = ssl.get("certificates") or []
@@ -674,7 +676,7 @@ class Planner:
                     self.due_entry(due, "custom_hostname", host.get("hostname"), host.get("id"), soonest)
         clients = found.get("hostname_client_certs")
         if clients is not None:
-            counts = buckets["client_cert"] = {key: 0 for key, _bound in BUCKETS}
+            counts = buckets["client_cert"] = dict.fromkeys(BUCKET_KEYS, 0)
             for cert in clients:
                 if cert.get("status") in ENDED_STATUSES:
                     continue
@@ -688,7 +690,7 @@ class Planner:
                 self.due_entry(due, "client_cert", cert_name(cert), cid, (expires, cert))
         zone = found.get("custom_certs")
         if zone is not None:
-            counts = buckets["zone_cert"] = {key: 0 for key, _bound in BUCKETS}
+            counts = buckets["zone_cert"] = dict.fromkeys(BUCKET_KEYS, 0)
             # Targeted by the given material, retired by this plan, or replaced by an earlier run (a newer one is there).
             skip = self.zone_touched | set(retired.get("zone_cert") or []) | {e.get("id") for e in self.replaced if e.get("kind") == "zone_cert"}
             for cert in zone:
@@ -711,8 +713,7 @@ class Planner:
         expires = parsed_time(cert.get("expires_on"))
         if expires is None:
             return None
-        left = (expires - self.now).total_seconds() / 86400
-        counts[next(key for key, bound in BUCKETS if bound is None or left < bound)] += 1
+        counts[expiry_bucket(expires, self.now)] += 1
         return expires
 
     def due_entry(self, due: Any, kind: str, name: Any, cid: Any, soonest: Tuple[datetime.datetime, Dict[str, Any]]) -> None:

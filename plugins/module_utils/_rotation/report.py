@@ -15,11 +15,12 @@ depth: rows never should hold one). The HTML page is self-contained: no script, 
 from __future__ import annotations
 
 import datetime
+import heapq
 import html
 import json
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import isoformat, parse_time
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import EXPIRY_BUCKETS, expiry_bucket, isoformat, parse_time, serial_hex
 
 OUTCOMES = (
     "rotated",
@@ -44,12 +45,21 @@ OUTCOMES = (
 CHANGED_OR_FAILED = frozenset(("rotated", "uploaded", "failed", "unknown", "pending", "deploying", "restarted", "revalidated", "planned", "retired", "due"))
 # The summary table's and the expiry table's rows, in this order; a kind not listed here follows, by name.
 KINDS = ("custom_hostname", "client_cert", "zone_cert", "cert_pack", "managed_hostname", "certificate")
-# The audit's expiry buckets (the planner's keys) and their column heads.
-BUCKETS = (("expired", "expired"), ("under_7", "under 7 days"), ("under_30", "under 30 days"), ("under_90", "under 90 days"), ("later", "later"))
+# The expiry buckets (the planner's keys) and their column heads; the histogram adds objects without a known expiry.
+BUCKETS = tuple((key, label) for key, _bound, label in EXPIRY_BUCKETS)
+HISTOGRAM_KEYS = tuple(key for key, _label in BUCKETS) + ("unknown",)
 AUDIT_LIST_CAP = 100
 PREVIEW_BANNER = "Preview: nothing was written"
 FILE_NAMES = {"json": "rotation-report.json", "markdown": "rotation-report.md", "html": "rotation-report.html"}
-TIMELINE_CAP = 500
+TIMELINE_CAP = 200
+# Listed in the Markdown and HTML tables row by row: everything that failed, changed, would change, is due, or is not in
+# the zone. The rest (nothing to do) is counted per kind and outcome; the JSON keeps every row.
+COUNTED_ONLY = frozenset(("up_to_date", "skipped", "kept"))
+# Outcomes whose new certificate is in service after the run (or would be, in a preview): the only rows that show one.
+NEW_IN_SERVICE = frozenset(("rotated", "uploaded", "planned", "pending", "deploying", "up_to_date"))
+# The timeline draws first what failed, then what changed (or would), then what is due, then the soonest to expire.
+FAILED_LIKE = frozenset(("failed", "unknown", "not_attempted", "missing"))
+FOCUS_CAP = 10  # failed and due objects named in the summary; the objects' table lists them all
 SOON_DAYS = 30
 REMOVED = "[removed]"
 COLUMNS = ("kind", "name", "action", "outcome", "old serial", "old expiry", "new serial", "new expiry", "reason/detail")
@@ -87,22 +97,25 @@ def summarize(rows: Sequence[Dict[str, Any]]) -> Dict[str, int]:
 
 class Totals:
     """What the report says of its rows as a whole, gathered row by row, so that the rows of a large zone can be
-    written as they come: the count per outcome and per kind and outcome, whether the edge was probed, the rows the
-    timeline draws (at most TIMELINE_CAP of each choice) and how many rows there are."""
+    written as they come: the count per outcome and per kind and outcome, whether the edge was probed, the expiry
+    histogram (the certificate each object serves after the run, at `now`), the first failed and due rows, and the
+    rows the timeline draws (at most TIMELINE_CAP, by timeline_key)."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Optional[datetime.datetime] = None) -> None:
+        self.now = now or datetime.datetime.now(datetime.timezone.utc)
         self.total = 0
         self.outcomes: Dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         self.counts: Dict[str, Dict[str, int]] = {}  # kind -> outcome -> count
         self.edge = False
-        self.dated: List[Dict[str, Any]] = []  # the first rows with an expiry to draw
-        self.dated_count = 0
-        self.picked: List[Dict[str, Any]] = []  # the first of those that changed, failed or are due
-        self.picked_count = 0
+        self.expiry: Dict[str, int] = dict.fromkeys(HISTOGRAM_KEYS, 0)
+        self.failed: List[Dict[str, Any]] = []  # the first FOCUS_CAP rows that failed (FAILED_LIKE)
+        self.due: List[Dict[str, Any]] = []  # the first FOCUS_CAP rows due without new material
+        self.dated: Dict[str, int] = {}  # outcome -> rows with an expiry to draw
+        self.drawn: List[Tuple[Tuple[float, ...], Dict[str, Any]]] = []  # heap of the rows to draw, by negated key
 
     @classmethod
-    def of(cls, rows: Iterable[Dict[str, Any]]) -> "Totals":
-        totals = cls()
+    def of(cls, rows: Iterable[Dict[str, Any]], now: Optional[datetime.datetime] = None) -> "Totals":
+        totals = cls(now)
         for row in rows:
             totals.add(row)
         return totals
@@ -114,28 +127,70 @@ class Totals:
         per_kind = self.counts.setdefault(_text(row.get("kind")) or "unknown", {})
         per_kind[outcome] = per_kind.get(outcome, 0) + 1
         self.edge = self.edge or row.get("edge") is not None
-        if _when(_side_facts(row, "old")) or _when(_side_facts(row, "new")):
-            self.dated_count += 1
-            if len(self.dated) < TIMELINE_CAP:
-                self.dated.append(row)
-            if row.get("outcome") in CHANGED_OR_FAILED:
-                self.picked_count += 1
-                if len(self.picked) < TIMELINE_CAP:
-                    self.picked.append(row)
+        old, new = _when(_side_facts(row, "old")), _when(shown_new(row))
+        serving = new or old
+        self.expiry[expiry_bucket(serving, self.now) if serving else "unknown"] += 1
+        if outcome in FAILED_LIKE and len(self.failed) < FOCUS_CAP:
+            self.failed.append(row)
+        if outcome == "due" and len(self.due) < FOCUS_CAP:
+            self.due.append(row)
+        if old or new:
+            self.dated[outcome] = self.dated.get(outcome, 0) + 1
+            key = timeline_key(outcome, min(d for d in (old, new) if d), self.total)
+            entry = (tuple(-k for k in key), row)
+            if len(self.drawn) < TIMELINE_CAP:
+                heapq.heappush(self.drawn, entry)
+            elif entry[0] > self.drawn[0][0]:  # earlier in the timeline's order than the last of those kept
+                heapq.heapreplace(self.drawn, entry)
 
     def summary(self) -> Dict[str, int]:
         return dict(self.outcomes, total=self.total)
 
+    def listed(self) -> int:
+        """How many rows the Markdown and HTML tables list (the rest are counted per kind and outcome)."""
+        return sum(count for outcome, count in self.outcomes.items() if outcome not in COUNTED_ONLY)
+
+    def counted_only(self) -> Dict[str, Dict[str, int]]:
+        """The count per kind and outcome of the rows not listed; kinds without any left out."""
+        rest = {kind: {o: n for o, n in per_kind.items() if o in COUNTED_ONLY and n} for kind, per_kind in self.counts.items()}
+        return {kind: per_kind for kind, per_kind in rest.items() if per_kind}
+
     def timeline(self) -> Tuple[List[Dict[str, Any]], Optional[str]]:
-        """The rows the timeline draws and, when capped, the note that says so (timeline_rows)."""
-        if self.dated_count <= TIMELINE_CAP:
-            return self.dated, None
-        note = "The timeline shows the first %d of the %d objects that changed, failed or are due (%d objects in all); the table below lists every object." % (
-            min(self.picked_count, TIMELINE_CAP),
-            self.picked_count,
-            self.total,
+        """The rows the timeline draws, in its order, and, when some are left out, the note that says what."""
+        drawn = [row for _key, row in sorted(self.drawn, reverse=True)]
+        left = dict(self.dated)
+        for row in drawn:
+            left[str(row.get("outcome") or "unknown")] -= 1
+        rest = sum(left.values())
+        if not rest:
+            return drawn, None
+        note = (
+            "The timeline draws %d of the %d objects with an expiry: first those that failed, changed or are due, then the soonest to expire. Not drawn: %s."
+            % (
+                len(drawn),
+                len(drawn) + rest,
+                ", ".join("%d %s" % (n, o.replace("_", " ")) for o, n in ordered_outcomes(left) if n),
+            )
         )
-        return self.picked, note
+        return drawn, note
+
+
+def timeline_key(outcome: str, soonest: datetime.datetime, seq: int) -> Tuple[float, float, float]:
+    """The timeline's order: failed first, then changed (or planned), then due, then the rest; each by its soonest
+    expiry, then as the rows came."""
+    rank = 0 if outcome in FAILED_LIKE else 1 if outcome in CHANGED_OR_FAILED and outcome != "due" else 2 if outcome == "due" else 3
+    return (rank, soonest.timestamp(), seq)
+
+
+def ordered_outcomes(counts: Dict[str, int]) -> List[Tuple[str, int]]:
+    """(outcome, count) in OUTCOMES' order, unknown outcomes after by name."""
+    return [(o, counts[o]) for o in OUTCOMES if o in counts] + sorted((o, n) for o, n in counts.items() if o not in OUTCOMES)
+
+
+def shown_new(row: Dict[str, Any]) -> Dict[str, Any]:
+    """The facts of the row's new certificate when it is in service after the run (or would be, in a preview); empty
+    otherwise: a skipped or failed row's material was never deployed, so no report shows it as the new certificate."""
+    return _side_facts(row, "new") if row.get("outcome") in NEW_IN_SERVICE else {}
 
 
 def build_report(
@@ -262,8 +317,9 @@ def _side_facts(row: Dict[str, Any], side: str) -> Dict[str, Any]:
 
 
 def cells(row: Dict[str, Any], edge: bool = False) -> List[str]:
-    """The table's cells of one row, as plain text (each format escapes them); `edge` adds the edge column."""
-    old, new = _side_facts(row, "old"), _side_facts(row, "new")
+    """The table's cells of one row, as plain text (each format escapes them); `edge` adds the edge column. Serial
+    numbers in uppercase hex, the new certificate only when it is in service (shown_new)."""
+    old, new = _side_facts(row, "old"), shown_new(row)
     why = "; ".join(_text(v) for v in (row.get("reason"), row.get("detail")) if v not in (None, ""))
     return (
         [
@@ -271,14 +327,48 @@ def cells(row: Dict[str, Any], edge: bool = False) -> List[str]:
             _text(row.get("name")),
             _text(row.get("action")),
             _text(row.get("outcome")),
-            _text(old.get("serial_number")),
+            serial_hex(old.get("serial_number")),
             utc_text(old.get("expires_on")),
-            _text(new.get("serial_number")),
+            serial_hex(new.get("serial_number")),
             utc_text(new.get("expires_on")),
         ]
         + ([_text(row.get("edge"))] if edge else [])
         + [why]
     )
+
+
+def listed(row: Dict[str, Any]) -> bool:
+    """Whether the Markdown and HTML tables list the row (the JSON lists every row)."""
+    return row.get("outcome") not in COUNTED_ONLY
+
+
+def focus_lines(totals: Totals) -> List[Tuple[str, int, List[str]]]:
+    """The summary's lists: (what, how many, the first FOCUS_CAP names) for the failed objects and those due without
+    new material, each only when there are any."""
+    failed = sum(n for o, n in totals.outcomes.items() if o in FAILED_LIKE)
+    parts = []
+    for what, count, rows in (("Failed or not done", failed, totals.failed), ("Due without new material", totals.outcomes.get("due", 0), totals.due)):
+        if count:
+            parts.append((what, count, ["%s %s" % (_text(r.get("kind")), _text(r.get("name"))) for r in rows]))
+    return parts
+
+
+def focus_text(what: str, count: int, names: List[str]) -> Tuple[str, str]:
+    """A summary list as its head and its names: `Failed or not done (12):`, `a, b ... and 2 more, in the table below`."""
+    more = count - len(names)
+    return "%s (%d):" % (what, count), ", ".join(names) + (" and %d more, in the table below" % more if more > 0 else "")
+
+
+def histogram_cells(totals: Totals) -> Tuple[List[str], List[str]]:
+    """The expiry histogram's heads (the buckets, and `unknown` when some expiry is) and counts."""
+    keys = [key for key in HISTOGRAM_KEYS if key != "unknown" or totals.expiry["unknown"]]
+    labels = dict(BUCKETS, unknown="unknown")
+    return [labels[key] for key in keys], [str(totals.expiry[key]) for key in keys]
+
+
+def rest_cells(totals: Totals) -> Tuple[List[str], List[List[str]]]:
+    """The table of rows counted, not listed: per kind (rows) and outcome (columns)."""
+    return summary_cells((), totals.counted_only())
 
 
 def title(report: Dict[str, Any]) -> str:
@@ -334,14 +424,15 @@ def preview_detail(report: Dict[str, Any]) -> str:
 
 
 def render_markdown(report: Dict[str, Any]) -> str:
-    return "".join(markdown_chunks(report, Totals.of(report["rows"]), report["rows"]))
+    return "".join(markdown_chunks(report, report_totals(report), report["rows"]))
 
 
 def markdown_chunks(report: Dict[str, Any], totals: Totals, rows: Iterable[Dict[str, Any]]) -> Iterator[str]:
     """The Markdown piece by piece, the rows one at a time; `totals` are the rows' (the report's own rows are not read)."""
     yield markdown_head(report, totals)
     for row in rows:
-        yield markdown_row(row, totals.edge)
+        if listed(row):
+            yield markdown_row(row, totals.edge)
     yield MARKDOWN_TAIL
 
 
@@ -353,24 +444,47 @@ def markdown_row(row: Dict[str, Any], edge: bool) -> str:
 
 
 def markdown_head(report: Dict[str, Any], totals: Totals) -> str:
-    """The Markdown before the rows' lines."""
+    """The Markdown before the rows' lines: the summary (counts, expiry histogram, failed and due objects), the audit,
+    and the rows counted rather than listed."""
     lines = ["> **%s.** %s" % (PREVIEW_BANNER, md_escape(preview_detail(report))), ""] if report.get("preview") else []
     lines += ["# " + md_escape(title(report)), "", "Generated %s. %s." % (utc_text(report["generated_at"]), md_escape(summary_line(report["summary"]))), ""]
     heads, body = summary_cells((), totals.counts)
     if body:
         lines += md_table(heads, body) + [""]
+        heads, counts = histogram_cells(totals)
+        lines += [md_escape(histogram_caption(report)) + ":", ""] + md_table(heads, [counts]) + [""]
+    for part in focus_lines(totals):
+        head, names = focus_text(*part)
+        lines += ["**%s** %s" % (md_escape(head), md_escape(names)), ""]
     if report.get("failure"):
         lines += ["**Failed stage:** " + md_escape(report["failure"]), ""]
     audit = audit_parts(report)
     if audit:
-        lines += ["## Expiry", ""] + (md_table(audit["head"], audit["expiry"]) if audit["expiry"] else ["No object was audited."]) + [""]
+        lines += ["## Expiry at discovery", ""] + (md_table(audit["head"], audit["expiry"]) if audit["expiry"] else ["No object was audited."]) + [""]
         lines += ["## Not active", ""] + (["- " + md_escape(item) for item in audit["not_active"]] or ["None."])
         lines += (["", "and %d more." % audit["more"]] if audit["more"] else []) + [""]
-    lines += ["## Objects", ""]
+    lines += ["## Objects", "", md_escape(objects_intro(totals)), ""]
+    heads, body = rest_cells(totals)
+    if body:
+        lines += md_table(heads, body) + [""]
     heads = edge_columns(totals.edge)
     lines.append("| " + " | ".join(heads) + " |")
     lines.append("|" + " --- |" * len(heads))
     return "\n".join(lines)
+
+
+def histogram_caption(report: Dict[str, Any]) -> str:
+    return "Expiry of the certificate each object %s after this run, counted from %s" % (
+        "would serve" if report.get("preview") else "serves",
+        utc_text(report["generated_at"]),
+    )
+
+
+def objects_intro(totals: Totals) -> str:
+    """What the objects' table holds: the rows listed and, when some are only counted, where they are."""
+    listed_, rest = totals.listed(), totals.total - totals.listed()
+    text = "%d object%s listed below (failed, changed or to change, due, missing)" % (listed_, " is" if listed_ == 1 else "s are")
+    return text + ("; the other %d, with nothing to do, are counted here." % rest if rest else ".")
 
 
 def h(value: Any) -> str:
@@ -378,10 +492,16 @@ def h(value: Any) -> str:
     return html.escape(_text(value)).replace("://", "&#58;//")
 
 
+# The page fits 1,400 px: long names, serials and reasons wrap anywhere rather than widen their table.
 CSS = """
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
-table { border-collapse: collapse; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; vertical-align: top; }
+body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; max-width: 1360px; }
+h1 { margin: 0 0 0.3em; font-size: 1.6em; } h2 { margin: 1em 0 0.4em; font-size: 1.25em; } p { margin: 0.4em 0; }
+table { border-collapse: collapse; font-size: 0.85em; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+.top { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
+.histogram td.bar { width: 220px; } .histogram span { display: inline-block; height: 0.8em; background: #9e9e9e; }
+.histogram .b-expired span, .histogram .b-under_7 span { background: #d32f2f; } .histogram .b-under_30 span { background: #e0a000; }
+.focus { margin: 0.3em 0; font-size: 0.9em; }
 th { background: #f0f0f0; }
 .failure { background: #fde2e2; border: 1px solid #c62828; padding: 0.5em 1em; }
 .preview { background: #fff3cd; border: 1px solid #a05a00; padding: 0.5em 1em; }
@@ -426,7 +546,7 @@ def _ticks(start: datetime.datetime, end: datetime.datetime) -> List[datetime.da
 
 def render_svg(rows: Sequence[Dict[str, Any]], now: datetime.datetime) -> str:
     """Per object a grey bar from now to the old expiry (red when past or within SOON_DAYS) and a green one to the new."""
-    dates = [now] + [d for row in rows for d in (_when(_side_facts(row, "old")), _when(_side_facts(row, "new"))) if d]
+    dates = [now] + [d for row in rows for d in (_when(_side_facts(row, "old")), _when(shown_new(row))) if d]
     start, end = min(dates), max(dates)
     if end - start < datetime.timedelta(days=1):
         end = start + datetime.timedelta(days=1)
@@ -453,13 +573,13 @@ def render_svg(rows: Sequence[Dict[str, Any]], now: datetime.datetime) -> str:
         out.append("<g><title>%s %s: %s</title>" % (h(row.get("kind")), h(name), h(row.get("outcome"))))
         out.append('<text x="%d" y="%d" text-anchor="end">%s</text></g>' % (LABEL_WIDTH, y + 11, h(label)))
         for side, offset in (("old", 1), ("new", 1 + BAR_HEIGHT + 2)):
-            facts = _side_facts(row, side)
+            facts = _side_facts(row, side) if side == "old" else shown_new(row)
             when = _when(facts)
             if not when:
                 continue
             color = (OLD_DUE if when <= soon else OLD) if side == "old" else (NEW if when > now else OLD_DUE)
             x1, x2 = sorted((x(now), x(when)))
-            tip = "%s: %s certificate expires %s (serial %s)" % (name, side, utc_text(when), _text(facts.get("serial_number")) or "unknown")
+            tip = "%s: %s certificate expires %s (serial %s)" % (name, side, utc_text(when), serial_hex(facts.get("serial_number")) or "unknown")
             out.append(
                 '<rect x="%s" y="%d" width="%s" height="%d" fill="%s"><title>%s</title></rect>'
                 % (x1, y + offset, round(max(x2 - x1, 1), 1), BAR_HEIGHT, color, h(tip))
@@ -485,14 +605,20 @@ def html_table(heads: Sequence[str], rows: Sequence[Sequence[str]], numeric_from
 
 
 def render_html(report: Dict[str, Any]) -> str:
-    return "".join(html_chunks(report, Totals.of(report["rows"]), report["rows"]))
+    return "".join(html_chunks(report, report_totals(report), report["rows"]))
+
+
+def report_totals(report: Dict[str, Any]) -> Totals:
+    """The totals of a report that holds its rows, at the time it was made."""
+    return Totals.of(report["rows"], parse_time(report["generated_at"]))
 
 
 def html_chunks(report: Dict[str, Any], totals: Totals, rows: Iterable[Dict[str, Any]]) -> Iterator[str]:
     """The page piece by piece, the rows one at a time; `totals` are the rows' (the report's own rows are not read)."""
     yield html_head(report, totals)
     for row in rows:
-        yield html_row(row, totals.edge)
+        if listed(row):
+            yield html_row(row, totals.edge)
     yield HTML_TAIL
 
 
@@ -506,7 +632,8 @@ def html_row(row: Dict[str, Any], edge: bool) -> str:
 
 
 def html_head(report: Dict[str, Any], totals: Totals) -> str:
-    """The page before the rows of its objects' table."""
+    """The page before the rows of its objects' table: the summary (counts, expiry histogram, failed and due objects),
+    the timeline, the audit, and the rows counted rather than listed."""
     now = parse_time(report["generated_at"])
     drawn, note = totals.timeline()
     out = [
@@ -523,19 +650,13 @@ def html_head(report: Dict[str, Any], totals: Totals) -> str:
     ]
     heads, body = summary_cells((), totals.counts)
     if body:
-        out.append(html_table(heads, body, numeric_from=1, css="summary"))
+        out.append('<div class="top">%s\n%s</div>' % (html_table(heads, body, numeric_from=1, css="summary"), html_histogram(report, totals)))
+    for part in focus_lines(totals):
+        head, names = focus_text(*part)
+        out.append('<p class="focus"><strong class="o-failed">%s</strong> %s</p>' % (h(head), h(names)))
     if report.get("failure"):
         out.append('<p class="failure"><strong>Failed stage:</strong> %s</p>' % h(report["failure"]))
-    audit = audit_parts(report)
-    if audit:
-        out.append("<h2>Expiry</h2>")
-        out.append(html_table(audit["head"], audit["expiry"], numeric_from=1, css="expiry") if audit["expiry"] else "<p>No object was audited.</p>")
-        out.append("<h2>Not active</h2>")
-        items = "".join("<li>%s</li>" % h(item) for item in audit["not_active"])
-        out.append("<ul>%s</ul>" % items if items else "<p>None.</p>")
-        if audit["more"]:
-            out.append("<p>and %d more.</p>" % audit["more"])
-    out.append("<h2>Expiry timeline</h2>")
+    out.append("<h2>Expiry timeline (UTC)</h2>")
     out.append(
         '<p class="legend"><span style="background:%s"></span>old certificate<span style="background:%s"></span>old, expired or expiring within %d days'
         '<span style="background:%s"></span>new certificate<span style="background:%s"></span>now</p>' % (OLD, OLD_DUE, SOON_DAYS, NEW, NOW_LINE)
@@ -543,10 +664,36 @@ def html_head(report: Dict[str, Any], totals: Totals) -> str:
     out.append(render_svg(drawn, now))
     if note:
         out.append('<p class="note">%s</p>' % h(note))
+    audit = audit_parts(report)
+    if audit:
+        out.append("<h2>Expiry at discovery</h2>")
+        out.append(html_table(audit["head"], audit["expiry"], numeric_from=1, css="expiry") if audit["expiry"] else "<p>No object was audited.</p>")
+        out.append("<h2>Not active</h2>")
+        items = "".join("<li>%s</li>" % h(item) for item in audit["not_active"])
+        out.append("<ul>%s</ul>" % items if items else "<p>None.</p>")
+        if audit["more"]:
+            out.append("<p>and %d more.</p>" % audit["more"])
     out.append("<h2>Objects</h2>")
+    out.append("<p>%s</p>" % h(objects_intro(totals)))
+    heads, body = rest_cells(totals)
+    if body:
+        out.append(html_table(heads, body, numeric_from=1, css="rest"))
     edge = totals.edge
     out.append('<table class="objects"><thead><tr>%s</tr></thead><tbody>' % "".join("<th>%s</th>" % h(c) for c in edge_columns(edge)))
     return "\n".join(out)
+
+
+def html_histogram(report: Dict[str, Any], totals: Totals) -> str:
+    """The expiry histogram as a table with a bar per bucket (plain HTML and CSS)."""
+    heads, counts = histogram_cells(totals)
+    top = max([int(c) for c in counts] + [1])
+    keys = [key for key in HISTOGRAM_KEYS if key != "unknown" or totals.expiry["unknown"]]
+    rows = [
+        '<tr class="b-%s"><td>%s</td><td class="num">%s</td><td class="bar"><span style="width:%dpx"></span></td></tr>'
+        % (key, h(head), count, round(200 * int(count) / top))
+        for key, head, count in zip(keys, heads, counts)
+    ]
+    return '<table class="histogram"><caption>%s</caption>\n%s</table>' % (h(histogram_caption(report)), "\n".join(rows))
 
 
 def render_all(report: Dict[str, Any]) -> Dict[str, str]:
@@ -569,8 +716,9 @@ def write_streams(out: Dict[str, Any], report: Dict[str, Any], totals: Totals, r
     empty = True
     for row in rows:
         out["json"].write(json_row(row, empty))
-        out["markdown"].write(markdown_row(row, totals.edge))
-        out["html"].write(html_row(row, totals.edge))
+        if listed(row):
+            out["markdown"].write(markdown_row(row, totals.edge))
+            out["html"].write(html_row(row, totals.edge))
         empty = False
     out["json"].write(json_tail(json_end, empty))
     out["markdown"].write(MARKDOWN_TAIL)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import shutil
+import subprocess
 import types
 
 import pytest
@@ -14,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ansible_collections.certops.cloudflare.plugins.module_utils import _pem
-from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
+from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError, expiry_bucket, serial_hex
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
@@ -585,3 +587,30 @@ def test_a_private_root_from_ca_path_verifies_a_leaf_without_key_identifiers(pri
     path.write_text(pem(root))
     roots, relaxed = _pem.load_trust(str(path))
     assert _pem.verify_chain(pem(leaf), roots, relaxed=relaxed) == [leaf, root]
+
+
+# -- serial numbers and expiry buckets as reports show them ------------------------------------------------------------
+
+
+def test_a_serial_is_shown_as_openssl_prints_it():
+    assert serial_hex("6743787633689793699141714808227354901") == "0512CE66AD630E7B0CD49D076879D915"
+    assert serial_hex("12") == "0C" and serial_hex(255) == "FF" and serial_hex("256") == "0100"  # even digits, as openssl
+    assert serial_hex("0a:1b:2c") == "0A1B2C" and serial_hex("abc") == "0ABC"  # hex stays hex, colons go
+    assert serial_hex(None) == "" and serial_hex("not a serial") == "not a serial"
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl is not installed: the comparison with its output needs it")
+@pytest.mark.parametrize("serial", [0x0F00, 0x7FFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF, None])
+def test_a_serial_from_the_api_reads_as_openssl_prints_the_certificate(ca, serial):
+    ca_key, ca_name = ca[:2]
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _mint(_name("serial.example"), ca_name, key, ca_key, serial=serial)
+    printed = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=pem(cert), capture_output=True, text=True, check=True).stdout
+    assert printed.strip() == "serial=" + serial_hex(str(cert.serial_number))  # the API gives the decimal text
+
+
+def test_the_expiry_buckets_count_days_left_from_now():
+    now = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
+    days = [-1, 0, 6.9, 7, 29, 30, 89, 90, 400]
+    got = [expiry_bucket(now + datetime.timedelta(days=d), now) for d in days]
+    assert got == ["expired", "under_7", "under_7", "under_30", "under_30", "under_90", "under_90", "later", "later"]

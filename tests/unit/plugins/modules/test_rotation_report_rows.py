@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -48,7 +49,7 @@ def test_edge_certs_given_as_something_else_are_refused():
 def test_the_rows_come_back_from_their_spool_as_often_as_asked():
     spool = rotation_report.SpooledRows()
     try:
-        made = rotation_report.Rows(spool)
+        made = rotation_report.Rows(spool, datetime.datetime.now(datetime.timezone.utc))
         rows = [{"kind": "custom_hostname", "name": "a", "outcome": "failed", "reason": "-----BEGIN PRIVATE KEY-----"}, {"name": "b", "outcome": "rotated"}]
         for row in rows:
             made.add(row)

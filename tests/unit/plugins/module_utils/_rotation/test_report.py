@@ -127,7 +127,9 @@ def test_html_is_self_contained_escaped_and_holds_one_svg():
     assert "<title>now: 2026-12-01 12:00:00 UTC</title>" in page
     assert "refused &quot;x&quot; &amp; &lt;y&gt;" in page
     parsed = parse(page)
-    assert parse(objects_html(page)).tags["tr"] == 4 and parsed.tags["svg"] == 1  # header and three rows
+    # The header and the two rows listed: b.example is up to date, counted per kind and outcome, not listed.
+    assert parse(objects_html(page)).tags["tr"] == 3 and parsed.tags["svg"] == 1
+    assert "b.example" not in objects_html(page)
     assert any("<script>stage</script>" in t for t in parsed.text)  # shown as text, not run
     assert "#d32f2f" in page  # b.example's old certificate expired: a red bar
 
@@ -138,14 +140,15 @@ def test_html_never_holds_a_url_from_row_text():
     assert "https&#58;//evil.example/x" in page  # still readable as text
 
 
-def test_timeline_is_capped_with_a_note_and_the_table_keeps_every_row():
+def test_timeline_is_capped_with_a_note_and_the_table_lists_the_changed_rows():
     rows = [row(name="h%05d.example" % i, outcome="rotated" if i % 2 else "skipped") for i in range(1200)]
     page = render_html(report(rows))
     svg = page[page.index("<svg") : page.index("</svg>")]
     assert svg.count('<text x="%d"' % 260) == TIMELINE_CAP  # one label per object drawn
     assert "h00001.example" in svg and "h00000.example" not in svg  # changed ones only
-    assert "the first 500 of the 600 objects that changed, failed or are due (1200 objects in all)" in page
-    assert objects_html(page).count("<tr>") == 1201
+    assert "The timeline draws 200 of the 1200 objects with an expiry" in page and "Not drawn: 400 rotated, 600 skipped." in page
+    assert objects_html(page).count("<tr>") == 601  # the header and every rotated row; the skipped ones are counted
+    assert "600 objects are listed below" in page and "the other 600, with nothing to do, are counted here" in page
 
 
 def test_small_report_draws_every_dated_object_without_a_note():
@@ -230,7 +233,7 @@ def test_markdown_shows_the_summary_table_under_the_summary_line():
 
 def test_html_shows_the_summary_table_before_the_timeline():
     page = render_html(report(kinds_and_outcomes()))
-    summary = page[page.index('<table class="summary">') : page.index("<h2>Expiry timeline</h2>")]
+    summary = page[page.index('<table class="summary">') : page.index("<h2>Expiry timeline (UTC)</h2>")]
     assert '<tr><td>zone_cert</td><td class="num">0</td><td class="num">1</td><td class="num">0</td><td class="num">1</td></tr>' in summary
 
 
@@ -315,7 +318,7 @@ def test_html_says_when_in_utc():
 
 
 def test_markdown_shows_expiries_in_utc():
-    assert "| 2026-12-11 12:00:00 UTC | 13 | 2027-03-01 12:00:00 UTC |" in render_markdown(report([row()]))
+    assert "| 2026-12-11 12:00:00 UTC | 0D | 2027-03-01 12:00:00 UTC |" in render_markdown(report([row()]))
 
 
 def test_an_expiry_with_an_offset_is_shown_in_utc():
@@ -327,11 +330,11 @@ def test_an_expiry_with_an_offset_is_shown_in_utc():
 def test_an_expiry_that_is_no_time_is_shown_as_given():
     rows = [row()]
     rows[0]["old"]["expires_on"] = "soon"
-    assert "| 12 | soon |" in render_markdown(report(rows))
+    assert "| 0C | soon |" in render_markdown(report(rows))
 
 
 def test_the_timeline_tips_say_utc():
-    assert "old certificate expires 2026-12-11 12:00:00 UTC (serial 12)" in render_html(report([row()]))
+    assert "old certificate expires 2026-12-11 12:00:00 UTC (serial 0C)" in render_html(report([row()]))
 
 
 def test_the_json_keeps_iso_times():
@@ -354,7 +357,9 @@ def audit(not_active: int = 2, due: int = 1) -> dict:
 
 def test_markdown_shows_the_expiry_table_per_kind_and_bucket():
     text = render_markdown(report([row()], audit=audit()))
-    assert "## Expiry\n\n| kind | expired | under 7 days | under 30 days | under 90 days | later |\n| --- | --- | --- | --- | --- | --- |\n" in text
+    assert (
+        "## Expiry at discovery\n\n| kind | expired | under 7 days | under 30 days | under 90 days | later |\n| --- | --- | --- | --- | --- | --- |\n" in text
+    )
 
 
 def test_markdown_lists_the_expiry_kinds_in_the_fixed_order():
@@ -442,3 +447,54 @@ def test_due_without_material_is_empty_without_an_audit():
 
 def test_due_without_material_takes_the_audit_s_count_without_its_list():
     assert due_without_material(report([row()], audit={"buckets": {}, "not_active": [], "due_without_material_count": 7})) == ([], 7)
+
+
+# -- a report for people: summary first, hex serials, no undeployed material, bounded size -----------------------------
+
+
+def test_a_skipped_or_failed_row_shows_no_new_certificate():
+    rows = [row(name="skip.example", outcome="skipped"), row(name="fail.example", outcome="failed"), row(name="ok.example")]
+    page, text = render_html(report(rows)), render_markdown(report(rows))
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert "skip.example: new certificate" not in svg and "fail.example: new certificate" not in svg
+    assert "ok.example: new certificate expires 2027-03-01 12:00:00 UTC (serial 0D)" in svg
+    assert "| fail.example | rotate | failed | 0C | 2026-12-11 12:00:00 UTC |  |  |" in text
+    assert "skip.example" not in text  # nothing to do: counted, not listed
+    assert json.loads(render_json(report(rows)))["rows"][0]["new"]["serial_number"] == "13"  # the JSON keeps the row as it is
+
+
+def test_the_summary_opens_with_counts_a_histogram_and_the_failed_and_due_objects():
+    rows = [row(name="f%d.example" % i, outcome="failed") for i in range(12)]
+    rows += [row(name="due.example", outcome="due", old_days=-1), row(name="later.example", outcome="up_to_date", old_days=200)]
+    page = render_html(report(rows))
+    top = page[: page.index("<h2>Expiry timeline (UTC)</h2>")]
+    assert '<table class="summary">' in top and '<table class="histogram">' in top
+    assert '<strong class="o-failed">Failed or not done (12):</strong> custom_hostname f0.example, ' in top
+    assert "f9.example and 2 more, in the table below" in top
+    assert "f10.example" not in top and "Due without new material (1):</strong> custom_hostname due.example</p>" in top
+    # The histogram counts what each object serves after the run: the failed keep their old one (10 days left).
+    assert '<tr class="b-under_30"><td>under 30 days</td><td class="num">12</td>' in top
+    assert '<tr class="b-expired"><td>expired</td><td class="num">1</td>' in top and '<tr class="b-later"><td>later</td><td class="num">1</td>' in top
+    text = render_markdown(report(rows))
+    assert "| expired | under 7 days | under 30 days | under 90 days | later |\n| --- | --- | --- | --- | --- |\n| 1 | 0 | 12 | 0 | 1 |" in text
+    assert text.index("**Failed or not done (12):** custom_hostname f0.example, ") < text.index("## Objects")
+
+
+def test_the_timeline_draws_failed_then_changed_then_due_then_the_soonest():
+    rows = [row(name="quiet%03d.example" % i, outcome="up_to_date", old_days=300 - i, new_days=300 - i) for i in range(TIMELINE_CAP)]
+    rows += [row(name="due.example", outcome="due"), row(name="rot.example"), row(name="fail.example", outcome="failed", old_days=50)]
+    svg = render_html(report(rows))
+    svg = svg[svg.index("<svg") : svg.index("</svg>")]
+    order = [name for name in ("fail.example", "rot.example", "due.example", "quiet199.example", "quiet198.example") if name in svg]
+    assert order == ["fail.example", "rot.example", "due.example", "quiet199.example", "quiet198.example"]
+    assert sorted(order, key=svg.index) == order and "quiet000.example" not in svg  # the latest to expire is left out
+
+
+def test_a_ten_thousand_object_report_stays_small_and_lists_what_matters():
+    rows = [row(name="h%05d.customer.example" % i, outcome="rotated" if i % 10 == 0 else "up_to_date") for i in range(10000)]
+    rows[5]["outcome"] = "failed"
+    page, text = render_html(report(rows)), render_markdown(report(rows))
+    assert len(page.encode()) < 2_000_000 and len(text.encode()) < 500_000
+    assert objects_html(page).count("<tr>") == 1 + 1000 + 1 and "h00005.customer.example" in objects_html(page)
+    assert "| custom_hostname | 8999 | 8999 |" in text  # the up-to-date rows, counted per kind and outcome
+    assert len(json.loads(render_json(report(rows)))["rows"]) == 10000

@@ -68,7 +68,7 @@ def test_the_report_written_row_by_row_is_the_report_written_whole(count, edge, 
     given = rows(count, edge)
     kwargs = dict(zone="example.com", failure="apply" if edge else None, now=NOW, replaced=[{"kind": "zone_cert", "id": "z"}], audit=audit, mode=mode)
     whole = build_report(given, **kwargs)
-    totals = Totals()
+    totals = Totals(NOW)  # the histogram counts from the report's time
     cleaned = []
     for row in given:
         clean = without_key_strings(row)
@@ -86,8 +86,19 @@ def test_the_report_written_row_by_row_is_the_report_written_whole(count, edge, 
 def test_the_totals_keep_only_the_rows_the_timeline_draws():
     given = [dict(row, outcome="up_to_date" if i % 2 else "rotated") for i, row in enumerate(rows(3 * TIMELINE_CAP))]
     totals = Totals.of(given)
-    assert len(totals.dated) == len(totals.picked) == TIMELINE_CAP
+    assert len(totals.drawn) == TIMELINE_CAP and len(totals.failed) == len(totals.due) == 0
     assert totals.timeline() == timeline_rows(given)
+    drawn, note = totals.timeline()
+    assert {row["outcome"] for row in drawn} == {"rotated"}
+    dated = sum(1 for row in given if row["old"] or row["outcome"] == "rotated" and row["new"])
+    assert note.startswith("The timeline draws %d of the %d objects with an expiry" % (TIMELINE_CAP, dated))
+    assert note.endswith(
+        "Not drawn: %d rotated, %d up to date."
+        % (
+            dated - TIMELINE_CAP - sum(1 for r in given if r["old"] and r["outcome"] == "up_to_date"),
+            sum(1 for r in given if r["old"] and r["outcome"] == "up_to_date"),
+        )
+    )
 
 
 def test_a_spooled_plan_is_the_plan_with_whole_lists(tmp_path):
