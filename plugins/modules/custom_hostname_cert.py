@@ -190,6 +190,19 @@ options:
       - M(certops.cloudflare.rotation_report) reads the file (O(certops.cloudflare.rotation_report#module:state)).
     type: path
     version_added: 0.1.0
+  progress:
+    description:
+      - With the list form, write the task's progress to this file while it works, as JSON replaced whole at most once a
+        second and when the task ends (mode C(0600)), with C(total), C(done) (hostnames handled), C(failed),
+        C(waiting) (written, not live yet), C(phase) (C(writing), C(waiting) or C(finished)) and C(started) and
+        C(updated) (seconds since the epoch). Counts and times only, no names.
+      - M(certops.cloudflare.rotation_progress) prints a line from this file every few seconds while the task runs with
+        C(async), and touches the file named like it with C(.watched) appended every second. Once that file exists, the
+        task stops before its next write when it has not been touched for 15 seconds (the play that waited for it was
+        interrupted or killed), failing with what it handled; running the play again finishes the rest.
+      - The role C(certops.cloudflare.cert_rotation) runs this task so, with C(cert_rotation_progress_interval).
+    type: path
+    version_added: 0.1.0
   private_key_passphrase:
     description:
       - With O(hostname_certificates) or O(plan), the passphrase of every encrypted key whose entry sets none of its own (the role
@@ -598,6 +611,7 @@ def main() -> None:
             discovered_hostnames=dict(type="raw"),
             plan=dict(type="path"),
             dest=dict(type="path"),
+            progress=dict(type="path"),
             private_key_passphrase=dict(type="str", no_log=True),
             hostname_certificates=dict(
                 type="list",
@@ -613,7 +627,7 @@ def main() -> None:
     p = module.params
     if p["hostname_certificates"] is None and p["plan"] is None:
         # Options of the list form only: the single form takes its passphrase per certificate, and returns its hostname.
-        for name in ("private_key_passphrase", "discovered_hostnames", "dest"):
+        for name in ("private_key_passphrase", "discovered_hostnames", "dest", "progress"):
             if p[name] is not None:
                 module.fail_json(msg="%s is an option of the list form: set hostname_certificates or plan with it" % name)
     if p["hostname_certificates"] is not None or p["plan"] is not None:

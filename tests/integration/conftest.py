@@ -142,6 +142,13 @@ class Ansible:
         return TaskRun(run.rc, run.output, run.results[-1]["result"])
 
 
+def seed_due_hostnames(emulator: Any, pki: SimpleNamespace, pattern: str, count: int) -> List[str]:
+    """`count` custom hostnames named by `pattern` % i, each serving the `pki` fixture's due wildcard certificate."""
+    names = [pattern % i for i in range(count)]
+    emulator.state.add_custom_hostnames(emulator.zone_id, names, pki.due.chain_pem, ssl={"method": "txt", "type": "dv"})
+    return names
+
+
 @pytest.fixture
 def ansible(tmp_path: Path, emulator: Any) -> Ansible:
     return Ansible(tmp_path, emulator)

@@ -587,6 +587,7 @@ def test_wait_fails_a_stuck_hostname_alone_and_at_once(ansible, emulator, pki):
         "dest single",
         "discovered single",
         "passphrase single",
+        "progress single",
         "plan and list",
         "dest unwritable",
     ],
@@ -622,6 +623,9 @@ def test_bad_file_inputs_fail_before_any_call(ansible, emulator, pki, tmp_path, 
     elif case == "passphrase single":
         args = dict(base, hostname=name(0), certificates=[pki.files["new"]], private_key_passphrase="pass phrase")
         messages = ["private_key_passphrase is an option of the list form: set hostname_certificates or plan with it"]
+    elif case == "progress single":
+        args = dict(base, hostname=name(0), certificates=[pki.files["new"]], progress=str(tmp_path / "state.json"))
+        messages = ["progress is an option of the list form: set hostname_certificates or plan with it"]
     elif case == "plan and list":
         args = dict(base, plan=str(good_plan), hostname_certificates=[{"hostname": name(1), "certificates": [pki.files["new"]]}])
         messages = ["mutually exclusive", "hostname_certificates|plan"]

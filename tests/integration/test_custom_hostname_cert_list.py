@@ -92,8 +92,11 @@ def served(emulator: Any, hostnames: Any = None) -> Dict[str, Any]:
     return out
 
 
-def run_list(ansible: Any, emulator: Any, items: List[Dict[str, Any]], **kwargs: Any) -> Any:
-    return ansible.run_module(MOD, {"zone": "example.com", "hostname_certificates": items}, **kwargs)
+def run_list(ansible: Any, emulator: Any, items: List[Dict[str, Any]], progress: Any = None, **kwargs: Any) -> Any:
+    args = {"zone": "example.com", "hostname_certificates": items}
+    if progress is not None:
+        args["progress"] = str(progress)
+    return ansible.run_module(MOD, args, **kwargs)
 
 
 CERT_FIELDS = {"key_type", "fingerprint_sha256", "serial_number", "expires_on"}
@@ -265,8 +268,10 @@ def partial_failure(scenario_emulator, pki):
     emulator.add_fault("500", method="PATCH", path=ids[name(7)], count=2)
     items = entries(pki, range(20))
     items.insert(3, {"hostname": MISSING, "certificates": [pki.files["new_ec"]]})
-    result = run_list(ansible, emulator, items)
+    progress = ansible.tmp_path / "progress.json"
+    result = run_list(ansible, emulator, items, progress=progress)
     first = SimpleNamespace(
+        progress=json.loads(progress.read_text()),
         served=served(emulator),
         writes=writes(emulator),
         hostname_reads=[e["path"].rsplit("/", 1)[-1] for e in emulator.journal() if e["method"] == "GET" and e["path"].endswith(tuple(ids.values()))],
@@ -280,6 +285,17 @@ def partial_failure(scenario_emulator, pki):
 class TestFailedHostnamesAreReportedWhileTheOthersRotate:
     """Twenty hostnames and one missing from the zone; a PATCH refused on one, a 500 on another; then the list again
     without the missing one."""
+
+    def test_its_progress_file_ends_with_every_hostname_done_and_the_failures_counted(self, partial_failure):
+        state = partial_failure.first.progress
+        assert {k: state[k] for k in ("total", "done", "failed", "waiting", "phase")} == {
+            "total": 21,
+            "done": 21,
+            "failed": 3,
+            "waiting": 0,
+            "phase": "finished",
+        }
+        assert state["started"] <= state["updated"]
 
     def test_it_fails_and_reports_a_change(self, partial_failure):
         assert partial_failure.result.failed

@@ -24,6 +24,8 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import requests
 
+from integration.conftest import seed_due_hostnames
+
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 FINAL_TASK = "Fail when a stage failed, a rotated object does not serve its new certificate, or (when asked) something is due without material"
 COLLECTION_AGENT = "certops.cloudflare/"
@@ -34,14 +36,15 @@ HEADROOM = 0.05
 pytestmark = pytest.mark.scenario
 
 
+NAMES = "rl%03d.customer.example"
+
+
 def name(i: int) -> str:
-    return "rl%03d.customer.example" % i
+    return NAMES % i
 
 
 def seed(emulator: Any, pki: SimpleNamespace, count: int) -> List[str]:
-    names = [name(i) for i in range(count)]
-    emulator.state.add_custom_hostnames(emulator.zone_id, names, pki.due.chain_pem, ssl={"method": "txt", "type": "dv"})
-    return names
+    return seed_due_hostnames(emulator, pki, NAMES, count)
 
 
 def role_vars(pki: SimpleNamespace, names: List[str], report_dir: Path, **extra: Any) -> Dict[str, Any]:

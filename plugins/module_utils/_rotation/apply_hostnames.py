@@ -14,6 +14,9 @@ switched (hostname, key types, new fingerprints), so the role's edge stage needs
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import CloudflareResource, InputError, error_handling
@@ -31,12 +34,73 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostnam
 from ansible_collections.certops.cloudflare.plugins.module_utils._custom_hostname_cert import CustomHostnameCert, check_pair_bundle_method
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import check_id, normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import CertificateError
-from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import JsonListWriter, check_dest_dir, plan_entries, read_hostnames
+from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.files import (
+    JsonListWriter,
+    check_dest_dir,
+    plan_entries,
+    read_hostnames,
+    write_atomically,
+)
 from ansible_collections.certops.cloudflare.plugins.module_utils._wait import WaitTimeoutError, poll
 
 SHOWN = 200  # entries of `switched` in the result with dest; the file holds them all
 WRITES_NAMED = 5  # writes named in a message after an unexpected failure; the rest are counted
 SHOWN_FAILURES = 20  # failed hostnames named in the message; the result lists them all
+PROGRESS_EVERY = 1.0  # seconds between two writes of the progress file, at most
+WATCH_TIMEOUT = 15.0  # seconds without a touch of the watch file after which the task stops writing
+
+
+class Progress:
+    """The progress file (option `progress`): counts and times, rewritten whole at most every PROGRESS_EVERY seconds
+    and when the task ends, so a reader (the role's rotation_progress) always finds a whole file. No file: no-op.
+
+    Its watcher touches `<progress>.watched` every second. Once that file exists, a task whose watcher has not
+    touched it for WATCH_TIMEOUT seconds stops before its next write (InputError): a task run in the background
+    must not write on for a play that was interrupted or killed."""
+
+    def __init__(self, path: Optional[str], total: int) -> None:
+        self.path, self.written_at = path, 0.0
+        self.watch = path + ".watched" if path else None
+        try:
+            if self.watch:
+                os.unlink(self.watch)  # an earlier task's: this task's watcher makes its own
+        except OSError:
+            pass
+        self.state: Dict[str, Any] = {"total": total, "done": 0, "failed": 0, "waiting": 0, "phase": "writing", "started": time.time()}
+        self.write(force=True)
+
+    def update(self, force: bool = False, **counts: Any) -> None:
+        self.state.update(counts)
+        self.write(force)
+
+    def finish(self) -> None:
+        """The last write, whatever ended the task (the watch is not checked: there is nothing left to stop)."""
+        self.state["phase"] = "finished"
+        self.watch = None
+        self.write(force=True)
+
+    def write(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.path is None or not force and now - self.written_at < PROGRESS_EVERY:
+            return
+        self.written_at = now
+        self.check_watched()
+        try:
+            write_atomically(self.path, json.dumps(dict(self.state, updated=time.time())))
+        except OSError:  # progress is for people watching; the task's work does not depend on it
+            self.path = None
+
+    def check_watched(self) -> None:
+        try:
+            unseen = time.time() - os.stat(self.watch).st_mtime if self.watch else 0.0
+        except OSError:
+            return  # no watcher (yet): nothing to check
+        if unseen > WATCH_TIMEOUT:
+            raise InputError(
+                "the play that started this task in the background stopped waiting for it (no sign of it for %d s: interrupted or killed), so "
+                "the task stopped before writing further; %d of %d hostnames were handled, and running the play again finishes the rest"
+                % (unseen, self.state["done"], self.state["total"])
+            )
 
 
 def is_id(value: Any) -> bool:
@@ -183,12 +247,21 @@ class CustomHostnameCertList(CloudflareResource):
         return self.written + (["and %d more writes" % (self.writes - len(self.written))] if self.writes > len(self.written) else [])
 
     def run(self) -> None:
+        progress = Progress(self.params["progress"], 0)
+        try:
+            self.work(progress)
+        finally:  # on success, on failure and on a crash alike: a watcher must see the end
+            progress.finish()
+
+    def work(self, progress: Progress) -> None:
         with error_handling(self.module, lambda: "manage %s" % self.describe(), self.written_briefly):
             self.client  # pylint: disable=pointless-statement  # bad credentials fail before anything else
             self.validate()
+            progress.update(force=True, total=len(self.entries), started=time.time())
             out = Output(self.params["dest"], self.zone_id)
             with out:
-                self.handle_zone(out)
+                self.handle_zone(out, progress)
+            progress.update(done=out.total, failed=len(out.failed), waiting=0)
             summary = {"total": out.total, "changed": out.changed, "unchanged": out.total - out.changed - len(out.failed), "failed": len(out.failed)}
             result: Dict[str, Any] = {"changed": self.writes > 0 or out.changed > 0, self.RESULT_KEY: out.results, "summary": summary}
             result.update(switched=out.switched, switched_count=out.switched_count, invocation={"module_args": self.echoed_args()})
@@ -205,7 +278,7 @@ class CustomHostnameCertList(CloudflareResource):
                 self.module.fail_json(msg=msg, **result)
             self.module.exit_json(**result)
 
-    def handle_zone(self, out: "Output") -> None:
+    def handle_zone(self, out: "Output", progress: Progress) -> None:
         """Each listed hostname planned and written as its page is read; then the wait for those not live yet."""
         todo = dict(self.entries)
         order = {hostname: index for index, (hostname, _locals) in enumerate(self.entries)}
@@ -228,14 +301,16 @@ class CustomHostnameCertList(CloudflareResource):
             deploying = (host.get("ssl") or {}).get("status") == "pending_deployment"
             if not entry["failed"] and not live and (entry["changed"] or deploying) and self.params["wait"] and not self.module.check_mode:
                 pending[name] = (entry, locals_)
-                continue
-            out.done(entry, self.views.pop(name), self.switched_entry(entry, locals_))
+            else:
+                out.done(entry, self.views.pop(name), self.switched_entry(entry, locals_))
+            progress.update(done=out.total + len(pending), failed=len(out.failed), waiting=len(pending))
         for name, locals_ in todo.items():  # listed, not in the zone
             entry, _old, _new, _live = self._one(name, locals_, None)
             entry["_order"] = order[name]
             out.done(entry, None, None)
+        progress.update(force=True, done=out.total + len(pending), failed=len(out.failed), waiting=len(pending), phase="waiting" if pending else "writing")
         if pending:
-            self.wait_live(pending, zone_size)
+            self.wait_live(pending, zone_size, progress)
             for name, (entry, locals_) in pending.items():
                 out.done(entry, self.views.pop(name), self.switched_entry(entry, locals_))
 
@@ -249,7 +324,7 @@ class CustomHostnameCertList(CloudflareResource):
             args["hostname_certificates"] = None  # read from the plan file
         return args
 
-    def wait_live(self, pending: Dict[str, Tuple[Dict[str, Any], List[LocalCertificate]]], zone_size: int) -> None:
+    def wait_live(self, pending: Dict[str, Tuple[Dict[str, Any], List[LocalCertificate]]], zone_size: int, progress: Progress) -> None:
         """Read until every written hostname not yet live is; a stuck or late one fails alone (its entry says why).
 
         Only those are polled, each by its own GET while they are fewer than the zone's list pages, else by list pages.
@@ -287,6 +362,7 @@ class CustomHostnameCertList(CloudflareResource):
                     entry.update(failed=True, msg=str(exc))
                 if is_live(host) or entry["failed"]:
                     waiting.discard(name)
+            progress.update(waiting=len(waiting))
             return not waiting
 
         try:
