@@ -196,12 +196,21 @@ options:
         second and when the task ends (mode C(0600)), with C(total), C(done) (hostnames handled), C(failed),
         C(waiting) (written, not live yet), C(phase) (C(writing), C(waiting) or C(finished)) and C(started) and
         C(updated) (seconds since the epoch). Counts and times only, no names.
-      - M(certops.cloudflare.rotation_progress) prints a line from this file every few seconds while the task runs with
-        C(async), and touches the file named like it with C(.watched) appended every second. Once that file exists, the
-        task stops before its next write when it has not been touched for 15 seconds (the play that waited for it was
-        interrupted or killed), failing with what it handled; running the play again finishes the rest.
-      - The role C(certops.cloudflare.cert_rotation) runs this task so, with C(cert_rotation_progress_interval).
+      - O(progress_interval) needs no such file (the task makes a temporary one); give one to follow the task from
+        elsewhere.
     type: path
+    version_added: 0.1.0
+  progress_interval:
+    description:
+      - With the list form, print a line of progress in the play output (and AWX's job output) every this many
+        seconds while the task works, and one when it ends; hostnames done and the total, failures so far, the pace
+        and the time left. V(0) prints none.
+      - The lines come from the task's O(progress) file, read where the play runs, and cost no API call. They need the
+        task to run on the controller (the C(local) connection, as the role and the rotate playbook use) and in the
+        foreground; elsewhere, or with C(async), the task runs without them.
+      - The role C(certops.cloudflare.cert_rotation) sets it from C(cert_rotation_progress_interval).
+    type: int
+    default: 0
     version_added: 0.1.0
   private_key_passphrase:
     description:
@@ -277,6 +286,16 @@ attributes:
         fingerprints before and after.
   idempotent:
     support: full
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - The action plugin prints the progress lines of O(progress_interval); otherwise it runs the module as any module runs.
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: full
+    details:
+      - Without the progress lines of O(progress_interval).
 seealso:
   - module: certops.cloudflare.custom_hostname
   - module: certops.cloudflare.custom_hostname_cert_info
@@ -612,6 +631,7 @@ def main() -> None:
             plan=dict(type="path"),
             dest=dict(type="path"),
             progress=dict(type="path"),
+            progress_interval=dict(type="int", default=0),  # the action plugin prints the lines
             private_key_passphrase=dict(type="str", no_log=True),
             hostname_certificates=dict(
                 type="list",
@@ -625,10 +645,12 @@ def main() -> None:
         wildcard_options=("hostname",),  # Cloudflare for SaaS takes wildcard custom hostnames (unverified against the live API)
     )
     p = module.params
+    if p["progress_interval"] < 0:
+        module.fail_json(msg="progress_interval must be 0 (no progress lines) or a number of seconds, not %d" % p["progress_interval"])
     if p["hostname_certificates"] is None and p["plan"] is None:
         # Options of the list form only: the single form takes its passphrase per certificate, and returns its hostname.
-        for name in ("private_key_passphrase", "discovered_hostnames", "dest", "progress"):
-            if p[name] is not None:
+        for name in ("private_key_passphrase", "discovered_hostnames", "dest", "progress", "progress_interval"):
+            if p[name] not in (None, 0):
                 module.fail_json(msg="%s is an option of the list form: set hostname_certificates or plan with it" % name)
     if p["hostname_certificates"] is not None or p["plan"] is not None:
         CustomHostnameCertList(module).run()

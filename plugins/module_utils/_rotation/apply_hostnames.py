@@ -15,7 +15,6 @@ switched (hostname, key types, new fingerprints), so the role's edge stage needs
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -47,25 +46,14 @@ SHOWN = 200  # entries of `switched` in the result with dest; the file holds the
 WRITES_NAMED = 5  # writes named in a message after an unexpected failure; the rest are counted
 SHOWN_FAILURES = 20  # failed hostnames named in the message; the result lists them all
 PROGRESS_EVERY = 1.0  # seconds between two writes of the progress file, at most
-WATCH_TIMEOUT = 15.0  # seconds without a touch of the watch file after which the task stops writing
 
 
 class Progress:
     """The progress file (option `progress`): counts and times, rewritten whole at most every PROGRESS_EVERY seconds
-    and when the task ends, so a reader (the role's rotation_progress) always finds a whole file. No file: no-op.
-
-    Its watcher touches `<progress>.watched` every second. Once that file exists, a task whose watcher has not
-    touched it for WATCH_TIMEOUT seconds stops before its next write (InputError): a task run in the background
-    must not write on for a play that was interrupted or killed."""
+    and when the task ends, so a reader (the action plugin's progress lines) always finds a whole file. No file: no-op."""
 
     def __init__(self, path: Optional[str], total: int) -> None:
         self.path, self.written_at = path, 0.0
-        self.watch = path + ".watched" if path else None
-        try:
-            if self.watch:
-                os.unlink(self.watch)  # an earlier task's: this task's watcher makes its own
-        except OSError:
-            pass
         self.state: Dict[str, Any] = {"total": total, "done": 0, "failed": 0, "waiting": 0, "phase": "writing", "started": time.time()}
         self.write(force=True)
 
@@ -74,33 +62,18 @@ class Progress:
         self.write(force)
 
     def finish(self) -> None:
-        """The last write, whatever ended the task (the watch is not checked: there is nothing left to stop)."""
-        self.state["phase"] = "finished"
-        self.watch = None
-        self.write(force=True)
+        """The last write, whatever ended the task."""
+        self.update(force=True, phase="finished")
 
     def write(self, force: bool = False) -> None:
         now = time.monotonic()
         if self.path is None or not force and now - self.written_at < PROGRESS_EVERY:
             return
         self.written_at = now
-        self.check_watched()
         try:
             write_atomically(self.path, json.dumps(dict(self.state, updated=time.time())))
         except OSError:  # progress is for people watching; the task's work does not depend on it
             self.path = None
-
-    def check_watched(self) -> None:
-        try:
-            unseen = time.time() - os.stat(self.watch).st_mtime if self.watch else 0.0
-        except OSError:
-            return  # no watcher (yet): nothing to check
-        if unseen > WATCH_TIMEOUT:
-            raise InputError(
-                "the play that started this task in the background stopped waiting for it (no sign of it for %d s: interrupted or killed), so "
-                "the task stopped before writing further; %d of %d hostnames were handled, and running the play again finishes the rest"
-                % (unseen, self.state["done"], self.state["total"])
-            )
 
 
 def is_id(value: Any) -> bool:
