@@ -6,6 +6,11 @@ import importlib.util
 import re
 from pathlib import Path
 
+import pytest
+
+# Role runs of many playbooks each: a CI leg of their own (`make scenarios`), so that `make test` stays a fast gate.
+pytestmark = pytest.mark.scenario
+
 TESTS = Path(__file__).resolve().parents[1]
 
 

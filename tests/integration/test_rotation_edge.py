@@ -18,6 +18,9 @@ import pytest
 
 from emulator.testcerts import make_ca, make_leaf, write_files
 
+# Role runs of many playbooks each: a CI leg of their own (`make scenarios`), so that `make test` stays a fast gate.
+pytestmark = pytest.mark.scenario
+
 HOSTS = ["a.customer.example", "b.customer.example", "pair.customer.example"]
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 

@@ -19,6 +19,9 @@ import pytest
 
 from emulator.testcerts import make_ca, make_leaf, write_files
 
+# Role runs of many playbooks each: a CI leg of their own (`make scenarios`), so that `make test` stays a fast gate.
+pytestmark = pytest.mark.scenario
+
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 SINGLE, PAIR = "single.customer.example", "pair.customer.example"
 OLD_ZONE_HOSTS = ["example.com", "www.example.com"]

@@ -23,6 +23,9 @@ import pytest
 from ansible_collections.certops.cloudflare.plugins.module_utils._lock import ZoneLock, holder_of
 from emulator.testcerts import generations, make_ca, make_leaf, write_files
 
+# Role runs of many playbooks each: a CI leg of their own (`make scenarios`), so that `make test` stays a fast gate.
+pytestmark = pytest.mark.scenario
+
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 FINAL_TASK = "Fail when a stage failed, a rotated object does not serve its new certificate, or (when asked) something is due without material"
