@@ -10,6 +10,7 @@ job output show while the task works. Documented in plugins/modules/custom_hostn
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import tempfile
@@ -53,6 +54,17 @@ def progress_line(state: Optional[Dict[str, Any]], now: float) -> str:
     return line + ", %.1f a second, about %s left" % (pace, duration((total - done) / pace))
 
 
+def lines_every(value: Any) -> int:
+    """progress_interval as seconds: an int, or its text (a templated value is text on older ansible-core); 0 for
+    anything else, which the module itself refuses with a message."""
+    if isinstance(value, bool):
+        return 0
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def read_state(path: str) -> Optional[Dict[str, Any]]:
     """The progress file's counts; None before the module wrote it (it replaces the file whole: never half read)."""
     try:
@@ -72,11 +84,11 @@ class ActionModule(ActionBase):
         del tmp  # no temporary directory of its own
         wrap_async = self._task.async_val and not self._connection.has_native_async
         args = dict(self._task.args)
-        interval = args.get("progress_interval") or 0
+        interval = lines_every(args.get("progress_interval"))
         listed = args.get("plan") is not None or args.get("hostname_certificates") is not None
         # Lines only where the module's file can be read as it writes it: the list form, on this machine, in the
-        # foreground. Anything else (a bad interval included, which the module refuses) runs as the plain module.
-        lines = isinstance(interval, int) and interval > 0 and listed and not wrap_async and self._connection.transport == "local"
+        # foreground. Anything else runs as the plain module.
+        lines = interval > 0 and listed and not wrap_async and self._connection.transport == "local"
         if lines:
             result = merge_hash(result, self.with_lines(args, interval, task_vars))
         else:
@@ -100,7 +112,8 @@ class ActionModule(ActionBase):
             except BaseException as exc:  # pylint: disable=broad-exception-caught  # raised again below, in this thread
                 outcome["error"] = exc
 
-        thread = threading.Thread(target=work, name="certops-custom-hostname-cert", daemon=True)
+        # The worker's context variables go with the module's thread, as if it ran in the worker's own.
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="certops-custom-hostname-cert", daemon=True)
         next_line = time.monotonic() + interval
         try:
             thread.start()

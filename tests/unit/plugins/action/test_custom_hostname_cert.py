@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.certops.cloudflare.plugins.action.custom_hostname_cert import duration, progress_line, read_state
+from ansible_collections.certops.cloudflare.plugins.action.custom_hostname_cert import duration, lines_every, progress_line, read_state
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import apply_hostnames
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.apply_hostnames import Progress
 
@@ -64,3 +64,7 @@ def test_a_progress_file_that_cannot_be_written_does_not_stop_the_work(tmp_path)
     progress = Progress(str(tmp_path / "missing-dir" / "progress.json"), 10)
     progress.update(force=True, done=5)
     assert progress.path is None and not (tmp_path / "missing-dir").exists()
+
+
+def test_the_interval_is_read_as_ansible_may_hand_it():
+    assert [lines_every(v) for v in (30, "30", None, 0, -5, "soon", True)] == [30, 30, 0, 0, 0, 0, 0]
