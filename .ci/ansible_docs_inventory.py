@@ -15,6 +15,8 @@ TARGETS = (
     ("common_return_values", "std:label", "-1", "reference_appendices/common_return_values.html#common-return-values", "Return Values"),
     ("ansible_configuration_settings", "std:label", "-1", "reference_appendices/config.html#ansible-configuration-settings", "Ansible Configuration Settings"),
     ("ANSIBLE_DEBUG", "std:envvar", "1", "reference_appendices/config.html#envvar-ANSIBLE_DEBUG", "-"),
+    # The note antsibull-docs puts on a module with an action plugin of its name (custom_hostname_cert).
+    ("action_plugins", "std:label", "-1", "plugins/action.html#action-plugins", "Action plugins"),
 )
 
 HEADER = "# Sphinx inventory version 2\n# Project: Ansible\n# Version: devel\n# The remainder of this file is compressed using zlib.\n"

@@ -286,16 +286,6 @@ attributes:
         fingerprints before and after.
   idempotent:
     support: full
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-    details:
-      - The action plugin prints the progress lines of O(progress_interval); otherwise it runs the module as any module runs.
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: full
-    details:
-      - Without the progress lines of O(progress_interval).
 seealso:
   - module: certops.cloudflare.custom_hostname
   - module: certops.cloudflare.custom_hostname_cert_info
