@@ -169,7 +169,7 @@ class Totals:
             % (
                 len(drawn),
                 len(drawn) + rest,
-                ", ".join("%d %s" % (n, o.replace("_", " ")) for o, n in ordered_outcomes(left) if n),
+                ", ".join("%d %s" % (left[o], o.replace("_", " ")) for o in outcome_order(left) if left[o]),
             )
         )
         return drawn, note
@@ -182,9 +182,10 @@ def timeline_key(outcome: str, soonest: datetime.datetime, seq: int) -> Tuple[fl
     return (rank, soonest.timestamp(), seq)
 
 
-def ordered_outcomes(counts: Dict[str, int]) -> List[Tuple[str, int]]:
-    """(outcome, count) in OUTCOMES' order, unknown outcomes after by name."""
-    return [(o, counts[o]) for o in OUTCOMES if o in counts] + sorted((o, n) for o, n in counts.items() if o not in OUTCOMES)
+def outcome_order(seen: Iterable[str]) -> List[str]:
+    """Outcomes in OUTCOMES' order, unknown ones after by name."""
+    seen = set(seen)
+    return [o for o in OUTCOMES if o in seen] + sorted(seen - set(OUTCOMES))
 
 
 def shown_new(row: Dict[str, Any]) -> Dict[str, Any]:
@@ -244,8 +245,7 @@ def summary_counts(rows: Sequence[Dict[str, Any]]) -> Tuple[List[str], List[str]
 
 def ordered_counts(counts: Dict[str, Dict[str, int]]) -> Tuple[List[str], List[str], Dict[str, Dict[str, int]]]:
     """summary_counts from the count per kind and outcome (Totals.counts)."""
-    seen = {outcome for per_kind in counts.values() for outcome in per_kind}
-    outcomes = [o for o in OUTCOMES if o in seen] + sorted(seen - set(OUTCOMES))
+    outcomes = outcome_order(outcome for per_kind in counts.values() for outcome in per_kind)
     return _kind_order(list(counts)), outcomes, counts
 
 
