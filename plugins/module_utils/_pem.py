@@ -12,6 +12,7 @@ No Ansible import: the emulator tests and benchmarks use it too. Nothing here re
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import re
 import ssl
@@ -244,7 +245,15 @@ def fingerprint_sha256(cert: Any) -> str:
 
 
 def normalize_fingerprint(value: Optional[str]) -> Optional[str]:
+    if isinstance(value, str) and value:
+        return _hex_digits(value)
     return re.sub(r"[^0-9a-f]", "", value.lower()) if value else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _hex_digits(value: str) -> str:
+    # Cached: a rotation compares the same few fingerprints once per hostname, several times each.
+    return re.sub(r"[^0-9a-f]", "", value.lower())
 
 
 def not_valid_after(cert: Any) -> datetime.datetime:

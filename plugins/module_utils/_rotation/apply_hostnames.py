@@ -372,7 +372,7 @@ class CustomHostnameCertList(CloudflareResource):
         if self.exclusive.get(hostname) is not None:
             params["exclusive"] = self.exclusive[hostname]
         one = CustomHostnameCert(self.module, params, locals_, shared=self)
-        view = old_view = one.to_view(current)
+        view = None  # the view before (as read) unless written: made once, a view per hostname costs
         try:
             steps, predicted = one.plan(current)  # the single form's planning, as is
             if steps:
@@ -387,7 +387,12 @@ class CustomHostnameCertList(CloudflareResource):
             self.written.extend("%s: %s" % (hostname, key) for key in one.written[: max(0, WRITES_NAMED - len(self.written))])
             self.writes += len(one.written)
         entry["changed"] = entry["changed"] or bool(steps)
+        if view is None:
+            view = one.to_view(current)
         self.views[hostname] = view
         entry["certificates"] = compact_certificates(view)
         live = view is not None and is_live(view)
-        return entry, fingerprints_of(compact_certificates(old_view)), fingerprints_of(entry["certificates"]), live
+        before = None
+        if entry["changed"] and self.module._diff:  # the view before: for the diff only
+            before = fingerprints_of(compact_certificates(one.to_view(current)))
+        return entry, before, fingerprints_of(entry["certificates"]), live

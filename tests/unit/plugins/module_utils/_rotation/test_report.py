@@ -101,6 +101,10 @@ def test_json_round_trips_with_extra_keys_and_sorted_keys():
     assert loaded["rows"][0]["key_types"] == ["rsa", "ecdsa"] and loaded["rows"][0]["id"] == "0123abcd"
     assert loaded["generated_at"] == "2026-12-01T12:00:00Z" and loaded["summary"]["total"] == 2
     assert text.startswith('{\n  "failure"')
+    lines = text.splitlines()
+    at = lines.index('  "rows": [')
+    assert [json.loads(line.strip().rstrip(",")) for line in lines[at + 1 : at + 3]] == rows  # one line per row
+    assert lines[at + 3] == "  ],"
 
 
 def test_markdown_escapes_pipes_newlines_and_html_in_cells():
