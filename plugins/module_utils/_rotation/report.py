@@ -15,6 +15,7 @@ depth: rows never should hold one). The HTML page is self-contained: no script, 
 from __future__ import annotations
 
 import datetime
+import functools
 import heapq
 import html
 import json
@@ -226,6 +227,12 @@ def utc_text(value: Any) -> str:
         return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     if not isinstance(value, str) or not value.strip():
         return _text(value)
+    return _utc_text_of(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _utc_text_of(value: str) -> str:
+    # Cached: a zone's certificates share few expiry times, and every row shows two.
     try:
         return utc_text(parse_time(value))
     except ValueError:
@@ -439,15 +446,15 @@ def markdown_chunks(report: Dict[str, Any], totals: Totals, rows: Iterable[Dict[
     yield markdown_head(report, totals)
     for row in rows:
         if listed(row):
-            yield markdown_row(row, totals.edge)
+            yield markdown_row(cells(row, totals.edge))
     yield MARKDOWN_TAIL
 
 
 MARKDOWN_TAIL = "\n"
 
 
-def markdown_row(row: Dict[str, Any], edge: bool) -> str:
-    return "\n| " + " | ".join(md_escape(cell) for cell in cells(row, edge)) + " |"
+def markdown_row(texts: List[str]) -> str:
+    return "\n| " + " | ".join(md_escape(cell) for cell in texts) + " |"
 
 
 def markdown_head(report: Dict[str, Any], totals: Totals) -> str:
@@ -625,17 +632,17 @@ def html_chunks(report: Dict[str, Any], totals: Totals, rows: Iterable[Dict[str,
     yield html_head(report, totals)
     for row in rows:
         if listed(row):
-            yield html_row(row, totals.edge)
+            yield html_row(row, cells(row, totals.edge))
     yield HTML_TAIL
 
 
 HTML_TAIL = "\n</tbody></table></body></html>\n"
 
 
-def html_row(row: Dict[str, Any], edge: bool) -> str:
+def html_row(row: Dict[str, Any], texts: List[str]) -> str:
     outcome = row.get("outcome")
     css = ' class="o-%s"' % outcome if outcome in OUTCOMES else ""  # only known words reach an attribute
-    return "\n<tr>%s</tr>" % "".join("<td%s>%s</td>" % (css if i == 3 else "", h(v)) for i, v in enumerate(cells(row, edge)))
+    return "\n<tr>%s</tr>" % "".join("<td%s>%s</td>" % (css if i == 3 else "", h(v)) for i, v in enumerate(texts))
 
 
 def html_head(report: Dict[str, Any], totals: Totals) -> str:
@@ -724,8 +731,9 @@ def write_streams(out: Dict[str, Any], report: Dict[str, Any], totals: Totals, r
     for row in rows:
         out["json"].write(json_row(row, empty))
         if listed(row):
-            out["markdown"].write(markdown_row(row, totals.edge))
-            out["html"].write(html_row(row, totals.edge))
+            texts = cells(row, totals.edge)  # once for both tables
+            out["markdown"].write(markdown_row(texts))
+            out["html"].write(html_row(row, texts))
         empty = False
     out["json"].write(json_tail(json_end, empty))
     out["markdown"].write(MARKDOWN_TAIL)

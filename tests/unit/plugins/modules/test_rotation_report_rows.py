@@ -50,11 +50,12 @@ def test_the_rows_come_back_from_their_spool_as_often_as_asked():
     spool = rotation_report.SpooledRows()
     try:
         made = rotation_report.Rows(spool, datetime.datetime.now(datetime.timezone.utc))
-        rows = [{"kind": "custom_hostname", "name": "a", "outcome": "failed", "reason": "-----BEGIN PRIVATE KEY-----"}, {"name": "b", "outcome": "rotated"}]
+        nested = {"name": "c", "outcome": "rotated", "old": {"hosts": ["c", "x-----BEGIN EC PRIVATE KEY-----"]}}
+        rows = [{"kind": "custom_hostname", "name": "a", "outcome": "failed", "reason": "-----BEGIN PRIVATE KEY-----"}, {"name": "b", "outcome": "rotated"}, nested]
         for row in rows:
             made.add(row)
-        cleaned = [dict(rows[0], reason="[removed]"), rows[1]]
+        cleaned = [dict(rows[0], reason="[removed]"), rows[1], dict(nested, old={"hosts": ["c", "[removed]"]})]
         assert list(spool()) == cleaned and list(spool()) == cleaned
-        assert made.unverified == ["a"] and made.totals.total == 2
+        assert made.unverified == ["a"] and made.totals.total == 3
     finally:
         spool.close()
