@@ -67,7 +67,7 @@ units: graphviz link ## unit tests and the emulator's own tests
 # Exit code 5 means "no tests collected": fine while a suite is still empty.
 integration: link ## modules, role and playbook through ansible-playbook against the emulator (less the role scenarios)
 	rm -rf tests/output/journal
-	$(PYTEST) -n 2 --dist loadscope -m "not scenario" tests/integration || [ $$? -eq 5 ]
+	$(PYTEST) -n 2 --dist loadscope -m "not scenario and not metrics" tests/integration || [ $$? -eq 5 ]
 
 # The role scenarios of many playbook runs each (retirement with proof, audits, rate-limit blocks): a CI leg after `make test`.
 .PHONY: scenarios
@@ -237,6 +237,14 @@ registered-results: link ## every result the role registers at 10,000 hostnames 
 browser: link ## the HTML report opened in headless Chromium (installs Debian's chromium and chromium-driver as root)
 	@.ci/apt_install.sh chromium:chromium chromedriver:chromium-driver || [ "$${CI:-}" != true ]
 	SE_OFFLINE=true $(PYTEST) -rs tests/browser
+
+# The role's metrics with the real parts: Debian's Pushgateway (a private one on 127.0.0.1, read back through its API)
+# and promtool on every metrics file the tests write and on docs/metrics-alerts.yml. Installs both when missing (as root);
+# a CI leg.
+.PHONY: metrics
+metrics: link ## the role's metrics pushed to a real Pushgateway, checked by promtool (installs Debian's prometheus-pushgateway and prometheus as root)
+	@.ci/apt_install.sh prometheus-pushgateway:prometheus-pushgateway promtool:prometheus || [ "$${CI:-}" != true ]
+	CERTOPS_PROMTOOL=$$(command -v promtool) $(PYTEST) -n 2 --dist loadscope -rs tests/integration/test_rotation_metrics.py tests/integration/test_metrics_pushgateway.py
 
 clean: ## remove .build and tests/output
 	rm -rf .build tests/output

@@ -3,7 +3,8 @@
 The image build runs, in containers, `ansible-galaxy collection install -r requirements.yml` in the context's `_build`
 directory and then the context's `introspect.py` on the installed collections, and pip-installs what it prints.
 This script runs the same two steps from the same files on this machine and fails unless the collection is installed
-and the Python requirements the build would install include requests and cryptography.
+and the Python requirements the build would install include requests and cryptography, and the optional
+prometheus_client the execution environment file lists.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import tempfile
 
 COLLECTION = "certops.cloudflare"
-REQUIRED = ("requests", "cryptography")
+REQUIRED = ("requests", "cryptography", "prometheus_client")
 
 
 def build_instructions(context: str) -> str:
@@ -51,10 +52,15 @@ def install_collections(build_dir: str, collections_path: str) -> None:
 
 
 def introspected_requirements(build_dir: str, collections_path: str) -> list[str]:
-    """The builder stage: the context's introspect.py writes the pip requirements the image build installs."""
+    """The builder stage: the context's introspect.py writes the pip requirements the image build installs, the
+    collection's and the execution environment file's own (`--user-pip`, as the build passes them)."""
     pip_file = os.path.join(collections_path, "requirements.txt")
     script = os.path.join(build_dir, "scripts", "introspect.py")
-    subprocess.run([sys.executable, script, "introspect", collections_path, "--write-pip", pip_file], check=True)
+    command = [sys.executable, script, "introspect", collections_path, "--write-pip", pip_file]
+    user_pip = os.path.join(build_dir, "requirements.txt")
+    if os.path.isfile(user_pip):
+        command.append("--user-pip=%s" % user_pip)
+    subprocess.run(command, check=True)
     if not os.path.isfile(pip_file):
         raise SystemExit("introspection found no Python requirements")
     with open(pip_file, encoding="utf-8") as handle:

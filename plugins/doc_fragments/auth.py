@@ -103,6 +103,14 @@ options:
       - Whether to verify the TLS certificate of the API endpoint.
     type: bool
     default: true
+  api_usage_file:
+    description:
+      - A file where the module, when it ends, adds one JSON line with the API requests it sent and how many of them
+        Cloudflare answered with HTTP 429 (the keys C(requests) and C(rate_limited)). Created with mode C(0600) when
+        missing; the lines of several module runs add up.
+      - The role C(certops.cloudflare.cert_rotation) sums them for its metrics. A file that cannot be written is
+        skipped silently, so counting never fails a task.
+    type: path
 notes:
   - "Credentials from environment variables are read on the host where the module runs. Run the modules on the
     controller (C(delegate_to: localhost)) when the variables are set there."

@@ -14,7 +14,9 @@ read back, and exit with the result and a diff of facts. API failures become one
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -66,6 +68,7 @@ def auth_argument_spec() -> Dict[str, Any]:
         api_rate_limit_key=dict(type="str", no_log=False, fallback=(env_fallback, ["CLOUDFLARE_API_RATE_LIMIT_KEY"])),
         api_retry_budget=dict(type="float", default=DEFAULT_RETRY_BUDGET, fallback=(env_fallback, [RETRY_BUDGET_ENV])),
         validate_certs=dict(type="bool", default=True),
+        api_usage_file=dict(type="path"),
     )
 
 
@@ -204,7 +207,7 @@ def resolve_zone_id(client: CloudflareClient, params: Dict[str, Any]) -> str:
 def client_from_module(module: AnsibleModule) -> CloudflareClient:
     p = module.params
     rate = p.get("api_rate_limit")
-    return CloudflareClient(
+    client = CloudflareClient(
         api_token=p.get("api_token"),
         api_email=p.get("api_email"),
         api_key=p.get("api_key"),
@@ -216,6 +219,23 @@ def client_from_module(module: AnsibleModule) -> CloudflareClient:
         retry_budget=p.get("api_retry_budget") or DEFAULT_RETRY_BUDGET,
         log=module.log,
     )
+    if p.get("api_usage_file"):
+        atexit.register(record_usage, client, p["api_usage_file"])
+    return client
+
+
+def record_usage(client: CloudflareClient, path: str) -> None:
+    """Append this module run's API requests and HTTP 429 answers to `path` as one JSON line (O_APPEND: the lines of
+    runs that end at once do not mix). Counting is for metrics: a file that cannot be written is left alone."""
+    line = json.dumps({"requests": client.request_count, "rate_limited": client.rate_limited_count}) + "\n"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("ascii"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def read_text_file(path: str, label: str, not_text: str = "is not a UTF-8 text file") -> str:

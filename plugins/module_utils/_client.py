@@ -427,6 +427,7 @@ class CloudflareClient:
         self.session.headers.update(self._headers)
         self.session.headers["User-Agent"] = USER_AGENT
         self.request_count = 0
+        self.rate_limited_count = 0  # answers with HTTP 429
 
     def _new_session(self) -> Any:
         """A session that reads the environment's proxy and CA settings once, for the API's address.
@@ -600,6 +601,7 @@ class CloudflareClient:
             if 300 <= status < 400:
                 raise CloudflareError(self._redirect_message(response), status=status, method=method, path=path)
             if status == 429:
+                self.rate_limited_count += 1
                 delay, asked = self._rate_limit_wait(headers, policy_window)
                 if not budget.allows(delay):
                     raise CloudflareError(

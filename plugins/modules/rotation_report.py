@@ -25,8 +25,10 @@ description:
   - The Markdown and the HTML show a summary table (one row per kind, one column per outcome that occurs), and every
     time in UTC (V(2026-12-06 06:15:00 UTC)); the JSON keeps ISO 8601 times ending in C(Z).
   - The HTML page is self-contained (inline CSS, no JavaScript, no link or URL) and holds an expiry timeline drawn as
-    inline SVG, one line per object, with the old and the new certificate's expiry. With more than 500 objects the
-    timeline shows the first 500 that changed, failed or are due and says so; the table always lists every object.
+    inline SVG, one line per object, with the old and the new certificate's expiry. With more than 200 objects the
+    timeline draws 200 (those that failed, changed or are due first, then the soonest to expire) and a note counts
+    the rest per outcome. The table lists every object but those up to date, skipped or kept, which it counts per
+    kind and outcome; the JSON holds every row, one per line.
   - With O(plan), a plan file that holds an audit (expiry buckets per kind, the objects not active and those due
     without new material) adds an C(Expiry) table and a C(Not active) list (the first 100) to the Markdown and the
     HTML, and the whole audit to the JSON.

@@ -38,6 +38,7 @@ BASE_ARGS: Dict[str, Dict[str, Any]] = {
     "hostname_client_cert_info": {},
     "rotation_lock": {"state": "absent"},
     "rotation_plan": {"client_certs": [{"certificate_path": "{cert}", "private_key_path": "{key}", "hostnames": ["app.example.com"]}]},
+    "rotation_metrics": {"zone": "example.com", "success": True, "dest": "."},
     "rotation_report": {"rows": [], "report_dir": "reports"},
 }
 BAD_IDS = ["../zones", "abc/def", "abc?per_page=1", "abc#x"]

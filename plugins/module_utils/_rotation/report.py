@@ -129,7 +129,7 @@ class Totals:
         per_kind[outcome] = per_kind.get(outcome, 0) + 1
         self.edge = self.edge or row.get("edge") is not None
         old, new = _when(_side_facts(row, "old")), _when(shown_new(row))
-        serving = new or old
+        serving = serving_when(row)
         self.expiry[expiry_bucket(serving, self.now) if serving else "unknown"] += 1
         if outcome in FAILED_LIKE and len(self.failed) < FOCUS_CAP:
             self.failed.append(row)
@@ -529,6 +529,18 @@ svg text { font-size: 11px; font-family: system-ui, sans-serif; }
 """
 OLD, OLD_DUE, NEW, GRID, NOW_LINE = "#9e9e9e", "#d32f2f", "#2e7d32", "#e0e0e0", "#1565c0"
 WIDTH, LABEL_WIDTH, TOP, ROW_HEIGHT, BAR_HEIGHT = 960, 260, 34, 18, 6
+
+
+def serving_when(row: Dict[str, Any]) -> Optional[datetime.datetime]:
+    """When the certificate the object serves after the run expires: the new one when it is in service (shown_new),
+    else the old one. The expiry histogram counts it, and the metrics give it per object."""
+    return _when(shown_new(row)) or _when(_side_facts(row, "old"))
+
+
+def serving_expiry(row: Dict[str, Any]) -> Optional[float]:
+    """serving_when as Unix time."""
+    when = serving_when(row)
+    return when.timestamp() if when else None
 
 
 def _when(facts: Dict[str, Any]) -> Optional[datetime.datetime]:

@@ -366,3 +366,15 @@ def test_every_bad_item_of_a_list_option_is_named():
             build_module(dict(hosts=dict(type="list", elements="str")))
     msg = info.value.result["msg"]
     assert "bad_one.example.com" in msg and "a..example.com" in msg and "ok.example.com" not in msg
+
+
+def test_api_usage_file_gets_one_line_per_module_run_and_a_bad_path_is_skipped(tmp_path):
+    client = _base.CloudflareClient(api_token="t" * 40, base_url="http://127.0.0.1:9/client/v4", rate_limit=0)
+    client.request_count, client.rate_limited_count = 12, 2
+    usage = tmp_path / "usage.jsonl"
+    _base.record_usage(client, str(usage))
+    client.request_count, client.rate_limited_count = 3, 0
+    _base.record_usage(client, str(usage))
+    assert usage.read_text() == '{"requests": 12, "rate_limited": 2}\n{"requests": 3, "rate_limited": 0}\n'
+    assert usage.stat().st_mode & 0o777 == 0o600
+    _base.record_usage(client, str(tmp_path / "missing" / "usage.jsonl"))  # no error: counting never fails a task

@@ -182,6 +182,7 @@ def test_429_past_the_budget_fails_clearly(logged, sleeps):
     assert info.value.status == 429
     assert "rate limited" in str(info.value) and "api_retry_budget" in str(info.value)
     assert sleeps == [8.0, 8.0]  # a third wait would pass the 20 s budget
+    assert client.rate_limited_count == 3  # the one that failed the call too
 
 
 @responses.activate
@@ -205,6 +206,7 @@ def test_429s_do_not_count_against_max_attempts(sleeps):
     responses.get(BASE + "/zones", json=ok([]))
     assert client.get("zones") == []
     assert len(sleeps) == 5 and sleeps[:4] == [1.0] * 4
+    assert (client.request_count, client.rate_limited_count) == (6, 4)  # what api_usage_file records
 
 
 def test_the_retry_budget_starts_after_the_first_pacing_wait(pacing_dir, monkeypatch):

@@ -51,7 +51,11 @@ def test_the_rows_come_back_from_their_spool_as_often_as_asked():
     try:
         made = rotation_report.Rows(spool, datetime.datetime.now(datetime.timezone.utc))
         nested = {"name": "c", "outcome": "rotated", "old": {"hosts": ["c", "x-----BEGIN EC PRIVATE KEY-----"]}}
-        rows = [{"kind": "custom_hostname", "name": "a", "outcome": "failed", "reason": "-----BEGIN PRIVATE KEY-----"}, {"name": "b", "outcome": "rotated"}, nested]
+        rows = [
+            {"kind": "custom_hostname", "name": "a", "outcome": "failed", "reason": "-----BEGIN PRIVATE KEY-----"},
+            {"name": "b", "outcome": "rotated"},
+            nested,
+        ]
         for row in rows:
             made.add(row)
         cleaned = [dict(rows[0], reason="[removed]"), rows[1], dict(nested, old={"hosts": ["c", "[removed]"]})]
