@@ -104,3 +104,11 @@ def test_without_a_report_or_a_previous_file_the_expiry_metric_is_left_out(tmp_p
     # Pushed with POST, a metric left out keeps what the Pushgateway holds.
     text, facts = made(tmp_path, success=False, report_path=None)
     assert metrics.EXPIRY not in text and facts["expiry_samples"] == 0 and not facts["kept_expiries"]
+
+
+def test_a_zone_of_10000_hostnames_stays_one_file(tmp_path):
+    rows = [dict(ROWS[0], name="h%05d.customer.example" % i) for i in range(10000)]
+    text, facts = made(tmp_path, report_path=report(tmp_path, rows))
+    assert facts["expiry_samples"] == 10000 and sorted(p.name for p in tmp_path.glob("*.prom")) == [metrics.file_name(ZONE)]
+    assert len(text.encode()) < 2_000_000
+    assert sum(1 for s in samples(text) if s.name == metrics.EXPIRY) == 10000
