@@ -23,8 +23,8 @@ description:
     C(certops_cloudflare_rotation_due_without_material), C(certops_cloudflare_rotation_api_requests),
     C(certops_cloudflare_rotation_api_rate_limited), C(certops_cloudflare_rotation_end_timestamp_seconds) and
     C(certops_cloudflare_rotation_success) (labels C(zone) and C(mode)) say the rest.
-    C(certops_cloudflare_rotation_last_success_timestamp_seconds) is the end of the last run that completed, this
-    one or, when this one did not, the value in the zone's previous file.
+    C(certops_cloudflare_rotation_last_success_timestamp_seconds) is the end of the last rotation (O(mode=rotate))
+    that completed, this one or, when this one did not (or is an audit), the value in the zone's previous file.
   - Without O(report) (a run that failed before its plan), the expiry samples of the zone's previous file are kept,
     so an alert on expiry does not go quiet because discovery failed.
   - Label values are names and ids only. The file is written whole and renamed into place; one zone is one file, also
@@ -160,26 +160,20 @@ api_rate_limited:
   returned: always
   type: int
 last_success:
-  description: The Unix time of the last run that completed, or V(null) when none is known.
+  description: The Unix time of the last rotation (O(mode=rotate)) that completed, or V(null) when none is known.
   returned: always
   type: float
 """
 
 import os
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError, NamingModule, check_inputs
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation import metrics
-
-
-def previous_counts(path: Optional[str]) -> Dict[str, Any]:
-    """What the diff shows of the zone's previous file."""
-    last, expiries = metrics.previous(path) if path else (None, [])
-    return {"expiry_samples": len(expiries), "last_success": last}
 
 
 def main() -> None:
@@ -216,17 +210,19 @@ def main() -> None:
             raise InputError("pushgateway_url must start with http:// or https://, not %r" % p["pushgateway_url"])
         path = os.path.join(p["dest"], metrics.file_name(p["zone"])) if p["dest"] is not None else None
         run = metrics.Run(p["zone"], p["mode"], p["success"], p["end_time"] if p["end_time"] is not None else time.time(), metrics.read_usage(p["api_usage"]))
-        registry, facts = metrics.registry_for(run, p["report"], path)
+        before = metrics.previous(path)
+        registry, facts = metrics.registry_for(run, p["report"], before)
     except InputError as exc:
         module.fail_json(msg=str(exc))
-    before = previous_counts(path)
-    text = metrics.exposition(registry)
-    changed = path is None or metrics.read_text(path) != text
+    changed = path is None or before.text != metrics.exposition(registry)
     result: Dict[str, Any] = dict(facts, changed=changed, pushed=False)
     if path is not None:
         result["file"] = path
     if module._diff:
-        result["diff"] = {"before": before, "after": {"expiry_samples": facts["expiry_samples"], "last_success": facts["last_success"]}}
+        result["diff"] = {
+            "before": {"expiry_samples": len(before.expiries), "last_success": before.last_success},
+            "after": {"expiry_samples": facts["expiry_samples"], "last_success": facts["last_success"]},
+        }
     if module.check_mode:
         module.exit_json(**result)
     try:

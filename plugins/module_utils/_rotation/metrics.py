@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 try:
     from prometheus_client import CollectorRegistry, Gauge, generate_latest, pushadd_to_gateway, write_to_textfile
@@ -87,14 +87,21 @@ def read_usage(path: Optional[str]) -> Tuple[int, int]:
     return requests, limited
 
 
-def previous(path: str) -> Tuple[Optional[float], List[Tuple[Dict[str, str], float]]]:
-    """From the zone's previous file: the time of the last successful run, and its expiry samples (kept when this run
-    has no report). Nothing from a file that is missing or not in the text format."""
-    text = read_text(path)
+class Previous(NamedTuple):
+    """The zone's previous file: its text, the time of the last successful run, and its expiry samples (kept when
+    this run has no report). Nothing from a file that is missing or not in the text format."""
+
+    text: Optional[str] = None
+    last_success: Optional[float] = None
+    expiries: List[Tuple[Dict[str, str], float]] = []
+
+
+def previous(path: Optional[str]) -> Previous:
+    text = read_text(path) if path else None
     try:
         families = list(text_string_to_metric_families(text)) if text is not None else []
     except ValueError:
-        return None, []
+        return Previous(text)
     last, expiries = None, []
     for family in families:
         for sample in family.samples:
@@ -102,12 +109,12 @@ def previous(path: str) -> Tuple[Optional[float], List[Tuple[Dict[str, str], flo
                 last = sample.value
             elif sample.name == EXPIRY:
                 expiries.append(({k: sample.labels.get(k, "") for k in OBJECT_LABELS if k != "zone"}, sample.value))
-    return last, expiries
+    return Previous(text, last, expiries)
 
 
-def registry_for(run: Run, report: Optional[str], previous_file: Optional[str]) -> Tuple[Any, Dict[str, Any]]:
+def registry_for(run: Run, report: Optional[str], before: Previous) -> Tuple[Any, Dict[str, Any]]:
     """The registry of the zone's metrics, and what the module returns of it."""
-    last, kept = previous(previous_file) if previous_file else (None, [])
+    last, kept = before.last_success, before.expiries
     registry = CollectorRegistry()
     # Left out when there is nothing to say (no report, no previous file): a push then leaves the gateway's samples.
     expiry = None

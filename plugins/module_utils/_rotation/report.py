@@ -128,8 +128,7 @@ class Totals:
         per_kind = self.counts.setdefault(_text(row.get("kind")) or "unknown", {})
         per_kind[outcome] = per_kind.get(outcome, 0) + 1
         self.edge = self.edge or row.get("edge") is not None
-        old, new = _when(_side_facts(row, "old")), _when(shown_new(row))
-        serving = serving_when(row)
+        old, new, serving = expiry_times(row)
         self.expiry[expiry_bucket(serving, self.now) if serving else "unknown"] += 1
         if outcome in FAILED_LIKE and len(self.failed) < FOCUS_CAP:
             self.failed.append(row)
@@ -531,16 +530,17 @@ OLD, OLD_DUE, NEW, GRID, NOW_LINE = "#9e9e9e", "#d32f2f", "#2e7d32", "#e0e0e0", 
 WIDTH, LABEL_WIDTH, TOP, ROW_HEIGHT, BAR_HEIGHT = 960, 260, 34, 18, 6
 
 
-def serving_when(row: Dict[str, Any]) -> Optional[datetime.datetime]:
-    """When the certificate the object serves after the run expires: the new one when it is in service (shown_new),
-    else the old one. The expiry histogram counts it, and the metrics give it per object."""
-    return _when(shown_new(row)) or _when(_side_facts(row, "old"))
+def expiry_times(row: Dict[str, Any]) -> Tuple[Optional[datetime.datetime], Optional[datetime.datetime], Optional[datetime.datetime]]:
+    """A row's old expiry, its new one when in service (shown_new), and the expiry of the certificate the object serves
+    after the run: the new one, else the old one. The expiry histogram counts that last one; the metrics give it."""
+    old, new = _when(_side_facts(row, "old")), _when(shown_new(row))
+    return old, new, new or old
 
 
 def serving_expiry(row: Dict[str, Any]) -> Optional[float]:
-    """serving_when as Unix time."""
-    when = serving_when(row)
-    return when.timestamp() if when else None
+    """expiry_times' serving expiry as Unix time."""
+    serving = expiry_times(row)[2]
+    return serving.timestamp() if serving else None
 
 
 def _when(facts: Dict[str, Any]) -> Optional[datetime.datetime]:

@@ -32,9 +32,9 @@ def samples(text):
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
 
-def made(tmp_path, success=True, report_path=None, end=1_800_000_000.0, usage=(0, 0)):
-    run = metrics.Run(ZONE, "rotate", success, end, usage)
-    registry, facts = metrics.registry_for(run, report_path, str(tmp_path / metrics.file_name(ZONE)))
+def made(tmp_path, success=True, report_path=None, end=1_800_000_000.0, usage=(0, 0), mode="rotate"):
+    run = metrics.Run(ZONE, mode, success, end, usage)
+    registry, facts = metrics.registry_for(run, report_path, metrics.previous(str(tmp_path / metrics.file_name(ZONE))))
     metrics.write(registry, str(tmp_path), ZONE)
     return (tmp_path / metrics.file_name(ZONE)).read_text(), facts
 
@@ -90,8 +90,8 @@ def test_the_usage_lines_add_up_and_a_cut_line_is_skipped(tmp_path):
 
 def test_a_previous_file_that_is_not_metrics_is_ignored(tmp_path):
     (tmp_path / metrics.file_name(ZONE)).write_text("not { the text format\n")
-    assert metrics.previous(str(tmp_path / metrics.file_name(ZONE))) == (None, [])
-    assert metrics.previous(str(tmp_path / "missing.prom")) == (None, [])
+    assert metrics.previous(str(tmp_path / metrics.file_name(ZONE))) == ("not { the text format\n", None, [])
+    assert metrics.previous(str(tmp_path / "missing.prom")) == (None, None, [])
 
 
 def test_no_key_or_certificate_text_reaches_the_metrics(tmp_path):
@@ -112,3 +112,9 @@ def test_a_zone_of_10000_hostnames_stays_one_file(tmp_path):
     assert facts["expiry_samples"] == 10000 and sorted(p.name for p in tmp_path.glob("*.prom")) == [metrics.file_name(ZONE)]
     assert len(text.encode()) < 2_000_000
     assert sum(1 for s in samples(text) if s.name == metrics.EXPIRY) == 10000
+
+
+def test_an_audit_that_completes_leaves_the_last_success_of_the_last_rotation(tmp_path):
+    made(tmp_path, report_path=report(tmp_path), end=1_800_000_000.0)
+    text, facts = made(tmp_path, report_path=report(tmp_path), end=1_800_086_400.0, mode="audit")
+    assert facts["last_success"] == 1_800_000_000.0 and [s.value for s in samples(text) if s.name == metrics.LAST_SUCCESS] == [1_800_000_000.0]
