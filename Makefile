@@ -46,6 +46,15 @@ compat: $(COMPAT_VENV)/.installed link copy ## every module's tests, the role's 
 	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadscope -m "not scenario" $(COMPAT_TESTS)
 	$(MAKE) --no-print-directory sanity-run PY=$(COMPAT_VENV)/bin/python
 
+# The `ansible` package (awx.awx, community.general) in its own venv, for the AWX configuration as code and the
+# notification examples: their tests run with its Python (tests/awx). Never a dependency of the collection.
+AWX_VENV := .venv-ansible
+AWX_COLLECTIONS = $(shell $(AWX_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+$(AWX_VENV)/.installed: requirements.txt requirements-awx.txt
+	$(PYTHON) -m venv $(AWX_VENV)
+	$(AWX_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-awx.txt
+	touch $@
+
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -67,12 +76,12 @@ units: graphviz link ## unit tests and the emulator's own tests
 # Exit code 5 means "no tests collected": fine while a suite is still empty.
 integration: link ## modules, role and playbook through ansible-playbook against the emulator (less the role scenarios)
 	rm -rf tests/output/journal
-	$(PYTEST) -n 2 --dist loadscope -m "not scenario and not metrics" tests/integration || [ $$? -eq 5 ]
+	$(PYTEST) -n 2 --dist loadscope -m "not scenario and not metrics and not awx" tests/integration || [ $$? -eq 5 ]
 
 # The role scenarios of many playbook runs each (retirement with proof, audits, rate-limit blocks): a CI leg after `make test`.
 .PHONY: scenarios
 scenarios: link ## the role scenarios of many playbook runs each (retirement with proof, audits, rate-limit blocks)
-	$(PYTEST) -n 2 --dist loadscope -m scenario tests/integration
+	$(PYTEST) -n 2 --dist loadscope -m "scenario and not awx" tests/integration
 
 contract: link ## the requests and answers the tests journaled, checked against Cloudflare's OpenAPI document
 	CERTOPS_REQUIRE_JOURNAL=1 $(PYTEST) tests/contract -rs
@@ -107,8 +116,10 @@ sanity-run: ## internal: ansible-test sanity of the venv PY belongs to, on the c
 	@for v in $$($(PY) .ci/ansible_test_pip_versions.py); do cp .ci/get_pip_offline.py $(ANSIBLE_TEST_CACHE)/get_pip_$${v//./_}.py; done
 	cd $(COPY) && $(CURDIR)/$(dir $(PY))ansible-test sanity --venv --python 3.11 --color no
 
-lint: link ## ansible-lint (production profile) and antsibull-changelog lint
-	ansible-lint
+# ansible-lint sees the collections of the `ansible` package (.venv-ansible) too, which the AWX configuration as code
+# and the notification examples use (awx.awx, community.general).
+lint: link $(AWX_VENV)/.installed ## ansible-lint (production profile) and antsibull-changelog lint
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS):$(AWX_COLLECTIONS) ansible-lint
 	antsibull-changelog lint
 
 docs-lint: copy ## antsibull-docs lint-collection-docs on the plugin docs
@@ -245,6 +256,14 @@ browser: link ## the HTML report opened in headless Chromium (installs Debian's 
 metrics: link ## the role's metrics pushed to a real Pushgateway, checked by promtool (installs Debian's prometheus-pushgateway and prometheus as root)
 	@.ci/apt_install.sh prometheus-pushgateway:prometheus-pushgateway promtool:prometheus || [ "$${CI:-}" != true ]
 	CERTOPS_PROMTOOL=$$(command -v promtool) $(PYTEST) -n 2 --dist loadscope -rs tests/integration/test_rotation_metrics.py tests/integration/test_metrics_pushgateway.py
+
+# AWX as code without an AWX server (syntax, every task's arguments against the installed awx.awx module, names,
+# extra variables against the role's argument spec), both job templates' playbooks through ansible-runner, and the
+# mail notification to a local SMTP sink: a CI leg.
+.PHONY: awx
+awx: link $(AWX_VENV)/.installed ## AWX as code checked against awx.awx, its templates run through ansible-runner, the mail notification
+	$(AWX_VENV)/bin/python -m pytest -p no:cacheprovider -rs tests/awx
+	$(PYTEST) -rs -m awx tests/integration/test_awx_runner.py
 
 clean: ## remove .build and tests/output
 	rm -rf .build tests/output

@@ -30,8 +30,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import auth_argument_spec
 from emulator.testcerts import make_ca, make_leaf, write_files
 
-# Role runs of many playbooks each: a CI leg of their own (`make scenarios`), so that `make test` stays a fast gate.
-pytestmark = pytest.mark.scenario
+# Role runs through ansible-runner: the CI leg `make awx`, with the rest of the AWX configuration's tests.
+pytestmark = pytest.mark.awx
 
 ROOT = Path(__file__).resolve().parents[2]
 AWX = ROOT / "extras" / "awx"
