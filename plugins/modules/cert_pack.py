@@ -12,17 +12,10 @@ short_description: Order and keep healthy Advanced Certificate Manager certifica
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Orders an advanced certificate pack for a set of hosts of a zone once, keeps it healthy (restarts a validation that
-    timed out, sets Cloudflare branding in place), replaces it when a setting fixed at order time must change, and
-    deletes it.
-  - A pack is identified by its host set (order, case and a trailing dot do not matter) or by O(certificate_pack_id).
-    Packs are always listed in every status and on every page (the API lists only active packs by default); packs
-    V(deleted) or V(pending_deletion) are gone for identity. Two live advanced packs with the same host set fail the
-    task naming both ids, except while finishing a replacement (see O(replace)).
-  - Every input is checked before any write, and a failure names every problem found, not the first only. The hosts must
-    number 1 to 50, include the zone apex, lie in the zone, be valid hostnames (IDNA names as A-labels, labels of at
-    most 63 characters, names of at most 253) and appear once each. With O(zone_id), the zone is read once to learn
-    its name.
+  - Orders an Advanced Certificate Manager certificate pack for a set of hosts of a zone, keeps it healthy, replaces it
+    when a setting fixed at order time must change, and deletes it.
+  - Use it when Cloudflare should issue and renew the edge certificates of a zone's hosts;
+    M(certops.cloudflare.cert_pack_info) lists the packs and the quota.
 options:
   hosts:
     description:
@@ -102,6 +95,16 @@ options:
     type: bool
     default: false
 notes:
+  - A pack is ordered once. Keeping it healthy means restarting a validation that timed out and setting Cloudflare
+    branding in place.
+  - A pack is identified by its host set (order, case and a trailing dot do not matter) or by O(certificate_pack_id).
+    Packs are always listed in every status and on every page (the API lists only active packs by default); packs
+    V(deleted) or V(pending_deletion) are gone for identity. Two live advanced packs with the same host set fail the
+    task naming both ids, except while finishing a replacement (see O(replace)).
+  - Every input is checked before any write, and a failure names every problem found, not the first only. The hosts must
+    number 1 to 50, include the zone apex, lie in the zone, be valid hostnames (IDNA names as A-labels, labels of at
+    most 63 characters, names of at most 253) and appear once each. With O(zone_id), the zone is read once to learn
+    its name.
   - Before an order, the zone's quota of advanced packs is read; when it is used up the task fails before any write.
     M(certops.cloudflare.cert_pack_info) returns the quota.
   - Deleting a pack stops Cloudflare serving its certificates at once; order (and wait for) its replacement first.

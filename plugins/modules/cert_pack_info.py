@@ -12,9 +12,10 @@ short_description: List the certificate packs of a Cloudflare zone and its advan
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Lists the certificate packs of a zone in every status (the API lists only active packs by default) and on every
-    page, in the view of M(certops.cloudflare.cert_pack), soonest expiry first; packs not issued yet come last.
-  - Returns the zone's quota of advanced certificate packs as well.
+  - Lists the certificate packs of a zone, soonest expiry first, and returns the zone's quota of advanced
+    certificate packs.
+  - Use it to watch the packs' status and expiry, or to check the quota before M(certops.cloudflare.cert_pack) orders
+    a pack.
 options:
   hosts:
     description:
@@ -31,6 +32,9 @@ options:
     description:
       - Return only the packs whose earliest certificate expires within this many days (expired ones included).
     type: int
+notes:
+  - Packs are listed in every status (the API lists only active packs by default) and on every page, in the view of
+    M(certops.cloudflare.cert_pack); packs not issued yet come last.
 extends_documentation_fragment:
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone

@@ -14,19 +14,9 @@ author: certops.cloudflare maintainers (@certops)
 description:
   - Sets the priority of some of a zone's custom certificates (Custom SSL for a zone), which decides which
     certificate serves a request when several cover the same host.
-  - Cloudflare's API document says of the priority "The higher priority will break ties across overlapping
-    'legacy_custom' certificates, but 'legacy_custom' certificates will always supercede 'sni_custom' certificates."
-    This collection takes a lower number to be used first (priority 1 before priority 2), as in Cloudflare's
-    certificate priority reference. The number only breaks ties between overlapping C(legacy_custom) certificates;
-    C(legacy_custom) certificates always come before C(sni_custom) ones, whatever the number. This reading is
-    unverified against the live API.
-  - Each entry of O(certificates) names one certificate by its O(certificates[].id) or by its exact set of
-    O(certificates[].hosts). A playbook can therefore prioritise a certificate it has just uploaded without knowing
-    its id.
-  - The module reads the zone's certificates (all pages). Every entry must match exactly one certificate, and no
-    two entries the same one, else the task fails naming the entry, before any write. Then it sends one
-    C(PUT .../custom_certificates/prioritize) holding only the certificates whose priority differs. When none
-    differs, nothing is sent. Certificates not listed keep their priority.
+  - Use it after M(certops.cloudflare.custom_cert) uploads a certificate. Each entry of O(certificates) names one
+    certificate by its O(certificates[].id) or by its exact set of O(certificates[].hosts), so a playbook can
+    prioritise a certificate it has just uploaded without knowing its id.
 options:
   certificates:
     description:
@@ -51,6 +41,17 @@ options:
             certificate gets Cloudflare's default, 20 in the 2024 API document and 0 in newer schemas.
         type: int
         required: true
+notes:
+  - Cloudflare's API document says of the priority "The higher priority will break ties across overlapping
+    'legacy_custom' certificates, but 'legacy_custom' certificates will always supercede 'sni_custom' certificates."
+    This collection takes a lower number to be used first (priority 1 before priority 2), as in Cloudflare's
+    certificate priority reference. The number only breaks ties between overlapping C(legacy_custom) certificates;
+    C(legacy_custom) certificates always come before C(sni_custom) ones, whatever the number. This reading is
+    unverified against the live API.
+  - The module reads the zone's certificates (all pages). Every entry must match exactly one certificate, and no
+    two entries the same one, else the task fails naming the entry, before any write. Then it sends one
+    C(PUT .../custom_certificates/prioritize) holding only the certificates whose priority differs. When none
+    differs, nothing is sent. Certificates not listed keep their priority.
 extends_documentation_fragment:
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone

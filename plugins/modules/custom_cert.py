@@ -12,26 +12,10 @@ short_description: Upload, renew in place and delete the custom certificates of 
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Manages one custom certificate of a zone (Custom SSL for a zone, types C(legacy_custom) and C(sni_custom)). It
-    uploads the certificate, renews it in place, changes its options, or deletes it.
-  - Before any change the certificate is checked locally. Its PEM must parse, its key must match it, it must not be
-    expired or not valid yet, an RSA key must have at least 2048 bits, and its chain must be in order, leaf first.
-    A failure names the reason, and nothing is sent.
-  - The API returns no serial number or fingerprint for these certificates, so a certificate is identified by what
-    both sides know, computed from the local PEM. Its sorted hosts, issuer, expiry and signature algorithm must all
-    be equal. An identical certificate is not sent again.
-  - Each change uses the smallest call. Nothing is sent when an identical certificate exists and its options match.
-    A C(PATCH) edits a certificate in place, either the one O(custom_certificate_id) names or, with
-    O(match_hosts=true), the only one with the same hosts. Otherwise a C(POST) uploads the certificate beside the
-    others.
-  - Cloudflare's API document says that PATCHing an C(sni_custom) certificate returns a new id and deletes the
-    previous one. The module always takes the id from the C(PATCH) answer. When the id changed, the result holds
-    the new RV(custom_cert.id) and the old RV(custom_cert.previous_id). One C(PUT .../custom_certificates/prioritize)
-    then gives the new id the priority the certificate had. A later run given the old O(custom_certificate_id)
-    finds the certificate again by its identity.
-  - An upload or edit whose outcome is unknown (a lost connection, a server error) is never sent twice. The module
-    lists the certificates again. When the change happened it carries on, otherwise it fails saying that a re-run
-    is safe.
+  - Uploads, renews in place, changes the options of, or deletes one custom certificate of a zone (Custom SSL for a
+    zone, types C(legacy_custom) and C(sni_custom)).
+  - Use it to serve your own certificate on a zone's hosts; M(certops.cloudflare.cert_priority) orders certificates that
+    cover the same host, and M(certops.cloudflare.custom_cert_info) lists them.
 options:
   certificate:
     description:
@@ -104,11 +88,27 @@ options:
     type: bool
     default: false
 notes:
-  - Identity follows the API's fields. Two certificates with the same hosts, issuer, expiry and signature algorithm
-    are taken as the same one.
-  - That an C(sni_custom) certificate gets a new id when edited comes from Cloudflare's API document. That it then
-    has the default priority is unverified against the live API; the module puts the former priority back whenever
-    the priority in the answer differs.
+  - Before any change the certificate is checked locally. Its PEM must parse, its key must match it, it must not be
+    expired or not valid yet, an RSA key must have at least 2048 bits, and its chain must be in order, leaf first.
+    A failure names the reason, and nothing is sent.
+  - The API returns no serial number or fingerprint for these certificates, so a certificate is identified by what
+    both sides know, computed from the local PEM. Identity follows the API's fields. Two certificates with the same
+    sorted hosts, issuer, expiry and signature algorithm are taken as the same one, and an identical certificate is
+    not sent again.
+  - Each change uses the smallest call. Nothing is sent when an identical certificate exists and its options match.
+    A C(PATCH) edits a certificate in place, either the one O(custom_certificate_id) names or, with
+    O(match_hosts=true), the only one with the same hosts. Otherwise a C(POST) uploads the certificate beside the
+    others.
+  - Cloudflare's API document says that PATCHing an C(sni_custom) certificate returns a new id and deletes the
+    previous one. The module always takes the id from the C(PATCH) answer. When the id changed, the result holds
+    the new RV(custom_cert.id) and the old RV(custom_cert.previous_id). One C(PUT .../custom_certificates/prioritize)
+    then gives the new id the priority the certificate had. A later run given the old O(custom_certificate_id)
+    finds the certificate again by its identity.
+  - That the C(sni_custom) certificate then has the default priority is unverified against the live API; the module
+    puts the former priority back whenever the priority in the answer differs.
+  - An upload or edit whose outcome is unknown (a lost connection, a server error) is never sent twice. The module
+    lists the certificates again. When the change happened it carries on, otherwise it fails saying that a re-run
+    is safe.
   - In check mode, a certificate not uploaded yet has V(null) for RV(custom_cert.id) and RV(custom_cert.priority).
     The id of an edited C(sni_custom) certificate cannot be predicted (the API returns no type), so check mode shows
     the current id.

@@ -12,10 +12,10 @@ short_description: List the custom certificates of a Cloudflare zone
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Lists the zone's custom certificates (Custom SSL for a zone, all pages) in the order the API lists them, which is
-    the order they are used, with the view of M(certops.cloudflare.custom_cert).
-  - The API returns no serial number, fingerprint or type for these certificates, so RV(custom_certs[].serial_number),
-    RV(custom_certs[].fingerprint_sha256) and RV(custom_certs[].type) are V(null) here.
+  - Lists the custom certificates of a zone (Custom SSL for a zone) in the order they are used, with the view of
+    M(certops.cloudflare.custom_cert).
+  - Use it to find a certificate's id, hosts and expiry before M(certops.cloudflare.custom_cert) or
+    M(certops.cloudflare.cert_priority) changes it.
 options:
   expiring_within_days:
     description:
@@ -32,6 +32,11 @@ options:
       - Return only the certificates in this status.
     type: str
     choices: [active, expired, deleted, pending, initializing]
+notes:
+  - Every page is read, and the certificates are returned in the order the API lists them, which is the order they
+    are used.
+  - The API returns no serial number, fingerprint or type for these certificates, so RV(custom_certs[].serial_number),
+    RV(custom_certs[].fingerprint_sha256) and RV(custom_certs[].type) are V(null) here.
 extends_documentation_fragment:
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone

@@ -12,33 +12,10 @@ short_description: Create Cloudflare for SaaS custom hostnames and manage their 
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Creates a custom hostname of a zone (Cloudflare for SaaS), changes its SSL settings (validation method, minimum
-    TLS version, ciphers, HTTP/2, TLS 1.3, early hints, bundle method, certificate authority), its
-    C(custom_metadata), C(custom_origin_server) and C(custom_origin_sni), re-triggers the domain control validation
-    of a managed certificate that timed out, waits until the hostname is live, or deletes it.
-  - The hostname is looked up with one call using the API's C(hostname) filter. A missing hostname is created with
-    one C(POST) carrying what the task gives; an existing one is changed with one C(PATCH).
-  - Options not given are left as they are. C(custom_metadata), C(custom_origin_server) and C(custom_origin_sni) are
-    sent only when they differ from what Cloudflare reports.
-  - Cloudflare replaces the whole SSL configuration of a hostname with the one a C(PATCH) sends. Any SSL change
-    therefore sends the configuration as read (C(method), C(type), C(settings), C(bundle_method), C(wildcard),
-    C(certificate_authority)) with the change applied. C(certificate_authority) is sent back when Cloudflare reports
-    one and never added when it reports none, unless O(ssl.certificate_authority) is set (some plans refuse it).
-  - B(A PATCH of the SSL configuration restarts the validation of a Cloudflare-managed certificate), so the
-    hostname's certificate is re-issued. The module warns when it does so and the result shows the new SSL status
-    (for example V(pending_validation)).
-  - With O(refresh_validation=true), a hostname whose SSL status is V(validation_timed_out) gets a C(PATCH) with its
-    SSL configuration unchanged, which is how Cloudflare re-triggers validation. Any other status is left alone, so
-    a re-run changes nothing.
-  - A hostname that serves custom certificates keeps them; this module never sends or removes custom certificates
-    (M(certops.cloudflare.custom_hostname_cert) manages those). A C(PATCH) with a validation method moves such a
-    hostname to a Cloudflare certificate and removes its custom ones (Cloudflare's "Move to a Cloudflare certificate"),
-    so for such a hostname the configuration sent back leaves C(method) out, and O(ssl.method) or
-    O(ssl.certificate_authority) fails before any write unless O(use_managed_certificate=true) asks for the move.
-  - Every input is checked before any write. The hostname and O(custom_origin_server) must be valid hostnames
-    (internationalized names are sent as A-labels; no wildcard), the choices come from Cloudflare's API document,
-    and O(ssl.settings.ciphers) must be a list of unique, non-empty names (the names themselves are checked by
-    Cloudflare; its document lists none).
+  - Creates a custom hostname of a zone (Cloudflare for SaaS), changes its SSL settings, metadata and custom origin,
+    re-triggers a domain control validation that timed out, waits until the hostname is live, or deletes it.
+  - Use it to onboard a customer's hostname with a Cloudflare-managed certificate; to serve your own certificates on
+    it instead, add M(certops.cloudflare.custom_hostname_cert).
 options:
   hostname:
     description:
@@ -160,14 +137,40 @@ options:
     type: int
     default: 600
 notes:
+  - The SSL settings it manages are the validation method, minimum TLS version, ciphers, HTTP/2, TLS 1.3, early hints,
+    bundle method and certificate authority; besides them it manages the hostname's C(custom_metadata),
+    C(custom_origin_server) and C(custom_origin_sni).
+  - The hostname is looked up with one call using the API's C(hostname) filter. A missing hostname is created with
+    one C(POST) carrying what the task gives; an existing one is changed with one C(PATCH).
+  - Options not given are left as they are. C(custom_metadata), C(custom_origin_server) and C(custom_origin_sni) are
+    sent only when they differ from what Cloudflare reports.
+  - Cloudflare replaces the whole SSL configuration of a hostname with the one a C(PATCH) sends. Any SSL change
+    therefore sends the configuration as read (C(method), C(type), C(settings), C(bundle_method), C(wildcard),
+    C(certificate_authority)) with the change applied. C(certificate_authority) is sent back when Cloudflare reports
+    one and never added when it reports none, unless O(ssl.certificate_authority) is set (some plans refuse it).
+  - B(A PATCH of the SSL configuration restarts the validation of a Cloudflare-managed certificate), so the
+    hostname's certificate is re-issued. The module warns when it does so and the result shows the new SSL status
+    (for example V(pending_validation)).
+  - That any C(PATCH) of C(ssl), also one equal to the stored configuration, restarts validation of a managed
+    certificate comes from Cloudflare's documentation of the edit operation; it is unverified against the live API
+    beyond that text.
+  - With O(refresh_validation=true), a hostname whose SSL status is V(validation_timed_out) gets a C(PATCH) with its
+    SSL configuration unchanged, which is how Cloudflare re-triggers validation. Any other status is left alone, so
+    a re-run changes nothing.
+  - A hostname that serves custom certificates keeps them; this module never sends or removes custom certificates
+    (M(certops.cloudflare.custom_hostname_cert) manages those). A C(PATCH) with a validation method moves such a
+    hostname to a Cloudflare certificate and removes its custom ones (Cloudflare's "Move to a Cloudflare certificate"),
+    so for such a hostname the configuration sent back leaves C(method) out, and O(ssl.method) or
+    O(ssl.certificate_authority) fails before any write unless O(use_managed_certificate=true) asks for the move.
+  - Every input is checked before any write. The hostname and O(custom_origin_server) must be valid hostnames
+    (internationalized names are sent as A-labels; no wildcard), the choices come from Cloudflare's API document,
+    and O(ssl.settings.ciphers) must be a list of unique, non-empty names (the names themselves are checked by
+    Cloudflare; its document lists none).
   - A new hostname becomes live only once its owner publishes the ownership record
     (RV(custom_hostname.ownership_verification)) and the managed certificate's validation records
     (RV(custom_hostname.ssl.validation_records)), or points the hostname at the zone with a CNAME. Cloudflare lists the
     validation records once validation is pending; the EXAMPLES read the hostname until it does, publish the records
     with a loop and wait until the hostname is live.
-  - That any C(PATCH) of C(ssl), also one equal to the stored configuration, restarts validation of a managed
-    certificate comes from Cloudflare's documentation of the edit operation; it is unverified against the live API
-    beyond that text.
 extends_documentation_fragment:
   - certops.cloudflare.wait
   - certops.cloudflare.auth

@@ -13,53 +13,9 @@ version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
   - Uploads one custom certificate, or a pair of one RSA and one ECDSA certificate (a bundle), to an existing custom
-    hostname of a zone, replaces one certificate of a pair, or removes one.
-  - The hostname is looked up with one call using the API's C(hostname) filter; a hostname that does not exist fails
-    with a message naming the zone. The module never creates or deletes custom hostnames
-    (M(certops.cloudflare.custom_hostname) does).
-  - Before any change every certificate is checked locally. Its PEM must parse, its key must match it, it must not be
-    expired or not valid yet, an RSA key must have at least 2048 bits, it must cover the hostname (wildcards allowed),
-    and there may be at most one certificate per key type.
-    A failure names the certificate and the reason, and nothing is sent.
-  - Certificates are compared by what both sides know. The SHA-256 fingerprint of each leaf (or, when the API gives
-    none, its serial number and issuer) is compared with the hostname's C(ssl.certificates). Identical certificates
-    are not uploaded again unless O(force=true). A run with nothing to change makes exactly one API call when
-    O(zone_id) and O(hostname) are given and O(wait=false).
-  - Each write is judged by its own answer, which is the hostname's new state; an answer that does not show the
-    uploaded certificate fails the task saying what was sent and what came back. The hostname is read again only
-    after a C(DELETE) (its answer is bare) or while waiting.
-  - Each change uses the smallest call that does it. A single certificate is uploaded with a C(PATCH) of the
-    hostname's C(ssl) carrying C(custom_certificate) and C(custom_key). A pair is uploaded with C(custom_cert_bundle);
-    when one certificate of the pair already matches, only the other is sent, and Cloudflare bundles it with the
-    existing one. In a pair, one certificate is replaced with a C(PUT) of that certificate (RSA only with RSA, ECDSA
-    only with ECDSA); Cloudflare's "Replace Custom Certificate and Custom Key In Custom Hostname" replaces within a
-    pack of two, so a hostname holding one certificate never gets that C(PUT). A pair going to one of its own
-    certificates (with O(exclusive=true)) is a C(DELETE) of the other certificate, and O(state=absent) a C(DELETE)
-    of the certificate of O(key_type). A pair going to one new certificate (with O(exclusive=true)) is one C(PATCH)
-    with C(custom_certificate), which replaces the pack.
-  - Cloudflare replaces the whole SSL configuration of a hostname with the one a C(PATCH) sends. The module therefore
-    sends the configuration it read (C(method), C(type), C(settings), C(bundle_method) unless O(bundle_method) is
-    given, C(wildcard), C(certificate_authority)), so nothing but the certificates changes. For a hostname that
-    already serves custom certificates C(method) is left out, since Cloudflare takes a C(PATCH) with a validation method as
-    the move to a Cloudflare certificate, which removes the custom ones.
-  - An RSA and ECDSA pair (C(custom_cert_bundle)), and one certificate bundled beside a kept one of the other key type,
-    are sent with C(bundle_method) V(force), as Cloudflare's "Use certificate packs - RSA and ECDSA" asks; a pair given
-    with another O(bundle_method) fails before any write.
-  - A C(PATCH) whose outcome is unknown (a lost connection, a server error) is never sent again blindly. The module
-    reads the hostname again; when the change happened it carries on, otherwise (proven not applied) it sends it once
-    more and returns RV(resent=true). A second unknown outcome fails, saying that a re-run is safe.
-    A C(PUT) that the client sent again after a lost answer, and that finds the certificate it replaced gone, is
-    settled the same way.
-  - The list form, O(hostname_certificates), rotates the certificates of many hostnames of a zone (tens of thousands)
-    in one task, one module process and one HTTP session. Each hostname is planned and written exactly as the single
-    form plans and writes it. The zone's custom hostnames are read by list pages of 50 (the API's largest), never one
-    call per hostname, so the task makes the list pages (ceil(hostnames in the zone / 50), plus one call to find the
-    zone when O(zone) is given) plus one write per changed hostname, and no read-back (the answer of each write is the
-    hostname's new state).
-  - In the list form every certificate file is checked before any API call, each file once however many hostnames
-    use it (a wildcard certificate); any bad entry fails the task before any call, naming every bad entry. Then a
-    hostname that fails (not in the zone, an API error) does not stop the others; the task carries on, then fails
-    naming each failed hostname and its reason, with C(changed=true) when anything was written. A re-run is safe.
+    hostname of a zone (Cloudflare for SaaS), replaces one certificate of a pair, or removes one.
+  - Use it to serve your own certificates on hostnames that M(certops.cloudflare.custom_hostname) manages; the list
+    form O(hostname_certificates) rotates the certificates of many hostnames of a zone in one task.
 options:
   hostname:
     description:
@@ -257,6 +213,52 @@ options:
     type: bool
     default: false
 notes:
+  - The hostname is looked up with one call using the API's C(hostname) filter; a hostname that does not exist fails
+    with a message naming the zone. The module never creates or deletes custom hostnames
+    (M(certops.cloudflare.custom_hostname) does).
+  - Before any change every certificate is checked locally. Its PEM must parse, its key must match it, it must not be
+    expired or not valid yet, an RSA key must have at least 2048 bits, it must cover the hostname (wildcards allowed),
+    and there may be at most one certificate per key type.
+    A failure names the certificate and the reason, and nothing is sent.
+  - Certificates are compared by what both sides know. The SHA-256 fingerprint of each leaf (or, when the API gives
+    none, its serial number and issuer) is compared with the hostname's C(ssl.certificates). Identical certificates
+    are not uploaded again unless O(force=true). A run with nothing to change makes exactly one API call when
+    O(zone_id) and O(hostname) are given and O(wait=false).
+  - Each write is judged by its own answer, which is the hostname's new state; an answer that does not show the
+    uploaded certificate fails the task saying what was sent and what came back. The hostname is read again only
+    after a C(DELETE) (its answer is bare) or while waiting.
+  - Each change uses the smallest call that does it. A single certificate is uploaded with a C(PATCH) of the
+    hostname's C(ssl) carrying C(custom_certificate) and C(custom_key). A pair is uploaded with C(custom_cert_bundle);
+    when one certificate of the pair already matches, only the other is sent, and Cloudflare bundles it with the
+    existing one. In a pair, one certificate is replaced with a C(PUT) of that certificate (RSA only with RSA, ECDSA
+    only with ECDSA); Cloudflare's "Replace Custom Certificate and Custom Key In Custom Hostname" replaces within a
+    pack of two, so a hostname holding one certificate never gets that C(PUT). A pair going to one of its own
+    certificates (with O(exclusive=true)) is a C(DELETE) of the other certificate, and O(state=absent) a C(DELETE)
+    of the certificate of O(key_type). A pair going to one new certificate (with O(exclusive=true)) is one C(PATCH)
+    with C(custom_certificate), which replaces the pack.
+  - Cloudflare replaces the whole SSL configuration of a hostname with the one a C(PATCH) sends. The module therefore
+    sends the configuration it read (C(method), C(type), C(settings), C(bundle_method) unless O(bundle_method) is
+    given, C(wildcard), C(certificate_authority)), so nothing but the certificates changes. For a hostname that
+    already serves custom certificates C(method) is left out, since Cloudflare takes a C(PATCH) with a validation method as
+    the move to a Cloudflare certificate, which removes the custom ones.
+  - An RSA and ECDSA pair (C(custom_cert_bundle)), and one certificate bundled beside a kept one of the other key type,
+    are sent with C(bundle_method) V(force), as Cloudflare's "Use certificate packs - RSA and ECDSA" asks; a pair given
+    with another O(bundle_method) fails before any write.
+  - A C(PATCH) whose outcome is unknown (a lost connection, a server error) is never sent again blindly. The module
+    reads the hostname again; when the change happened it carries on, otherwise (proven not applied) it sends it once
+    more and returns RV(resent=true). A second unknown outcome fails, saying that a re-run is safe.
+    A C(PUT) that the client sent again after a lost answer, and that finds the certificate it replaced gone, is
+    settled the same way.
+  - The list form, O(hostname_certificates), rotates the certificates of many hostnames of a zone (tens of thousands)
+    in one task, one module process and one HTTP session. Each hostname is planned and written exactly as the single
+    form plans and writes it. The zone's custom hostnames are read by list pages of 50 (the API's largest), never one
+    call per hostname, so the task makes the list pages (ceil(hostnames in the zone / 50), plus one call to find the
+    zone when O(zone) is given) plus one write per changed hostname, and no read-back (the answer of each write is the
+    hostname's new state).
+  - In the list form every certificate file is checked before any API call, each file once however many hostnames
+    use it (a wildcard certificate); any bad entry fails the task before any call, naming every bad entry. Then a
+    hostname that fails (not in the zone, an API error) does not stop the others; the task carries on, then fails
+    naming each failed hostname and its reason, with C(changed=true) when anything was written. A re-run is safe.
   - Cloudflare's API reports no key type for the certificates of a hostname (its C(ssl.certificates) entries hold
     C(id), C(issuer), C(serial_number), C(signature), C(expires_on), C(issued_on) and C(fingerprint_sha256), as the
     type C(CustomHostnameSSLCertificates) of Cloudflare's Go SDK declares them). The module derives it from the

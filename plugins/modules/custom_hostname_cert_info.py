@@ -13,13 +13,9 @@ version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
   - Reads the custom hostnames (Cloudflare for SaaS) of a zone with their SSL settings and status, the records that
-    validate a managed certificate (C(validation_records), C(dcv_delegation_records), C(validation_errors)) and the
-    facts of their custom certificates (key type, serial number, fingerprint, issuer, expiry), never PEM or keys.
-  - Each hostname is the view M(certops.cloudflare.custom_hostname) returns, with C(ssl.certificates) added.
-  - Lists in bulk, 50 hostnames a call (the largest page the API allows), so thousands of hostnames take a few
-    calls. With O(hostname), one call using the API's C(hostname) filter.
-  - The filters O(hostnames), O(status), O(ssl_status) and O(expiring_within_days) are applied to the list read,
-    and combine (a hostname is returned when it passes all of them).
+    validate a managed certificate and the facts of their custom certificates, never PEM or keys.
+  - Use it to find hostnames whose certificates expire soon or whose validation is stuck, or to discover a zone before
+    M(certops.cloudflare.rotation_plan) plans a rotation.
 options:
   hostname:
     description:
@@ -63,6 +59,15 @@ options:
       - Written in check mode too, since it is what the module reads, not a change to the zone. The directory must exist.
     type: path
     version_added: 0.1.0
+notes:
+  - The records that validate a managed certificate are C(validation_records), C(dcv_delegation_records) and
+    C(validation_errors). The facts of a custom certificate are its key type, serial number, fingerprint, issuer and
+    expiry.
+  - Each hostname is the view M(certops.cloudflare.custom_hostname) returns, with C(ssl.certificates) added.
+  - Lists in bulk, 50 hostnames a call (the largest page the API allows), so thousands of hostnames take a few
+    calls. With O(hostname), one call using the API's C(hostname) filter.
+  - The filters O(hostnames), O(status), O(ssl_status) and O(expiring_within_days) are applied to the list read,
+    and combine (a hostname is returned when it passes all of them).
 extends_documentation_fragment:
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone

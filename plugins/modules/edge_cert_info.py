@@ -12,30 +12,11 @@ short_description: Read by TLS handshake which certificate an edge serves for ea
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Connects to O(address) and O(port) with SNI set to each of O(hostnames) and returns what a browser gets, per hostname
-    and per key type in O(key_types), the leaf certificate's facts, the chain as served, whether it validates for that
-    hostname against O(ca_path), and any handshake error.
-  - Or, after a rotation, O(targets_file) names the hostnames and what each must serve, as the file the list form of
-    M(certops.cloudflare.custom_hostname_cert) wrote with O(certops.cloudflare.custom_hostname_cert#module:dest).
-  - A key type is chosen as a client chooses it, with a TLS 1.2 handshake that offers only the cipher suites of that key
-    type. So both certificates of an RSA and ECDSA pair show, where one C(openssl s_client) run shows only one of them.
-  - A server that accepts only TLS 1.3 cannot be probed per key type from Python (TLS 1.3 picks the key type by signature
-    algorithms, which Python cannot restrict). Such a hostname is read with a TLS 1.3 handshake and its entries say
-    RV(edge_certs[].key_type_selected=false).
-  - With O(expect) or O(targets_file), each certificate expected must be served by its own key type. The entries compared
-    get RV(edge_certs[].matches), and the task fails naming every hostname and key type that serves something else, or
-    nothing, in place of a certificate expected. A key type a hostname does not serve, when what is expected of it is
-    served by another key type, is reported (RV(edge_certs[].error), or RV(edge_certs[].key_type_selected=false)), not
-    a mismatch; O(expect) says which entry is compared with what.
-  - >-
-    With O(targets_file) the chain must validate too (RV(edge_certs[].validates)): an entry that serves its new certificate
-    over an untrusted chain fails the task, is counted in RV(untrusted), and is named as
-    C(<hostname> (<key type>\): the edge serves an untrusted chain: <validation_error>).
-  - For thousands of hostnames, O(dest) writes every entry to a file and the result keeps RV(summary) and a few entries
-    that do not match, so what Ansible holds stays small.
-  - Makes no Cloudflare API call and takes no credentials, so it is not in the action group C(certops.cloudflare.all);
-    C(module_defaults) for that group would hand it options it does not take.
-  - Probes run in parallel, at most O(workers) at a time, each bounded by O(timeout), so 10,000 hostnames take minutes.
+  - Connects to O(address) and O(port) with SNI set to each of O(hostnames) and returns what a browser gets, per
+    hostname and per key type in O(key_types), the leaf certificate's facts, the chain as served, whether it validates
+    for that hostname against O(ca_path), and any handshake error.
+  - Use it after a rotation to check that the edge serves the new certificates, with O(expect) or with the
+    O(targets_file) that the list form of M(certops.cloudflare.custom_hostname_cert) wrote.
 options:
   hostnames:
     description:
@@ -126,6 +107,27 @@ extends_documentation_fragment:
   - certops.cloudflare.attributes
   - certops.cloudflare.attributes.info_module
 notes:
+  - After a rotation, O(targets_file) names the hostnames and what each must serve, as the file the list form of
+    M(certops.cloudflare.custom_hostname_cert) wrote with O(certops.cloudflare.custom_hostname_cert#module:dest).
+  - A key type is chosen as a client chooses it, with a TLS 1.2 handshake that offers only the cipher suites of that key
+    type. So both certificates of an RSA and ECDSA pair show, where one C(openssl s_client) run shows only one of them.
+  - A server that accepts only TLS 1.3 cannot be probed per key type from Python (TLS 1.3 picks the key type by signature
+    algorithms, which Python cannot restrict). Such a hostname is read with a TLS 1.3 handshake and its entries say
+    RV(edge_certs[].key_type_selected=false).
+  - With O(expect) or O(targets_file), each certificate expected must be served by its own key type. The entries compared
+    get RV(edge_certs[].matches), and the task fails naming every hostname and key type that serves something else, or
+    nothing, in place of a certificate expected. A key type a hostname does not serve, when what is expected of it is
+    served by another key type, is reported (RV(edge_certs[].error), or RV(edge_certs[].key_type_selected=false)), not
+    a mismatch; O(expect) says which entry is compared with what.
+  - >-
+    With O(targets_file) the chain must validate too (RV(edge_certs[].validates)): an entry that serves its new certificate
+    over an untrusted chain fails the task, is counted in RV(untrusted), and is named as
+    C(<hostname> (<key type>\): the edge serves an untrusted chain: <validation_error>).
+  - For thousands of hostnames, O(dest) writes every entry to a file and the result keeps RV(summary) and a few entries
+    that do not match, so what Ansible holds stays small.
+  - Makes no Cloudflare API call and takes no credentials, so it is not in the action group C(certops.cloudflare.all);
+    C(module_defaults) for that group would hand it options it does not take.
+  - Probes run in parallel, at most O(workers) at a time, each bounded by O(timeout), so 10,000 hostnames take minutes.
   - Runs where the task runs; delegate to the controller (C(delegate_to=localhost)) to probe from there.
   - The chain as served comes from the TLS 1.2 handshake, where it travels in clear. From a TLS 1.3-only server, Python
     before 3.13 gives the leaf alone.

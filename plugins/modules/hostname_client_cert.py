@@ -12,25 +12,10 @@ short_description: Manage per-hostname authenticated origin pull client certific
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Uploads or deletes a client certificate that Cloudflare presents to origins which require one
-    (per-hostname authenticated origin pull), and associates hostnames of the zone with it.
-  - The certificate itself is its identity. A certificate already uploaded to the zone with the same SHA-256
-    fingerprint (or, when the API does not return the PEM, the same serial number and issuer) is the same
-    resource, so running the task again never uploads it twice and never uses up the quota.
-  - Before any change the certificate must parse, match its private key and not be expired. A zone holds at most
-    10 client certificates, those pending deletion included; when it is full the task fails before uploading and
-    lists the certificates with their expiry, so you can choose one to retire.
-  - Associations are read with one list call and changed with one C(PUT) that holds only the hostnames whose
-    certificate or O(enabled) differs. Moving hostnames from an old certificate to a new one is therefore a single
-    call, and the old certificate can then be deleted with O(state=absent).
-  - Cloudflare allows at most 100 hostnames on one client certificate ("100 maximum associations on a single
-    certificate are allowed", API reference of the association C(PUT)). The hostnames the certificate keeps (all those
-    associated with it, enabled or not, unless O(purge_hostnames=true)) and those of O(hostnames) must therefore be at
-    most 100; otherwise the task fails before any write (more than 100 in O(hostnames) before any call), saying how
-    many the certificate has and how many more fit.
-  - An upload whose outcome is unknown (a lost connection, a server error) is never sent again blindly. The module
-    lists the certificates again; when the upload happened it carries on, otherwise (proven not applied) it sends it
-    once more and returns RV(resent=true). A second unknown outcome fails, saying that a re-run is safe.
+  - Uploads or deletes a client certificate that Cloudflare presents to origins which require one (per-hostname
+    authenticated origin pull), and associates hostnames of the zone with it.
+  - Use it to rotate such a certificate. Upload the new one with the hostnames, which moves them to it, then delete the
+    old one with O(state=absent).
 options:
   certificate:
     description:
@@ -97,6 +82,23 @@ options:
     type: bool
     default: false
 notes:
+  - The certificate itself is its identity. A certificate already uploaded to the zone with the same SHA-256
+    fingerprint (or, when the API does not return the PEM, the same serial number and issuer) is the same
+    resource, so running the task again never uploads it twice and never uses up the quota.
+  - Before any change the certificate must parse, match its private key and not be expired. A zone holds at most
+    10 client certificates, those pending deletion included; when it is full the task fails before uploading and
+    lists the certificates with their expiry, so you can choose one to retire.
+  - Associations are read with one list call and changed with one C(PUT) that holds only the hostnames whose
+    certificate or O(enabled) differs. Moving hostnames from an old certificate to a new one is therefore a single
+    call, and the old certificate can then be deleted with O(state=absent).
+  - Cloudflare allows at most 100 hostnames on one client certificate ("100 maximum associations on a single
+    certificate are allowed", API reference of the association C(PUT)). The hostnames the certificate keeps (all those
+    associated with it, enabled or not, unless O(purge_hostnames=true)) and those of O(hostnames) must therefore be at
+    most 100; otherwise the task fails before any write (more than 100 in O(hostnames) before any call), saying how
+    many the certificate has and how many more fit.
+  - An upload whose outcome is unknown (a lost connection, a server error) is never sent again blindly. The module
+    lists the certificates again; when the upload happened it carries on, otherwise (proven not applied) it sends it
+    once more and returns RV(resent=true). A second unknown outcome fails, saying that a re-run is safe.
   - Only the associations of O(hostnames) (and, with O(purge_hostnames=true), those of this certificate) are changed;
     the associations of other hostnames with other certificates are left alone.
   - A certificate pending deletion is treated as gone (deleting it again reports no change, and O(state=present)

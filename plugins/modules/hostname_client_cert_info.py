@@ -14,12 +14,15 @@ author: certops.cloudflare maintainers (@certops)
 description:
   - Lists the client certificates uploaded to a zone for per-hostname authenticated origin pull, each with its facts
     and the hostnames associated with it, soonest expiry first.
-  - Makes two API calls (three with O(zone)) whatever the number of certificates and hostnames.
+  - Use it to see which certificates expire soon and which hostnames use them before
+    M(certops.cloudflare.hostname_client_cert) rotates them.
 options:
   expiring_within_days:
     description:
       - Return only the certificates that expire within this many days (expired ones included).
     type: int
+notes:
+  - Makes two API calls (three with O(zone)) whatever the number of certificates and hostnames.
 extends_documentation_fragment:
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone

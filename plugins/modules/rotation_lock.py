@@ -13,16 +13,9 @@ version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
   - Takes (O(state=present)) or releases (O(state=absent)) the lock of one zone, so that two rotations of the same zone
-    started on one controller do not both write every hostname. The role C(certops.cloudflare.cert_rotation) takes it
-    before it reads the zone and releases it after its report.
-  - The lock is a file per zone id, in the directory of the collection's shared request pacing (C(certops-cloudflare-<uid>)
-    under the temporary directory), naming its holder, the C(ansible-playbook) process that runs the task (its pid,
-    host and start time). It outlives the task, and is released by a later task of the same C(ansible-playbook) run.
-  - While a live run holds the lock, the task waits up to O(wait_timeout) seconds, then fails naming the holder. A lock
-    whose holder process is gone (a run that was killed) is stale and taken over.
-  - One controller only. Rotations of one zone from several controllers (several AWX execution nodes) are not
-    serialised by this lock; run one job per zone there, with concurrent jobs not allowed on the job template.
-  - The zone is resolved by O(zone) or O(zone_id); the result's RV(zone_id) serves the tasks after it.
+    started on one controller do not both write every hostname.
+  - The role C(certops.cloudflare.cert_rotation) takes it before it reads the zone and releases it after its report;
+    a playbook of your own that rotates a zone can use it the same way.
 options:
   state:
     description:
@@ -35,6 +28,15 @@ options:
       - Seconds to wait for a lock a live run holds before failing.
     type: int
     default: 600
+notes:
+  - The lock is a file per zone id, in the directory of the collection's shared request pacing (C(certops-cloudflare-<uid>)
+    under the temporary directory), naming its holder, the C(ansible-playbook) process that runs the task (its pid,
+    host and start time). It outlives the task, and is released by a later task of the same C(ansible-playbook) run.
+  - While a live run holds the lock, the task waits up to O(wait_timeout) seconds, then fails naming the holder. A lock
+    whose holder process is gone (a run that was killed) is stale and taken over.
+  - One controller only. Rotations of one zone from several controllers (several AWX execution nodes) are not
+    serialised by this lock; run one job per zone there, with concurrent jobs not allowed on the job template.
+  - The zone is resolved by O(zone) or O(zone_id); the result's RV(zone_id) serves the tasks after it.
 extends_documentation_fragment:
   - certops.cloudflare.auth
   - certops.cloudflare.auth.zone

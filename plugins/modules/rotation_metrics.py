@@ -12,24 +12,10 @@ short_description: Write the Prometheus metrics of a Cloudflare certificate rota
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Writes C(certops_cloudflare_<zone>.prom) into O(dest), in the text format node_exporter's textfile collector reads,
-    and pushes the same metrics to a Prometheus Pushgateway when O(pushgateway_url) is given. The Python library
-    C(prometheus_client) writes and pushes them.
-  - For every object of the rotation report (O(report)), C(certops_cloudflare_certificate_expiry_timestamp_seconds)
-    gives when the certificate it serves after the run expires (the new one once in service, else the old one), with
-    the labels C(zone), C(kind), C(name), C(key_type) (the object's key types, comma-separated) and C(id). An object
-    without a known expiry has no sample.
-  - For the run, C(certops_cloudflare_rotation_objects) counts the objects per C(outcome), and
-    C(certops_cloudflare_rotation_due_without_material), C(certops_cloudflare_rotation_api_requests),
-    C(certops_cloudflare_rotation_api_rate_limited), C(certops_cloudflare_rotation_end_timestamp_seconds) and
-    C(certops_cloudflare_rotation_success) (labels C(zone) and C(mode)) say the rest.
-    C(certops_cloudflare_rotation_last_success_timestamp_seconds) is the end of the last rotation (O(mode=rotate))
-    that completed, this one or, when this one did not (or is an audit), the value in the zone's previous file.
-  - Without O(report) (a run that failed before its plan), the expiry samples of the zone's previous file are kept,
-    so an alert on expiry does not go quiet because discovery failed.
-  - Label values are names and ids only. The file is written whole and renamed into place; one zone is one file, also
-    at 10,000 objects. It makes no API call and takes no credentials.
-  - C(docs/metrics.md) in the collection has alert rules and dashboard queries for these metrics.
+  - Writes the Prometheus metrics of a Cloudflare certificate rotation (when each certificate expires, and what the
+    run did) into O(dest) for node_exporter's textfile collector, pushes them to a Prometheus Pushgateway, or both.
+  - Use it after M(certops.cloudflare.rotation_report) to alert on expiring certificates and failed rotations, as the
+    role C(certops.cloudflare.cert_rotation) does after its report.
 options:
   zone:
     description:
@@ -108,6 +94,24 @@ attributes:
 requirements:
   - prometheus_client (an optional dependency of the collection, needed for this module only)
 notes:
+  - Writes C(certops_cloudflare_<zone>.prom) into O(dest), in the text format node_exporter's textfile collector reads,
+    and pushes the same metrics to a Prometheus Pushgateway when O(pushgateway_url) is given. The Python library
+    C(prometheus_client) writes and pushes them.
+  - For every object of the rotation report (O(report)), C(certops_cloudflare_certificate_expiry_timestamp_seconds)
+    gives when the certificate it serves after the run expires (the new one once in service, else the old one), with
+    the labels C(zone), C(kind), C(name), C(key_type) (the object's key types, comma-separated) and C(id). An object
+    without a known expiry has no sample.
+  - For the run, C(certops_cloudflare_rotation_objects) counts the objects per C(outcome), and
+    C(certops_cloudflare_rotation_due_without_material), C(certops_cloudflare_rotation_api_requests),
+    C(certops_cloudflare_rotation_api_rate_limited), C(certops_cloudflare_rotation_end_timestamp_seconds) and
+    C(certops_cloudflare_rotation_success) (labels C(zone) and C(mode)) say the rest.
+    C(certops_cloudflare_rotation_last_success_timestamp_seconds) is the end of the last rotation (O(mode=rotate))
+    that completed, this one or, when this one did not (or is an audit), the value in the zone's previous file.
+  - Without O(report) (a run that failed before its plan), the expiry samples of the zone's previous file are kept,
+    so an alert on expiry does not go quiet because discovery failed.
+  - Label values are names and ids only. The file is written whole and renamed into place; one zone is one file, also
+    at 10,000 objects. It makes no API call and takes no credentials.
+  - C(docs/metrics.md) in the collection has alert rules and dashboard queries for these metrics.
   - O(dest) or O(pushgateway_url) must be given, or both.
   - C(changed) is true when the file's text changed (each run has its own end time) or the metrics were pushed.
 seealso:

@@ -12,47 +12,10 @@ short_description: Plan a certificate rotation of a Cloudflare zone from new mat
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Compares new certificates with the state the C(_info) modules discovered, checks everything
-    on the controller, and returns the plan the role C(certops.cloudflare.cert_rotation) applies. Each certificate and
-    key is a file (C(_path)) or content; content is written to O(material_dir) and the plan names the files. It makes no API call
-    and takes no credentials, so it is not in the action group C(certops.cloudflare.all).
-  - Every new certificate is checked, each file once. Its PEM must parse, its key must match it, it must not be expired
-    or not valid yet, an RSA key must have at least 2048 bits, it must cover its custom hostname, and it must expire after
-    the certificate it replaces (new material that would not outlive what is served is refused, unless O(force=true)).
-  - Custom hostname and zone certificates are verified as a browser would (the web-PKI profile of the Python library
-    C(cryptography), version 45 or later), against O(ca_path) or else the CA bundle C(requests) uses (C(REQUESTS_CA_BUNDLE),
-    else C(CURL_CA_BUNDLE), else C(certifi)). Names come from the subjectAltName extension only (browsers ignore the
-    common name); a certificate without one, a self-signed one, a CA certificate or a chain that does not reach a
-    trusted root is refused. A certificate sent with bundle_method V(force) must verify as uploaded. An RSA and ECDSA
-    pair always is sent so, as is one added beside a certificate the hostname keeps, and a single one when the hostname's or
-    O(zone_certs[].bundle_method) says so. With V(ubiquitous) or V(optimal) Cloudflare completes the chain, so a missing
-    intermediate is a warning naming the missing issuer.
-  - Client certificates (O(client_certs)) are not verified against a trust store. They must not be CA certificates, and
-    an extended key usage, when present, must allow client authentication.
-  - Key types are explicit. The key types of the new certificates of a custom hostname are rotated, each when its own
-    served certificate is due; a key type not served yet is added beside the served one; a served key type the new
-    material does not have is kept, unless O(custom_hostnames[].drop_key_types) names it.
-  - A client or zone certificate is retired only with proof. The plan deletes one when this plan switches its
-    hostnames away from it (or replaces it, for a zone certificate), when O(replaced) names it (an earlier run of the
-    role replaced it and could not delete it), or when O(retire) lists its id. Any other unused client certificate, a
-    standby for instance, is kept and listed (action V(kept)).
-  - The zone must leave a slot for each new client certificate (10 per zone; V(pending_deletion) ones count), each
-    O(zone_certs[].replaces) must name exactly one zone certificate, and each custom hostname must exist.
-  - Every problem is listed, not only the first. With any problem the task fails with RV(problems) and the full RV(plan).
-  - An object is rotated only when what is served differs from the new material and it is due (it expires within the
-    renewal window) or O(force=true). A custom hostname with no custom certificate yet, or a client certificate for
-    hostnames with none, gets a first upload. Identical material is up to date; anything else is skipped with the reason.
-  - The lifetime used by O(renew_before_percentage) starts at the served certificate's C(not_before) when the
-    discovered state holds it (custom hostnames and client certificates, from the PEM Cloudflare returns),
-    else at its C(uploaded_on) (zone custom certificates; unverified against the live API, and a certificate uploaded
-    long after its notBefore looks younger than it is). With neither, only O(renew_before_days) applies.
-  - Listed certificate packs that are not found are reported (action V(missing)), not a problem; the role never orders packs.
-  - Every plan is also an audit of the discovered state, and a plan with no new material at all is only that. Each custom
-    hostname that serves custom certificates and has no entry in O(custom_hostnames), each client certificate some
-    hostname uses that gets no new material for all of its hostnames, and each zone certificate no O(zone_certs) entry
-    targets is listed in RV(plan.due_without_material) (action V(due), not a change) when its certificate is within the
-    renewal window, O(force) aside. Managed hostname certificates and certificate packs are never due there, since
-    Cloudflare renews them. RV(plan.audit) counts every certificate by the days it has left and lists what is not active.
+  - Compares new certificates with the state the C(_info) modules discovered, checks everything on the controller,
+    and returns the plan the role C(certops.cloudflare.cert_rotation) applies.
+  - Use it to check new material and preview a rotation before any write; without new material the plan is an audit
+    of the zone's certificates.
 options:
   custom_hostnames:
     description:
@@ -306,6 +269,46 @@ extends_documentation_fragment:
   - certops.cloudflare.attributes
   - certops.cloudflare.attributes.info_module
 notes:
+  - Each certificate and key is a file (C(_path)) or content; content is written to O(material_dir) and the plan
+    names the files. It makes no API call and takes no credentials, so it is not in the action group
+    C(certops.cloudflare.all).
+  - Every new certificate is checked, each file once. Its PEM must parse, its key must match it, it must not be expired
+    or not valid yet, an RSA key must have at least 2048 bits, it must cover its custom hostname, and it must expire after
+    the certificate it replaces (new material that would not outlive what is served is refused, unless O(force=true)).
+  - Custom hostname and zone certificates are verified as a browser would (the web-PKI profile of the Python library
+    C(cryptography), version 45 or later), against O(ca_path) or else the CA bundle C(requests) uses (C(REQUESTS_CA_BUNDLE),
+    else C(CURL_CA_BUNDLE), else C(certifi)). Names come from the subjectAltName extension only (browsers ignore the
+    common name); a certificate without one, a self-signed one, a CA certificate or a chain that does not reach a
+    trusted root is refused. A certificate sent with bundle_method V(force) must verify as uploaded. An RSA and ECDSA
+    pair always is sent so, as is one added beside a certificate the hostname keeps, and a single one when the hostname's or
+    O(zone_certs[].bundle_method) says so. With V(ubiquitous) or V(optimal) Cloudflare completes the chain, so a missing
+    intermediate is a warning naming the missing issuer.
+  - Client certificates (O(client_certs)) are not verified against a trust store. They must not be CA certificates, and
+    an extended key usage, when present, must allow client authentication.
+  - Key types are explicit. The key types of the new certificates of a custom hostname are rotated, each when its own
+    served certificate is due; a key type not served yet is added beside the served one; a served key type the new
+    material does not have is kept, unless O(custom_hostnames[].drop_key_types) names it.
+  - A client or zone certificate is retired only with proof. The plan deletes one when this plan switches its
+    hostnames away from it (or replaces it, for a zone certificate), when O(replaced) names it (an earlier run of the
+    role replaced it and could not delete it), or when O(retire) lists its id. Any other unused client certificate, a
+    standby for instance, is kept and listed (action V(kept)).
+  - The zone must leave a slot for each new client certificate (10 per zone; V(pending_deletion) ones count), each
+    O(zone_certs[].replaces) must name exactly one zone certificate, and each custom hostname must exist.
+  - Every problem is listed, not only the first. With any problem the task fails with RV(problems) and the full RV(plan).
+  - An object is rotated only when what is served differs from the new material and it is due (it expires within the
+    renewal window) or O(force=true). A custom hostname with no custom certificate yet, or a client certificate for
+    hostnames with none, gets a first upload. Identical material is up to date; anything else is skipped with the reason.
+  - The lifetime used by O(renew_before_percentage) starts at the served certificate's C(not_before) when the
+    discovered state holds it (custom hostnames and client certificates, from the PEM Cloudflare returns),
+    else at its C(uploaded_on) (zone custom certificates; unverified against the live API, and a certificate uploaded
+    long after its notBefore looks younger than it is). With neither, only O(renew_before_days) applies.
+  - Listed certificate packs that are not found are reported (action V(missing)), not a problem; the role never orders packs.
+  - Every plan is also an audit of the discovered state, and a plan with no new material at all is only that. Each custom
+    hostname that serves custom certificates and has no entry in O(custom_hostnames), each client certificate some
+    hostname uses that gets no new material for all of its hostnames, and each zone certificate no O(zone_certs) entry
+    targets is listed in RV(plan.due_without_material) (action V(due), not a change) when its certificate is within the
+    renewal window, O(force) aside. Managed hostname certificates and certificate packs are never due there, since
+    Cloudflare renews them. RV(plan.audit) counts every certificate by the days it has left and lists what is not active.
   - The module reads the certificate and key files where it runs (the controller, in the role). No key material appears
     in its result.
 seealso:

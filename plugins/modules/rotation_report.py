@@ -12,30 +12,11 @@ short_description: Write the report of a Cloudflare certificate rotation as JSON
 version_added: 0.1.0
 author: certops.cloudflare maintainers (@certops)
 description:
-  - Writes C(rotation-report.json), C(rotation-report.md) and C(rotation-report.html), one row per object with its old
-    and new serial and expiry, the planned action, its outcome and why. It makes no API call and takes no credentials,
-    so it is not in the action group C(certops.cloudflare.all).
-  - With O(history=true) (the default) each run writes its own folder in O(report_dir), named by its UTC time and
-    O(mode) (for example C(20261206T061500Z-rotate), then C(-2), C(-3) when that name is taken). C(latest) in
-    O(report_dir) then points to the newest folder of any mode, and C(latest-rotate) to the newest of O(mode=rotate)
-    (only a rotate run moves it). Each pointer is a relative symlink, replaced atomically; on a file system without
-    symlinks it is a copy of the folder. The newest O(keep) run folders are kept, and the ones the pointers name.
-    Nothing else in O(report_dir) is touched.
-  - With O(history=false) the three files are written straight into O(report_dir), replacing the previous run's.
-  - The Markdown and the HTML show a summary table (one row per kind, one column per outcome that occurs), and every
-    time in UTC (V(2026-12-06 06:15:00 UTC)); the JSON keeps ISO 8601 times ending in C(Z).
-  - The HTML page is self-contained (inline CSS, no JavaScript, no link or URL) and holds an expiry timeline drawn as
-    inline SVG, one line per object, with the old and the new certificate's expiry. With more than 200 objects the
-    timeline draws 200 (those that failed, changed or are due first, then the soonest to expire) and a note counts
-    the rest per outcome. The table lists every object but those up to date, skipped or kept, which it counts per
-    kind and outcome; the JSON holds every row, one per line.
-  - With O(plan), a plan file that holds an audit (expiry buckets per kind, the objects not active and those due
-    without new material) adds an C(Expiry) table and a C(Not active) list (the first 100) to the Markdown and the
-    HTML, and the whole audit to the JSON.
-  - Every text from the rows is escaped for its format. Any value holding C(PRIVATE KEY) is written as V([removed]).
-  - The files are written whole and then renamed into place, so a reader never sees half a report. O(report_dir) is
-    created with mode C(0700) when missing; a run folder has mode C(0755).
-  - The result holds only the file paths, the counts and short lists, never the rows, which may be tens of thousands.
+  - Writes the report of a Cloudflare certificate rotation as C(rotation-report.json), C(rotation-report.md) and
+    C(rotation-report.html), one row per object with its old and new serial and expiry, the planned action, its
+    outcome and why.
+  - Use it at the end of a rotation, a preview or an audit to keep a record of the run for people and tools, as the role
+    C(certops.cloudflare.cert_rotation) does.
 options:
   rows:
     description:
@@ -145,6 +126,28 @@ extends_documentation_fragment:
   - certops.cloudflare.attributes
   - certops.cloudflare.attributes.info_module
 notes:
+  - It makes no API call and takes no credentials, so it is not in the action group C(certops.cloudflare.all).
+  - With O(history=true) (the default) each run writes its own folder in O(report_dir), named by its UTC time and
+    O(mode) (for example C(20261206T061500Z-rotate), then C(-2), C(-3) when that name is taken). C(latest) in
+    O(report_dir) then points to the newest folder of any mode, and C(latest-rotate) to the newest of O(mode=rotate)
+    (only a rotate run moves it). Each pointer is a relative symlink, replaced atomically; on a file system without
+    symlinks it is a copy of the folder. The newest O(keep) run folders are kept, and the ones the pointers name.
+    Nothing else in O(report_dir) is touched.
+  - With O(history=false) the three files are written straight into O(report_dir), replacing the previous run's.
+  - The Markdown and the HTML show a summary table (one row per kind, one column per outcome that occurs), and every
+    time in UTC (V(2026-12-06 06:15:00 UTC)); the JSON keeps ISO 8601 times ending in C(Z).
+  - The HTML page is self-contained (inline CSS, no JavaScript, no link or URL) and holds an expiry timeline drawn as
+    inline SVG, one line per object, with the old and the new certificate's expiry. With more than 200 objects the
+    timeline draws 200 (those that failed, changed or are due first, then the soonest to expire) and a note counts
+    the rest per outcome. The table lists every object but those up to date, skipped or kept, which it counts per
+    kind and outcome; the JSON holds every row, one per line.
+  - With O(plan), a plan file that holds an audit (expiry buckets per kind, the objects not active and those due
+    without new material) adds an C(Expiry) table and a C(Not active) list (the first 100) to the Markdown and the
+    HTML, and the whole audit to the JSON.
+  - Every text from the rows is escaped for its format. Any value holding C(PRIVATE KEY) is written as V([removed]).
+  - The files are written whole and then renamed into place, so a reader never sees half a report. O(report_dir) is
+    created with mode C(0700) when missing; a run folder has mode C(0755).
+  - The result holds only the file paths, the counts and short lists, never the rows, which may be tens of thousands.
   - The task never reports a change; the report is an artifact, not managed state. In check mode it writes nothing and
     returns the paths it would write, except with O(mode=check), whose preview report it writes.
   - Run it where the report should land (the controller, in the role).
