@@ -169,7 +169,10 @@ galaxy-import: $(TOOLS_VENV)/.installed build ## galaxy-importer, the checks Gal
 
 # The static docs site in .build/docsite/build/html, offline: antsibull-docs sphinx-init and collection on the collection
 # installed from the tarball (every module, the filter and the role), each Markdown guide docs/<name>.md put in place of
-# its pointer page docs/docsite/rst/guide_<name>.rst (MyST), then sphinx-build with warnings as errors.
+# its pointer page docs/docsite/rst/guide_<name>.rst (MyST), its diagrams drawn from their Graphviz sources
+# (sphinx.ext.graphviz, so Graphviz is installed first), then sphinx-build with warnings as errors. tests/docsite then
+# checks the built site (every diagram a picture, never its source as text) and takes a headless Chromium screenshot of
+# the rotation guide for review; the browser and its driver are installed when missing, as for `make browser`.
 DOCSITE := .build/docsite
 DOCS_STAMP := $(VENV)/.docs-installed
 DOCS_COLLECTIONS ?= $(CURDIR)/.build/installed
@@ -177,9 +180,13 @@ $(DOCS_STAMP): requirements-docs.txt $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt
 	touch $@
 
-docs: $(DOCS_STAMP) build docs-site ## the static docs site in .build/docsite/build/html (Sphinx with warnings as errors)
+docs: $(DOCS_STAMP) build docs-site ## the static docs site in .build/docsite/build/html (Sphinx with warnings as errors), checked, and a screenshot of the rotation guide
+	@.ci/apt_install.sh chromium:chromium chromedriver:chromium-driver || [ "$${CI:-}" != true ]
+	SE_OFFLINE=true $(PYTEST) -rs tests/docsite
+	@[ ! -f $(DOCSITE)/screenshots/rotation.png ] || echo "docs site: screenshot of the rotation guide: $(DOCSITE)/screenshots/rotation.png"
 
 docs-site: ## internal: the docs site from the collection already installed in DOCS_COLLECTIONS
+	@.ci/apt_install.sh dot:graphviz
 	rm -rf $(DOCSITE) && mkdir -p $(DOCSITE)/rst && chmod 700 $(DOCSITE) $(DOCSITE)/rst
 	cd $(DOCSITE) && ANSIBLE_COLLECTIONS_PATH=$(DOCS_COLLECTIONS) antsibull-docs sphinx-init --use-current --squash-hierarchy \
 	  --fail-on-error --dest-dir . --project certops.cloudflare --title certops.cloudflare --html-short-title certops.cloudflare \

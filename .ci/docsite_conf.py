@@ -1,9 +1,12 @@
 # Appended to the conf.py that `antsibull-docs sphinx-init` writes (`make docs`).
 # The guides stay Markdown in docs/: `make docs` puts each docs/<name>.md in place of the pointer page
-# docsite/guide_<name>.rst, and MyST parses it (mermaid fences become diagrams).
+# docsite/guide_<name>.rst, and MyST parses it.
 extensions.append("myst_parser")  # noqa: F821 pylint: disable=undefined-variable
-extensions.append("sphinxcontrib.mermaid")  # noqa: F821 pylint: disable=undefined-variable
-myst_fence_as_directive = ["mermaid"]
+# Diagrams are drawn at build time from their Graphviz source (docs/<name>.dot) by Debian's `dot`: nothing is drawn
+# in the reader's browser, so the site needs no script and no network. SVG stays sharp at any zoom.
+extensions.append("sphinx.ext.graphviz")  # noqa: F821 pylint: disable=undefined-variable
+# Sphinx's own graphviz.css scales a diagram wider than the text column down to it (tests/docsite checks).
+graphviz_output_format = "svg"
 # Links between guides name a heading (`rotation.md#inputs`), as GitHub renders them.
 myst_heading_anchors = 3
 # Offline: nothing is fetched. The Ansible docs targets our pages refer to come from a local inventory that

@@ -1,7 +1,8 @@
-"""The README's ad-hoc commands, run exactly as written against the emulator.
+"""The ad-hoc commands of the guide docs/adhoc.md ("Ad-hoc use", a page of the docs site the README links to), run
+exactly as written against the emulator.
 
-The lines come from the shell block of the README section "Ad-hoc use"; each is run through bash with the
-credentials only in the CLOUDFLARE_* environment, as the README says. There must be one line per info module that
+The lines come from the guide's shell blocks; each is run through bash with the credentials only in the CLOUDFLARE_*
+environment, as the guide says. There must be one line per info module that
 reads the Cloudflare API (those of the action group in meta/runtime.yml; edge_cert_info makes TLS handshakes instead)
 and one change in check mode, and no line may send a write (the emulator's journal).
 """
@@ -21,10 +22,10 @@ import yaml
 from emulator.testcerts import make_ca, make_leaf
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTION = "## Ad-hoc use"
+GUIDE = ROOT / "docs" / "adhoc.md"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CHECK_MODE = "--check --diff"
-# What each README line must list from the seeded zone (its filter leaves the other object of each kind out).
+# What each line of the guide must list from the seeded zone (its filter leaves the other object of each kind out).
 LISTED = {
     "custom_hostname_cert_info": ("custom_hostnames", "hostname", {"shop.customer-a.com"}),
     "hostname_client_cert_info": ("hostname_client_certs", "hostnames", {("app.example.com",)}),
@@ -33,11 +34,9 @@ LISTED = {
 }
 
 
-def readme_lines() -> List[str]:
-    """The `ansible` command lines of the shell blocks in the README section on ad-hoc use."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split(SECTION + "\n", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+def guide_lines() -> List[str]:
+    """The `ansible` command lines of the shell blocks in the guide on ad-hoc use."""
+    blocks = re.findall(r"```sh\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
     return [line for block in blocks for line in block.splitlines() if line.startswith("ansible ")]
 
 
@@ -64,7 +63,7 @@ def pki() -> SimpleNamespace:
 
 
 def seed(emulator: Any, pki: SimpleNamespace) -> None:
-    """Each kind once inside the README lines' filters and once outside them."""
+    """Each kind once inside the guide's lines' filters and once outside them."""
     zone, ssl = emulator.zone_id, {"method": "txt", "type": "dv"}
     emulator.state.add_custom_hostname(zone, "shop.customer-a.com", ssl=ssl, certificates=[{"certificate": pki.due.chain_pem}])
     emulator.state.add_custom_hostname(zone, "www.customer-b.com", ssl=ssl, certificates=[{"certificate": pki.fresh.chain_pem}])
@@ -104,8 +103,8 @@ def writes(emulator: Any) -> List[Any]:
     return [(e["method"], e["path"]) for e in emulator.journal() if e["method"] in WRITE_METHODS]
 
 
-def test_the_readme_has_a_line_per_info_module_and_one_check_mode_change() -> None:
-    lines = readme_lines()
+def test_the_guide_has_a_line_per_info_module_and_one_check_mode_change() -> None:
+    lines = guide_lines()
     reads = [line for line in lines if CHECK_MODE not in line]
     changes = [line for line in lines if CHECK_MODE in line]
     assert sorted(module_of(line) for line in reads) == api_info_modules()
@@ -113,7 +112,7 @@ def test_the_readme_has_a_line_per_info_module_and_one_check_mode_change() -> No
     assert not module_of(changes[0]).endswith("_info")
 
 
-INFO_LINES = [line for line in readme_lines() if CHECK_MODE not in line]
+INFO_LINES = [line for line in guide_lines() if CHECK_MODE not in line]
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +123,8 @@ def info_lines(scenario_emulator, pki) -> SimpleNamespace:
     return SimpleNamespace(token=emulator.token, procs=procs, writes=writes(emulator))
 
 
-class TestTheReadmeInfoLines:
-    """The zone seeded with each kind inside and outside the lines' filters; each info line of the README run in turn."""
+class TestTheGuideInfoLines:
+    """The zone seeded with each kind inside and outside the lines' filters; each info line of the guide run in turn."""
 
     @pytest.mark.parametrize("line", INFO_LINES, ids=module_of)
     def test_the_line_succeeds(self, info_lines, line) -> None:
@@ -146,10 +145,10 @@ class TestTheReadmeInfoLines:
         assert info_lines.writes == []
 
 
-def test_the_readme_check_mode_line_shows_the_change_and_writes_nothing(ansible, emulator, pki) -> None:
+def test_the_guide_check_mode_line_shows_the_change_and_writes_nothing(ansible, emulator, pki) -> None:
     seed(emulator, pki)
     before = emulator.dump_state()
-    (line,) = [line for line in readme_lines() if CHECK_MODE in line]
+    (line,) = [line for line in guide_lines() if CHECK_MODE in line]
     proc = run_line(ansible, line)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert re.search(r'^\+\s+"min_tls_version": "1\.2"', proc.stdout, re.M), proc.stdout[-2000:]  # the diff
