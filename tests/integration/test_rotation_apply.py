@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 
 from emulator.testcerts import make_ca, make_leaf, write_files
 
+COLLECTION = Path(__file__).resolve().parents[2]
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 TENANT = "tenant.customer.example"
 CLIENT_HOST = "app.example.com"
@@ -116,6 +119,20 @@ def test_the_default_report_folder_is_under_the_current_directory_not_pwd(ansibl
     # ansible-playbook runs in ansible.tmp_path: an audit (no material) writes its report there.
     assert (ansible.tmp_path / "rotation-report" / "localhost" / "latest" / "rotation-report.json").is_file()
     assert list(elsewhere.iterdir()) == []
+
+
+def test_the_playbook_of_the_collection_writes_relative_report_and_metrics_folders_under_the_current_directory(ansible: Any, tmp_path: Path) -> None:
+    """Not in the playbook's folder: a module on a local connection runs there, inside the installed collection."""
+    work = tmp_path / "work"
+    (work / "metrics").mkdir(parents=True)
+    extra = {"cert_rotation_zone": "example.com", "cert_rotation_report_dir": "reports/example.com", "cert_rotation_metrics_dir": "metrics"}
+    command = ["ansible-playbook", "certops.cloudflare.rotate", "-i", "localhost,", "-e", json.dumps(extra)]
+    proc = subprocess.run(command, env=ansible.base_env(), cwd=str(work), capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert (work / "reports" / "example.com" / "latest" / "rotation-report.json").is_file()
+    assert (work / "metrics" / "certops_cloudflare_example.com.prom").is_file()
+    playbooks = COLLECTION / "playbooks"
+    assert not (playbooks / "reports").exists() and not (playbooks / "metrics").exists()
 
 
 # -- the shipped example vars: the preview lists exactly what the rotation then changes ---------------------------------
