@@ -154,9 +154,9 @@ class Runner:
 
     @property
     def default_report_dir(self) -> Path:
-        """The role's default, rotation-report/<host>: relative, so beside the playbook (Ansible runs a local
-        connection's modules in the playbook's folder)."""
-        return self.notify / "rotation-report" / "localhost"
+        """The role's default, rotation-report/<host>: relative, so under the directory ansible-playbook runs in (not
+        the playbook's folder, where Ansible runs a local connection's modules)."""
+        return self.tmp_path / "rotation-report" / "localhost"
 
     def notify_vars(self, **extra: Any) -> Dict[str, Any]:
         return dict(
