@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
@@ -21,57 +20,16 @@ import pytest
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import isoformat
 from ansible_collections.certops.cloudflare.plugins.module_utils._rotation.report import build_report, render_html
+from chromium import WIDTH, HEIGHT, headless_chromium, requests_made
 
 TESTS = Path(__file__).resolve().parents[1]
 SHOTS = TESTS / "output" / "browser"
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-WIDTH, HEIGHT = 1400, 900
 NOW = datetime.datetime(2026, 12, 6, 6, 15, tzinfo=datetime.timezone.utc)
-
-
-def missing() -> List[str]:
-    parts = [path for path in (CHROMIUM, DRIVER) if not os.access(path, os.X_OK)]
-    if importlib.util.find_spec("selenium") is None:
-        parts.append("the selenium Python package")
-    return parts
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    gone = missing()
-    if gone:
-        message = "headless Chromium needs %s: run `make browser`, which installs them (as root)" % ", ".join(gone)
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch a browser or a driver
-    from selenium import webdriver  # pylint: disable=import-outside-toplevel
-    from selenium.webdriver.chrome.service import Service  # pylint: disable=import-outside-toplevel
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=%d,%d" % (WIDTH, HEIGHT)):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    # The viewport itself is 1,400 x 900, whatever the window's frame takes.
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def requests_made(driver: Any, page_url: str) -> List[str]:
-    """The URLs Chromium requested since the log was last read, the page itself left out."""
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message.get("method") == "Network.requestWillBeSent":
-            url = message["params"]["request"]["url"]
-            if url != page_url:
-                urls.append(url)
-    return urls
+    yield from headless_chromium("browser")
 
 
 def look_at(driver: Any, path: Path, shot: str) -> Dict[str, Any]:
@@ -91,7 +49,7 @@ def look_at(driver: Any, path: Path, shot: str) -> Dict[str, Any]:
             outcomes: outcomes, scripts: document.scripts.length,
         };
         """)
-    facts["requests"] = requests_made(driver, url)
+    facts["requests"] = [u for u in requests_made(driver) if u != url]
     return facts
 
 

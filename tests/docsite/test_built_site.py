@@ -20,7 +20,6 @@ import functools
 import html
 import http.server
 import importlib.util
-import json
 import os
 import re
 import threading
@@ -29,13 +28,13 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
+from chromium import WIDTH, headless_chromium, requests_made, set_viewport
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 POINTERS = DOCS / "docsite" / "rst"
 SITE = ROOT / ".build" / "docsite" / "build" / "html"
 SHOTS = ROOT / ".build" / "docsite" / "screenshots"
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-WIDTH, HEIGHT = 1400, 900
 
 # Diagram source that shows as text: what a reader must never get instead of a picture.
 SOURCE_TEXT = {
@@ -162,13 +161,6 @@ def test_each_diagram_of_a_guide_is_drawn_by_graphviz(pages, name):
 
 
 # The rotation guide in headless Chromium.
-def missing() -> List[str]:
-    parts = [path for path in (CHROMIUM, DRIVER) if not os.access(path, os.X_OK)]
-    if importlib.util.find_spec("selenium") is None:
-        parts.append("the selenium Python package")
-    return parts
-
-
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         pass
@@ -189,32 +181,7 @@ def site_url(pages) -> Iterator[str]:  # pylint: disable=unused-argument,redefin
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    gone = missing()
-    needs(not gone, "headless Chromium needs %s: run `make docs`, which installs them (as root)" % ", ".join(gone))
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch a browser or a driver
-    from selenium import webdriver  # pylint: disable=import-outside-toplevel
-    from selenium.webdriver.chrome.service import Service  # pylint: disable=import-outside-toplevel
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=%d,%d" % (WIDTH, HEIGHT)):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def requests_made(driver: Any) -> List[str]:
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message.get("method") == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
+    yield from headless_chromium("docs")
 
 
 def look_at_diagrams(driver: Any, url: str, count: int) -> List[Dict[str, Any]]:
@@ -263,11 +230,11 @@ def test_screenshot_of_the_rotation_guide(browser, site_url):  # pylint: disable
     (fact,) = look_at_diagrams(browser, site_url + "/docsite/guide_rotation.html", 1)
     height = int(fact["bottom"]) + 24
     # A viewport that tall, so the fixed side bar is drawn the whole way down too.
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    set_viewport(browser, height)
     try:
         capture = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": {"x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1}})
     finally:
-        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+        set_viewport(browser)
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / "rotation.png"
     shot.write_bytes(base64.b64decode(capture["data"]))
