@@ -5,6 +5,7 @@ schema `tls-certificates-and-hostnames_request_type`), so it picks the root that
 The roots are not publicly trusted, as Cloudflare's are not: they stay out of the test CA registry (trust.py), so
 an Origin CA certificate uploaded as an edge certificate is refused. Tests trust them through the admin API
 (`GET /__emulator/origin-ca`) or `Emulator.origin_ca_roots()`.
+  # rule: origin-ca-roots
 """
 
 from __future__ import annotations
