@@ -91,3 +91,11 @@ def test_each_zone_has_its_own_certificates_and_setting(emulator, api, leaf):
     api.put(api.zone(SETTINGS), {"enabled": True})
     assert api.get("zones/%s/%s" % (other, CERTS))["result"] == []
     assert api.get("zones/%s/%s" % (other, SETTINGS))["result"] == {"enabled": False}
+
+
+def test_the_journal_never_holds_the_key(emulator, api, leaf):
+    cert = leaf()
+    upload(api, cert)
+    entry = emulator.journal()[0]
+    assert entry["request_body"] == {"certificate": cert.cert_pem, "private_key": "<redacted>"}
+    assert "PRIVATE KEY" not in json.dumps(emulator.journal())
