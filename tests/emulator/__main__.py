@@ -29,6 +29,7 @@ def main() -> None:
     print("Cloudflare API emulator on %s/client/v4 (admin API: %s/__emulator/)" % (base, base))
     print("API token: %s   read-only token: %s" % (emu.token, emu.readonly_token))
     print("Global API key: X-Auth-Email %s, X-Auth-Key %s" % (emu.api_email, emu.api_key))
+    print("Origin CA key (Origin CA operations only): X-Auth-User-Service-Key %s" % emu.service_key)
     for zone in emu.state.zones.values():
         print("zone %s id %s" % (zone.name, zone.id))
     if edge_port is not None:

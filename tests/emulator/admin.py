@@ -75,6 +75,8 @@ def _credentials_post(emu: "Emulator", body: Any) -> Any:
     read_only, name = bool(body.get("read_only", False)), body.get("id")
     if "token" in body:
         return {"id": emu.add_token(body["token"], read_only, name)}
+    if "service_key" in body:
+        return {"id": emu.add_service_key(body["service_key"], name)}
     return {"id": emu.add_global_key(body["email"], body["key"], read_only, name)}
 
 
@@ -129,6 +131,7 @@ ROUTES: Dict[Tuple[str, str], Callable[["Emulator", Any], Any]] = {
     ("GET", "history"): _history_get,
     ("GET", "edge"): _edge_get,
     ("POST", "edge"): _edge_post,
+    ("GET", "origin-ca"): lambda emu, body: emu.origin_ca_roots(),
     ("GET", "trusted-roots"): lambda emu, body: {"roots": emu.trusted_roots()},
     ("POST", "trusted-roots"): _trusted_roots_post,
     ("DELETE", "trusted-roots"): lambda emu, body: {"roots": emu.reset_trusted_roots()},

@@ -44,6 +44,9 @@ class Codes:
     BAD_STATE = 1410  # guess: restarting validation of a pack that has not timed out
     UNTRUSTED = 1411  # guess: a self-signed or CA leaf, or a chain that does not verify to a trusted root
     FORCE_REQUIRED = 1412  # guess: custom_cert_bundle without bundle_method force
+    BAD_CSR = 1413  # guess: an Origin CA CSR that does not parse, verify or carry an accepted key
+    ORIGIN_CA_HOSTNAME = 1010  # users' reports: "Failed to validate requested hostname ..." (an Origin CA hostname in no zone)
+    ORIGIN_CA_ZONE_REQUIRED = 1012  # users' reports: "Please provide a zone id when requesting a stored certificate, ..."
 
 
 class ApiError(Exception):
@@ -82,6 +85,7 @@ class Route:
     method: str
     pattern: str  # path below /client/v4, e.g. "zones/{zone_id}/custom_hostnames"
     handler: Callable[..., Tuple[int, Any]]
+    service_key: bool = False  # an Origin CA operation: the Origin CA key (X-Auth-User-Service-Key) is accepted
 
 
 def invalid(message: str) -> ApiError:

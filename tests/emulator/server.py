@@ -32,6 +32,7 @@ DEFAULT_TOKEN = "certops-emulator-token"
 DEFAULT_READONLY_TOKEN = "certops-emulator-readonly-token"
 DEFAULT_EMAIL = "admin@example.com"
 DEFAULT_KEY = "certops-emulator-global-api-key"
+DEFAULT_SERVICE_KEY = "v1.0-certops-emulator-origin-ca-key"
 _MAX_ID = 32  # path ids are at most 32 characters in the document
 _ECHO_CODE = 1000  # the error code of an injected "echo" answer
 
@@ -110,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
             "query_string": query,
             "user_agent": self.headers.get("User-Agent", ""),
             "credential": self._claimed_credential(emu),
-            "auth_scheme": "token" if "Authorization" in self.headers else "key" if "X-Auth-Key" in self.headers or "X-Auth-Email" in self.headers else None,
+            "auth_scheme": _auth_scheme(self.headers),
             "request_body": _decode(text) if text else None,
             "fault": None,
         }
@@ -200,9 +201,11 @@ class Handler(BaseHTTPRequestHandler):
         """Route, authenticate and run one request; `method` overrides the request's own (a stale answer runs GET)."""
         method = method or self.command
         try:
-            cred = emu.credentials.identify(self.headers)[0]
+            cred, scheme = emu.credentials.identify(self.headers)
             entry["credential"] = cred.id
             route, params = emu.router.match(method, path[len(API_PREFIX) :].strip("/"))
+            if scheme == "service_key" and not route.service_key:
+                raise _no_credentials()
             check_permission(cred, method)
             try:
                 body = json.loads(text) if text.strip() else None
@@ -235,6 +238,20 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
         self.close_connection = True
+
+
+def _auth_scheme(headers: Any) -> Optional[str]:
+    """The scheme a request's headers claim, as identify() reads them (Authorization first)."""
+    if "Authorization" in headers:
+        return "token"
+    if "X-Auth-Key" in headers or "X-Auth-Email" in headers:
+        return "key"
+    return "service_key" if "X-Auth-User-Service-Key" in headers else None
+
+
+def _no_credentials() -> ApiError:
+    """What a request without a credential the operation accepts gets (the Origin CA key is for Origin CA operations only)."""
+    return ApiError(400, Codes.MISSING_EMAIL, "Missing X-Auth-Email header", more=[{"code": Codes.MISSING_KEY, "message": "Missing X-Auth-Key header"}])
 
 
 def _decode(text: str) -> Any:
@@ -318,6 +335,7 @@ class Emulator:
         readonly_token: str = DEFAULT_READONLY_TOKEN,
         api_email: str = DEFAULT_EMAIL,
         api_key: str = DEFAULT_KEY,
+        service_key: str = DEFAULT_SERVICE_KEY,
         tokens: Optional[Dict[str, bool]] = None,
         journal_bodies: bool = True,
         verbose: bool = False,
@@ -332,6 +350,8 @@ class Emulator:
         self.credentials.add_token(token, cred_id="token")
         self.credentials.add_token(readonly_token, read_only=True, cred_id="readonly-token")
         self.credentials.add_key(api_email, api_key, cred_id="global-key")
+        self.service_key = service_key
+        self.credentials.add_service_key(service_key, cred_id="service-key")
         for extra, read_only in (tokens or {}).items():
             self.credentials.add_token(extra, read_only=read_only)
         self.journal_log = Journal(journal_bodies)
@@ -446,6 +466,14 @@ class Emulator:
 
     def add_global_key(self, email: str, key: str, read_only: bool = False, name: Optional[str] = None) -> str:
         return self.credentials.add_key(email, key, read_only, name)
+
+    def add_service_key(self, key: str, name: Optional[str] = None) -> str:
+        """Accept another Origin CA key (X-Auth-User-Service-Key, Origin CA operations only); return its id."""
+        return self.credentials.add_service_key(key, cred_id=name)
+
+    def origin_ca_roots(self) -> Dict[str, str]:
+        """The emulator's Origin CA roots, {"rsa": PEM, "ecc": PEM}: what a client trusts Origin CA certificates with."""
+        return self.state.origin_ca.roots_pem()
 
     # -- trust ---------------------------------------------------------------------------------
 

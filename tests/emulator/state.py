@@ -20,6 +20,7 @@ from .api import ApiError, Codes, new_id
 from .certs import CertInfo, check_key, parse_certificate
 from .demo import DEFAULT_ZONE_ID, demo_seed
 from .history import History
+from .origin_ca import OriginCA
 from .resources import cert_packs, custom_certs, custom_hostnames, origin_pulls
 from .testcerts import CA, make_ca, make_leaf
 from .trust import TrustStore
@@ -43,6 +44,8 @@ class Zone:
     associations: Dict[str, Any] = field(default_factory=dict)  # by hostname
     cert_packs: Dict[str, Any] = field(default_factory=dict)
     custom_certs: Dict[str, Any] = field(default_factory=dict)
+    zone_client_certs: Dict[str, Any] = field(default_factory=dict)  # zone-level authenticated origin pulls
+    origin_pulls_enabled: bool = False  # the zone-level authenticated origin pulls setting
 
 
 class State:
@@ -57,6 +60,8 @@ class State:
         self.hostname_filter = "exact"  # the custom hostname list's `hostname` filter; "contains" for tests (HOSTNAME_FILTERS)
         self._ca: Optional[CA] = None
         self.trust = TrustStore(lambda: self.ca)
+        self.origin_ca = OriginCA()
+        self.origin_ca_certs: Dict[str, Any] = {}  # Origin CA certificates belong to the account, not to a zone
 
     @staticmethod
     def now() -> float:
@@ -164,6 +169,7 @@ class State:
             seed = json.loads(text) if str(seed).endswith(".json") else yaml.safe_load(text)
         with self.lock:
             self.zones = {}
+            self.origin_ca_certs = {}
             self.history.clear()
             if "delay" in seed:
                 self.delay = float(seed["delay"])

@@ -29,11 +29,11 @@ import datetime
 import hashlib
 from dataclasses import dataclass, field
 import threading
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 _REGISTRY: List["CA"] = []  # every trusted CA make_ca created in this process, oldest first
@@ -191,6 +191,17 @@ def make_leaf(
     ] + _key_ids(key, ca)
     cert = _build(_name(hosts[0], None), key, ca, days, not_before_days, extensions)
     return Issued(cert_pem=_pem(cert), key_pem=_key_pem(key), chain_pem=_pem(cert) + ca.chain_pem, cert=cert, key=key)
+
+
+def make_csr(hosts: Sequence[str], key_type: str = "ecdsa", key: Any = None) -> Tuple[str, Any]:
+    """A PEM certificate signing request for `hosts` (SANs; the first is also the common name) and its key.
+
+    `key` may be any key cryptography signs CSRs with (an Ed25519 key, a P-384 key ...), to test refusals."""
+    key = key or new_key(key_type)
+    builder = x509.CertificateSigningRequestBuilder().subject_name(_name(hosts[0], None))
+    builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
+    algorithm = None if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else hashes.SHA256()
+    return builder.sign(key, algorithm).public_bytes(serialization.Encoding.PEM).decode("ascii"), key
 
 
 def generations(ca: CA, hosts: Sequence[str]) -> Dict[str, Issued]:

@@ -1,7 +1,7 @@
 """The official Python SDK (`cloudflare`, pinned in requirements-dev.txt) as a client of the emulator.
 
-Every one of the 28 operations of the emulator (the operations of Cloudflare's OpenAPI document the collection
-uses; `tests/contract/selftest.py` sends the same sequence through `requests`) goes through
+Every one of the 38 operations of the emulator (the operations of the OpenAPI document the contract check uses;
+`tests/contract/selftest.py` sends the same sequence through `requests`) goes through
 `cloudflare.Cloudflare(..., _strict_response_validation=True)`: an answer the SDK's models reject raises
 `cloudflare.APIResponseValidationError`, and every returned model is walked for fields the models do not declare
 (`model_extra`, recursively). Each undeclared field must be listed, with the operation and its public source, in the
@@ -16,11 +16,12 @@ the like, which the document the emulator follows does not have.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, Set, Tuple
 
 import pytest
 
-from emulator.testcerts import make_ca, make_leaf
+from emulator.testcerts import make_ca, make_csr, make_leaf
 
 from .test_ledger import sdk_field_rows
 
@@ -246,7 +247,29 @@ def drive(emu: Any) -> Recorder:
     )
     assert record("certificate-packs-delete-advanced-certificate-manager-certificate-pack", packs.delete(pack_id, zone_id=zone)).id == pack_id
 
-    assert len(record.seen) == 28, sorted(record.seen)
+    # zone-level authenticated origin pulls (the SDK marks these methods deprecated; the paths are still documented)
+    aop = cf.origin_tls_client_auth
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        uploaded = record(
+            "zone-level-authenticated-origin-pulls-upload-certificate", aop.create(zone_id=zone, certificate=rsa.cert_pem, private_key=rsa.key_pem)
+        )
+        assert [c.id for c in record("zone-level-authenticated-origin-pulls-list-certificates", aop.list(zone_id=zone)).result] == [uploaded.id]
+        assert record("zone-level-authenticated-origin-pulls-get-certificate-details", aop.get(uploaded.id, zone_id=zone)).id == uploaded.id
+        assert record("zone-level-authenticated-origin-pulls-set-enablement-for-zone", aop.settings.update(zone_id=zone, enabled=True)).enabled is True
+        assert record("zone-level-authenticated-origin-pulls-get-enablement-setting-for-zone", aop.settings.get(zone_id=zone)).enabled is True
+        assert record("zone-level-authenticated-origin-pulls-delete-certificate", aop.delete(uploaded.id, zone_id=zone)).id == uploaded.id
+
+    # Origin CA
+    csr = make_csr(["example.com", "*.example.com"])[0]
+    order = {"csr": csr, "hostnames": ["example.com", "*.example.com"], "request_type": "origin-ecc", "requested_validity": 90}
+    origin = record("origin-ca-create-certificate", cf.origin_ca_certificates.create(**order))
+    listed = record("origin-ca-list-certificates", cf.origin_ca_certificates.list(zone_id=zone))
+    assert [c.id for c in listed.result] == [origin.id]
+    assert record("origin-ca-get-certificate", cf.origin_ca_certificates.get(origin.id)).certificate == origin.certificate
+    assert record("origin-ca-revoke-certificate", cf.origin_ca_certificates.delete(origin.id)).id == origin.id
+
+    assert len(record.seen) == 38, sorted(record.seen)
     return record
 
 

@@ -200,7 +200,7 @@ def run_command_line(extra_env, admin_path=None):
     env = dict(os.environ, PYTHONPATH=str(TESTS), EMULATOR_PORT=str(port), **extra_env)
     proc = subprocess.Popen([sys.executable, "-m", "emulator"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        banner = "".join(proc.stdout.readline() for _line in range(5))
+        banner = "".join(proc.stdout.readline() for _line in range(6))
         deadline = time.time() + 10
         while True:
             try:
@@ -223,6 +223,7 @@ def run_command_line(extra_env, admin_path=None):
 def test_command_line_serves_the_demo_zone_by_default():
     banner, response = run_command_line({})
     assert "/client/v4" in banner and "certops-emulator-token" in banner and "status steps last 3.0 s" in banner
+    assert "X-Auth-User-Service-Key v1.0-certops-emulator-origin-ca-key" in banner
     assert response.json()["result"][0]["id"] == "023e105f4ecef8ad9ca31a8372d0c353"
 
 

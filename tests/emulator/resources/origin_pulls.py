@@ -50,6 +50,8 @@ def _status(stages, start: int, since: float, removed_at: Optional[float], froze
 
 
 class ClientCert:
+    stages = CERT_STAGES
+
     def __init__(self, info: CertInfo, now: float, cert_id: Optional[str] = None) -> None:
         self.id = cert_id or new_id()
         self.info = info
@@ -59,7 +61,7 @@ class ClientCert:
         self.deleted_at: Optional[float] = None
 
     def status(self, now: float, delay: float) -> str:
-        return _status(CERT_STAGES, self.start, self.uploaded_on, self.deleted_at, self.frozen, now, delay)
+        return _status(self.stages, self.start, self.uploaded_on, self.deleted_at, self.frozen, now, delay)
 
     def view(self, now: float, delay: float) -> Dict[str, Any]:
         return dict(cert_view(self.info), id=self.id, certificate=self.info.pem, status=self.status(now, delay), uploaded_on=iso(self.uploaded_on))
