@@ -162,3 +162,15 @@ options:
       - At least one of O(zone_id) and O(zone) is required; when both are given, O(zone_id) wins.
     type: str
 """
+
+    ORIGIN_CA = r"""
+options:
+  api_user_service_key:
+    description:
+      - The account's Origin CA key (a legacy credential starting with C(v1.0-)), sent as C(X-Auth-User-Service-Key).
+        It works only for the Origin CA operations, so O(zone_id) must be given with it, not O(zone).
+      - Give it instead of an API token or a Global API key, never together with them. Only the Origin CA modules
+        take it.
+      - If not set, the value of the E(CLOUDFLARE_API_USER_SERVICE_KEY) environment variable is used.
+    type: str
+"""

@@ -211,6 +211,8 @@ def client_from_module(module: AnsibleModule) -> CloudflareClient:
         api_token=p.get("api_token"),
         api_email=p.get("api_email"),
         api_key=p.get("api_key"),
+        # "" where the module has the option but it is not set: messages about credentials then name it too
+        api_user_service_key=p.get("api_user_service_key") or ("" if "api_user_service_key" in p else None),
         base_url=p.get("api_base_url"),
         timeout=p.get("api_timeout") or 30.0,
         validate_certs=p.get("validate_certs", True),
@@ -387,11 +389,16 @@ class CloudflareResource:
                 # Nothing to change, but a resource still getting ready (a re-run after a wait timed out) is waited for too.
                 after = before if self.module.check_mode or before is None else self.settle(before)
             result: Dict[str, Any] = {"changed": changed, self.RESULT_KEY: after}
+            result.update(self.extra_result())
             if self.resent:
                 result["resent"] = True
             if self.module._diff:
                 result["diff"] = self.diff(before, after, current)
             self.module.exit_json(**result)
+
+    def extra_result(self) -> Dict[str, Any]:
+        """Result keys beside RESULT_KEY, once the run is done (for example what it removed)."""
+        return {}
 
     def diff(self, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]], current: Any) -> Dict[str, Any]:
         """The diff of the views; a module adds what else the change touches."""

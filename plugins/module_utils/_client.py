@@ -95,6 +95,7 @@ _DNS_FAILURES = (
 )
 
 AUTH_HINT = "Use either api_token (CLOUDFLARE_API_TOKEN) or api_email plus api_key (CLOUDFLARE_EMAIL, CLOUDFLARE_API_KEY)"
+SERVICE_KEY_HINT = " (the Origin CA modules also take api_user_service_key, CLOUDFLARE_API_USER_SERVICE_KEY)"
 
 
 class CloudflareConfigError(ValueError):
@@ -387,6 +388,7 @@ class CloudflareClient:
         api_token: Optional[str] = None,
         api_email: Optional[str] = None,
         api_key: Optional[str] = None,
+        api_user_service_key: Optional[str] = None,
         base_url: Optional[str] = None,
         timeout: float = DEFAULT_TIMEOUT,
         validate_certs: bool = True,
@@ -402,7 +404,7 @@ class CloudflareClient:
     ) -> None:
         if not HAS_REQUESTS:
             raise CloudflareConfigError("The Python library requests is required: %s" % REQUESTS_IMPORT_ERROR)
-        self._headers = self._auth_headers(api_token, api_email, api_key)
+        self._headers = self._auth_headers(api_token, api_email, api_key, api_user_service_key)
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         if not re.match(r"^https?://", self.base_url):
             raise CloudflareConfigError("api_base_url must start with http:// or https://, got %r" % self.base_url)
@@ -415,14 +417,14 @@ class CloudflareClient:
         self.log = log or (lambda message: None)
         self.sleep = sleep
         # one budget per credential, or per label when several tokens of one Cloudflare user share it
-        identity = api_token and "token:" + api_token or "key:%s:%s" % (api_email, api_key)
+        identity = api_token and "token:" + api_token or api_user_service_key and "service-key:" + api_user_service_key or "key:%s:%s" % (api_email, api_key)
         if rate_limit_key:
             identity = "label:" + rate_limit_key
         window, cap = pacing_settings() if rate_limit else (CLOUDFLARE_WINDOW, None)
         self.pacer = Pacer(rate_limit or 0.0, self.base_url + "|" + identity, sleep=sleep, log=self.log, window=window, cap=cap)
         # a 429 is waited out up to one block: this window when the answer names none (the testing knob scales it too)
         self.block_window = window if rate_limit else _block_window()
-        self._secrets = tuple(s for s in (api_token, api_key) if s)
+        self._secrets = tuple(s for s in (api_token, api_key, api_user_service_key) if s)
         self.session = session or self._new_session()
         self.session.headers.update(self._headers)
         self.session.headers["User-Agent"] = USER_AGENT
@@ -444,21 +446,33 @@ class CloudflareClient:
         return session
 
     @staticmethod
-    def _auth_headers(api_token: Optional[str], api_email: Optional[str], api_key: Optional[str]) -> Dict[str, str]:
-        if api_token and (api_email or api_key):
-            given = [name for name, value in (("api_email (CLOUDFLARE_EMAIL)", api_email), ("api_key (CLOUDFLARE_API_KEY)", api_key)) if value]
+    def _auth_headers(api_token: Optional[str], api_email: Optional[str], api_key: Optional[str], service_key: Optional[str] = None) -> Dict[str, str]:
+        hint = AUTH_HINT + (SERVICE_KEY_HINT if service_key is not None else "")
+        given = [
+            name
+            for name, value in (
+                ("an API token (api_token, CLOUDFLARE_API_TOKEN)", api_token),
+                ("api_email (CLOUDFLARE_EMAIL)", api_email),
+                ("api_key (CLOUDFLARE_API_KEY)", api_key),
+                ("an Origin CA key (api_user_service_key, CLOUDFLARE_API_USER_SERVICE_KEY)", service_key),
+            )
+            if value
+        ]
+        if (api_token or service_key) and len(given) > 1:
             raise CloudflareConfigError(
-                "Both an API token (api_token, CLOUDFLARE_API_TOKEN) and %s are set. %s, not both; "
-                "unset the one you do not mean to use (check the environment of the host running the module)." % (" and ".join(given), AUTH_HINT)
+                "Both %s are set. %s, not both; unset the one you do not mean to use (check the environment of the host running the module)."
+                % (" and ".join(given), hint)
             )
         if api_token:
             return {"Authorization": "Bearer " + api_token}
+        if service_key:
+            return {"X-Auth-User-Service-Key": service_key}
         if api_email and api_key:
             return {"X-Auth-Email": api_email, "X-Auth-Key": api_key}
         if api_email or api_key:
             missing = "api_key (CLOUDFLARE_API_KEY)" if api_email else "api_email (CLOUDFLARE_EMAIL)"
-            raise CloudflareConfigError("Global API key authentication needs both api_email and api_key; %s is missing. %s." % (missing, AUTH_HINT))
-        raise CloudflareConfigError("No Cloudflare credentials given. %s." % AUTH_HINT)
+            raise CloudflareConfigError("Global API key authentication needs both api_email and api_key; %s is missing. %s." % (missing, hint))
+        raise CloudflareConfigError("No Cloudflare credentials given. %s." % hint)
 
     # -- public verbs -------------------------------------------------------------------------
 

@@ -298,11 +298,14 @@ def _signature_key_family(cert: Any) -> str:
     return "ecdsa" if "ecdsa" in name else "rsa" if "rsa" in name else name
 
 
+def public_key_der(holder: Any) -> bytes:
+    """The public key of a certificate, a CSR or a private key, as DER SubjectPublicKeyInfo: the form keys compare in."""
+    return holder.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def key_matches(cert: Any, key: Any) -> bool:
     """Whether `key` is the private key of `cert` (public keys compared explicitly)."""
-    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
-    enc = serialization.Encoding.DER
-    return cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt)
+    return public_key_der(cert) == public_key_der(key)
 
 
 def serial_matches(api_serial: Any, facts: Dict[str, Any]) -> bool:
@@ -391,6 +394,23 @@ def private_key_blocks(text: Optional[str]) -> List[str]:
 def holds_private_key(text: Optional[str]) -> bool:
     """Whether `text` holds a PEM private key block (refused where a certificate is expected)."""
     return bool(text) and bool(_KEY_HEADER_RE.search(text))
+
+
+# Renew 30 days before expiry when no window is given (as the rotation role does).
+DEFAULT_RENEW_BEFORE_DAYS = 30
+
+
+def renewal_moment(
+    expires: datetime.datetime, start: Optional[datetime.datetime], days: Optional[float], percentage: Optional[float]
+) -> Optional[datetime.datetime]:
+    """When renewal is due: the earlier moment of the two windows (`days` before expiry, `percentage` of the lifetime
+    from `start` left); None when neither applies."""
+    moments = []
+    if days is not None:
+        moments.append(expires - datetime.timedelta(days=days))
+    if percentage is not None and start is not None and start < expires:
+        moments.append(expires - (expires - start) * (percentage / 100.0))
+    return min(moments) if moments else None
 
 
 def expires_within(cert: Any, days: int, now: Optional[datetime.datetime] = None) -> bool:

@@ -657,11 +657,12 @@ class _AtomicFile:
 
 
 @contextlib.contextmanager
-def atomic_files(paths: Dict[str, str], mode: int = 0o600) -> Iterator[Dict[str, Any]]:
-    """Several files written at once, each as write_atomically writes one: a text handle per key of `paths`; each is
-    renamed into place when the block ends without an error; when the block fails, none is."""
+def atomic_files(paths: Dict[str, str], mode: int = 0o600, modes: Optional[Dict[str, int]] = None) -> Iterator[Dict[str, Any]]:
+    """Several files written at once, each as write_atomically writes one: a text handle per key of `paths`, with the
+    mode `modes` gives its key, else `mode`; each is renamed into place when the block ends without an error; when the
+    block fails, none is."""
     with contextlib.ExitStack() as stack:
-        yield {key: stack.enter_context(_AtomicFile(path, mode, text=True)) for key, path in paths.items()}
+        yield {key: stack.enter_context(_AtomicFile(path, (modes or {}).get(key, mode), text=True)) for key, path in paths.items()}
 
 
 def write_chunks_atomically(path: str, chunks: Iterable[str], mode: int = 0o600) -> None:

@@ -29,6 +29,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_clien
 from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import is_same_certificate as same_client_certificate
 from ansible_collections.certops.cloudflare.plugins.module_utils._inputs import host_set, normalize_hostname
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
+    DEFAULT_RENEW_BEFORE_DAYS,
     EXPIRY_BUCKETS,
     CertificateError,
     IncompleteChainError,
@@ -40,11 +41,11 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     load_certificates,
     load_trust,
     parse_time,
+    renewal_moment,
     verify_chain,
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import CLIENT_CERT_QUOTA, ENDED_STATUSES, PACK_RESTARTABLE_STATUSES
 
-DEFAULT_RENEW_BEFORE_DAYS = 30
 BUCKET_KEYS = [key for key, _bound, _label in EXPIRY_BUCKETS]
 SHOWN_KEYS = ("serial_number", "fingerprint_sha256", "expires_on")
 CHANGES = ("rotate", "upload", "restart", "revalidate", "retire")  # actions that write
@@ -222,13 +223,7 @@ class Planner:
         return True
 
     def renewal_moment(self, expires: datetime.datetime, start: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
-        """When renewal is due: the earlier moment of the two windows (days before expiry, a share of the lifetime)."""
-        moments = []
-        if self.days is not None:
-            moments.append(expires - datetime.timedelta(days=self.days))
-        if self.percentage is not None and start is not None and start < expires:
-            moments.append(expires - (expires - start) * (self.percentage / 100.0))
-        return min(moments) if moments else None
+        return renewal_moment(expires, start, self.days, self.percentage)
 
     def not_due_reason(self, served: Dict[str, Any]) -> Optional[str]:
         """Why the served certificate is not due for renewal yet; None when it is due (or `force`)."""

@@ -26,6 +26,7 @@ BASE = "https://api.test/client/v4"
 TOKEN = "tok-SECRET-0123456789"
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "all_proxy", "no_proxy")
 KEY = "key-SECRET-abcdef"
+SERVICE_KEY = "v1.0-SECRET-origin-ca-key"
 ZONE = "zones/023e105f4ecef8ad9ca31a8372d0c353"
 
 
@@ -359,6 +360,17 @@ def test_global_key_auth_headers():
     assert "Authorization" not in headers
 
 
+@responses.activate
+def test_origin_ca_key_auth_header_and_scrubbed():
+    client = CloudflareClient(api_user_service_key=SERVICE_KEY, base_url=BASE, rate_limit=0)
+    responses.get(BASE + "/certificates", json=ok([]))
+    client.get("certificates", params={"zone_id": "z"})
+    headers = responses.calls[0].request.headers
+    assert headers["X-Auth-User-Service-Key"] == SERVICE_KEY
+    assert "Authorization" not in headers and "X-Auth-Key" not in headers
+    assert SERVICE_KEY not in client.scrub("echo " + SERVICE_KEY)
+
+
 @pytest.mark.parametrize(
     "kwargs, expected",
     [
@@ -367,6 +379,9 @@ def test_global_key_auth_headers():
         ({"api_email": "ops@example.com"}, ["api_key", "CLOUDFLARE_API_KEY"]),
         ({"api_key": KEY}, ["api_email", "CLOUDFLARE_EMAIL"]),
         ({}, ["api_token", "CLOUDFLARE_API_TOKEN"]),
+        ({"api_token": TOKEN, "api_user_service_key": SERVICE_KEY}, ["api_token", "api_user_service_key", "CLOUDFLARE_API_USER_SERVICE_KEY"]),
+        ({"api_email": "ops@example.com", "api_key": KEY, "api_user_service_key": SERVICE_KEY}, ["api_key", "api_user_service_key"]),
+        ({"api_user_service_key": ""}, ["api_token", "the Origin CA modules also take api_user_service_key"]),
     ],
 )
 def test_auth_modes_conflict_or_missing_names_options_and_variables(kwargs, expected):
@@ -374,7 +389,7 @@ def test_auth_modes_conflict_or_missing_names_options_and_variables(kwargs, expe
         CloudflareClient(base_url=BASE, **kwargs)
     for word in expected:
         assert word in str(info.value)
-    assert TOKEN not in str(info.value) and KEY not in str(info.value)
+    assert TOKEN not in str(info.value) and KEY not in str(info.value) and SERVICE_KEY not in str(info.value)
 
 
 @responses.activate
