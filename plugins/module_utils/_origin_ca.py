@@ -83,7 +83,12 @@ def origin_cert_view(item: Any, now: Optional[datetime.datetime] = None) -> Dict
     The certificate's own dates, serial and key type come from its PEM when the answer holds one that parses; the
     API's fields otherwise.
     """
-    if not isinstance(item, dict) or not isinstance(item.get("hostnames"), list) or not isinstance(item.get("id"), (str, int)) or isinstance(item.get("id"), bool):
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("hostnames"), list)
+        or not isinstance(item.get("id"), (str, int))
+        or isinstance(item.get("id"), bool)
+    ):
         raise CloudflareError("the API listed an Origin CA certificate without an id or hostnames: %s" % _shape(item))
     try:
         cert_id = check_id(item.get("id"), "id")

@@ -472,19 +472,23 @@ class OriginCaCert(CloudflareResource):
         if not disk:
             return None
         listed = next((v for v in current["certs"] if is_same_certificate(v, disk)), None)
-        view = dict(listed) if listed else {
-            "id": None,
-            "hostnames": host_set(disk["hosts"]),
-            "request_type": None,
-            "key_type": disk["key_type"],
-            "requested_validity": None,
-            "not_before": disk["not_before"],
-            "expires_on": disk["not_after"],
-            "days_remaining": disk["days_remaining"],
-            "serial_number": disk["serial_number"],
-            "fingerprint_sha256": disk["fingerprint_sha256"],
-            "revoked_at": None,
-        }
+        view = (
+            dict(listed)
+            if listed
+            else {
+                "id": None,
+                "hostnames": host_set(disk["hosts"]),
+                "request_type": None,
+                "key_type": disk["key_type"],
+                "requested_validity": None,
+                "not_before": disk["not_before"],
+                "expires_on": disk["not_after"],
+                "days_remaining": disk["days_remaining"],
+                "serial_number": disk["serial_number"],
+                "fingerprint_sha256": disk["fingerprint_sha256"],
+                "revoked_at": None,
+            }
+        )
         view.update(certificate_path=self.params["certificate_path"], private_key_path=self.params["private_key_path"])
         return view
 
@@ -502,7 +506,9 @@ class OriginCaCert(CloudflareResource):
         for view in sorted(current_certs, key=lambda v: v["expires_on"] or "", reverse=True):
             facts = pem_facts(self.pems.get(view["id"]))
             if self.public_key and facts and facts["public_key"] == self.public_key:
-                step = Step("write certificate %s to %s" % (view["id"], self.params["certificate_path"]), lambda pem=self.pems[view["id"]]: self._write(None, pem))
+                step = Step(
+                    "write certificate %s to %s" % (view["id"], self.params["certificate_path"]), lambda pem=self.pems[view["id"]]: self._write(None, pem)
+                )
                 step.check = lambda _answer, state, facts=facts: dict(state, disk=facts)
                 return [step], self.to_view(dict(current, disk=facts))
         return self._issue_steps(), self._predicted()

@@ -15,7 +15,7 @@ from emulator.testcerts import make_csr
 
 from .conftest import Api, codes
 
-HOSTS = ["example.com", "*.example.com"]
+HOSTS = ("example.com", "*.example.com")
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +47,11 @@ def test_a_created_certificate_is_signed_from_the_csr_by_the_origin_ca_root(emul
     before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     result = create(api, csr, requested_validity=90)["result"]
     assert set(result) == {"id", "certificate", "csr", "expires_on", "hostnames", "request_type", "requested_validity"}
-    assert (result["csr"], result["hostnames"], result["request_type"], result["requested_validity"]) == (csr, HOSTS, "origin-ecc", 90)
+    assert (result["csr"], result["hostnames"], result["request_type"], result["requested_validity"]) == (csr, list(HOSTS), "origin-ecc", 90)
     cert = x509.load_pem_x509_certificate(result["certificate"].encode("ascii"))
     cert.verify_directly_issued_by(roots(emulator)["ecc"])
     assert spki(cert.public_key()) == spki(key.public_key())
-    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName) == HOSTS
+    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName) == list(HOSTS)
     assert cert.serial_number == int(result["id"], 16) and len(result["id"]) == 32
     assert datetime.timedelta(days=90) <= cert.not_valid_after_utc - before <= datetime.timedelta(days=90, seconds=5)
     assert result["expires_on"] == cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -12,7 +12,6 @@ import stat
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -144,7 +143,9 @@ def test_keep_ids_and_request_type_limit_revocation(ansible, emulator, tmp_path)
         ids[name] = run.result["certificate"]["id"]
     emulator.reset_journal()
     # Only RSA ones, keeping the one at certificate_path: the ECC one is left alone.
-    run = ansible.run_module(MOD, {"zone": "example.com", "hostnames": HOSTS, "state": "absent", "request_type": "origin-rsa", **{"certificate_path": rsa_paths["certificate_path"]}})
+    run = ansible.run_module(
+        MOD, {"zone": "example.com", "hostnames": HOSTS, "state": "absent", "request_type": "origin-rsa", **{"certificate_path": rsa_paths["certificate_path"]}}
+    )
     assert run.result["revoked"] == [ids["old"]], run.output
     # keep by id: nothing but the kept ones remain, and none of them is revoked.
     run = ansible.run_module(MOD, {"zone": "example.com", "hostnames": HOSTS, "state": "absent", "keep": [ids["ecc"]]})
@@ -205,7 +206,12 @@ def test_service_key_and_info_pages(ansible, emulator, tmp_path):
     # 55 certificates: the info module reads every page, filters by hostname and expiry.
     for index in range(54):
         validity = 7 if index % 2 else 5475
-        body = {"hostnames": ["h%d.example.com" % index], "request_type": "origin-ecc", "requested_validity": validity, "csr": make_csr(["h%d.example.com" % index])[0]}
+        body = {
+            "hostnames": ["h%d.example.com" % index],
+            "request_type": "origin-ecc",
+            "requested_validity": validity,
+            "csr": make_csr(["h%d.example.com" % index])[0],
+        }
         answer = requests.post(emulator.url + "/certificates", json=body, headers={"Authorization": "Bearer " + emulator.token}, timeout=10)
         assert answer.status_code == 200, answer.text
     run = ansible.run_module(INFO, {"zone_id": emulator.zone_id}, env=env)
@@ -250,20 +256,32 @@ def _bad_inputs(tmp_path: Path) -> List[Tuple[str, Dict[str, Any], str]]:
         ("outside", args(paths, hostnames=["example.com", "www.example.org"]), "www.example.org is not in zone example.com"),
         ("validity", args(paths, requested_validity=15), "requested_validity must be one of"),
         ("keyless", args(paths, request_type="keyless-certificate"), "keyless-certificate is not supported"),
-        ("key type", args(dict(paths, private_key_path=rsa_key), request_type="origin-ecc", reuse_key=True), "is an RSA key, but request_type origin-ecc needs an ECDSA key"),
+        (
+            "key type",
+            args(dict(paths, private_key_path=rsa_key), request_type="origin-ecc", reuse_key=True),
+            "is an RSA key, but request_type origin-ecc needs an ECDSA key",
+        ),
         ("unreadable key", args(dict(paths, private_key_path=str(dangling)), reuse_key=True), "private_key_path: cannot read"),
-        ("csr and key", args(dict(paths, private_key_path=rsa_key), request_type="origin-ecc", csr_path=str(csr)), "was not made with the key at private_key_path"),
+        (
+            "csr and key",
+            args(dict(paths, private_key_path=rsa_key), request_type="origin-ecc", csr_path=str(csr)),
+            "was not made with the key at private_key_path",
+        ),
         ("no key path", args({"certificate_path": paths["certificate_path"]}), "private_key_path is required"),
-        ("absent keeps a file", {"zone": "example.com", "hostnames": HOSTS, "state": "absent", "certificate_path": str(tmp_path / "missing.pem")}, "cannot read"),
+        (
+            "absent keeps a file",
+            {"zone": "example.com", "hostnames": HOSTS, "state": "absent", "certificate_path": str(tmp_path / "missing.pem")},
+            "cannot read",
+        ),
     ]
 
 
 def test_bad_inputs_fail_before_any_write(ansible, emulator, tmp_path):
     cases = _bad_inputs(tmp_path)
     before = sorted(os.listdir(tmp_path / "ssl"))
-    play = ansible.run_tasks([{"name": name, MOD: task_args, "register": "result", "ignore_errors": True} for name, task_args, _ in cases])
+    play = ansible.run_tasks([{"name": name, MOD: task_args, "register": "result", "ignore_errors": True} for name, task_args, _message in cases])
     assert len(play.results) == len(cases), play.output
-    for (name, _args, message), result in zip(cases, play.results):
+    for (name, _task, message), result in zip(cases, play.results):
         assert result["result"].get("failed"), (name, result)
         assert message in result["result"]["msg"], (name, result["result"]["msg"])
     assert writes(emulator) == [] and listed(emulator) == {}
