@@ -118,8 +118,10 @@ notes:
     sees the old pair or the new one. Both are written after the API issued the certificate, so a failure leaves the
     old files in place."
   - Issuing does not revoke the certificate it replaces, which a server may still be using; run the module with
-    O(state=absent) once every server uses the new one (the role certops.cloudflare.origin_cert_rotation does this
-    after a handshake with each).
+    O(state=absent) once every server uses the new one.
+  - An existing file at O(certificate_path) must hold a certificate alone, and one at O(private_key_path) a key the
+    module can read (with O(private_key_passphrase) when it is encrypted); anything else fails before any change
+    rather than be overwritten. An empty file counts as missing.
   - The certificate is signed by Cloudflare's Origin CA, which browsers do not trust; it is for the connection
     between Cloudflare and the origin.
 extends_documentation_fragment:
@@ -274,6 +276,7 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._origin_ca impo
 )
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import (
     CertificateError,
+    holds_private_key,
     isoformat,
     key_type,
     load_private_key,
@@ -317,6 +320,13 @@ def load_csr(text: str, label: str) -> Any:
         return csr
     except ValueError:
         raise InputError("%s: not a PEM certificate signing request" % label) from None
+
+
+def _empty(path: str) -> bool:
+    try:
+        return os.path.isfile(path) and os.path.getsize(path) == 0
+    except OSError:
+        return False
 
 
 class OriginCaCert(CloudflareResource):
@@ -386,18 +396,14 @@ class OriginCaCert(CloudflareResource):
                 key = self._read_key(key_path)
                 if public_key_der(key) != self.public_key:
                     raise InputError("csr_path: the CSR %s was not made with the key at private_key_path %s" % (p["csr_path"], key_path))
-        elif os.path.lexists(key_path):
-            try:
-                self.key = self._read_key(key_path)
-            except InputError:
-                if p["reuse_key"]:
-                    raise
-                self.key = None  # replaced with the next certificate's key
-            if self.key is not None:
-                if p["reuse_key"]:
-                    self._check_key_type(self.key, "private_key_path: the key at %s" % key_path)
-                if key_type(self.key) == self.kind:
-                    self.public_key = public_key_der(self.key)
+        elif os.path.lexists(key_path) and not _empty(key_path):
+            # An existing key file must be a key this module can read: anything else would be overwritten unseen.
+            self.key = self._read_key(key_path)
+            if p["reuse_key"]:
+                self._check_key_type(self.key, "private_key_path: the key at %s" % key_path)
+            if key_type(self.key) == self.kind:
+                self.public_key = public_key_der(self.key)
+        self._read_certificate(p["certificate_path"], "certificate_path")
 
     def _read_key(self, path: str) -> Any:
         text = read_text_file(path, "private_key_path", "is not a PEM text file")
@@ -412,12 +418,18 @@ class OriginCaCert(CloudflareResource):
             raise InputError("%s is an %s key, but request_type %s needs an %s key" % (label, found.upper(), self.request_type, self.kind.upper()))
 
     def _read_certificate(self, path: str, label: str, required: bool = False) -> Optional[Dict[str, Any]]:
-        """The facts of the certificate in the file at `path`; None when it has none (an InputError when `required`)."""
-        if not required and not os.path.exists(path):
+        """The facts of the certificate in the file at `path`; None when there is no file or it is empty (an InputError
+        when `required`). A file that holds something else, or a private key too, is refused: it would be overwritten
+        (or, with state=absent, keep nothing)."""
+        if not required and (not os.path.lexists(path) or _empty(path)):
             return None
-        facts = pem_facts(read_text_file(path, label, "is not a PEM text file"))
-        if facts is None and required:
-            raise InputError("%s: %s holds no certificate; give the file of the certificate to keep" % (label, path))
+        text = read_text_file(path, label, "is not a PEM text file")
+        if holds_private_key(text):
+            raise InputError("%s: %s holds a private key too; give a file for the certificate alone (the key goes to private_key_path)" % (label, path))
+        facts = pem_facts(text)
+        if facts is None:
+            what = "give the file of the certificate to keep" if required else "it would be overwritten: remove it or give another path"
+            raise InputError("%s: %s holds no certificate; %s" % (label, path, what))
         return facts
 
     def _check_account_zones(self) -> None:

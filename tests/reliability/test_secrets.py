@@ -31,6 +31,7 @@ PASSPHRASE = "certops secret pass phrase 7f3a"
 WRONG_PASSPHRASE = "certops wrong pass phrase 91c2"
 WRONG_TOKEN = "certops-wrong-token-5d0e8b"
 WRONG_KEY = "certops-wrong-global-key-a4f7"
+WRONG_SERVICE_KEY = "v1.0-certops-wrong-origin-ca-key-c81e"
 HOST = "app.customer.example"
 DUE_HOSTS = ["due%d.customer.example" % i for i in range(3)]
 ZONE_HOSTS = ["example.com", "www.example.com"]
@@ -49,6 +50,8 @@ MODULES = [
     "custom_hostname_cert_info",
     "hostname_client_cert",
     "hostname_client_cert_info",
+    "origin_ca_cert",
+    "origin_ca_cert_info",
     "rotation_plan",
     "rotation_report",
 ]
@@ -115,6 +118,7 @@ def _body(pem: str) -> List[str]:
 def secrets(pki: SimpleNamespace, emulator: Any) -> List[Tuple[str, str]]:
     credentials = [("API token", emulator.token), ("Global API key", emulator.api_key), ("passphrase", PASSPHRASE)]
     credentials += [("wrong passphrase", WRONG_PASSPHRASE), ("wrong API token", WRONG_TOKEN), ("wrong Global API key", WRONG_KEY)]
+    credentials += [("wrong Origin CA key", WRONG_SERVICE_KEY), ("Origin CA key", emulator.service_key)]
     return credentials + key_secrets(pki)
 
 
@@ -188,6 +192,9 @@ def module_args(name: str, mode: str, pki: SimpleNamespace, emulator: Any, tmp_p
         return dict(zone, hostname=HOST, certificates=[files["host_new"] if by_path else content(pki.host_new), rsa])
     if name == "hostname_client_cert":
         return dict(zone, hostnames=[CLIENT_HOST], **(files["client_new"] if by_path else content(pki.client_new)))
+    if name == "origin_ca_cert":  # a key made by the module, encrypted with the passphrase except in the debug run
+        paths = {"certificate_path": str(tmp_path / ("origin-%s.pem" % mode)), "private_key_path": str(tmp_path / ("origin-%s.key" % mode))}
+        return dict(zone, hostnames=["origin.example.com"], **paths, **({} if by_path else {"private_key_passphrase": PASSPHRASE}))
     if name == "rotation_plan":
         material = tmp_path / ("material-" + mode)
         material.mkdir(mode=0o700, exist_ok=True)
@@ -250,6 +257,7 @@ def failing_variants(pki: SimpleNamespace, emulator: Any) -> List[Tuple[str, str
         ),
         ("cert_pack_info", "a wrong API token", dict(zone, api_token=WRONG_TOKEN, api_email=None, api_key=None)),
         ("custom_hostname_cert_info", "a wrong Global API key", dict(zone, api_email=emulator.api_email, api_key=WRONG_KEY)),
+        ("origin_ca_cert_info", "a wrong Origin CA key", dict(zone, api_user_service_key=WRONG_SERVICE_KEY)),
     ]
 
 
