@@ -76,7 +76,7 @@ units: graphviz link ## unit tests and the emulator's own tests
 # Exit code 5 means "no tests collected": fine while a suite is still empty.
 integration: link ## modules, role and playbook through ansible-playbook against the emulator (less the role scenarios)
 	rm -rf tests/output/journal
-	$(PYTEST) -n 2 --dist loadscope -m "not scenario and not metrics and not awx" tests/integration || [ $$? -eq 5 ]
+	$(PYTEST) -n 2 --dist loadscope -m "not scenario and not metrics and not awx and not nginx" tests/integration || [ $$? -eq 5 ]
 
 # The role scenarios of many playbook runs each (retirement with proof, audits, rate-limit blocks): a CI leg after `make test`.
 .PHONY: scenarios
@@ -263,6 +263,13 @@ browser: link ## the HTML report opened in headless Chromium (installs Debian's 
 metrics: link ## the role's metrics pushed to a real Pushgateway, checked by promtool (installs Debian's prometheus-pushgateway and prometheus as root)
 	@.ci/apt_install.sh prometheus-pushgateway:prometheus-pushgateway promtool:prometheus || [ "$${CI:-}" != true ]
 	CERTOPS_PROMTOOL=$$(command -v promtool) $(PYTEST) -n 2 --dist loadscope -rs tests/integration/test_rotation_metrics.py tests/integration/test_metrics_pushgateway.py
+
+# Origin certificates end to end with real origin servers: two private instances of Debian's nginx on 127.0.0.1, rotated
+# through the playbook certops.cloudflare.origin_rotate. Installs nginx when missing (as root); a CI leg.
+.PHONY: origins
+origins: link ## origin servers on real nginx, rotated through certops.cloudflare.origin_rotate (installs Debian's nginx as root)
+	@.ci/apt_install.sh nginx:nginx || [ "$${CI:-}" != true ]
+	$(PYTEST) -rs -m nginx tests/integration/test_origin_rotate_nginx.py
 
 # AWX as code without an AWX server (syntax, every task's arguments against the installed awx.awx module, names,
 # extra variables against the role's argument spec), both job templates' playbooks through ansible-runner, and the

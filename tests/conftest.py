@@ -56,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "metrics: needs a real Pushgateway and promtool; `make metrics` (a CI leg) installs them and runs these, `make integration` the rest"
     )
     config.addinivalue_line("markers", "awx: the AWX job templates through ansible-runner; `make awx` (a CI leg) runs these")
+    config.addinivalue_line("markers", "nginx: origin servers on real nginx instances; `make origins` (a CI leg) installs nginx and runs these")
     config.addinivalue_line("markers", "cut_requests: the test kills the collection mid-request, so its journal is not kept for the contract check")
 
 

@@ -16,7 +16,7 @@ as serial numbers and their length is never assumed.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import env_fallback
 
@@ -177,3 +177,53 @@ def check_service_key_zone(params: Dict[str, Any]) -> None:
             "api_user_service_key (the Origin CA key) can call only the Origin CA operations, so it cannot look up zone %s: give zone_id "
             "instead of zone, or use an API token" % params["zone"]
         )
+
+
+def certificate_status(
+    pem: Any, hostnames: List[str], request_type: str, days: Optional[int] = None, percentage: Optional[int] = None, now: Optional[datetime.datetime] = None
+) -> Dict[str, Any]:
+    """What an origin server's certificate file holds, and whether it is due for a new Origin CA certificate for
+    `hostnames` of `request_type`: missing or unreadable, for other hostnames, of another key type, or in the renewal
+    window (as renewal_due) are due; `reason` says which, or why not."""
+    wanted, kind = host_set(hostnames), REQUEST_TYPES.get(request_type)
+    facts = pem_facts(pem, now) if pem else None
+    status: Dict[str, Any] = {"present": facts is not None}
+    for key in ("serial_number", "fingerprint_sha256", "not_before", "days_remaining", "key_type"):
+        status[key] = facts[key] if facts else None
+    status["expires_on"] = facts["not_after"] if facts else None
+    status["hostnames"] = host_set(facts["hosts"]) if facts else []
+    if facts is None:
+        status.update(due=True, reason="no certificate" if not pem else "the file holds no readable certificate")
+    elif status["hostnames"] != wanted:
+        status.update(due=True, reason="for %s, not %s" % (", ".join(status["hostnames"]) or "no hostnames", ", ".join(wanted)))
+    elif facts["key_type"] != kind:
+        status.update(due=True, reason="an %s key, not %s" % (facts["key_type"].upper(), (kind or request_type).upper()))
+    elif renewal_due({"expires_on": facts["not_after"], "not_before": facts["not_before"]}, days, percentage, now):
+        status.update(due=True, reason="expires in %d days, within the renewal window" % facts["days_remaining"])
+    else:
+        status.update(due=False, reason="not due: expires in %d days" % facts["days_remaining"])
+    return status
+
+
+def revocations(results: List[Dict[str, Any]], certificates: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """What a rotation of origin servers may revoke: the certificates it replaced on a host (`old` of a row whose
+    outcome is rotated) that no host serves any more, grouped by their hostnames, each group with the other listed
+    certificates of the same hostnames to keep (what origin_ca_cert's state=absent takes). `results` are the rows of
+    the role origin_cert_rotation; `certificates` what origin_ca_cert_info lists."""
+    replaced, served = set(), set()
+    for row in results:
+        old, new = row.get("old") or {}, row.get("new") or {}
+        if row.get("outcome") == "rotated":
+            replaced.add(old.get("serial_number"))
+            served.add(new.get("serial_number"))
+        else:
+            served.update((old.get("serial_number"), new.get("serial_number")))
+    doomed = (replaced - served) - {None}
+    groups: Dict[Tuple[str, ...], Dict[str, Any]] = {}
+    for cert in certificates:
+        if is_revoked(cert):
+            continue
+        names = tuple(host_set(cert["hostnames"]))
+        group = groups.setdefault(names, {"hostnames": list(names), "revoke": [], "keep": []})
+        group["revoke" if cert.get("serial_number") in doomed else "keep"].append(cert["id"])
+    return [groups[names] for names in sorted(groups) if groups[names]["revoke"]]

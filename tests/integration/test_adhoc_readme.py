@@ -17,9 +17,10 @@ from types import SimpleNamespace
 from typing import Any, Dict, List
 
 import pytest
+import requests
 import yaml
 
-from emulator.testcerts import make_ca, make_leaf
+from emulator.testcerts import make_ca, make_csr, make_leaf
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "adhoc.md"
@@ -31,6 +32,7 @@ LISTED = {
     "hostname_client_cert_info": ("hostname_client_certs", "hostnames", {("app.example.com",)}),
     "custom_cert_info": ("custom_certs", "hosts", {("example.com", "www.example.com")}),
     "cert_pack_info": ("cert_packs", "hosts", {("example.com", "shop.example.com")}),
+    "origin_ca_cert_info": ("certificates", "hostnames", {("origin.example.com",)}),
 }
 
 
@@ -73,6 +75,11 @@ def seed(emulator: Any, pki: SimpleNamespace) -> None:
     emulator.state.add_custom_certificate(zone, certificate=pki.zone.chain_pem)
     emulator.state.add_cert_pack(zone, ["example.com", "shop.example.com"], status="validation_timed_out")
     emulator.state.add_cert_pack(zone, ["example.com", "api.example.com"])
+    for name, validity in (("origin.example.com", 7), ("static.example.com", 5475)):
+        body = {"hostnames": [name], "request_type": "origin-ecc", "requested_validity": validity, "csr": make_csr([name])[0]}
+        answer = requests.post(emulator.url + "/certificates", json=body, headers={"Authorization": "Bearer " + emulator.token}, timeout=10)
+        assert answer.status_code == 200, answer.text
+    emulator.reset_journal()  # the seed's own requests are not the lines' writes
 
 
 def run_line(ansible: Any, line: str) -> subprocess.CompletedProcess:
