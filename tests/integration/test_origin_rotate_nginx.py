@@ -148,7 +148,9 @@ def inventory(origins: SimpleNamespace, emulator: Any, failing: str = "") -> Pat
             "origin_cert_rotation_certificate_path": str(server.cert),
             "origin_cert_rotation_private_key_path": str(server.key),
             # a host whose configuration check fails: a file nginx cannot read in place of its configuration
-            "origin_cert_rotation_validate_command": server.command("-t") if name != failing else server.command("-t").replace(str(server.conf), str(server.root / "missing.conf")),
+            "origin_cert_rotation_validate_command": (
+                server.command("-t") if name != failing else server.command("-t").replace(str(server.conf), str(server.root / "missing.conf"))
+            ),
             "origin_cert_rotation_reload_command": server.command("-s", "reload"),
         }
     group_vars = {
@@ -168,9 +170,13 @@ def inventory(origins: SimpleNamespace, emulator: Any, failing: str = "") -> Pat
 
 
 def run_playbook(ansible: Any, inventory_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = dict(ansible.base_env(), ANSIBLE_STDOUT_CALLBACK="default")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), PLAYBOOK, "-i", str(inventory_path)] + list(extra)
-    return subprocess.run(command, env=env, cwd=str(inventory_path.parent), capture_output=True, text=True, timeout=600, check=False)
+    """The collection's playbook at -v; the registered results (the results_json callback) are in `.results`."""
+    results = inventory_path.parent / ("results-%d.jsonl" % time.monotonic_ns())
+    env = dict(ansible.base_env(), ANSIBLE_STDOUT_CALLBACK="default", RESULTS_JSON_PATH=str(results))
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), PLAYBOOK, "-v", "-i", str(inventory_path)] + list(extra)
+    proc = subprocess.run(command, env=env, cwd=str(inventory_path.parent), capture_output=True, text=True, timeout=600, check=False)
+    proc.results = results.read_text() if results.exists() else ""
+    return proc
 
 
 def writes(emulator: Any) -> List[tuple]:
@@ -203,7 +209,10 @@ def test_rotation_deploys_reloads_verifies_then_revokes_and_a_rerun_does_nothing
     for server in origins.servers.values():
         assert server.served().serial_number == new.serial_number, server.name  # reloaded by the handler
         assert oct(server.key.stat().st_mode & 0o777) == "0o600"
-        assert list((server.root / "ssl").iterdir()) == [server.cert, server.key] or sorted(p.name for p in (server.root / "ssl").iterdir()) == ["origin.key", "origin.pem"]
+        assert list((server.root / "ssl").iterdir()) == [server.cert, server.key] or sorted(p.name for p in (server.root / "ssl").iterdir()) == [
+            "origin.key",
+            "origin.pem",
+        ]
     report = latest_report(origins.root)
     rows = {row["name"]: row for row in report["rows"]}
     assert {rows[name]["outcome"] for name in ORIGINS} == {"rotated"}
@@ -211,7 +220,8 @@ def test_rotation_deploys_reloads_verifies_then_revokes_and_a_rerun_does_nothing
     assert rows["origin-a"]["new"]["serial_number"] == str(new.serial_number)
     assert not (origins.root / "staging").exists() or list((origins.root / "staging").iterdir()) == []
     key_text = "".join(origins.servers["origin-a"].key.read_text().splitlines()[1:-1])
-    for text in (output, json.dumps(emulator.journal()), json.dumps(report)):
+    assert run.results.count('"task"') > 20  # the registered results were captured
+    for text in (output, run.results, json.dumps(emulator.journal()), json.dumps(report)):
         assert key_text[:48] not in text and "PRIVATE KEY-----" not in text
 
     # The re-run: every origin up to date (checked by handshake), nothing issued, written or revoked.

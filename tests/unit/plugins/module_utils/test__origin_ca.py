@@ -95,3 +95,67 @@ def test_covers_wildcards_one_label(leaf):
     view = oc.origin_cert_view(api_cert(leaf))
     assert oc.covers(view, "www.example.com") and oc.covers(view, "*.example.com") and oc.covers(view, "example.com")
     assert not oc.covers(view, "a.b.example.com")
+
+
+def test_certificate_status_says_why_it_is_due(leaf):
+    now = NOW
+    hosts = ["*.example.com", "example.com"]
+    fresh = oc.certificate_status(leaf.cert_pem, hosts, fresh_type(leaf), 30, None, now)
+    assert fresh["present"] and not fresh["due"] and fresh["reason"].startswith("not due: expires in")
+    assert oc.certificate_status(leaf.cert_pem, hosts, fresh_type(leaf), 100, None, now)["due"]
+    assert oc.certificate_status(leaf.cert_pem, ["example.com"], fresh_type(leaf), 30, None, now)["reason"].startswith(
+        "for *.example.com, example.com, not example.com"
+    )
+    other = "origin-rsa" if fresh_type(leaf) == "origin-ecc" else "origin-ecc"
+    assert "key, not" in oc.certificate_status(leaf.cert_pem, hosts, other, 30, None, now)["reason"]
+    assert oc.certificate_status("", hosts, "origin-rsa")["reason"] == "no certificate"
+    assert oc.certificate_status("garbage", hosts, "origin-rsa")["reason"] == "the file holds no readable certificate"
+    assert "PRIVATE" not in str(oc.certificate_status(leaf.cert_pem + leaf.key_pem, hosts, fresh_type(leaf)))
+
+
+def fresh_type(leaf):
+    return "origin-ecc"  # make_leaf makes ECDSA keys by default
+
+
+def row(name, outcome, old=None, new=None):
+    return {"name": name, "outcome": outcome, "old": {"serial_number": old} if old else None, "new": {"serial_number": new} if new else None}
+
+
+def listed_cert(cert_id, serial, hostnames=("example.com",), revoked=False):
+    return {"id": cert_id, "serial_number": serial, "hostnames": list(hostnames), "revoked_at": "2026-12-01T00:00:00Z" if revoked else None}
+
+
+def test_revocations_only_what_was_replaced_and_no_host_serves():
+    certs = [
+        listed_cert("old", "1"),
+        listed_cert("new", "2"),
+        listed_cert("other", "3"),
+        listed_cert("gone", "4", revoked=True),
+        listed_cert("www", "5", ["www.example.com"]),
+    ]
+    # a rotated host left 1 for 2; a host not due still serves 3; 5 was never replaced
+    rows = [row("a", "rotated", "1", "2"), row("b", "up_to_date", "3")]
+    assert oc.revocations(rows, certs) == [{"hostnames": ["example.com"], "revoke": ["old"], "keep": ["new", "other"]}]
+    # another host still serves 1: nothing to revoke
+    assert oc.revocations(rows + [row("c", "up_to_date", "1")], certs) == []
+    # nothing rotated: nothing to revoke
+    assert oc.revocations([row("a", "up_to_date", "1")], certs) == []
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda f: f.origin_cert_status(17, ["example.com"]), "must be PEM text"),
+        (lambda f: f.origin_cert_status("", []), "hostnames must be a non-empty list"),
+        (lambda f: f.origin_cert_status("", ["example.com"], "keyless-certificate"), "request_type must be one of"),
+        (lambda f: f.origin_cert_revocations("rows", []), "origin_cert_rotation_result"),
+        (lambda f: f.origin_cert_revocations([], [{"id": "x"}]), "origin_ca_cert_info"),
+    ],
+)
+def test_the_filters_refuse_bad_input_naming_it(call, message):
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.certops.cloudflare.plugins.filter import origin_cert
+
+    with pytest.raises(AnsibleFilterError, match=message):
+        call(origin_cert)
