@@ -54,6 +54,9 @@ http {{
         server_name example.com *.example.com;
         ssl_certificate {root}/ssl/origin.pem;
         ssl_certificate_key {root}/ssl/origin.key;
+        # authenticated origin pulls, as the guide shows: the role's handshake sends no client certificate
+        ssl_client_certificate {client_ca};
+        ssl_verify_client on;
         return 200 "{name}\\n";
     }}
 }}
@@ -79,12 +82,12 @@ def free_port() -> int:
 class Origin:
     """One private nginx: its folder, port and the commands the role runs on it."""
 
-    def __init__(self, nginx: str, root: Path, name: str) -> None:
+    def __init__(self, nginx: str, root: Path, name: str, client_ca: Path) -> None:
         self.nginx, self.root, self.name, self.port = nginx, root, name, free_port()
         for folder in ("ssl", "tmp"):
             (root / folder).mkdir(parents=True, exist_ok=True)
         self.conf = root / "nginx.conf"
-        self.conf.write_text(CONF.format(root=root, port=self.port, name=name))
+        self.conf.write_text(CONF.format(root=root, port=self.port, name=name, client_ca=client_ca))
         self.cert, self.key = root / "ssl" / "origin.pem", root / "ssl" / "origin.key"
 
     def command(self, *extra: str) -> str:
@@ -122,14 +125,14 @@ def issue(emulator: Any, validity: int) -> SimpleNamespace:
 def origins(emulator: Any, tmp_path: Path) -> Iterator[SimpleNamespace]:
     nginx = nginx_binary()
     old = issue(emulator, 7)
-    servers = {name: Origin(nginx, tmp_path / name, name) for name in ORIGINS}
+    roots = tmp_path / "origin-ca-roots.pem"
+    roots.write_text("".join(emulator.origin_ca_roots().values()))
+    servers = {name: Origin(nginx, tmp_path / name, name, client_ca=roots) for name in ORIGINS}
     for server in servers.values():
         server.cert.write_text(old.pem)
         server.key.write_text(old.key_pem)
         server.key.chmod(0o600)
         server.start()
-    roots = tmp_path / "origin-ca-roots.pem"
-    roots.write_text("".join(emulator.origin_ca_roots().values()))
     try:
         yield SimpleNamespace(servers=servers, old=old, roots=roots, root=tmp_path)
     finally:
