@@ -15,6 +15,8 @@ from typing import Optional, Tuple
 import pytest
 import requests
 
+from real_parts import free_port
+
 from .conftest import Api, watch
 
 HOST = "app.example.com"
@@ -147,12 +149,6 @@ def test_private_keys_stay_in_memory_and_out_of_every_answer(edge, leaf):
             assert secret.splitlines()[1] not in text
     edge.stop()
     assert not key_dir.exists()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_python_m_emulator_opens_the_edge_when_emulator_edge_port_is_set():

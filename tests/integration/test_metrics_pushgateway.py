@@ -8,9 +8,6 @@ Outside that leg (`make test`) these tests are skipped, saying why; under CI=tru
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -21,34 +18,21 @@ from typing import Any, Dict, Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from real_parts import binary, free_port
+
 pytestmark = pytest.mark.metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 ZONE = "example.com"
 JOB = "certops_test_rotation"
-
-
-def binary(env: str, name: str) -> str:
-    found = os.environ.get(env) or shutil.which(name)
-    if found:
-        return found
-    reason = "%s is missing (make metrics installs it as root: apt-get install prometheus-pushgateway prometheus)" % name
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+INSTALL = "make metrics installs it as root: apt-get install prometheus-pushgateway prometheus"
 
 
 @pytest.fixture(scope="module")
 def pushgateway(tmp_path_factory) -> Iterator[str]:
     """A private Pushgateway on 127.0.0.1, without persistence."""
-    command = binary("CERTOPS_PUSHGATEWAY", "prometheus-pushgateway")
+    command = binary("prometheus-pushgateway", INSTALL, env="CERTOPS_PUSHGATEWAY")
     port = free_port()
     log = tmp_path_factory.mktemp("pushgateway") / "pushgateway.log"
     with open(log, "wb") as out:
@@ -92,7 +76,7 @@ def file_values(text: str, name: str) -> Dict[tuple, float]:
 
 
 def promtool(*args: str, text: str = None) -> None:
-    proc = subprocess.run([binary("CERTOPS_PROMTOOL", "promtool"), *args], input=text, capture_output=True, text=True, check=False)
+    proc = subprocess.run([binary("promtool", INSTALL, env="CERTOPS_PROMTOOL"), *args], input=text, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

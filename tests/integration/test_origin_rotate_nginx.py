@@ -14,7 +14,6 @@ import getpass
 import grp
 import json
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -31,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from emulator.testcerts import make_csr
+from real_parts import binary, free_port
 
 pytestmark = pytest.mark.nginx
 
@@ -61,22 +61,6 @@ http {{
     }}
 }}
 """
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if found:
-        return found
-    reason = "nginx is missing (make origins installs it as root: apt-get install nginx)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Origin:
@@ -123,7 +107,7 @@ def issue(emulator: Any, validity: int) -> SimpleNamespace:
 
 @pytest.fixture
 def origins(emulator: Any, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    nginx = nginx_binary()
+    nginx = binary("nginx", "make origins installs it as root: apt-get install nginx", sbin=True)
     old = issue(emulator, 7)
     roots = tmp_path / "origin-ca-roots.pem"
     roots.write_text("".join(emulator.origin_ca_roots().values()))
