@@ -315,11 +315,12 @@ def make_csr(key: Any, hostnames: List[str]) -> str:
 def load_csr(text: str, label: str) -> Any:
     try:
         csr = x509.load_pem_x509_csr(text.encode("ascii", "replace"))
-        if not csr.is_signature_valid:
-            raise InputError("%s: the CSR's signature does not verify with its own key" % label)
-        return csr
     except ValueError:
         raise InputError("%s: not a PEM certificate signing request" % label) from None
+    # Outside the try: InputError is a ValueError, and this message must not become the one above.
+    if not csr.is_signature_valid:
+        raise InputError("%s: the CSR's signature does not verify with its own key" % label)
+    return csr
 
 
 def _empty(path: str) -> bool:
@@ -548,7 +549,7 @@ class OriginCaCert(CloudflareResource):
         key = "issue an Origin CA certificate"
         try:
             view = origin_cert_view(answer)
-        except Exception:  # pylint: disable=broad-except  # the message names the answer's shape
+        except CloudflareError:  # origin_cert_view's refusal of a malformed answer
             raise self.unexpected_answer(key, "is not an Origin CA certificate", answer) from None
         facts = pem_facts(self.issued[1])
         if facts is None:

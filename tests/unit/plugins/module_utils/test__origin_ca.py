@@ -159,3 +159,22 @@ def test_the_filters_refuse_bad_input_naming_it(call, message):
 
     with pytest.raises(AnsibleFilterError, match=message):
         call(origin_cert)
+
+
+def test_a_csr_whose_signature_does_not_verify_is_named_so():
+    import base64
+
+    from ansible_collections.certops.cloudflare.plugins.module_utils._base import InputError
+    from ansible_collections.certops.cloudflare.plugins.modules.origin_ca_cert import load_csr
+    from emulator.testcerts import make_csr
+
+    pem = make_csr(["example.com"], key_type="rsa")[0]
+    der = bytearray(base64.b64decode("".join(pem.splitlines()[1:-1])))
+    der[-1] ^= 0x01  # the last byte of the signature
+    body = base64.b64encode(bytes(der)).decode()
+    tampered = "-----BEGIN CERTIFICATE REQUEST-----\n%s\n-----END CERTIFICATE REQUEST-----\n" % body
+    with pytest.raises(InputError, match="signature does not verify"):
+        load_csr(tampered, "csr_path")
+    with pytest.raises(InputError, match="not a PEM certificate signing request"):
+        load_csr("garbage", "csr_path")
+    assert load_csr(pem, "csr_path").is_signature_valid
