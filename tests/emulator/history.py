@@ -10,7 +10,15 @@ the old one is what is served. The history records timelines ("spans") of:
   (new certificate or new id) or a priority change starts a new span;
 * client-certificate associations (what is presented to the origin): from the end of their
   pending_deployment until they are removed, disabled or moved to another certificate (the previous
-  certificate is presented until the move is deployed).
+  certificate is presented until the move is deployed);
+* zone-level authenticated origin pulls: each zone client certificate from the end of its pending_deployment
+  until its deletion starts, and the zone's setting (on or off) over time.
+
+What the edge presents to the origin for a hostname (`served_client_cert`): its enabled association's certificate
+first; else, while the zone's setting is on, the zone's active client certificate (the newest upload when several
+are active, unverified against the live API), else Cloudflare's own origin pull certificate ("Per-hostname
+authenticated origin pulls take precedence over zone-level", Cloudflare's authenticated origin pulls documentation;
+the Cloudflare certificate when no zone certificate is uploaded, "Zone-level authenticated origin pulls").
 
 `served()` answers from these timelines only, ordering the candidates as Cloudflare's "Certificate and
 hostname priority" says (`_rank`), so the checks here and the edge cannot disagree. `violations()` evaluates
@@ -35,7 +43,8 @@ FOREVER = float("inf")
 
 @dataclass(frozen=True)
 class Served:
-    """What is served: `source` is "custom_hostname", "managed", "zone_custom", "association" or "none"."""
+    """What is served: `source` is "custom_hostname", "managed", "zone_custom", "association", "zone", "cloudflare" or
+    "none"."""
 
     source: str
     info: Optional[CertInfo] = field(default=None, repr=False)
@@ -59,6 +68,8 @@ class Served:
 
 
 NONE = Served("none")
+# Cloudflare's own origin pull certificate, presented under zone-level authenticated origin pulls without a zone certificate.
+CLOUDFLARE_ORIGIN_PULL = Served("cloudflare", None, "cloudflare-origin-pull")
 
 
 def in_zone(hostname: str, zone_name: str) -> bool:
@@ -82,6 +93,10 @@ class History:
         self._zone_open: Dict[str, Dict[str, Any]] = {}  # by zone custom certificate id
         self._assoc_spans: Dict[str, List[Dict[str, Any]]] = defaultdict(list)  # by hostname
         self._assoc_open: Dict[Tuple[str, str], Dict[str, Any]] = {}  # by (zone id, hostname)
+        self._zone_client_spans: Dict[str, List[Dict[str, Any]]] = defaultdict(list)  # by zone id
+        self._zone_client_open: Dict[str, Dict[str, Any]] = {}  # by zone client certificate id
+        self._zone_pulls: Dict[str, List[Dict[str, Any]]] = defaultdict(list)  # the zone setting's "on" spans, by zone id
+        self._zone_names: Dict[str, str] = {}
 
     # -- recording (called by the resources, under the state lock) ------------------------------
 
@@ -134,6 +149,28 @@ class History:
         if span is not None:
             span["end"] = at
 
+    def zone_client_cert(self, zone: Any, cert_id: str, info: CertInfo, uploaded: float, active_at: float) -> None:
+        """Zone client certificate `cert_id`, uploaded at `uploaded`, is active from `active_at` on."""
+        self._zone_names[zone.id] = zone.name
+        span = {"zone_id": zone.id, "cert_id": cert_id, "info": info, "uploaded": uploaded, "start": active_at, "end": None}
+        self._zone_client_spans[zone.id].append(span)
+        self._zone_client_open[cert_id] = span
+
+    def zone_client_cert_end(self, cert_id: str, at: float) -> None:
+        span = self._zone_client_open.pop(cert_id, None)
+        if span is not None:
+            span["end"] = at  # before its start when deleted while pending: never presented
+
+    def zone_pulls(self, zone: Any, enabled: bool, at: float) -> None:
+        """The zone's authenticated origin pulls setting is `enabled` from `at` on."""
+        self._zone_names[zone.id] = zone.name
+        spans = self._zone_pulls[zone.id]
+        on = bool(spans) and spans[-1]["end"] is None
+        if enabled and not on:
+            spans.append({"start": at, "end": None})
+        elif not enabled and on:
+            spans[-1]["end"] = at
+
     # -- the model -------------------------------------------------------------------------------
 
     def served(self, hostname: str, key_type: Optional[str] = None, at: Optional[float] = None) -> Served:
@@ -184,7 +221,15 @@ class History:
         for span in self._assoc_spans.get(hostname, ()):
             if _live(span, at):
                 return Served("association", span["info"], span["cert_id"])
+        for zone_id, name in self._zone_names.items():
+            if in_zone(hostname, name) and any(_live(s, at) for s in self._zone_pulls[zone_id]):
+                active = self._zone_client_active(zone_id, at)
+                return Served("zone", active["info"], active["cert_id"]) if active else CLOUDFLARE_ORIGIN_PULL
         return NONE
+
+    def _zone_client_active(self, zone_id: str, at: float) -> Optional[Dict[str, Any]]:
+        live = [s for s in self._zone_client_spans[zone_id] if _live(s, at)]
+        return max(live, key=lambda s: s["uploaded"]) if live else None
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -197,17 +242,22 @@ class History:
             if kind == "zone_custom":
                 spans = [s for s in self._zone_spans if s["start"] < _end(s, FOREVER) and (hostname is None or s["info"].covers(hostname))]
                 return [_describe_span(s, ("zone_id", "cert_id", "type", "priority")) for s in spans]
+            if kind == "zone_client":
+                spans = [s for spans in self._zone_client_spans.values() for s in spans if s["start"] < _end(s, FOREVER)]
+                return [_describe_span(s, ("zone_id", "cert_id")) for s in sorted(spans, key=lambda s: s["start"])]
             if kind == "association":
                 spans = [s for spans in self._assoc_spans.values() for s in spans if hostname in (None, s["hostname"])]
                 return [_describe_span(s, ("zone_id", "hostname", "cert_id")) for s in sorted(spans, key=lambda s: s["start"]) if s["start"] < _end(s, FOREVER)]
-            raise ValueError("kind is custom_hostname, zone_custom or association, not %r" % kind)
+            raise ValueError("kind is custom_hostname, zone_custom, association or zone_client, not %r" % kind)
 
     def violations(self) -> List[str]:
         """One line per stretch of time a tracked hostname or association had no valid certificate; empty when all was well.
 
         Tracked: a custom hostname from its first served certificate until deleted; a host named by a
         zone custom certificate (in its zone) from when that certificate is first served on, since the
-        emulator models no Universal SSL to fall back to; an association while it exists.
+        emulator models no Universal SSL to fall back to; an association while it exists; a zone, once its own
+        client certificate was first presented, while its authenticated origin pulls setting is on (an origin that
+        trusts only the zone's own CA refuses Cloudflare's certificate).
         """
         with self._state.lock:
             now = self._state.settle_all()
@@ -228,7 +278,27 @@ class History:
                 times = [t for s in spans for t in (s["start"], _end(s, now), s["info"].not_before, s["info"].not_after)]
                 intervals = [(s["start"], min(_end(s, now), now)) for s in spans]
                 found.extend(_check(host, intervals, times, lambda t0, t1, host=host: self._client_problems(host, t0, t1)))
+            for zone_id in sorted(self._zone_pulls):
+                found.extend(self._zone_pull_violations(zone_id, now))
             return found
+
+    def _zone_pull_violations(self, zone_id: str, now: float) -> List[str]:
+        certs = [s for s in self._zone_client_spans[zone_id] if s["start"] < min(_end(s, now), now)]
+        if not certs:
+            return []  # Cloudflare's own certificate so far: nothing of the zone's to lack
+        first = min(s["start"] for s in certs)  # from when the zone's own certificate was first presented
+        intervals = [(max(s["start"], first), min(_end(s, now), now)) for s in self._zone_pulls[zone_id]]
+        times = [t for s in certs for t in (s["start"], _end(s, now), s["info"].not_before, s["info"].not_after)]
+        return _check("zone %s" % self._zone_names[zone_id], intervals, times, lambda t0, t1: self._zone_client_problems(zone_id, t0, t1))
+
+    def _zone_client_problems(self, zone_id: str, t0: float, t1: float) -> Set[str]:
+        active = self._zone_client_active(zone_id, t0)
+        if active is None:
+            return {"authenticated origin pulls on without an active zone client certificate"}
+        info = active["info"]
+        if info.not_before > t0 or info.not_after < t1:
+            return {"presented zone client certificate %s to the origin outside its validity" % info.fingerprint_sha256[:16]}
+        return set()
 
     def assert_valid(self) -> None:
         problems = self.violations()

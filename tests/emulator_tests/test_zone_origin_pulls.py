@@ -99,3 +99,55 @@ def test_the_journal_never_holds_the_key(emulator, api, leaf):
     entry = emulator.journal()[0]
     assert entry["request_body"] == {"certificate": cert.cert_pem, "private_key": "<redacted>"}
     assert "PRIVATE KEY" not in json.dumps(emulator.journal())
+
+
+def presented(emu, hostname="app.example.com"):
+    served = emu.history.served_client_cert(hostname)
+    return served.source, served.fingerprint_sha256
+
+
+def test_what_is_presented_to_the_origin_association_then_zone_then_cloudflare(emulator_factory, leaf):
+    emu = emulator_factory(delay=0.1)
+    api = Api(emu)
+    assert presented(emu) == ("none", None)  # the setting is off: nothing presented
+    api.put(api.zone(SETTINGS), {"enabled": True})
+    assert presented(emu) == ("cloudflare", None)  # on, no zone certificate: Cloudflare's own
+    zone_cert = leaf(["origin-pull.example.com"])
+    zone_id = upload(api, zone_cert)["result"]["id"]
+    assert presented(emu)[0] == "cloudflare"  # still pending_deployment
+    watch(lambda: status_of(api, zone_id), lambda s: s == "active")
+    assert presented(emu) == ("zone", zone_cert.fingerprint_sha256)
+    assert presented(emu, "other.example.com") == ("zone", zone_cert.fingerprint_sha256)
+    assert presented(emu, "app.example.org") == ("none", None)  # another zone
+    # a hostname's own (per-hostname) certificate comes first
+    host_cert = leaf(["app.example.com"])
+    client = api.post(api.zone("origin_tls_client_auth/hostnames/certificates"), {"certificate": host_cert.cert_pem, "private_key": host_cert.key_pem})
+    client_id = client["result"]["id"]
+    watch(lambda: api.get(api.zone("origin_tls_client_auth/hostnames/certificates/" + client_id))["result"]["status"], lambda s: s == "active")
+    api.put(api.zone("origin_tls_client_auth/hostnames"), {"config": [{"hostname": "app.example.com", "cert_id": client_id, "enabled": True}]})
+    watch(lambda: presented(emu)[0], lambda source: source == "association")
+    assert presented(emu) == ("association", host_cert.fingerprint_sha256)
+    assert presented(emu, "other.example.com") == ("zone", zone_cert.fingerprint_sha256)
+    api.put(api.zone(SETTINGS), {"enabled": False})
+    assert presented(emu, "other.example.com") == ("none", None)
+    assert emu.history.violations() == []
+
+
+def test_new_before_old_keeps_the_history_valid_and_old_first_does_not(emulator_factory, leaf):
+    emu = emulator_factory(delay=0.1)
+    api = Api(emu)
+    old_id = upload(api, leaf(["origin-pull.example.com"]))["result"]["id"]
+    watch(lambda: status_of(api, old_id), lambda s: s == "active")
+    api.put(api.zone(SETTINGS), {"enabled": True})
+    new_id = upload(api, leaf(["origin-pull.example.com"]))["result"]["id"]
+    watch(lambda: status_of(api, new_id), lambda s: s == "active")
+    api.delete(api.zone(CERTS + "/" + old_id))
+    assert emu.history.violations() == []
+    assert [s["cert_id"] for s in emu.history.segments(kind="zone_client")] == [old_id, new_id]
+    # old first: the zone presents nothing of its own while the new one deploys
+    api.delete(api.zone(CERTS + "/" + new_id))
+    newest = upload(api, leaf(["origin-pull.example.com"]))["result"]["id"]
+    watch(lambda: status_of(api, newest), lambda s: s == "active")
+    problems = emu.history.violations()
+    assert len(problems) == 1 and problems[0].startswith("zone example.com from ")
+    assert problems[0].endswith("authenticated origin pulls on without an active zone client certificate")

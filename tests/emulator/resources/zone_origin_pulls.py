@@ -12,13 +12,16 @@ zone-level-authenticated-origin-pulls-*; "Zone-level", https://developers.cloudf
   needs `enabled`, a boolean; each certificate answers the zone's setting as its `enabled` (the field of the
   document's zone-authenticated-origin-pull schema; that it mirrors the setting is unverified).
   # rule: zone-aop-setting
+* what the edge presents to the origin follows history.py: a hostname's enabled association first, then, while the
+  setting is on, the zone's active certificate, else Cloudflare's own.
+  # rule: zone-aop-presented
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Tuple
 
-from ..api import Request, Route, check, not_found, require_body, required, success, whole
+from ..api import Request, Route, check, not_found, reached_at, require_body, required, success, whole
 from ..certs import iso, parse_upload
 from .origin_pulls import ClientCert
 
@@ -70,6 +73,7 @@ def upload_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     purge(zone, now, state.delay)
     cert = ZoneCert(info, now)
     zone.zone_client_certs[cert.id] = cert
+    state.history.zone_client_cert(zone, cert.id, info, now, reached_at(STAGES, 0, now, state.delay))
     return 200, success(cert.zone_view(zone, now, state.delay))
 
 
@@ -85,6 +89,7 @@ def delete_cert(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     cert = _find(zone, req.params["certificate_id"])
     if cert.deleted_at is None:
         cert.deleted_at = now
+        state.history.zone_client_cert_end(cert.id, now)
     return 200, success(cert.zone_view(zone, now, state.delay))
 
 
@@ -95,6 +100,7 @@ def get_setting(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
 def put_setting(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
     body = require_body(req.body)
     zone.origin_pulls_enabled = check(required(body, "enabled", "boolean"), "enabled", "boolean")
+    state.history.zone_pulls(zone, zone.origin_pulls_enabled, state.now())
     return 200, success({"enabled": zone.origin_pulls_enabled})
 
 
