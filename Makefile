@@ -40,7 +40,8 @@ $(COMPAT_VENV)/.installed: requirements.txt requirements-compat.txt
 # run on the newest ansible-core only, for CI's time.
 COMPAT_TESTS := $(addprefix tests/integration/,test_harness.py test_adhoc_readme.py test_custom_hostname.py test_custom_hostname_cert.py \
 	test_custom_hostname_cert_list.py test_custom_hostname_cert_info.py test_hostname_client_cert.py test_cert_pack.py test_custom_cert.py \
-	test_edge_cert_info.py test_rotation_plan.py test_rotation_apply.py test_rotation_role.py test_rotation_report.py test_rotation_progress.py test_origin_ca_cert.py)
+	test_edge_cert_info.py test_rotation_plan.py test_rotation_apply.py test_rotation_role.py test_rotation_report.py test_rotation_progress.py test_origin_ca_cert.py \
+	test_origin_pull_cert.py)
 
 compat: $(COMPAT_VENV)/.installed link copy ## every module's tests, the role's core runs and sanity on ansible-core 2.16, the oldest supported (.venv-2.16)
 	$(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadscope -m "not scenario" $(COMPAT_TESTS)

@@ -33,6 +33,7 @@ LISTED = {
     "custom_cert_info": ("custom_certs", "hosts", {("example.com", "www.example.com")}),
     "cert_pack_info": ("cert_packs", "hosts", {("example.com", "shop.example.com")}),
     "origin_ca_cert_info": ("certificates", "hostnames", {("origin.example.com",)}),
+    "origin_pull_cert_info": ("origin_pull_certs", "hosts", {("origin-client.example.com",)}),
 }
 
 
@@ -79,6 +80,14 @@ def seed(emulator: Any, pki: SimpleNamespace) -> None:
         body = {"hostnames": [name], "request_type": "origin-ecc", "requested_validity": validity, "csr": make_csr([name])[0]}
         answer = requests.post(emulator.url + "/certificates", json=body, headers={"Authorization": "Bearer " + emulator.token}, timeout=10)
         assert answer.status_code == 200, answer.text
+    pull = pki.client_fresh
+    answer = requests.post(
+        emulator.url + "/zones/%s/origin_tls_client_auth" % zone,
+        json={"certificate": pull.cert_pem, "private_key": pull.key_pem},
+        headers={"Authorization": "Bearer " + emulator.token},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
     emulator.reset_journal()  # the seed's own requests are not the lines' writes
 
 

@@ -38,6 +38,8 @@ BASE_ARGS: Dict[str, Dict[str, Any]] = {
     "hostname_client_cert_info": {},
     "origin_ca_cert": {"hostnames": ["app.example.com"], "certificate_path": "{cert}", "private_key_path": "{key}"},
     "origin_ca_cert_info": {},
+    "origin_pull_cert": {"certificate_path": "{cert}", "private_key_path": "{key}"},
+    "origin_pull_cert_info": {},
     "rotation_lock": {"state": "absent"},
     "rotation_plan": {"client_certs": [{"certificate_path": "{cert}", "private_key_path": "{key}", "hostnames": ["app.example.com"]}]},
     "rotation_metrics": {"zone": "example.com", "success": True, "dest": "."},

@@ -52,6 +52,8 @@ MODULES = [
     "hostname_client_cert_info",
     "origin_ca_cert",
     "origin_ca_cert_info",
+    "origin_pull_cert",
+    "origin_pull_cert_info",
     "rotation_plan",
     "rotation_report",
 ]
@@ -192,6 +194,8 @@ def module_args(name: str, mode: str, pki: SimpleNamespace, emulator: Any, tmp_p
         return dict(zone, hostname=HOST, certificates=[files["host_new"] if by_path else content(pki.host_new), rsa])
     if name == "hostname_client_cert":
         return dict(zone, hostnames=[CLIENT_HOST], **(files["client_new"] if by_path else content(pki.client_new)))
+    if name == "origin_pull_cert":
+        return dict(zone, **(files["client_new"] if by_path else content(pki.client_new)))
     if name == "origin_ca_cert":  # a key made by the module, encrypted with the passphrase except in the debug run
         paths = {"certificate_path": str(tmp_path / ("origin-%s.pem" % mode)), "private_key_path": str(tmp_path / ("origin-%s.key" % mode))}
         return dict(zone, hostnames=["origin.example.com"], **paths, **({} if by_path else {"private_key_passphrase": PASSPHRASE}))
