@@ -109,6 +109,31 @@ options:
         type: list
         elements: str
         required: true
+  origin_pull_cert:
+    description:
+      - The zone's new client certificate for zone-level authenticated origin pulls (one per zone). Planned like a client
+        certificate; M(certops.cloudflare.origin_pull_cert) applies it, deleting the zone's other ones once it is active.
+    type: dict
+    version_added: 0.1.0
+    suboptions:
+      certificate:
+        description:
+          - The certificate in PEM format, instead of O(origin_pull_cert.certificate_path). Written to a file in O(material_dir).
+        type: str
+      certificate_path:
+        description: Path to the certificate in PEM format.
+        type: path
+      private_key:
+        description:
+          - Its private key in PEM format, instead of O(origin_pull_cert.private_key_path). Written to a file (0600) in O(material_dir).
+        type: str
+      private_key_path:
+        description: Path to its private key in PEM format.
+        type: path
+      private_key_passphrase:
+        description:
+          - Passphrase of an encrypted private key, as for O(custom_hostnames[].certificates[].private_key_passphrase).
+        type: str
   zone_certs:
     description:
       - New zone custom certificates.
@@ -162,7 +187,8 @@ options:
     description:
       - The zone's state as the C(_info) modules return it, under their result keys C(custom_hostnames)
         (M(certops.cloudflare.custom_hostname_cert_info)), C(hostname_client_certs) (M(certops.cloudflare.hostname_client_cert_info)),
-        C(custom_certs) (M(certops.cloudflare.custom_cert_info)) and C(cert_packs) (M(certops.cloudflare.cert_pack_info)).
+        C(custom_certs) (M(certops.cloudflare.custom_cert_info)), C(cert_packs) (M(certops.cloudflare.cert_pack_info)) and
+        C(origin_pull_certs) (M(certops.cloudflare.origin_pull_cert_info)).
       - Also taken as JSON text (C({{ ... | to_json }})). For a zone of thousands of hostnames that is much faster, since
         Ansible then copies and checks one string instead of every dictionary of the list.
       - C(custom_hostnames) may also be the path of the file
@@ -461,6 +487,13 @@ plan:
           the priority of the certificate it replaces; 0 is a priority like any other.
       type: list
       elements: dict
+    origin_pull_steps:
+      description:
+        - The zone's origin pull certificate to apply (none or one), with C(certificate_path), C(private_key_path),
+          C(fingerprint_sha256) and C(replaces), the ids M(certops.cloudflare.origin_pull_cert) deletes once it is active.
+      type: list
+      elements: dict
+      version_added: 0.1.0
     retire_client_certs:
       description:
         - Ids of the client certificates to detach and delete once everything is switched, with proof. Those are the ones this plan
@@ -588,6 +621,7 @@ def main() -> None:
         client_certs=dict(
             type="list", elements="dict", default=[], options=dict(PATHS, hostnames=dict(type="list", elements="str", required=True)), **MATERIAL_RULES
         ),
+        origin_pull_cert=dict(type="dict", options=PATHS, **MATERIAL_RULES),
         zone_certs=dict(
             type="list",
             elements="dict",

@@ -43,7 +43,7 @@ options:
   state:
     description:
       - With O(plan), the zone's state read back after the rotation, as the C(_info) modules return it, under their
-        result keys C(custom_hostnames), C(hostname_client_certs), C(custom_certs) and C(cert_packs).
+        result keys C(custom_hostnames), C(hostname_client_certs), C(custom_certs), C(cert_packs) and C(origin_pull_certs).
       - C(custom_hostnames) may also be the path of a file written by
         O(certops.cloudflare.custom_hostname_cert_info#module:dest) or O(certops.cloudflare.custom_hostname_cert#module:dest).
     type: dict
@@ -92,7 +92,7 @@ options:
         changed; a re-run finds out), not V(not_attempted).
     type: list
     elements: str
-    choices: [custom_hostnames, hostname_client_certs, custom_certs, cert_packs]
+    choices: [custom_hostnames, hostname_client_certs, custom_certs, cert_packs, origin_pull_certs]
     default: []
     version_added: 0.1.0
   mode:
@@ -445,7 +445,9 @@ def main() -> None:
         failure=dict(type="str"),
         hostname_results=dict(type="path"),
         attempted=dict(type="list", elements="str", choices=["restart", "revalidate"]),
-        unread=dict(type="list", elements="str", choices=["custom_hostnames", "hostname_client_certs", "custom_certs", "cert_packs"], default=[]),
+        unread=dict(
+            type="list", elements="str", choices=["custom_hostnames", "hostname_client_certs", "custom_certs", "cert_packs", "origin_pull_certs"], default=[]
+        ),
         mode=dict(type="str", choices=list(MODES), default="rotate"),
         keep=dict(type="int", default=30),
         history=dict(type="bool", default=True),

@@ -153,7 +153,7 @@ def read_zone_state(state: Dict[str, Any], option: str) -> Dict[str, Any]:
     state = dict(state)
     if state.get("custom_hostnames") is not None:
         state["custom_hostnames"] = read_hostnames(state["custom_hostnames"], "%s.custom_hostnames" % option)
-    for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
+    for key in ("hostname_client_certs", "custom_certs", "cert_packs", "origin_pull_certs"):
         if not isinstance(state.get(key) or [], list) or not all(isinstance(item, dict) for item in state.get(key) or []):
             raise InputError("%s.%s must be the list the _info module returns as %s" % (option, key, key))
     return state
@@ -342,6 +342,8 @@ def write_material(params: Dict[str, Any]) -> None:
     # (file name stem, option label for messages, item)
     items = [("client_certs-%d" % i, "client_certs[%d]" % i, c) for i, c in enumerate(params["client_certs"])]
     items += [("zone_certs-%d" % i, "zone_certs[%d]" % i, c) for i, c in enumerate(params["zone_certs"])]
+    if params.get("origin_pull_cert"):
+        items.append(("origin_pull_cert", "origin_pull_cert", params["origin_pull_cert"]))
     for index, host in enumerate(params["custom_hostnames"]):
         items += [
             ("custom_hostnames-%d-certificates-%d" % (index, i), "custom_hostnames[%d].certificates[%d]" % (index, i), c)
@@ -851,7 +853,7 @@ def read_compact_zone_state(state: Dict[str, Any], option: str) -> Dict[str, Any
     state = dict(state)
     if state.get("custom_hostnames") is not None:
         state["custom_hostnames"] = [compact_hostname(h) for h in iter_hostnames(state["custom_hostnames"], "%s.custom_hostnames" % option)]
-    for key in ("hostname_client_certs", "custom_certs", "cert_packs"):
+    for key in ("hostname_client_certs", "custom_certs", "cert_packs", "origin_pull_certs"):
         if not isinstance(state.get(key) or [], list) or not all(isinstance(item, dict) for item in state.get(key) or []):
             raise InputError("%s.%s must be the list the _info module returns as %s" % (option, key, key))
     return state

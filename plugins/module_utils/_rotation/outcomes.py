@@ -80,6 +80,29 @@ def _client_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]], failure: O
     return "done", None
 
 
+def _origin_pull_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]], failure: Optional[str] = None) -> Tuple[Optional[str], Optional[str]]:
+    """The zone's origin pull certificate: the new one active, and the ones it replaces gone (origin_pull_cert deletes
+    them once it is active; a failure before that keeps them)."""
+    identity = obj.get("new_certificate") or {"fingerprint_sha256": (obj.get("new") or {}).get("fingerprint_sha256")}
+    live = [c for c in certs if c.get("status") not in ENDED_STATUSES]
+    cert = next((c for c in live if same_client_certificate(c, identity)), None)
+    if cert is None:
+        return None, "the new certificate is not uploaded"
+    if cert.get("status") != "active":
+        return "deploying", "status %s" % cert.get("status")
+    kept = [str(c.get("id")) for c in live if c.get("id") in (obj.get("replaces") or [])]
+    if kept:
+        return (
+            ("done", "the replaced certificate %s is kept: nothing is retired after a failure" % ", ".join(kept))
+            if failure
+            else (
+                None,
+                "the replaced certificate %s is still there" % ", ".join(kept),
+            )
+        )
+    return "done", None
+
+
 def _zone_outcome(obj: Dict[str, Any], certs: List[Dict[str, Any]]) -> Tuple[Optional[str], Optional[str]]:
     identity = obj.get("new_identity")
     for cert in certs:
@@ -106,6 +129,7 @@ STATE_OF_KIND = {
     "client_cert": "hostname_client_certs",
     "zone_cert": "custom_certs",
     "cert_pack": "cert_packs",
+    "origin_pull_cert": "origin_pull_certs",
 }
 
 
@@ -159,6 +183,8 @@ class Outcomes:
             outcome, detail = _client_outcome(obj, after.get("hostname_client_certs") or [], self.failure)
         elif kind == "zone_cert":
             outcome, detail = _zone_outcome(obj, after.get("custom_certs") or [])
+        elif kind == "origin_pull_cert":
+            outcome, detail = _origin_pull_outcome(obj, after.get("origin_pull_certs") or [], self.failure)
         elif kind == "cert_pack":
             outcome, detail = _status_outcome((self.packs.get(obj.get("id")) or {}).get("status"))
         elif kind == "managed_hostname":

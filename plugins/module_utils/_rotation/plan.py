@@ -82,6 +82,8 @@ def days_text(days: float) -> str:
 
 # The priority Cloudflare gives a new zone certificate in the 2024 API document (newer schemas say 0).
 DEFAULT_PRIORITY = 20
+# The name of the zone's origin pull certificate in the plan and the report: there is one per zone.
+ORIGIN_PULL_NAME = "zone-level origin pull"
 
 
 def new_priority(item: Dict[str, Any], old: Dict[str, Any]) -> int:
@@ -142,6 +144,7 @@ class Planner:
         self.uploaded_client_ids: Set[Any] = set()  # client certificates that are new material of this run
         # What the given material targets, so the audit lists only what is due without any.
         self.given_hostnames: Set[str] = set()
+        self.origin_pull_given = False  # new material for the zone's origin pull certificate
         self.client_material_hosts: Set[str] = set()
         self.zone_touched: Set[Any] = set()
         # The facts of the file pairs checked last (each pair is read and checked once while it is used): a pair
@@ -477,6 +480,37 @@ class Planner:
             )
         return steps
 
+    def origin_pull_cert(self, item: Optional[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The zone-level origin pull step (none or one): origin_pull_cert uploads the new certificate, waits until it is
+        active, turns the setting on, then deletes the zone's others (`replaces`) itself, so they are not retired here."""
+        if not item:
+            return []
+        self.origin_pull_given = True
+        label = "zone origin pull certificate"
+        new = self.material(item, label, client=True)
+        if new is None:
+            self.entry("origin_pull_cert", ORIGIN_PULL_NAME, "skipped", "the new material has problems (see problems)")
+            return []
+        live = [c for c in discovered if c.get("status") not in ENDED_STATUSES]
+        uploaded = next((c for c in live if same_client_certificate(c, new)), None)
+        olds = [c for c in live if c is not uploaded]
+        soonest = min(olds, key=lambda c: c.get("expires_on") or "") if olds else None
+        action, reason = self.decide(label, soonest, uploaded is not None and not olds, "origin pull certificate", new)
+        if action == "upload" and uploaded is not None:
+            reason = "already uploaded (id %s): make it the zone's only one" % uploaded.get("id")
+        replaces = sorted(c["id"] for c in olds if c.get("id")) if action in ("rotate", "upload") else []
+        self.entry("origin_pull_cert", ORIGIN_PULL_NAME, action, reason, soonest, new, replaces=replaces, new_certificate=leaf_identity(new))
+        if action not in ("rotate", "upload"):
+            return []
+        return [
+            {
+                "certificate_path": item["certificate_path"],
+                "private_key_path": item["private_key_path"],
+                "fingerprint_sha256": new["fingerprint_sha256"],
+                "replaces": replaces,
+            }
+        ]
+
     def zone_certs(self, items: List[Dict[str, Any]], discovered: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Returns the zone certificate steps: edit in place when the hosts match, else upload, prioritise above the old, retire."""
         live = [c for c in discovered if c.get("status") not in ENDED_STATUSES]
@@ -696,6 +730,16 @@ class Planner:
                 if expires is None or cid in skip:
                     continue
                 self.due_entry(due, "zone_cert", cert_name(cert), cid, (expires, cert))
+        pulls = found.get("origin_pull_certs")
+        if pulls is not None:
+            counts = buckets["origin_pull_cert"] = dict.fromkeys(BUCKET_KEYS, 0)
+            for cert in pulls:
+                if cert.get("status") in ENDED_STATUSES:
+                    continue
+                expires = self.count(counts, cert)
+                # Material given for the zone's origin pull certificate targets every one the zone holds.
+                if expires is not None and not self.origin_pull_given:
+                    self.due_entry(due, "origin_pull_cert", ORIGIN_PULL_NAME, cert.get("id"), (expires, cert))
         # Going or gone packs are not the ones a zone serves from.
         for pack in found.get("cert_packs") or []:
             status = pack.get("status")
@@ -765,6 +809,7 @@ def plan_rotation(
     plan["hostname_certificates"] = planner.custom_hostnames(params.get("custom_hostnames") or [], hostnames)
     plan["client_cert_steps"] = planner.client_certs(params.get("client_certs") or [], found.get("hostname_client_certs") or [])
     plan["zone_cert_steps"] = planner.zone_certs(params.get("zone_certs") or [], found.get("custom_certs") or [])
+    plan["origin_pull_steps"] = planner.origin_pull_cert(params.get("origin_pull_cert"), found.get("origin_pull_certs") or [])
     retire = planner.retirements(
         found.get("hostname_client_certs"),
         found.get("custom_certs"),
@@ -804,6 +849,7 @@ def apply_calls(plan: Dict[str, Any], zone_hostnames: int) -> int:
         + pages
         + 4 * len(plan["client_cert_steps"])  # upload, wait until active, read the associations, associate
         + 4 * len(plan["zone_cert_steps"])  # upload or edit, wait, prioritise
+        + sum(4 + len(step["replaces"]) for step in plan["origin_pull_steps"])  # read, upload, wait, turn on, delete each
         + 2 * len(plan["retire_client_certs"])  # detach, delete
         + len(plan["retire_zone_certs"])
         + 2 * len(plan["restart_cert_packs"])  # restart, wait

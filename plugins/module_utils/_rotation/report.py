@@ -45,7 +45,7 @@ OUTCOMES = (
 # new material was given (so that it stands out).
 CHANGED_OR_FAILED = frozenset(("rotated", "uploaded", "failed", "unknown", "pending", "deploying", "restarted", "revalidated", "planned", "retired", "due"))
 # The summary table's and the expiry table's rows, in this order; a kind not listed here follows, by name.
-KINDS = ("custom_hostname", "client_cert", "zone_cert", "cert_pack", "managed_hostname", "certificate")
+KINDS = ("custom_hostname", "client_cert", "zone_cert", "origin_pull_cert", "cert_pack", "managed_hostname", "certificate")
 # The expiry buckets (the planner's keys) and their column heads; the histogram adds objects without a known expiry.
 BUCKETS = tuple((key, label) for key, _bound, label in EXPIRY_BUCKETS)
 HISTOGRAM_KEYS = tuple(key for key, _label in BUCKETS) + ("unknown",)
