@@ -18,7 +18,6 @@ from typing import Any, Dict, List
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._client import CloudflareClient, CloudflareError
 from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import certificate_view
-from ansible_collections.certops.cloudflare.plugins.module_utils._statuses import ENDED_STATUSES
 
 
 def certificates_path(zone_id: str, cert_id: str = "") -> str:
@@ -41,11 +40,6 @@ def read_enabled(client: CloudflareClient, zone_id: str) -> bool:
     if not isinstance(answer.get("enabled"), bool):
         raise CloudflareError("the API answered the zone's authenticated origin pulls setting without a boolean enabled: %s" % sorted(answer))
     return answer["enabled"]
-
-
-def current(certs: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The certificates not being deleted."""
-    return [c for c in certs if c.get("status") not in ENDED_STATUSES]
 
 
 def zone_cert_view(cert: Dict[str, Any]) -> Dict[str, Any]:

@@ -139,10 +139,9 @@ from ansible_collections.certops.cloudflare.plugins.module_utils._base import (
     material_argument_spec,
     read_file_option,
 )
-from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import is_same_certificate
+from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import current_certificates, is_same_certificate
 from ansible_collections.certops.cloudflare.plugins.module_utils._origin_pull import (
     certificates_path,
-    current,
     list_certificates,
     read_enabled,
     settings_path,
@@ -200,27 +199,23 @@ class OriginPullCert(CloudflareResource):
         return {"certs": certs, "enabled": read_enabled(self.client, self.zone_id)}
 
     def _ours(self, state: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        for cert in current(state["certs"]):
+        for cert in current_certificates(state["certs"]):
             if self.cert_id and cert.get("id") == self.cert_id:
                 return cert
             if not self.cert_id and (cert.get("id") == self.params["certificate_id"] or self.facts and is_same_certificate(cert, self.facts)):
                 return cert
         return None
 
-    def to_view(self, current_state: Any) -> Optional[Dict[str, Any]]:
-        cert = self._ours(current_state)
+    def to_view(self, current: Any) -> Optional[Dict[str, Any]]:
+        cert = self._ours(current)
         if cert is None:
-            return (
-                {"id": None, "status": None, "enabled": current_state["enabled"], "replaced": list(self.replaced)}
-                if self.params["state"] == "present"
-                else None
-            )
-        return dict(zone_cert_view(cert), enabled=current_state["enabled"], replaced=list(self.replaced))
+            return {"id": None, "status": None, "enabled": current["enabled"], "replaced": list(self.replaced)} if self.params["state"] == "present" else None
+        return dict(zone_cert_view(cert), enabled=current["enabled"], replaced=list(self.replaced))
 
-    def plan(self, state: Any) -> Tuple[List[Step], Optional[Dict[str, Any]]]:
-        ours = self._ours(state)
+    def plan(self, current: Any) -> Tuple[List[Step], Optional[Dict[str, Any]]]:
+        ours = self._ours(current)
         self.cert_id = ours["id"] if ours else None
-        return self._plan_present(state, ours) if self.params["state"] == "present" else self._plan_absent(state, ours)
+        return self._plan_present(current, ours) if self.params["state"] == "present" else self._plan_absent(current, ours)
 
     def _plan_present(self, state: Dict[str, Any], ours: Optional[Dict[str, Any]]) -> Tuple[List[Step], Dict[str, Any]]:
         steps = []
@@ -234,7 +229,7 @@ class OriginPullCert(CloudflareResource):
         enabled = self.params["enabled"]
         if state["enabled"] != enabled:
             steps.append(Step("turn authenticated origin pulls %s" % ("on" if enabled else "off"), lambda: self._set(enabled), self._check_set))
-        others = [c for c in current(state["certs"]) if ours is None or c.get("id") != ours["id"]] if self.params["replace"] else []
+        others = [c for c in current_certificates(state["certs"]) if ours is None or c.get("id") != ours["id"]] if self.params["replace"] else []
         for other in others:
             steps.append(Step("delete certificate %s" % other["id"], lambda cert_id=other["id"]: self._delete(cert_id), self._check_delete))
         if self.module.check_mode:
@@ -246,7 +241,7 @@ class OriginPullCert(CloudflareResource):
         if ours is None:
             return [], None
         steps = []
-        others_active = [c for c in current(state["certs"]) if c.get("id") != ours["id"] and c.get("status") == "active"]
+        others_active = [c for c in current_certificates(state["certs"]) if c.get("id") != ours["id"] and c.get("status") == "active"]
         if state["enabled"] and not others_active:
             if self.params["enabled"]:
                 raise InputError(

@@ -87,7 +87,8 @@ zone_id:
 """
 
 from ansible_collections.certops.cloudflare.plugins.module_utils._base import build_module, client_from_module, error_handling, resolve_zone_id
-from ansible_collections.certops.cloudflare.plugins.module_utils._origin_pull import current, list_certificates, read_enabled, zone_cert_view
+from ansible_collections.certops.cloudflare.plugins.module_utils._hostname_client_cert import current_certificates
+from ansible_collections.certops.cloudflare.plugins.module_utils._origin_pull import list_certificates, read_enabled, zone_cert_view
 from ansible_collections.certops.cloudflare.plugins.module_utils._pem import expires_on_within
 
 
@@ -99,7 +100,7 @@ def main() -> None:
         client = client_from_module(module)
         zone_id = resolve_zone_id(client, p)
         certs = list_certificates(client, zone_id)
-        views = [zone_cert_view(c) for c in (certs if p["include_deleted"] else current(certs))]
+        views = [zone_cert_view(c) for c in (certs if p["include_deleted"] else current_certificates(certs))]
         if p["expiring_within_days"] is not None:
             views = [v for v in views if v["expires_on"] and expires_on_within(v["expires_on"], p["expiring_within_days"])]
         views.sort(key=lambda v: (str(v["expires_on"] or ""), str(v["id"])))
