@@ -1,6 +1,7 @@
 """The role cert_rotation with the zone's origin pull certificate (zone-level authenticated origin pulls, issue 34):
 audited on every run, planned when given, applied new before old, reported, and a re-run changes nothing. The
-emulator's history proves the zone never had the setting on without an active certificate of its own."""
+emulator's history proves the zone never had the setting on without an active certificate of its own. A scenario of four
+playbook runs (the scenarios leg), like the role's other multi-run cases."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+import pytest
 import requests
 
 from emulator.testcerts import make_ca, make_leaf, write_files
 
 ROLE = [{"name": "rotate", "ansible.builtin.include_role": {"name": "certops.cloudflare.cert_rotation"}}]
 NAME = "origin-pull.example.com"
+
+pytestmark = pytest.mark.scenario
 
 
 def writes(emulator: Any) -> List[Tuple[str, str]]:
@@ -61,10 +65,21 @@ def test_audit_then_rotation_new_before_old_then_nothing(ansible, emulator, tmp_
     row = rows(report)[("origin_pull_cert", "zone-level origin pull")]
     assert row["outcome"] == "due" and row["id"] == old_id
 
-    # The rotation: upload, wait active, then delete the old one (the setting is on already).
     material = dict(
         base, cert_rotation_origin_pull_cert={"certificate_path": files["new"]["certificate_path"], "private_key_path": files["new"]["private_key_path"]}
     )
+
+    # Check mode: the replacement is planned in a preview report, nothing is written.
+    emulator.reset_journal()
+    check = ansible.run_tasks(ROLE, check=True, diff=True, play_vars=material)
+    assert check.rc == 0, check.output[-3000:]
+    assert writes(emulator) == []
+    preview = json.loads((report / "latest" / "rotation-report.json").read_text())
+    assert (preview["mode"], preview["preview"]) == ("check", True)
+    assert rows(report)[("origin_pull_cert", "zone-level origin pull")]["outcome"] == "planned"
+    assert [c["id"] for c in api(emulator, "GET", "origin_tls_client_auth")] == [old_id]
+
+    # The rotation: upload, wait active, then delete the old one (the setting is on already).
     run = ansible.run_tasks(ROLE, play_vars=material, verbosity=2)
     assert run.rc == 0, run.output[-3000:]
     assert [m for m, _p in writes(emulator)] == ["POST", "DELETE"]
