@@ -77,7 +77,7 @@ units: graphviz link ## unit tests and the emulator's own tests
 # Exit code 5 means "no tests collected": fine while a suite is still empty.
 integration: link ## modules, role and playbook through ansible-playbook against the emulator (less the role scenarios)
 	rm -rf tests/output/journal
-	$(PYTEST) -n 2 --dist loadscope -m "not scenario and not metrics and not awx and not nginx" tests/integration || [ $$? -eq 5 ]
+	$(PYTEST) -n 2 --dist loadscope -m "not scenario and not metrics and not awx and not nginx and not e2e" tests/integration || [ $$? -eq 5 ]
 
 # The role scenarios of many playbook runs each (retirement with proof, audits, rate-limit blocks): a CI leg after `make test`.
 .PHONY: scenarios
@@ -279,6 +279,13 @@ origins: link ## origin servers on real nginx, rotated through certops.cloudflar
 awx: link $(AWX_VENV)/.installed ## AWX as code checked against awx.awx, its templates run through ansible-runner, the mail notification
 	$(AWX_VENV)/bin/python -m pytest -p no:cacheprovider -rs tests/awx
 	$(PYTEST) -rs -m awx tests/integration/test_awx_runner.py
+
+# From an ACME order to the edge: the playbook certops.cloudflare.issue_and_rotate against a private Pebble (Debian's
+# `pebble`, installed when missing as root) through community.crypto, which the `ansible` package's venv holds; a CI leg.
+.PHONY: e2e
+e2e: link $(AWX_VENV)/.installed ## ACME orders from a real Pebble through community.crypto, rotated and verified at the edge, renewed (installs Debian's pebble as root)
+	@.ci/apt_install.sh pebble:pebble || [ "$${CI:-}" != true ]
+	$(AWX_VENV)/bin/python -m pytest -p no:cacheprovider -rs -m e2e tests/integration/test_issue_and_rotate_acme.py
 
 clean: ## remove .build and tests/output
 	rm -rf .build tests/output

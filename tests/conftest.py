@@ -57,6 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", "awx: the AWX job templates through ansible-runner; `make awx` (a CI leg) runs these")
     config.addinivalue_line("markers", "nginx: origin servers on real nginx instances; `make origins` (a CI leg) installs nginx and runs these")
+    config.addinivalue_line("markers", "e2e: ACME orders from a real Pebble through community.crypto; `make e2e` (a CI leg) installs Pebble and runs these")
     config.addinivalue_line("markers", "cut_requests: the test kills the collection mid-request, so its journal is not kept for the contract check")
 
 

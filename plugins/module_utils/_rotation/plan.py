@@ -702,7 +702,7 @@ class Planner:
                     kind = "custom_hostname" if certs else "managed_hostname"
                     not_active.append({"kind": kind, "name": host.get("hostname"), "id": host.get("id"), "status": ssl.get("status")})
                 if soonest is not None and normalize_hostname(host.get("hostname") or "") not in self.given_hostnames:
-                    self.due_entry(due, "custom_hostname", host.get("hostname"), host.get("id"), soonest)
+                    self.due_entry(due, "custom_hostname", host.get("hostname"), host.get("id"), soonest, [host.get("hostname")])
         clients = found.get("hostname_client_certs")
         if clients is not None:
             counts = buckets["client_cert"] = dict.fromkeys(BUCKET_KEYS, 0)
@@ -716,7 +716,7 @@ class Planner:
                 # earlier run replaced that some hostname still uses is listed: that hostname needs material.
                 if expires is None or cid in self.uploaded_client_ids or users <= self.client_material_hosts:
                     continue
-                self.due_entry(due, "client_cert", cert_name(cert), cid, (expires, cert))
+                self.due_entry(due, "client_cert", cert_name(cert), cid, (expires, cert), cert.get("hosts"))
         zone = found.get("custom_certs")
         if zone is not None:
             counts = buckets["zone_cert"] = dict.fromkeys(BUCKET_KEYS, 0)
@@ -729,7 +729,7 @@ class Planner:
                 cid = cert.get("id")
                 if expires is None or cid in skip:
                     continue
-                self.due_entry(due, "zone_cert", cert_name(cert), cid, (expires, cert))
+                self.due_entry(due, "zone_cert", cert_name(cert), cid, (expires, cert), cert.get("hosts"))
         pulls = found.get("origin_pull_certs")
         if pulls is not None:
             counts = buckets["origin_pull_cert"] = dict.fromkeys(BUCKET_KEYS, 0)
@@ -755,15 +755,17 @@ class Planner:
         counts[expiry_bucket(expires, self.now)] += 1
         return expires
 
-    def due_entry(self, due: Any, kind: str, name: Any, cid: Any, soonest: Tuple[datetime.datetime, Dict[str, Any]]) -> None:
-        """Lists one object with no new material when its certificate is within the renewal window."""
+    def due_entry(self, due: Any, kind: str, name: Any, cid: Any, soonest: Tuple[datetime.datetime, Dict[str, Any]], hosts: Any = None) -> None:
+        """Lists one object with no new material when its certificate is within the renewal window, with the hosts a
+        new certificate must cover (what an issuing play orders: certops.cloudflare.issue_and_rotate)."""
         expires, cert = soonest
         if self.window_reason(cert) is not None:
             return
         when = cert.get("expires_on")
         reason = ("expired on %s, no new material" % when) if expires <= self.now else "due, no new material: expires on %s" % when
-        due.append({"kind": kind, "name": name, "id": cid, "expires_on": when})
-        self.entry(kind, name, "due", reason, cert, None, id=cid)
+        covers = host_set(hosts)
+        due.append({"kind": kind, "name": name, "id": cid, "expires_on": when, "hosts": covers})
+        self.entry(kind, name, "due", reason, cert, None, id=cid, hosts=covers)
 
 
 def change_line(obj: Dict[str, Any]) -> str:

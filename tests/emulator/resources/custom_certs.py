@@ -221,6 +221,8 @@ def prioritize(state: "State", zone: "Zone", req: Request) -> Tuple[int, Any]:
 def seed(state: "State", zone: "Zone", spec: Dict[str, Any]) -> CustomCert:
     now = state.now()
     cert = CustomCert(state.seed_certificate(spec), now, spec.get("type", "legacy_custom"), spec.get("id"))
+    # A seed may date its upload (Unix time), as a zone's long-standing certificate has an old uploaded_on.
+    cert.uploaded_on = cert.modified_on = float(spec.get("uploaded_on", now))
     _options(cert, spec)
     cert.priority = spec.get("priority", state.default_priority)
     status = spec.get("status", "active")
