@@ -63,7 +63,7 @@ def due_names(out: dict) -> list:
 def test_a_due_hostname_without_material_is_listed_with_its_expiry():
     host = hostname(NAME, cert(40, "late"), cert(10, "soon"))
     out = audit({"custom_hostnames": [host]})
-    assert out["plan"]["due_without_material"] == [{"kind": "custom_hostname", "name": NAME, "id": "h-" + NAME, "expires_on": at(10)}]
+    assert out["plan"]["due_without_material"] == [{"kind": "custom_hostname", "name": NAME, "id": "h-" + NAME, "expires_on": at(10), "hosts": [NAME]}]
 
 
 def test_a_due_hostname_gets_a_plan_object_with_action_due_and_its_reason():
@@ -117,7 +117,9 @@ def test_an_expired_certificate_says_expired():
 
 def test_a_used_due_client_certificate_without_material_is_listed():
     out = audit({"hostname_client_certs": [client("c9", 10, "app.example.com")]})
-    assert out["plan"]["due_without_material"] == [{"kind": "client_cert", "name": "origin.example.com", "id": "c9", "expires_on": at(10)}]
+    assert out["plan"]["due_without_material"] == [
+        {"kind": "client_cert", "name": "origin.example.com", "id": "c9", "expires_on": at(10), "hosts": ["origin.example.com"]}
+    ]
 
 
 def test_an_unused_due_client_certificate_is_not_listed():
@@ -164,7 +166,9 @@ def test_the_client_certificate_of_the_new_material_is_not_listed(tmp_path):
 
 def test_a_due_zone_certificate_not_targeted_is_listed():
     out = audit({"custom_certs": [zone("z1", 10)]})
-    assert out["plan"]["due_without_material"] == [{"kind": "zone_cert", "name": "example.com, www.example.com", "id": "z1", "expires_on": at(10)}]
+    assert out["plan"]["due_without_material"] == [
+        {"kind": "zone_cert", "name": "example.com, www.example.com", "id": "z1", "expires_on": at(10), "hosts": ["example.com", "www.example.com"]}
+    ]
 
 
 def test_a_zone_certificate_a_given_entry_targets_is_not_listed(tmp_path):
