@@ -210,7 +210,7 @@ def report_rows(zone: SimpleNamespace) -> Dict[str, Dict[str, Any]]:
 
 def secrets(zone: SimpleNamespace) -> List[str]:
     """A line from the middle of every private key on disk: the account key and each order's key."""
-    keys = [p for p in (zone.root / "acme").rglob("*.key")] + list((zone.root / "acme").rglob("key.pem"))
+    keys = list((zone.root / "acme").rglob("*.key")) + list((zone.root / "acme").rglob("key.pem"))
     return [p.read_text().splitlines()[2] for p in keys]
 
 
